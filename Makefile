@@ -1,0 +1,46 @@
+# The two commands of the quick start are `make run` and `make test`; the rest serve them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Parallel workers for the suite; CI's machine has two cores.
+WORKERS ?= 2
+
+.PHONY: install run test test-sqlite test-postgres lint bench bench-quick clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	touch $@
+
+install: $(STAMP)
+
+run: install
+	mkdir -p var
+	$(BIN)/vpnregistry migrate --noinput -v 0
+	$(BIN)/vpnregistry load_demo
+	$(BIN)/vpnregistry runserver $(HOST):$(PORT)
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+# The whole suite on SQLite, then the database tests again on PostgreSQL when DATABASE_URL is set.
+test: install lint
+	env -u DATABASE_URL $(BIN)/pytest -n $(WORKERS) -p no:cacheprovider
+	@if [ -n "$$DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL =="; \
+	  $(BIN)/pytest -n $(WORKERS) -p no:cacheprovider -m "not browser" --ignore=tests/netblocks; \
+	fi
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+bench-quick: install
+	$(BIN)/python -m benchmarks --quick
+
+clean:
+	rm -rf $(VENV) var build dist src/*.egg-info
