@@ -1,0 +1,173 @@
+"""Strict parsing and normalisation of IPv4/IPv6 addresses and prefixes: the one parser for all input."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+__all__ = [
+    "Address",
+    "Network",
+    "ParseError",
+    "parse_address",
+    "parse_prefix",
+]
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_DEC_OCTET = re.compile(r"(?:0|[1-9][0-9]{0,2})\Z")
+_HEX_GROUP = re.compile(r"[0-9A-Fa-f]{1,4}\Z")
+_V6_CHARS = re.compile(r"[0-9A-Fa-f:.]+\Z")
+_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+_MAPPED_INT = int(_MAPPED.network_address)
+
+
+class ParseError(ValueError):
+    """Input that is not a valid address or prefix; str() is a sentence for a person."""
+
+
+def _ipv4_int(text: str, shown: str) -> int:
+    """Parse a strict dotted quad into its integer; `shown` is the whole input, for the message."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        raise ParseError(f"{shown!r} is not an IPv4 address: it needs four numbers separated by dots")
+    value = 0
+    for part in parts:
+        if part == "":
+            raise ParseError(f"{shown!r} has an empty number between dots")
+        if part[:2].lower() == "0x":
+            raise ParseError(f"{shown!r} uses hexadecimal; write IPv4 addresses in decimal, e.g. 192.0.2.1")
+        if not part.isascii() or not part.isdigit():
+            raise ParseError(f"{shown!r} is not an IPv4 address: {part!r} is not a decimal number")
+        if not _DEC_OCTET.match(part):
+            raise ParseError(
+                f"{shown!r} has a leading zero in {part!r}; leading zeros are refused because some "
+                "systems read them as octal"
+            )
+        octet = int(part)
+        if octet > 255:
+            raise ParseError(f"{shown!r} is not an IPv4 address: {part} is larger than 255")
+        value = (value << 8) | octet
+    return value
+
+
+def _ipv6_int(text: str, shown: str) -> int:
+    """Parse an IPv6 address (letter case and zero compression free) into its integer."""
+    if not _V6_CHARS.match(text):
+        bad = next((c for c in text if not (c.isascii() and (c.isalnum() or c in ":."))), None)
+        if bad is not None:
+            raise ParseError(f"{shown!r} is not an IPv6 address: it contains {bad!r}")
+        raise ParseError(f"{shown!r} is not an IPv6 address: only hexadecimal digits and colons are allowed")
+    tail_v4: int | None = None
+    body = text
+    if "." in text:
+        # An embedded IPv4 tail (::ffff:192.0.2.1) stands for the last two groups.
+        head, _, last = text.rpartition(":")
+        tail_v4 = _ipv4_int(last, shown)
+        body = head + ":0:0"
+    if body.count("::") > 1:
+        raise ParseError(f"{shown!r} is not an IPv6 address: '::' may appear only once")
+    if ":::" in body:
+        raise ParseError(f"{shown!r} is not an IPv6 address: it has three colons in a row")
+    if "::" in body:
+        left, right = body.split("::")
+        lgroups = left.split(":") if left else []
+        rgroups = right.split(":") if right else []
+        if len(lgroups) + len(rgroups) > 7:
+            raise ParseError(f"{shown!r} is not an IPv6 address: it has too many groups for '::'")
+        groups = [*lgroups, *(["0"] * (8 - len(lgroups) - len(rgroups))), *rgroups]
+    else:
+        groups = body.split(":")
+        if len(groups) != 8:
+            raise ParseError(
+                f"{shown!r} is not an IPv6 address: it needs eight groups, or '::' for a run of zeros"
+            )
+    value = 0
+    for group in groups:
+        if not _HEX_GROUP.match(group):
+            if group == "":
+                raise ParseError(f"{shown!r} is not an IPv6 address: it has an empty group")
+            raise ParseError(f"{shown!r} is not an IPv6 address: group {group!r} is not 1 to 4 hex digits")
+        value = (value << 16) | int(group, 16)
+    if tail_v4 is not None:
+        value = (value & ~0xFFFFFFFF) | tail_v4
+    return value
+
+
+def _common_checks(text: str) -> tuple[str, str]:
+    """Refusals shared by addresses and prefixes; returns (stripped text, repr-able shown text)."""
+    if not isinstance(text, str):
+        raise ParseError(f"expected text, got {type(text).__name__}")
+    stripped = text.strip()
+    if not stripped:
+        raise ParseError("the value is empty; enter an IPv4 or IPv6 address or prefix")
+    if not stripped.isascii():
+        bad = next(c for c in stripped if not c.isascii())
+        if bad.isdigit():
+            raise ParseError(f"{stripped!r} contains the non-ASCII digit {bad!r}; use the digits 0-9")
+        raise ParseError(f"{stripped!r} contains the non-ASCII character {bad!r}")
+    if "%" in stripped:
+        raise ParseError(f"{stripped!r} has a zone id ('%...'); zone ids are local to one host, leave it out")
+    if any(c.isspace() for c in stripped):
+        raise ParseError(f"{stripped!r} has unexpected text after the address; give one value per entry")
+    return stripped, stripped
+
+
+def _parse_int(addr_text: str, shown: str) -> tuple[int, int]:
+    """Return (version, integer) of an address text."""
+    if ":" in addr_text:
+        return 6, _ipv6_int(addr_text, shown)
+    return 4, _ipv4_int(addr_text, shown)
+
+
+def parse_address(text: str) -> Address:
+    """Parse one address strictly; IPv4-mapped IPv6 comes back as IPv4."""
+    stripped, shown = _common_checks(text)
+    if "/" in stripped:
+        raise ParseError(f"{shown!r} is a prefix; an address without '/length' is expected here")
+    version, value = _parse_int(stripped, shown)
+    if version == 6:
+        if value >> 32 == _MAPPED_INT >> 32:
+            return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+        return ipaddress.IPv6Address(value)
+    return ipaddress.IPv4Address(value)
+
+
+def parse_prefix(text: str) -> Network:
+    """Parse one prefix strictly (a bare address is a /32 or /128); IPv4-mapped IPv6 comes back as IPv4."""
+    stripped, shown = _common_checks(text)
+    addr_text, slash, len_text = stripped.partition("/")
+    if not addr_text:
+        raise ParseError(f"{shown!r} has no address before '/'")
+    version, value = _parse_int(addr_text, shown)
+    bits = 32 if version == 4 else 128
+    if slash:
+        if "/" in len_text:
+            raise ParseError(f"{shown!r} has more than one '/'")
+        if not len_text:
+            raise ParseError(f"{shown!r} has no prefix length after '/'")
+        if not (len_text.isascii() and len_text.isdigit()):
+            raise ParseError(f"{shown!r} has prefix length {len_text!r}, which is not a whole number")
+        if len(len_text) > 1 and len_text[0] == "0":
+            raise ParseError(f"{shown!r} has a leading zero in its prefix length")
+        length = int(len_text)
+        if length > bits:
+            raise ParseError(
+                f"{shown!r} has prefix length /{length}; an IPv{version} prefix length is 0 to {bits}"
+            )
+    else:
+        length = bits
+    host_mask = (1 << (bits - length)) - 1
+    if value & host_mask:
+        meant: Network = _network(version, value & ~host_mask, length)
+        raise ParseError(f"{shown!r} has host bits set; did you mean {meant}?")
+    return _network(version, value, length)
+
+
+def _network(version: int, value: int, length: int) -> Network:
+    if version == 4:
+        return ipaddress.IPv4Network((value, length))
+    if length >= 96 and value >> 32 == _MAPPED_INT >> 32:
+        return ipaddress.IPv4Network((value & 0xFFFFFFFF, length - 96))
+    return ipaddress.IPv6Network((value, length))
