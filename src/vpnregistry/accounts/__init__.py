@@ -1,0 +1,1 @@
+"""Users, organisations, agencies, operators, roles and API tokens."""

@@ -1,0 +1,26 @@
+"""Load the demo world once; running it again changes nothing."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from vpnregistry import demo
+
+
+class Command(BaseCommand):
+    help = "Load demo organisations, operators, staff and applications (development only)."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("demo data refuses to load when DEBUG is off")
+        if demo.is_loaded():
+            if demo.accounts_path().exists():
+                self.stdout.write(f"Demo data is already loaded; the accounts are in {demo.accounts_path()}.")
+                return
+            accounts = demo.reset_credentials()
+            self.stdout.write("Demo data was loaded but its accounts file was missing: new credentials.")
+        else:
+            accounts = demo.load()
+        path = demo.write_accounts(accounts)
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts (also in {path}, mode 0600):"))
+        for a in accounts:
+            self.stdout.write(f"  {a.role:<10} {a.username:<16} password {a.password}  token {a.token}")

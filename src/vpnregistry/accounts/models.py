@@ -1,0 +1,153 @@
+"""Who is who: organisations and their categories, the verifying agencies, the operators and their space."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from vpnregistry.db import PrefixRow
+
+
+class Role(models.TextChoices):
+    APPLICANT = "applicant", _("Applicant")
+    AGENCY = "agency", _("Agency reviewer")
+    OPERATOR = "operator", _("Operator")
+    OFFICER = "officer", _("Regulator officer")
+    AUDITOR = "auditor", _("Auditor")
+
+
+class Agency(models.Model):
+    """A body that verifies applicants of the categories routed to it."""
+
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        verbose_name_plural = "agencies"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    """An applicant category; its routing to an agency and its prefix limits are data, not code."""
+
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="categories")
+    # The shortest prefix length accepted: a smaller number is a broader prefix.
+    min_len_v4 = models.PositiveSmallIntegerField(default=24)
+    min_len_v6 = models.PositiveSmallIntegerField(default=48)
+
+    class Meta:
+        verbose_name_plural = "categories"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(min_len_v4__lte=32), name="category_min_len_v4_range"),
+            models.CheckConstraint(condition=Q(min_len_v6__lte=128), name="category_min_len_v6_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Operator(models.Model):
+    """An ISP or mobile operator that assigns addresses or numbers to subscribers."""
+
+    class Kind(models.TextChoices):
+        FIXED = "fixed", _("Fixed-line ISP")
+        MOBILE = "mobile", _("Mobile operator")
+
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FIXED)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AddressSpace(PrefixRow):
+    """One CIDR of an operator's address space."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="address_space")
+
+    class Meta:
+        ordering = ["family", "first"]
+        indexes = [models.Index(fields=["family", "first"], name="addrspace_family_first")]
+        constraints = [
+            models.UniqueConstraint(fields=["family", "first", "last"], name="addrspace_unique_prefix")
+        ]
+
+    def __str__(self) -> str:
+        return self.prefix
+
+
+class Organisation(models.Model):
+    """The applicant entity."""
+
+    name = models.CharField(max_length=200)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="organisations")
+    ntn = models.CharField("NTN", max_length=20, blank=True)
+    secp_number = models.CharField("SECP number", max_length=30, blank=True)
+    pseb_number = models.CharField("PSEB number", max_length=30, blank=True)
+    cnic = models.CharField("CNIC of the responsible person", max_length=15, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person or machine account with exactly one role and the body it acts for."""
+
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.APPLICANT)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="reviewers"
+    )
+    operator = models.ForeignKey(
+        Operator, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="user_role_links",
+                condition=(
+                    Q(
+                        role="applicant",
+                        organisation__isnull=False,
+                        agency__isnull=True,
+                        operator__isnull=True,
+                    )
+                    | Q(role="agency", agency__isnull=False, organisation__isnull=True, operator__isnull=True)
+                    | Q(
+                        role="operator",
+                        operator__isnull=False,
+                        organisation__isnull=True,
+                        agency__isnull=True,
+                    )
+                    | Q(
+                        role__in=["officer", "auditor"],
+                        organisation__isnull=True,
+                        agency__isnull=True,
+                        operator__isnull=True,
+                    )
+                ),
+            )
+        ]
+
+    @property
+    def body(self) -> Organisation | Agency | Operator | None:
+        return self.organisation or self.agency or self.operator

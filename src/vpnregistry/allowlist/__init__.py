@@ -1,0 +1,1 @@
+"""Snapshots and deltas of the allowlist, their formats, signing and publication."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AllowlistConfig(AppConfig):
+    name = "vpnregistry.allowlist"
+    label = "allowlist"

@@ -1,0 +1,25 @@
+"""Routes of /api/v1/."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from vpnregistry.api import views
+
+router = DefaultRouter()
+router.register("operators", views.OperatorViewSet, basename="operator")
+router.register("applications", views.ApplicationViewSet, basename="application")
+router.register("resources", views.ResourceViewSet, basename="resource")
+
+app_name = "api"
+urlpatterns = [
+    path("me/", views.MeView.as_view(), name="me"),
+    re_path(
+        r"^allowlist/(?P<which>latest|\d+)\.(?P<fmt>[a-z]+)$",
+        views.AllowlistFileView.as_view(),
+        name="allowlist-file",
+    ),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,186 @@
+"""API views: parse the request, call one service or selector, return its result."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from vpnregistry.accounts.selectors import operators_with_space
+from vpnregistry.allowlist import selectors as allowlist_selectors
+from vpnregistry.allowlist.services import RENDERERS
+from vpnregistry.api import serializers as s
+from vpnregistry.api.permissions import role_permission
+from vpnregistry.applications import selectors, services
+from vpnregistry.applications.models import Resource
+
+ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
+VALIDATION_ERROR = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input, keyed by field")
+
+
+class IdCursorPagination(CursorPagination):
+    ordering = "-id"
+
+
+class AscendingIdPagination(CursorPagination):
+    ordering = "id"
+
+
+class MeView(APIView):
+    @extend_schema(responses=s.MeSerializer)
+    def get(self, request):
+        user = request.user
+        data = {
+            "username": user.username,
+            "role": user.role,
+            "organisation": user.organisation.name if user.organisation_id else None,
+            "agency": user.agency.code if user.agency_id else None,
+            "operator": user.operator.code if user.operator_id else None,
+        }
+        return Response(s.MeSerializer(data).data)
+
+
+class OperatorViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.OperatorSerializer
+    pagination_class = AscendingIdPagination
+
+    def get_queryset(self):
+        return operators_with_space()
+
+
+def _decision_response(request, service, **target):
+    body = s.DecisionSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    return service(
+        actor=request.user,
+        decision=body.validated_data["decision"],
+        reason=body.validated_data["reason"],
+        **target,
+    )
+
+
+TRANSITION_RESPONSES = {200: None, 400: VALIDATION_ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
+
+
+class ApplicationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    pagination_class = IdCursorPagination
+    filterset_fields = ["state"]
+
+    def get_queryset(self):
+        return selectors.with_resources(selectors.applications_for(self.request.user))
+
+    def get_serializer_class(self):
+        if self.action == "retrieve" or self.action in {"submit", "verify", "decide"}:
+            return s.ApplicationDetailSerializer
+        if self.action == "create":
+            return s.ApplicationCreateSerializer
+        return s.ApplicationSerializer
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        user = self.request.user
+        context["visible_resources"] = lambda app: selectors.resources_visible_to(user, app)
+        context["history"] = selectors.history_of
+        return context
+
+    def _detail(self, application, status_code=status.HTTP_200_OK):
+        data = s.ApplicationDetailSerializer(application, context=self.get_serializer_context()).data
+        return Response(data, status=status_code)
+
+    @extend_schema(
+        request=s.ApplicationCreateSerializer,
+        responses={201: s.ApplicationDetailSerializer, 400: VALIDATION_ERROR, 403: ERROR},
+    )
+    def create(self, request, *args, **kwargs):
+        resources = request.data.get("resources") if isinstance(request.data, dict) else None
+        if not isinstance(resources, list):
+            return Response({"resources": ["A list of resources is required."]}, status=400)
+        application = services.create_application(actor=request.user, resources=resources)
+        return self._detail(application, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={**TRANSITION_RESPONSES, 200: s.ApplicationDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        application = services.submit_application(actor=request.user, application=self.get_object())
+        return self._detail(application)
+
+    @extend_schema(
+        request=s.DecisionSerializer, responses={**TRANSITION_RESPONSES, 200: s.ApplicationDetailSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        application = _decision_response(request, services.verify_application, application=self.get_object())
+        return self._detail(application)
+
+    @extend_schema(
+        request=s.DecisionSerializer, responses={**TRANSITION_RESPONSES, 200: s.ApplicationDetailSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        application = _decision_response(request, services.decide_application, application=self.get_object())
+        return self._detail(application)
+
+
+class ResourceViewSet(viewsets.GenericViewSet):
+    """Resources waiting for the calling operator, and its attestations."""
+
+    serializer_class = s.ResourceSerializer
+    pagination_class = AscendingIdPagination
+    permission_classes = [role_permission("operator")]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Resource.objects.none()
+        return (
+            Resource.objects.filter(operator_id=self.request.user.operator_id)
+            .exclude(application__state="draft")
+            .select_related("operator")
+        )
+
+    def list(self, request):
+        qs = self.get_queryset()
+        if state := request.query_params.get("state"):
+            qs = qs.filter(state=state)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.DecisionSerializer, responses={**TRANSITION_RESPONSES, 200: s.ResourceSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def attest(self, request, pk=None):
+        resource = selectors.resource_for_operator(request.user, pk)
+        resource = _decision_response(request, services.attest_resource, resource=resource)
+        return Response(s.ResourceSerializer(resource).data)
+
+
+class AllowlistFileView(APIView):
+    """One snapshot of the allowlist in one format; for operators, officers and auditors."""
+
+    permission_classes = [role_permission("operator", "officer", "auditor")]
+
+    @extend_schema(
+        responses={(200, "text/plain"): OpenApiTypes.STR, 304: None, 401: ERROR, 403: ERROR, 404: ERROR}
+    )
+    def get(self, request, which: str, fmt: str):
+        snapshot = allowlist_selectors.snapshot_at(which)
+        if snapshot is None or fmt not in RENDERERS:
+            raise Http404("no such snapshot or format")
+        etag = f'"{snapshot.sha256}.{fmt}"'
+        if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+            response = HttpResponse(status=304)
+        else:
+            content_type, render = RENDERERS[fmt]
+            response = HttpResponse(render(snapshot), content_type=content_type)
+        response["ETag"] = etag
+        response["Cache-Control"] = (
+            "private, max-age=60" if which == "latest" else "private, max-age=31536000, immutable"
+        )
+        return response

@@ -1,0 +1,1 @@
+"""Applications, their resources, reviews and attestations, and the workflow between them."""

@@ -1,0 +1,160 @@
+"""An application asks for resources; agencies review it, operators attest its resources."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from vpnregistry.accounts.models import Agency, Category, Operator, Organisation
+from vpnregistry.db import KEY_WIDTH
+
+
+class Application(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        IN_REVIEW = "in_review", _("In review")
+        AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+        AWAITING_DECISION = "awaiting_decision", _("Awaiting decision")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        APPEALED = "appealed", _("Appealed")
+        RETURNED = "returned", _("Returned")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="applications")
+    # The category and agency as they were when the application was made and submitted.
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="applications"
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+    tracking_number = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_reason = models.TextField(blank=True)
+    # Bumped on every change so that a stale form cannot overwrite a newer state.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organisation", "-created_at"], name="app_org_created"),
+            models.Index(fields=["agency", "state", "submitted_at"], name="app_agency_queue"),
+            models.Index(fields=["state", "submitted_at"], name="app_state_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_number or f"draft #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in {self.State.SUBMITTED, self.State.IN_REVIEW}
+
+
+class Resource(models.Model):
+    """One address, prefix or mobile number asked for, with the operator that assigned it."""
+
+    class Kind(models.TextChoices):
+        IPV4 = "ipv4", "IPv4"
+        IPV6 = "ipv6", "IPv6"
+        MSISDN = "msisdn", _("Mobile number")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Awaiting operator")
+        CONFIRMED = "confirmed", _("Confirmed by operator")
+        REFUSED = "refused", _("Refused by operator")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="resources")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(max_length=43)
+    family = models.PositiveSmallIntegerField(null=True, blank=True)
+    first = models.CharField(max_length=KEY_WIDTH, blank=True)
+    last = models.CharField(max_length=KEY_WIDTH, blank=True)
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="resources")
+    subscriber_id = models.CharField(max_length=64)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+
+    class Meta:
+        ordering = ["application_id", "family", "first", "id"]
+        indexes = [models.Index(fields=["operator", "state"], name="resource_operator_state")]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Review(models.Model):
+    """An agency's or the regulator's decision on an application, always with a reason."""
+
+    class Stage(models.TextChoices):
+        AGENCY = "agency", _("Agency verification")
+        DECISION = "decision", _("Regulator decision")
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", _("Approve")
+        REJECT = "reject", _("Reject")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reviews")
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reason = models.TextField(blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(decision="reject") | ~Q(reason=""), name="review_reject_needs_reason"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.decision} on {self.application_id}"
+
+
+class Attestation(models.Model):
+    """An operator's yes or no on one resource."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", _("Assigned to this subscriber")
+        REJECT = "reject", _("Not assigned to this subscriber")
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="attestations")
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="attestations")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reason = models.TextField(blank=True)
+    attested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(decision="reject") | ~Q(reason=""), name="attestation_reject_needs_reason"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} on {self.resource_id}"
+
+
+class TrackingCounter(models.Model):
+    """The last tracking number handed out in a year; a row lock makes numbers unique and gap-free."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"

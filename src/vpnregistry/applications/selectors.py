@@ -1,0 +1,97 @@
+"""Reads about applications, scoped to what the caller's role and body may see."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from vpnregistry.accounts.models import Role
+from vpnregistry.applications.models import Application, Resource
+from vpnregistry.audit.models import AuditEvent
+
+State = Application.State
+
+
+def applications_for(user) -> QuerySet[Application]:
+    """Every application the user may see; nobody but its own organisation sees a draft."""
+    qs = Application.objects.select_related("organisation", "category", "agency")
+    role = getattr(user, "role", None)
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if role == Role.APPLICANT:
+        return qs.filter(organisation_id=user.organisation_id)
+    if role == Role.AGENCY:
+        return qs.filter(agency_id=user.agency_id).exclude(state=State.DRAFT)
+    if role == Role.OPERATOR:
+        ids = Resource.objects.filter(operator_id=user.operator_id).values("application_id")
+        return qs.filter(id__in=ids).exclude(state=State.DRAFT)
+    if role in {Role.OFFICER, Role.AUDITOR}:
+        return qs.exclude(state=State.DRAFT)
+    return qs.none()
+
+
+def resources_visible_to(user, application: Application) -> QuerySet[Resource]:
+    """An operator sees only the resources in its own space; the others see all of them."""
+    qs = application.resources.select_related("operator")
+    if user.role == Role.OPERATOR:
+        qs = qs.filter(operator_id=user.operator_id)
+    return qs
+
+
+def application_for(user, pk) -> Application:
+    """One application the user may see, or 404 (never 403: the id itself is not disclosed)."""
+    try:
+        return applications_for(user).get(pk=pk)
+    except (Application.DoesNotExist, ValueError, TypeError):
+        raise Http404("no such application") from None
+
+
+def resource_for_operator(user, pk) -> Resource:
+    """A resource in the operator user's own space, in a submitted application, or 404."""
+    if user.role != Role.OPERATOR:
+        raise Http404("no such resource")
+    try:
+        return (
+            Resource.objects.select_related("application", "operator")
+            .exclude(application__state=State.DRAFT)
+            .get(pk=pk, operator_id=user.operator_id)
+        )
+    except (Resource.DoesNotExist, ValueError, TypeError):
+        raise Http404("no such resource") from None
+
+
+def queue_for(user) -> QuerySet[Application]:
+    """The work waiting for the user, oldest first."""
+    qs = applications_for(user)
+    if user.role == Role.AGENCY:
+        return qs.filter(state__in=[State.SUBMITTED, State.IN_REVIEW], verified_at__isnull=True).order_by(
+            "submitted_at", "id"
+        )
+    if user.role == Role.OPERATOR:
+        pending = Resource.objects.filter(operator_id=user.operator_id, state=Resource.State.PENDING)
+        return qs.filter(
+            state__in=[State.SUBMITTED, State.IN_REVIEW], id__in=pending.values("application_id")
+        ).order_by("submitted_at", "id")
+    if user.role == Role.OFFICER:
+        return qs.filter(state=State.AWAITING_DECISION).order_by("submitted_at", "id")
+    if user.role == Role.APPLICANT:
+        return qs.filter(state__in=[State.DRAFT, State.RETURNED]).order_by("created_at", "id")
+    return qs.none()
+
+
+def history_of(application: Application) -> QuerySet[AuditEvent]:
+    """The application's own audit events and those of its resources, in order."""
+    resource_ids = [str(pk) for pk in application.resources.values_list("id", flat=True)]
+
+    return (
+        AuditEvent.objects.filter(
+            Q(object_type="application", object_id=str(application.pk))
+            | Q(object_type="resource", object_id__in=resource_ids)
+        )
+        .select_related("actor")
+        .order_by("seq")
+    )
+
+
+def with_resources(qs: QuerySet[Application]) -> QuerySet[Application]:
+    return qs.prefetch_related(Prefetch("resources", queryset=Resource.objects.select_related("operator")))

@@ -1,0 +1,90 @@
+"""Prefixes as database rows: fixed-width keys so that containment and overlap are index seeks."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.db import models
+from django.db.models import Q
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+KEY_WIDTH = 32  # hex digits of a 128-bit address; IPv4 uses the same width, so one column type serves both
+
+
+def address_key(value: int) -> str:
+    """The fixed-width key of an address: lexicographic order equals numeric order."""
+    return f"{value:0{KEY_WIDTH}x}"
+
+
+def network_keys(net: Network) -> tuple[int, str, str]:
+    """(family, first, last) of a network as stored."""
+    return net.version, address_key(int(net.network_address)), address_key(int(net.broadcast_address))
+
+
+def _ancestor_firsts(net: Network) -> list[str]:
+    """The first address of every prefix that could contain `net`, one per shorter-or-equal length."""
+    bits = net.max_prefixlen
+    start = int(net.network_address)
+    keys = set()
+    for length in range(net.prefixlen + 1):
+        mask = ((1 << bits) - 1) ^ ((1 << (bits - length)) - 1)
+        keys.add(address_key(start & mask))
+    return sorted(keys)
+
+
+def covering_q(net: Network, prefix: str = "") -> Q:
+    """Rows (stored CIDRs) that contain `net`: at most one index seek per prefix length."""
+    family, _first, last = network_keys(net)
+    return Q(
+        **{f"{prefix}family": family, f"{prefix}first__in": _ancestor_firsts(net), f"{prefix}last__gte": last}
+    )
+
+
+def overlapping_q(net: Network, prefix: str = "") -> Q:
+    """Rows (stored CIDRs) that share at least one address with `net`.
+
+    Two CIDRs overlap only when one contains the other: either the row starts inside `net`
+    (a range seek), or it is one of the prefixes that could contain `net` (point seeks).
+    """
+    family, first, last = network_keys(net)
+    inside = Q(**{f"{prefix}first__gte": first, f"{prefix}first__lte": last})
+    around = Q(**{f"{prefix}first__in": _ancestor_firsts(net), f"{prefix}last__gte": last})
+    return Q(**{f"{prefix}family": family}) & (inside | around)
+
+
+class PrefixRow(models.Model):
+    """An abstract row holding one normalised CIDR with its family and first/last keys."""
+
+    prefix = models.CharField(max_length=43)
+    family = models.PositiveSmallIntegerField()
+    first = models.CharField(max_length=KEY_WIDTH)
+    last = models.CharField(max_length=KEY_WIDTH)
+
+    class Meta:
+        abstract = True
+
+    def set_network(self, net: Network) -> None:
+        self.prefix = str(net)
+        self.family, self.first, self.last = network_keys(net)
+
+    @property
+    def network(self) -> Network:
+        return ipaddress.ip_network(self.prefix)
+
+
+# Fixed 64-bit numbers naming the advisory locks that serialise critical writes on PostgreSQL.
+LOCKS = {"approval": 0x7670726170707276, "publication": 0x767072707562, "audit": 0x76707261756469}
+
+
+def serialise(name: str) -> None:
+    """Hold a named lock until the current transaction ends.
+
+    PostgreSQL takes a transaction-scoped advisory lock; SQLite needs nothing more, since the
+    settings open every transaction IMMEDIATE, which takes the database's single write lock.
+    """
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCKS[name]])

@@ -1,0 +1,234 @@
+"""Demo data: every role, every category and a few applications in flight, for `make run`."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.test.utils import override_settings
+from rest_framework.authtoken.models import Token
+
+from vpnregistry.accounts.models import AddressSpace, Agency, Category, Operator, Organisation, Role, User
+
+AGENCIES = [
+    ("pseb", "Software Export Board"),
+    ("mofa", "Foreign Office"),
+    ("licensing", "Regulator's Licensing Desk"),
+]
+# code, name, agency, shortest IPv4 prefix, shortest IPv6 prefix
+CATEGORIES = [
+    ("company", "Company / software house", "pseb", 24, 48),
+    ("call_centre", "Call centre", "pseb", 24, 48),
+    ("freelancer", "Freelancer", "pseb", 32, 64),
+    ("video_conferencing", "Video conferencing", "licensing", 24, 48),
+    ("bank", "Bank", "licensing", 24, 48),
+    ("foreign_mission", "Foreign mission", "mofa", 24, 48),
+]
+ORGANISATIONS = [
+    ("Ravi Software House (Pvt) Ltd", "company", "1234567-8"),
+    ("Clifton Contact Centre (Pvt) Ltd", "call_centre", "2345678-9"),
+    ("Demo Freelancer", "freelancer", ""),
+    ("Margalla Video Meetings (Pvt) Ltd", "video_conferencing", "3456789-0"),
+    ("Demo Bank Ltd", "bank", "4567890-1"),
+    ("Embassy of Demoland", "foreign_mission", ""),
+]
+OPERATORS = [
+    ("indus", "Indus Fibre", "fixed"),
+    ("margalla", "Margalla Broadband", "fixed"),
+    ("sabz", "Sabz Mobile", "mobile"),
+]
+
+
+@dataclass
+class DemoAccount:
+    role: str
+    username: str
+    password: str
+    token: str
+
+
+def _space(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    text = resources.files("vpnregistry.accounts").joinpath("data", name).read_text()
+    return [ipaddress.ip_network(line.strip()) for line in text.splitlines() if line.strip()]
+
+
+def accounts_path() -> Path:
+    return Path(settings.VAR_DIR) / "demo-accounts.json"
+
+
+def is_loaded() -> bool:
+    return User.objects.filter(username="demo-officer").exists()
+
+
+def _user(username: str, role: str, **links) -> tuple[User, str]:
+    password = secrets.token_urlsafe(12)
+    user = User(username=username, role=role, email=f"{username}@example.org", **links)
+    user.set_password(password)
+    user.save()
+    return user, password
+
+
+def _free_slash24s(operator: Operator, count: int, skip: int = 0) -> list[str]:
+    nets = []
+    for row in AddressSpace.objects.filter(operator=operator, family=4).order_by("first"):
+        for sub in ipaddress.ip_network(row.prefix).subnets(new_prefix=24):
+            nets.append(str(sub))
+            if len(nets) >= count + skip:
+                return nets[skip:]
+    return nets[skip:]
+
+
+@transaction.atomic
+def load() -> list[DemoAccount]:
+    """Create the demo world; refuses to run with DEBUG off, and does nothing if it already exists."""
+    if not settings.DEBUG:
+        raise RuntimeError("demo data is for development only: it refuses to load when DEBUG is off")
+    agencies = {code: Agency.objects.create(code=code, name=name) for code, name in AGENCIES}
+    categories = {
+        code: Category.objects.create(
+            code=code, name=name, agency=agencies[agency], min_len_v4=v4, min_len_v6=v6
+        )
+        for code, name, agency, v4, v6 in CATEGORIES
+    }
+    operators = {
+        code: Operator.objects.create(code=code, name=name, kind=kind) for code, name, kind in OPERATORS
+    }
+    # The two fixed-line operators share the country's space block by block.
+    rows = []
+    for family_file in ("pk-ipv4.cidr", "pk-ipv6.cidr"):
+        for i, net in enumerate(_space(family_file)):
+            row = AddressSpace(operator=operators["indus" if i % 2 == 0 else "margalla"])
+            row.set_network(net)
+            rows.append(row)
+    AddressSpace.objects.bulk_create(rows, batch_size=500)
+    organisations = {
+        category: Organisation.objects.create(name=name, category=categories[category], ntn=ntn)
+        for name, category, ntn in ORGANISATIONS
+    }
+
+    accounts = []
+    applicant, pw = _user("demo-applicant", Role.APPLICANT, organisation=organisations["company"])
+    accounts.append((applicant, pw))
+    agency_user, pw = _user("demo-agency", Role.AGENCY, agency=agencies["pseb"])
+    accounts.append((agency_user, pw))
+    operator_user, pw = _user("demo-operator", Role.OPERATOR, operator=operators["indus"])
+    accounts.append((operator_user, pw))
+    officer, pw = _user("demo-officer", Role.OFFICER)
+    accounts.append((officer, pw))
+    auditor, pw = _user("demo-auditor", Role.AUDITOR)
+    accounts.append((auditor, pw))
+    # Staff and members without published passwords, so that every queue has something in it.
+    members = {
+        category: _user(f"demo-{category.replace('_', '-')}", Role.APPLICANT, organisation=org)[0]
+        for category, org in organisations.items()
+        if category != "company"
+    }
+    members["company"] = applicant
+    licensing, _ = _user("demo-licensing", Role.AGENCY, agency=agencies["licensing"])
+    margalla_staff, _ = _user("demo-margalla", Role.OPERATOR, operator=operators["margalla"])
+    _officer2, _ = _user("demo-officer-2", Role.OFFICER)
+
+    # The demo's own emails would only be noise on the console.
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        _seed_applications(members, agency_user, licensing, operator_user, margalla_staff, officer, operators)
+
+    return [
+        DemoAccount(
+            role=user.role,
+            username=user.username,
+            password=password,
+            token=Token.objects.create(user=user).key,
+        )
+        for user, password in accounts
+    ]
+
+
+def _seed_applications(members, agency_user, licensing, operator_user, margalla_staff, officer, operators):
+    from vpnregistry.applications import services
+
+    indus = _free_slash24s(operators["indus"], 12)
+    margalla = _free_slash24s(operators["margalla"], 4)
+
+    def make(member, values):
+        return services.create_application(
+            actor=member,
+            resources=[{"value": v, "subscriber_id": f"SUB-{i + 1:05d}"} for i, v in enumerate(values)],
+        )
+
+    def attest_all(application, staff):
+        for resource in application.resources.all():
+            services.attest_resource(actor=staff, resource=resource, decision="approve")
+
+    # Approved and published: the company's office and the bank's branch.
+    approved = make(members["company"], [indus[0], indus[1]])
+    services.submit_application(actor=members["company"], application=approved)
+    services.verify_application(actor=agency_user, application=approved, decision="approve")
+    attest_all(approved, operator_user)
+    services.decide_application(
+        actor=officer,
+        application=approved,
+        decision="approve",
+        reason="Documents and operator attestation in order.",
+    )
+    # Awaiting the officer: the bank, verified by the licensing desk, attested by its operator.
+    bank = make(members["bank"], [margalla[0]])
+    services.submit_application(actor=members["bank"], application=bank)
+    services.verify_application(actor=licensing, application=bank, decision="approve")
+    attest_all(bank, margalla_staff)
+    # Waiting for the software export board and the operator: the call centre.
+    call_centre = make(members["call_centre"], [indus[2], indus[3]])
+    services.submit_application(actor=members["call_centre"], application=call_centre)
+    # Verified by the agency, waiting for the operator: the freelancer's one address.
+    freelancer_net = ipaddress.ip_network(indus[4])
+    freelancer = make(members["freelancer"], [f"{freelancer_net.network_address + 10}/32"])
+    services.submit_application(actor=members["freelancer"], application=freelancer)
+    services.verify_application(actor=agency_user, application=freelancer, decision="approve")
+    # Rejected with a reason, so that the history shows one.
+    refused = make(members["video_conferencing"], [margalla[1]])
+    services.submit_application(actor=members["video_conferencing"], application=refused)
+    services.verify_application(
+        actor=licensing,
+        application=refused,
+        decision="reject",
+        reason="The incorporation letter on file has expired.",
+    )
+    # The demo applicant's own draft, waiting to be submitted.
+    make(members["company"], [indus[5]])
+
+
+def write_accounts(accounts: list[DemoAccount]) -> Path:
+    path = accounts_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps([a.__dict__ for a in accounts], indent=2) + "\n"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(data)
+    os.chmod(path, 0o600)
+    return path
+
+
+def reset_credentials() -> list[DemoAccount]:
+    """New passwords and tokens for the five demo accounts (when the accounts file was lost)."""
+    accounts = []
+    for username in ["demo-applicant", "demo-agency", "demo-operator", "demo-officer", "demo-auditor"]:
+        user = User.objects.get(username=username)
+        password = secrets.token_urlsafe(12)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        Token.objects.filter(user=user).delete()
+        accounts.append(
+            DemoAccount(
+                role=user.role,
+                username=username,
+                password=password,
+                token=Token.objects.create(user=user).key,
+            )
+        )
+    return accounts

@@ -1,0 +1,1 @@
+"""The pages people use: templates, static files and views, in English and Urdu."""

@@ -1,0 +1,36 @@
+"""Forms of the portal: they only shape input; the services decide what is valid."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class ResourceForm(forms.Form):
+    value = forms.CharField(
+        label=_("Address or prefix"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "203.0.113.0/24", "autocomplete": "off", "dir": "ltr"}),
+    )
+    subscriber_id = forms.CharField(
+        label=_("Subscriber ID"),
+        max_length=64,
+        required=False,
+        help_text=_("The customer or account number on the operator's bill."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "dir": "ltr"}),
+    )
+
+
+ResourceFormSet = forms.formset_factory(ResourceForm, extra=3, max_num=1000, validate_max=True)
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("approve", _("Approve")), ("reject", _("Reject"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,0 +1,160 @@
+"""Portal views: parse the request, call one service or selector, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from vpnregistry.accounts.models import Role
+from vpnregistry.allowlist.selectors import latest_serial
+from vpnregistry.applications import selectors, services
+from vpnregistry.applications.models import Application
+from vpnregistry.errors import InvalidInput, RegistryError
+from vpnregistry.portal.forms import DecisionForm, ResourceFormSet
+from vpnregistry.portal.paging import keyset_page
+
+
+@require_GET
+def healthz(request):
+    return JsonResponse({"status": "ok", "database": connection.vendor, "allowlist_serial": latest_serial()})
+
+
+@login_required
+def home(request):
+    queue = selectors.queue_for(request.user)
+    return render(request, "portal/home.html", {"queue": queue[:25], "queue_more": queue[25:26].exists()})
+
+
+@login_required
+def application_list(request):
+    qs = selectors.applications_for(request.user)
+    if state := request.GET.get("state"):
+        qs = qs.filter(state=state)
+    page = keyset_page(qs.order_by("-id"), request.GET.get("before"))
+    return render(
+        request,
+        "portal/application_list.html",
+        {"page": page, "state": state, "states": Application.State.choices},
+    )
+
+
+@login_required
+def application_new(request):
+    if request.user.role != Role.APPLICANT:
+        raise Http404("only applicants make applications")
+    formset = ResourceFormSet(request.POST or None)
+    if request.method == "POST" and formset.is_valid():
+        rows = [f.cleaned_data for f in formset.forms]
+        # The positions of filled rows, so that each error lands beside its own field.
+        filled = [i for i, row in enumerate(rows) if row.get("value") or row.get("subscriber_id")]
+        try:
+            application = services.create_application(actor=request.user, resources=[rows[i] for i in filled])
+        except InvalidInput as exc:
+            items = exc.errors.get("resources", [])
+            if items and isinstance(items[0], str):
+                formset._non_form_errors = formset.error_class(items)
+            else:
+                for position, errors in zip(filled, items, strict=True):
+                    for field, field_errors in errors.items():
+                        for message in field_errors:
+                            formset.forms[position].add_error(field, message)
+        else:
+            messages.success(request, _("Draft saved. Check it, then submit it."))
+            return redirect("portal:application-detail", pk=application.pk)
+    category = request.user.organisation.category
+    return render(
+        request,
+        "portal/application_new.html",
+        {"formset": formset, "v4": category.min_len_v4, "v6": category.min_len_v6},
+    )
+
+
+@login_required
+def application_detail(request, pk: int):
+    application = selectors.application_for(request.user, pk)
+    user = request.user
+    context = {
+        "application": application,
+        "resources": selectors.resources_visible_to(user, application),
+        "history": selectors.history_of(application),
+        "can_submit": user.role == Role.APPLICANT and application.state in {"draft", "returned"},
+        "can_verify": user.role == Role.AGENCY and application.is_open and not application.verified_at,
+        "can_attest": user.role == Role.OPERATOR and application.is_open,
+        "can_decide": user.role == Role.OFFICER and application.state == "awaiting_decision",
+        "decision_form": DecisionForm(),
+    }
+    return render(request, "portal/application_detail.html", context)
+
+
+def _run(request, pk: int, call) -> object:
+    try:
+        call()
+    except InvalidInput as exc:
+        for field, errors in exc.errors.items():
+            for message in errors if isinstance(errors, list) else [errors]:
+                messages.error(request, f"{field}: {message}" if isinstance(message, str) else str(message))
+    except RegistryError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Done."))
+    return redirect("portal:application-detail", pk=pk)
+
+
+@require_POST
+@login_required
+def application_submit(request, pk: int):
+    application = selectors.application_for(request.user, pk)
+    return _run(request, pk, lambda: services.submit_application(actor=request.user, application=application))
+
+
+@require_POST
+@login_required
+def application_verify(request, pk: int):
+    application = selectors.application_for(request.user, pk)
+    return _run(
+        request,
+        pk,
+        lambda: services.verify_application(
+            actor=request.user,
+            application=application,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+        ),
+    )
+
+
+@require_POST
+@login_required
+def application_decide(request, pk: int):
+    application = selectors.application_for(request.user, pk)
+    return _run(
+        request,
+        pk,
+        lambda: services.decide_application(
+            actor=request.user,
+            application=application,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+        ),
+    )
+
+
+@require_POST
+@login_required
+def resource_attest(request, pk: int):
+    resource = selectors.resource_for_operator(request.user, pk)
+    return _run(
+        request,
+        resource.application_id,
+        lambda: services.attest_resource(
+            actor=request.user,
+            resource=resource,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+        ),
+    )

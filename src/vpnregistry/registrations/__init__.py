@@ -1,0 +1,1 @@
+"""Active registrations, conflicts between them, expiry, renewal and revocation."""

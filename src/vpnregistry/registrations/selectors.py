@@ -1,0 +1,36 @@
+"""Reads about registrations: conflicts, what is active when, who holds what."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from vpnregistry.accounts.models import Organisation
+from vpnregistry.db import Network, overlapping_q
+from vpnregistry.registrations.models import Registration
+
+
+def active_at_q(at: datetime) -> Q:
+    return Q(state=Registration.State.ACTIVE, valid_from__lte=at, valid_until__gt=at)
+
+
+def conflicting_registration(*, net: Network, organisation: Organisation) -> Registration | None:
+    """An active registration of another organisation that shares an address with `net`."""
+    return (
+        Registration.objects.filter(overlapping_q(net), state=Registration.State.ACTIVE)
+        .exclude(organisation=organisation)
+        .only("id", "value")
+        .first()
+    )
+
+
+def registrations_for(user) -> QuerySet[Registration]:
+    qs = Registration.objects.select_related("organisation", "operator")
+    if user.role == "applicant":
+        return qs.filter(organisation_id=user.organisation_id)
+    if user.role == "operator":
+        return qs.filter(operator_id=user.operator_id)
+    if user.role in {"officer", "auditor"}:
+        return qs
+    return qs.none()

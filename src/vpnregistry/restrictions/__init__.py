@@ -1,0 +1,1 @@
+"""Restriction events and the exemption decisions made under them."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RestrictionsConfig(AppConfig):
+    name = "vpnregistry.restrictions"
+    label = "restrictions"

@@ -1,0 +1,1 @@
+"""Restriction events: published orders restricting services (built out in a later step)."""

@@ -1,0 +1,12 @@
+"""Top-level routes."""
+
+from django.urls import include, path
+
+from vpnregistry.portal import views as portal_views
+
+urlpatterns = [
+    path("healthz", portal_views.healthz, name="healthz"),
+    path("api/v1/", include("vpnregistry.api.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("vpnregistry.portal.urls")),
+]

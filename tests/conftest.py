@@ -1,0 +1,102 @@
+"""Fixtures shared by the suite: a small world with every role, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import AgencyFactory, CategoryFactory, OperatorFactory, OrganisationFactory, UserFactory
+from vpnregistry.accounts.models import Role
+
+# Two operators share real blocks of the country's space; the tests use /24s inside them.
+INDUS_SPACE = ["14.1.104.0/22", "27.0.184.0/22", "2001:dd8:1c::/48"]
+MARGALLA_SPACE = ["14.192.128.0/19"]
+
+
+def require_tool(name: str) -> str:
+    """The path of a system tool, or skip (fail when VPNREGISTRY_REQUIRE_TOOLS=1, as CI sets it)."""
+    path = shutil.which(name) or (f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None)
+    if path:
+        return path
+    message = f"the system tool {name!r} is not installed"
+    if os.environ.get("VPNREGISTRY_REQUIRE_TOOLS") == "1":
+        pytest.fail(message + " and VPNREGISTRY_REQUIRE_TOOLS=1 demands it")
+    pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The production hasher is slow by design; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class World:
+    pseb: object
+    licensing: object
+    company: object
+    freelancer: object
+    bank: object
+    indus: object
+    margalla: object
+    org: object
+    other_org: object
+    freelancer_org: object
+    applicant: object
+    other_applicant: object
+    freelancer_applicant: object
+    agency: object
+    licensing_reviewer: object
+    operator: object
+    other_operator: object
+    officer: object
+    officer2: object
+    auditor: object
+
+    def client(self, user) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")
+        return client
+
+
+@pytest.fixture
+def world(db) -> World:
+    pseb = AgencyFactory(code="pseb", name="Software Export Board")
+    licensing = AgencyFactory(code="licensing", name="Licensing Desk")
+    company = CategoryFactory(code="company", agency=pseb)
+    freelancer = CategoryFactory(code="freelancer", agency=pseb, min_len_v4=32, min_len_v6=64)
+    bank = CategoryFactory(code="bank", agency=licensing)
+    indus = OperatorFactory(code="indus", space=INDUS_SPACE)
+    margalla = OperatorFactory(code="margalla", space=MARGALLA_SPACE)
+    org = OrganisationFactory(category=company, name="Ravi Software")
+    other_org = OrganisationFactory(category=company, name="Other Software")
+    freelancer_org = OrganisationFactory(category=freelancer, name="A Freelancer")
+    return World(
+        pseb=pseb,
+        licensing=licensing,
+        company=company,
+        freelancer=freelancer,
+        bank=bank,
+        indus=indus,
+        margalla=margalla,
+        org=org,
+        other_org=other_org,
+        freelancer_org=freelancer_org,
+        applicant=UserFactory(username="applicant", role=Role.APPLICANT, organisation=org),
+        other_applicant=UserFactory(username="other-applicant", role=Role.APPLICANT, organisation=other_org),
+        freelancer_applicant=UserFactory(
+            username="freelancer", role=Role.APPLICANT, organisation=freelancer_org
+        ),
+        agency=UserFactory(username="reviewer", role=Role.AGENCY, agency=pseb),
+        licensing_reviewer=UserFactory(username="licensing", role=Role.AGENCY, agency=licensing),
+        operator=UserFactory(username="indus-staff", role=Role.OPERATOR, operator=indus),
+        other_operator=UserFactory(username="margalla-staff", role=Role.OPERATOR, operator=margalla),
+        officer=UserFactory(username="officer", role=Role.OFFICER),
+        officer2=UserFactory(username="officer2", role=Role.OFFICER),
+        auditor=UserFactory(username="auditor", role=Role.AUDITOR),
+    )

@@ -1,0 +1,37 @@
+"""Helpers that walk an application through the workflow by the services, for tests."""
+
+from __future__ import annotations
+
+from django.test import TestCase
+
+from vpnregistry.applications import services
+
+
+def draft(world, *values, user=None, subscriber_id="SUB-1"):
+    return services.create_application(
+        actor=user or world.applicant,
+        resources=[{"value": v, "subscriber_id": subscriber_id} for v in values],
+    )
+
+
+def to_decision(world, *values, user=None):
+    """A submitted, verified and attested application, awaiting the officer."""
+    application = draft(world, *values, user=user)
+    services.submit_application(actor=user or world.applicant, application=application)
+    services.verify_application(actor=world.agency, application=application, decision="approve")
+    for resource in application.resources.all():
+        staff = world.operator if resource.operator_id == world.indus.pk else world.other_operator
+        services.attest_resource(actor=staff, resource=resource, decision="approve")
+    application.refresh_from_db()
+    return application
+
+
+def approved(world, *values, user=None):
+    """Approved and published (the publication runs on commit, which tests must trigger)."""
+    application = to_decision(world, *values, user=user)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.decide_application(
+            actor=world.officer, application=application, decision="approve", reason="ok"
+        )
+    application.refresh_from_db()
+    return application
