@@ -33,7 +33,7 @@ test: install lint
 	env -u DATABASE_URL $(BIN)/pytest -n $(WORKERS) -p no:cacheprovider
 	@if [ -n "$$DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL =="; \
-	  $(BIN)/pytest -n $(WORKERS) -p no:cacheprovider -m "not browser" --ignore=tests/netblocks; \
+	  $(BIN)/pytest -n $(WORKERS) -p no:cacheprovider --create-db --ignore=tests/netblocks; \
 	fi
 
 bench: install

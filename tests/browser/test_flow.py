@@ -1,0 +1,75 @@
+"""The whole flow through the portal in a real browser, as the four roles, ending in latest.txt."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page, base, username):
+    page.goto(f"{base}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/")
+
+
+def log_out(page):
+    page.get_by_role("button", name="Log out").click()
+
+
+def test_whole_flow_in_the_browser(live_server, world, browser_page, screenshot):
+    page, base = browser_page, live_server.url
+
+    log_in(page, base, "applicant")
+    screenshot(page, "01-applicant-home")
+    page.get_by_role("link", name="New application").first.click()
+    page.get_by_label("Address or prefix 1").fill("14.1.105.0/24")
+    page.get_by_label("Subscriber ID 1").fill("SUB-77")
+    page.get_by_label("Address or prefix 2").fill("10.1.1.0/24")
+    page.get_by_label("Subscriber ID 2").fill("SUB-78")
+    page.get_by_role("button", name="Save draft").click()
+    # The bad row is named beside its field, and nothing was saved.
+    error = page.locator("#id_form-1-value-error")
+    assert "private-use" in error.inner_text()
+    screenshot(page, "02-applicant-error-beside-field")
+    page.get_by_label("Address or prefix 2").fill("")
+    page.get_by_label("Subscriber ID 2").fill("")
+    page.get_by_role("button", name="Save draft").click()
+    page.get_by_role("button", name="Submit application").click()
+    tracking = page.locator("h1").inner_text().split()[0]
+    assert tracking.startswith("VR-")
+    screenshot(page, "03-applicant-submitted")
+    log_out(page)
+
+    log_in(page, base, "reviewer")
+    page.get_by_role("link", name=tracking).click()
+    page.get_by_label("Verified").check()
+    page.get_by_role("button", name="Record").click()
+    assert "Done." in page.content()
+    screenshot(page, "04-agency-verified")
+    log_out(page)
+
+    log_in(page, base, "indus-staff")
+    page.get_by_role("link", name=tracking).click()
+    page.get_by_label("Yes, assigned").check()
+    page.get_by_role("button", name="Record").click()
+    assert "Awaiting decision" in page.content()
+    screenshot(page, "05-operator-attested")
+    log_out(page)
+
+    log_in(page, base, "officer")
+    page.get_by_role("link", name=tracking).click()
+    page.get_by_label("Approve").check()
+    page.get_by_label("Reason (required to reject)").fill("Documents and attestation in order.")
+    page.get_by_role("button", name="Record").click()
+    assert "Approved" in page.locator("h1").inner_text()
+    screenshot(page, "06-officer-approved")
+
+    page.goto(f"{base}/api/v1/allowlist/latest.txt")
+    body = page.locator("body").inner_text()
+    assert "14.1.105.0/24" in body.splitlines()
+    assert "# serial: 1" in body

@@ -1,0 +1,128 @@
+"""The portal's pages through Django's test client: each role's view, errors beside fields, privacy."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.factories import PASSWORD
+from tests.workflow import draft
+from vpnregistry.applications.models import Application, Resource
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+def formset_data(rows):
+    data = {
+        "form-TOTAL_FORMS": str(len(rows)),
+        "form-INITIAL_FORMS": "0",
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+    }
+    for i, (value, subscriber) in enumerate(rows):
+        data[f"form-{i}-value"] = value
+        data[f"form-{i}-subscriber_id"] = subscriber
+    return data
+
+
+def test_login_page_and_redirect(client, world):
+    assert client.get("/").status_code == 302
+    response = client.post("/login/", {"username": "applicant", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_new_application_saves_a_draft(login, world):
+    client = login(world.applicant)
+    response = client.post("/applications/new/", formset_data([("14.1.105.0/24", "SUB-1"), ("", "")]))
+    assert response.status_code == 302
+    application = Application.objects.get()
+    assert response["Location"] == f"/applications/{application.pk}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "14.1.105.0/24" in page and "Submit application" in page
+
+
+def test_errors_are_shown_beside_the_field_and_nothing_is_saved(login, world):
+    client = login(world.applicant)
+    rows = [("14.1.105.0/24", "SUB-1"), ("", ""), ("10.0.0.0/24", "SUB-2"), ("14.1.106.0/24", "")]
+    response = client.post("/applications/new/", formset_data(rows))
+    assert response.status_code == 200
+    html = response.content.decode()
+    error_2 = re.search(r'id="id_form-2-value-error">([^<]*)<', html)
+    assert error_2 and "private-use" in error_2.group(1)
+    assert 'id="id_form-3-subscriber_id-error"' in html
+    assert 'id="id_form-0-value-error"' not in html
+    assert 'value="10.0.0.0/24"' in html  # what was typed is kept
+    assert not Application.objects.exists() and not Resource.objects.exists()
+
+
+def test_each_role_acts_from_the_application_page(login, world, django_capture_on_commit_callbacks):
+    application = draft(world, "14.1.105.0/24")
+    client = login(world.applicant)
+    client.post(f"/applications/{application.pk}/submit/")
+    application.refresh_from_db()
+    assert application.state == "submitted"
+
+    client = login(world.agency)
+    assert "Agency verification" in client.get(f"/applications/{application.pk}/").content.decode()
+    client.post(f"/applications/{application.pk}/verify/", {"decision": "approve"})
+    client = login(world.operator)
+    resource = application.resources.get()
+    client.post(f"/resources/{resource.pk}/attest/", {"decision": "approve"})
+    client = login(world.officer)
+    assert client.get("/").content.decode().count(application.tracking_number) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/applications/{application.pk}/decide/", {"decision": "approve", "reason": "fine"})
+    application.refresh_from_db()
+    assert application.state == "approved"
+    page = client.get(f"/applications/{application.pk}/").content.decode()
+    assert "awaiting_decision → approved" in page and "fine" in page
+
+
+def test_rejection_without_reason_is_explained(login, world):
+    application = draft(world, "14.1.105.0/24")
+    login(world.applicant).post(f"/applications/{application.pk}/submit/")
+    client = login(world.agency)
+    response = client.post(f"/applications/{application.pk}/verify/", {"decision": "reject"}, follow=True)
+    assert "A rejection needs a reason" in response.content.decode()
+    application.refresh_from_db()
+    assert application.state == "submitted"
+
+
+def test_another_organisations_page_is_404(login, world):
+    application = draft(world, "14.1.105.0/24")
+    client = login(world.other_applicant)
+    assert client.get(f"/applications/{application.pk}/").status_code == 404
+    assert client.post(f"/applications/{application.pk}/submit/").status_code == 404
+    assert "14.1.105.0/24" not in client.get("/applications/").content.decode()
+
+
+def test_staff_cannot_open_the_applicant_form(login, world):
+    assert login(world.officer).get("/applications/new/").status_code == 404
+
+
+def test_lists_page_by_keyset(login, world):
+    client = login(world.applicant)
+    for _ in range(27):
+        Application.objects.create(organisation=world.org, category=world.company, created_by=world.applicant)
+    first = client.get("/applications/").content.decode()
+    match = re.search(r'href="\?before=(\d+)"', first)
+    assert match
+    second = client.get(f"/applications/?before={match.group(1)}").content.decode()
+    assert 'href="?before=' not in second
+    assert first.count("/applications/") - second.count("/applications/") == 25 - 2
+
+
+def test_urdu_pages_are_right_to_left(client, world):
+    client.force_login(world.applicant)
+    client.post("/i18n/setlang/", {"language": "ur", "next": "/"})
+    html = client.get("/").content.decode()
+    assert 'dir="rtl"' in html and 'lang="ur"' in html
