@@ -128,7 +128,7 @@ def _transition(
 def _locked(application: Application) -> Application:
     """Re-read the application under a row lock, so that two steps on it cannot interleave."""
     return (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("organisation", "category")
         .get(pk=application.pk)
     )
@@ -312,7 +312,7 @@ def attest_resource(*, actor, resource: Resource, decision: str, reason: str = "
     now = timezone.now()
     with transaction.atomic():
         application = _locked(resource.application)
-        resource = Resource.objects.select_for_update().get(pk=resource.pk)
+        resource = Resource.objects.select_for_update(of=("self",)).get(pk=resource.pk)
         if resource.operator_id != actor.operator_id:
             raise NotAllowed(_("This resource is not in your address space."))
         if application.state not in {State.SUBMITTED, State.IN_REVIEW}:
