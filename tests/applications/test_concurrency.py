@@ -17,7 +17,7 @@ from vpnregistry.registrations.models import Registration
 @pytest.mark.parametrize("round_", range(3))
 def test_invariant_3_concurrent_overlapping_approvals_one_wins(world, round_):
     if connection.vendor != "postgresql":
-        pytest.skip("needs concurrent connections to one server; on SQLite BEGIN IMMEDIATE serialises writers")
+        pytest.skip("needs concurrent connections to one server; SQLite serialises writers at BEGIN")
     first = to_decision(world, f"14.1.{105 + round_}.0/24")
     second = to_decision(world, f"14.1.{105 + round_}.128/25", user=world.other_applicant)
     barrier = threading.Barrier(2)
