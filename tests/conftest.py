@@ -34,6 +34,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _private_publication_dirs(settings, tmp_path):
+    # Each test publishes into, and signs with keys from, directories of its own.
+    settings.ALLOWLIST_DIR = tmp_path / "allowlist"
+    settings.ALLOWLIST_KEYS_DIR = tmp_path / "keys"
+
+
 @dataclass
 class World:
     pseb: object

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
+from tests.http import text
 from vpnregistry.accounts.models import User
 from vpnregistry.applications.models import Application
 from vpnregistry.audit.services import verify_chain
@@ -83,7 +84,7 @@ def test_demo_accounts_walk_the_whole_flow(db, var_dir, client, django_capture_o
             .status_code
             == 200
         )
-    assert candidate in api("operator").get("/api/v1/allowlist/latest.txt").content.decode().splitlines()
+    assert candidate in text(api("operator").get("/api/v1/allowlist/latest.txt")).splitlines()
 
 
 def test_demo_refuses_without_debug(db, var_dir, settings):

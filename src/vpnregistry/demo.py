@@ -12,7 +12,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.test.utils import override_settings
 from rest_framework.authtoken.models import Token
 
 from vpnregistry.accounts.models import AddressSpace, Agency, Category, Operator, Organisation, Role, User
@@ -135,9 +134,7 @@ def load() -> list[DemoAccount]:
     margalla_staff, _ = _user("demo-margalla", Role.OPERATOR, operator=operators["margalla"])
     _officer2, _ = _user("demo-officer-2", Role.OFFICER)
 
-    # The demo's own emails would only be noise on the console.
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-        _seed_applications(members, agency_user, licensing, operator_user, margalla_staff, officer, operators)
+    _seed_applications(members, agency_user, licensing, operator_user, margalla_staff, officer, operators)
 
     return [
         DemoAccount(

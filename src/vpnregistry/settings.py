@@ -151,6 +151,13 @@ SPECTACULAR_SETTINGS = {
 REGISTRATION_VALIDITY_DAYS = int(os.environ.get("VPNREGISTRY_VALIDITY_DAYS", "365"))
 # A snapshot is published at most this often; changes in between wait for the next one.
 ALLOWLIST_MIN_INTERVAL_SECONDS = int(os.environ.get("VPNREGISTRY_ALLOWLIST_MIN_INTERVAL", "0"))
+# Published files (every format of every serial, deltas, the signed index) and the signing keys.
+ALLOWLIST_DIR = Path(os.environ.get("VPNREGISTRY_ALLOWLIST_DIR", VAR_DIR / "allowlist"))
+ALLOWLIST_KEYS_DIR = Path(os.environ.get("VPNREGISTRY_KEYS_DIR", VAR_DIR / "keys"))
+# How many recent deltas the index lists; older clients fetch the whole snapshot.
+ALLOWLIST_INDEX_DELTAS = int(os.environ.get("VPNREGISTRY_INDEX_DELTAS", "500"))
+# How long the next key is announced before `vpnregistry keys rotate` may switch to it.
+ALLOWLIST_KEY_ANNOUNCE_SECONDS = int(os.environ.get("VPNREGISTRY_KEY_ANNOUNCE_SECONDS", "86400"))
 
 LOGGING = {
     "version": 1,

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.http import as_json, text
 from tests.workflow import approved, draft
 
 
@@ -71,14 +72,15 @@ def test_whole_flow_over_the_api(world, django_capture_on_commit_callbacks):
 
     txt = world.client(world.operator).get("/api/v1/allowlist/latest.txt")
     assert txt.status_code == 200
-    lines = txt.content.decode().splitlines()
+    served = text(txt)
+    lines = served.splitlines()
     assert lines[0].startswith("#") and any(line.startswith("# serial: 1") for line in lines)
     assert [line for line in lines if not line.startswith("#")] == ["14.1.105.0/24", "2001:dd8:1c:1::/64"]
-    js = world.client(world.auditor).get("/api/v1/allowlist/latest.json").json()
+    js = as_json(world.client(world.auditor).get("/api/v1/allowlist/latest.json"))
     assert js["serial"] == 1 and js["ipv4"] == ["14.1.105.0/24"] and js["ipv6"] == ["2001:dd8:1c:1::/64"]
     again = world.client(world.operator).get("/api/v1/allowlist/latest.txt", HTTP_IF_NONE_MATCH=txt["ETag"])
     assert again.status_code == 304
-    assert world.client(world.operator).get("/api/v1/allowlist/1.txt").content == txt.content
+    assert text(world.client(world.operator).get("/api/v1/allowlist/1.txt")) == served
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,11 @@
-"""Reads of published snapshots."""
+"""Reads of published snapshots and of who has fetched them."""
 
 from __future__ import annotations
 
-from vpnregistry.allowlist.models import Snapshot
+from django.db.models import F
+from django.utils import timezone
+
+from vpnregistry.allowlist.models import OperatorSync, SignedIndex, Snapshot
 
 
 def snapshot_at(which: str) -> Snapshot | None:
@@ -18,3 +21,20 @@ def snapshot_at(which: str) -> Snapshot | None:
 
 def latest_serial() -> int | None:
     return Snapshot.objects.order_by("-serial").values_list("serial", flat=True).first()
+
+
+def signed_index() -> SignedIndex | None:
+    return SignedIndex.objects.filter(id=1).first()
+
+
+def note_download(*, operator_id: int, serial: int | None, name: str) -> None:
+    """Remember an operator's latest download: one row per operator, updated in place."""
+    now = timezone.now()
+    updated = OperatorSync.objects.filter(operator_id=operator_id).update(
+        last_serial=serial, last_file=name, last_seen=now, downloads=F("downloads") + 1
+    )
+    if not updated:
+        OperatorSync.objects.get_or_create(
+            operator_id=operator_id,
+            defaults={"last_serial": serial, "last_file": name, "last_seen": now, "downloads": 1},
+        )

@@ -1,96 +1,308 @@
-"""Publishing snapshots of the allowlist from the registrations active at their time."""
+"""Publishing the allowlist: snapshots, deltas, every format, signatures and the signed index.
+
+A snapshot is built from the registrations active at its own time. Its files are written (each
+atomically, each with a minisign signature whose trusted comment names the serial and SHA-256)
+before its row is committed, so a snapshot is never visible half-written; the index is rewritten
+and signed after the commit.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from vpnregistry.allowlist.models import Snapshot
+from vpnregistry.allowlist import keys
+from vpnregistry.allowlist.formats import FORMATS, Allowlist, render
+from vpnregistry.allowlist.models import SignedIndex, Snapshot
 from vpnregistry.db import serialise
 from vpnregistry.netblocks import aggregate
 
 logger = logging.getLogger(__name__)
 
+# The formats every operator may fetch; the mobile numbers go to each mobile operator separately.
+IP_FORMATS = [name for name in FORMATS if name != "msisdn.csv"]
+DELTA_NAME = "delta.json"
+INDEX_NAME = "index.json"
 
-def _iso(at: datetime) -> str:
+
+def iso(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _active_networks(at: datetime) -> list[str]:
-    # Imported here: registrations depend on applications, which call into this module.
+def session_dir(session: str) -> Path:
+    return Path(settings.ALLOWLIST_DIR) / session
+
+
+def file_path(snapshot: Snapshot, name: str) -> Path:
+    return session_dir(snapshot.session) / f"{snapshot.serial}.{name}"
+
+
+def msisdn_name(operator_code: str) -> str:
+    return f"msisdn.{operator_code}.csv"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def trusted_comment(*, session: str, serial: int, name: str, sha256: str) -> str:
+    return f"vpnregistry session={session} serial={serial} file={name} sha256={sha256}"
+
+
+def _publish_file(
+    directory: Path, filename: str, data: bytes, *, session: str, serial: int, name: str
+) -> dict:
+    sha = hashlib.sha256(data).hexdigest()
+    write_atomic(directory / filename, data)
+    signature = keys.current_key().sign(
+        data, trusted_comment=trusted_comment(session=session, serial=serial, name=name, sha256=sha)
+    )
+    write_atomic(directory / f"{filename}.minisig", signature.encode())
+    return {"sha256": sha, "size": len(data)}
+
+
+def build_allowlist(*, session: str, serial: int, at: datetime) -> Allowlist:
+    """The allowlist as the registrations active at `at` make it: aggregated CIDRs and numbers."""
+    # Imported here: registrations import applications, which import this module.
     from vpnregistry.registrations.models import Registration
     from vpnregistry.registrations.selectors import active_at_q
 
-    return list(
-        Registration.objects.filter(active_at_q(at), family__isnull=False)
-        .values_list("value", flat=True)
-        .iterator(chunk_size=20000)
+    active = Registration.objects.filter(active_at_q(at))
+    prefixes = aggregate(active.filter(family__isnull=False).values_list("value", flat=True).iterator(20000))
+    numbers: dict[str, list[str]] = {}
+    for value, operator in (
+        active.filter(kind="msisdn").values_list("value", "operator__code").iterator(20000)
+    ):
+        numbers.setdefault(operator, []).append(value)
+    return Allowlist(
+        session=session,
+        serial=serial,
+        generated_at=iso(at),
+        ipv4=tuple(str(p) for p in prefixes if p.version == 4),
+        ipv6=tuple(str(p) for p in prefixes if p.version == 6),
+        msisdn={op: tuple(sorted(set(v))) for op, v in sorted(numbers.items())},
     )
 
 
-def build_document(*, session: str, serial: int, at: datetime, networks: list) -> str:
-    """The canonical JSON of a snapshot: the bytes that are hashed, signed and served."""
-    prefixes = aggregate(networks)
-    doc = {
-        "format": "vpnregistry-allowlist/1",
-        "session": session,
-        "serial": serial,
-        "generated_at": _iso(at),
-        "ipv4": [str(p) for p in prefixes if p.version == 4],
-        "ipv6": [str(p) for p in prefixes if p.version == 6],
+def delta_document(old: Allowlist, new: Allowlist) -> dict:
+    """What changed between two consecutive serials, entry by entry: old - removed + added == new."""
+
+    def change(a, b):
+        a, b = set(a), set(b)
+        return {"added": sorted(b - a, key=_net_key), "removed": sorted(a - b, key=_net_key)}
+
+    return {
+        "format": "vpnregistry-delta/1",
+        "session": new.session,
+        "from_serial": old.serial,
+        "to_serial": new.serial,
+        "generated_at": new.generated_at,
+        "ipv4": change(old.ipv4, new.ipv4),
+        "ipv6": change(old.ipv6, new.ipv6),
     }
-    return json.dumps(doc, separators=(",", ":"), sort_keys=True) + "\n"
+
+
+def _net_key(cidr: str):
+    import ipaddress
+
+    net = ipaddress.ip_network(cidr)
+    return (net.version, int(net.network_address), net.prefixlen)
+
+
+def canonical(document: dict) -> bytes:
+    return (json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n").encode()
 
 
 def latest_snapshot() -> Snapshot | None:
     return Snapshot.objects.order_by("-serial").first()
 
 
-def publish_snapshot(*, at: datetime | None = None, actor=None, force: bool = False) -> Snapshot | None:
+def publish_snapshot(
+    *, at: datetime | None = None, actor=None, force: bool = False, reset_session: bool = False
+) -> Snapshot | None:
     """Write the next snapshot when the allowlist has changed since the latest one (or when forced)."""
+    from vpnregistry.accounts.models import Operator
     from vpnregistry.audit.services import record
 
     at = at or timezone.now()
     with transaction.atomic():
         serialise("publication")
         latest = latest_snapshot()
-        session = latest.session if latest else str(uuid.uuid4())
+        session = str(uuid.uuid4()) if reset_session or latest is None else latest.session
         serial = latest.serial + 1 if latest else 1
-        content = build_document(session=session, serial=serial, at=at, networks=_active_networks(at))
-        doc = json.loads(content)
-        if latest and not force:
-            previous = json.loads(latest.content)
-            if previous["ipv4"] == doc["ipv4"] and previous["ipv6"] == doc["ipv6"]:
-                return None
-        snapshot = Snapshot.objects.create(
+        allowlist = build_allowlist(session=session, serial=serial, at=at)
+        previous = Allowlist.from_json(latest.content) if latest else None
+        if (
+            previous
+            and not (force or reset_session)
+            and (previous.ipv4, previous.ipv6, previous.msisdn)
+            == (allowlist.ipv4, allowlist.ipv6, allowlist.msisdn)
+        ):
+            snapshot = None
+        else:
+            snapshot = _write_snapshot(
+                allowlist,
+                previous,
+                at=at,
+                mobile=list(Operator.objects.filter(kind="mobile").values_list("code", flat=True)),
+            )
+            record(
+                actor=actor,
+                action="snapshot.publish",
+                obj=snapshot,
+                at=at,
+                data={
+                    "session": session,
+                    "serial": serial,
+                    "sha256": snapshot.sha256,
+                    "ipv4": snapshot.ipv4_count,
+                    "ipv6": snapshot.ipv6_count,
+                    "msisdn": snapshot.msisdn_count,
+                    "files": {k: v["sha256"] for k, v in snapshot.files.items()},
+                },
+            )
+        if (
+            snapshot is not None
+            or not SignedIndex.objects.filter(serial=latest.serial if latest else 0).exists()
+        ):
+            write_index(at=at)
+    return snapshot
+
+
+def _write_snapshot(
+    allowlist: Allowlist, previous: Allowlist | None, *, at: datetime, mobile: list[str]
+) -> Snapshot:
+    session, serial = allowlist.session, allowlist.serial
+    directory = session_dir(session)
+    content = allowlist.to_json()
+    files = {}
+    for name in IP_FORMATS:
+        files[name] = _publish_file(
+            directory,
+            f"{serial}.{name}",
+            render(name, allowlist).encode(),
             session=session,
             serial=serial,
-            created_at=at,
-            content=content,
-            sha256=hashlib.sha256(content.encode()).hexdigest(),
-            ipv4_count=len(doc["ipv4"]),
-            ipv6_count=len(doc["ipv6"]),
+            name=name,
         )
-        record(
-            actor=actor,
-            action="snapshot.publish",
-            obj=snapshot,
-            at=at,
-            data={
-                "serial": serial,
-                "sha256": snapshot.sha256,
-                "ipv4": snapshot.ipv4_count,
-                "ipv6": snapshot.ipv6_count,
+    for code in sorted(set(mobile) | set(allowlist.msisdn)):
+        name = msisdn_name(code)
+        data = render("msisdn.csv", allowlist, operator=code).encode()
+        files[name] = _publish_file(
+            directory, f"{serial}.{name}", data, session=session, serial=serial, name=name
+        )
+    if previous is not None and previous.session == session:
+        data = canonical(delta_document(previous, allowlist))
+        files[DELTA_NAME] = _publish_file(
+            directory, f"{serial}.{DELTA_NAME}", data, session=session, serial=serial, name=DELTA_NAME
+        )
+    return Snapshot.objects.create(
+        session=session,
+        serial=serial,
+        created_at=at,
+        content=content,
+        sha256=hashlib.sha256(content.encode()).hexdigest(),
+        ipv4_count=len(allowlist.ipv4),
+        ipv6_count=len(allowlist.ipv6),
+        msisdn_count=sum(len(v) for v in allowlist.msisdn.values()),
+        files=files,
+    )
+
+
+def file_url(serial: int, name: str) -> str:
+    return f"/api/v1/allowlist/{serial}.{name}"
+
+
+def index_document(*, at: datetime | None = None) -> dict | None:
+    latest = latest_snapshot()
+    if latest is None:
+        return None
+    recent = (
+        Snapshot.objects.filter(session=latest.session, serial__lte=latest.serial)
+        .order_by("-serial")
+        .values_list("serial", "files")[: settings.ALLOWLIST_INDEX_DELTAS]
+    )
+    deltas = [
+        {
+            "from": serial - 1,
+            "to": serial,
+            "url": file_url(serial, DELTA_NAME),
+            "sha256": files[DELTA_NAME]["sha256"],
+            "size": files[DELTA_NAME]["size"],
+        }
+        for serial, files in recent
+        if DELTA_NAME in files
+    ]
+    deltas.sort(key=lambda d: d["to"])
+    current = keys.current_key().public
+    announced = keys.next_key()
+    doc = {
+        "format": "vpnregistry-index/1",
+        "session": latest.session,
+        "serial": latest.serial,
+        "generated_at": iso(at or timezone.now()),
+        "snapshot": {
+            "serial": latest.serial,
+            "generated_at": iso(latest.created_at),
+            "files": {
+                name: {"url": file_url(latest.serial, name), **meta}
+                for name, meta in sorted(latest.files.items())
+                if name != DELTA_NAME
             },
-        )
-    return snapshot
+        },
+        "deltas": deltas,
+        "keys": {
+            "current": current.to_minisign(),
+            "current_id": current.key_id_hex,
+            "next": announced.key.public.to_minisign() if announced else None,
+            "next_id": announced.key.public.key_id_hex if announced else None,
+        },
+    }
+    return doc
+
+
+def write_index(*, at: datetime | None = None) -> SignedIndex | None:
+    """Rebuild and sign the index from the database; safe at any time (cron, after a key rotation)."""
+    at = at or timezone.now()
+    doc = index_document(at=at)
+    if doc is None:
+        return None
+    data = canonical(doc)
+    sha = hashlib.sha256(data).hexdigest()
+    signature = keys.current_key().sign(
+        data,
+        trusted_comment=trusted_comment(
+            session=doc["session"], serial=doc["serial"], name=INDEX_NAME, sha256=sha
+        ),
+    )
+    # The document and its signature change together, in one row, so no reader sees a mismatched pair.
+    index, _ = SignedIndex.objects.update_or_create(
+        id=1,
+        defaults={
+            "session": doc["session"],
+            "serial": doc["serial"],
+            "content": data.decode(),
+            "signature": signature,
+            "sha256": sha,
+            "updated_at": at,
+        },
+    )
+    return index
 
 
 def request_publication(*, reason: str = "") -> None:
@@ -106,26 +318,10 @@ def request_publication(*, reason: str = "") -> None:
         if latest and interval and timezone.now() - latest.created_at < interval:
             logger.info("publication deferred (%s): latest snapshot is recent", reason)
             return
-        publish_snapshot()
+        try:
+            publish_snapshot()
+        except Exception:
+            # The approval has committed; the next `vpnregistry publish` will catch up.
+            logger.exception("publication after %s failed", reason)
 
     transaction.on_commit(_publish)
-
-
-def render_txt(snapshot: Snapshot) -> str:
-    doc = json.loads(snapshot.content)
-    lines = [
-        "# vpnregistry allowlist",
-        f"# session: {doc['session']}",
-        f"# serial: {doc['serial']}",
-        f"# generated: {doc['generated_at']}",
-        f"# entries: {len(doc['ipv4'])} IPv4, {len(doc['ipv6'])} IPv6",
-        *doc["ipv4"],
-        *doc["ipv6"],
-    ]
-    return "\n".join(lines) + "\n"
-
-
-RENDERERS = {
-    "json": ("application/json", lambda s: s.content),
-    "txt": ("text/plain; charset=utf-8", render_txt),
-}

@@ -14,8 +14,20 @@ router.register("resources", views.ResourceViewSet, basename="resource")
 app_name = "api"
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
+    path("allowlist/index.json", views.AllowlistIndexView.as_view(), name="allowlist-index"),
+    path(
+        "allowlist/index.json.minisig",
+        views.AllowlistIndexView.as_view(signature=".minisig"),
+        name="allowlist-index-signature",
+    ),
+    path("allowlist/key.pub", views.AllowlistKeyView.as_view(), name="allowlist-key"),
     re_path(
-        r"^allowlist/(?P<which>latest|\d+)\.(?P<fmt>[a-z]+)$",
+        r"^allowlist/(?P<which>latest|\d+)\.(?P<name>[a-z0-9][a-z0-9_.-]*?)\.minisig$",
+        views.AllowlistFileView.as_view(signature=".minisig"),
+        name="allowlist-file-signature",
+    ),
+    re_path(
+        r"^allowlist/(?P<which>latest|\d+)\.(?P<name>[a-z0-9][a-z0-9_.-]*)$",
         views.AllowlistFileView.as_view(),
         name="allowlist-file",
     ),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
+from pathlib import Path
+
+from django.http import FileResponse, Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -11,9 +13,12 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from vpnregistry.accounts.models import Role
 from vpnregistry.accounts.selectors import operators_with_space
+from vpnregistry.allowlist import keys
 from vpnregistry.allowlist import selectors as allowlist_selectors
-from vpnregistry.allowlist.services import RENDERERS
+from vpnregistry.allowlist.formats import FORMATS
+from vpnregistry.allowlist.services import file_path, msisdn_name
 from vpnregistry.api import serializers as s
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.applications import selectors, services
@@ -161,26 +166,121 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return Response(s.ResourceSerializer(resource).data)
 
 
-class AllowlistFileView(APIView):
-    """One snapshot of the allowlist in one format; for operators, officers and auditors."""
+MEDIA_TYPES = {name: fmt.media_type for name, fmt in FORMATS.items()} | {"delta.json": "application/json"}
+ALLOWLIST_READERS = role_permission("operator", "officer", "auditor")
+FILE_RESPONSES = {(200, "text/plain"): OpenApiTypes.STR, 304: None, 401: ERROR, 403: ERROR, 404: ERROR}
 
-    permission_classes = [role_permission("operator", "officer", "auditor")]
+
+def _conditional(request, *, etag: str, body_or_path, content_type: str, immutable: bool) -> HttpResponse:
+    """A response with an ETag, answered with 304 when the client already holds it."""
+    quoted = f'"{etag}"'
+    if quoted in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponse(status=304)
+    elif isinstance(body_or_path, Path):
+        response = FileResponse(open(body_or_path, "rb"), content_type=content_type)  # noqa: SIM115
+    else:
+        response = HttpResponse(body_or_path, content_type=content_type)
+    response["ETag"] = quoted
+    response["Cache-Control"] = "private, max-age=31536000, immutable" if immutable else "private, no-cache"
+    return response
+
+
+def _note(request, serial, name):
+    if request.user.role == Role.OPERATOR:
+        allowlist_selectors.note_download(operator_id=request.user.operator_id, serial=serial, name=name)
+
+
+class AllowlistIndexView(APIView):
+    """The signed index: session, latest serial, the snapshot's files and recent deltas, the keys."""
+
+    permission_classes = [ALLOWLIST_READERS]
+    signature = ""  # ".minisig" on the signature's route
 
     @extend_schema(
-        responses={(200, "text/plain"): OpenApiTypes.STR, 304: None, 401: ERROR, 403: ERROR, 404: ERROR}
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            304: None,
+            401: ERROR,
+            403: ERROR,
+            404: ERROR,
+        }
     )
-    def get(self, request, which: str, fmt: str):
-        snapshot = allowlist_selectors.snapshot_at(which)
-        if snapshot is None or fmt not in RENDERERS:
-            raise Http404("no such snapshot or format")
-        etag = f'"{snapshot.sha256}.{fmt}"'
-        if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
-            response = HttpResponse(status=304)
-        else:
-            content_type, render = RENDERERS[fmt]
-            response = HttpResponse(render(snapshot), content_type=content_type)
-        response["ETag"] = etag
-        response["Cache-Control"] = (
-            "private, max-age=60" if which == "latest" else "private, max-age=31536000, immutable"
+    def get(self, request):
+        signature = self.signature
+        index = allowlist_selectors.signed_index()
+        if index is None:
+            raise Http404("nothing has been published yet")
+        _note(request, index.serial, "index.json" + signature)
+        if signature:
+            return _conditional(
+                request,
+                etag=f"{index.sha256}.minisig",
+                body_or_path=index.signature,
+                content_type="text/plain; charset=utf-8",
+                immutable=False,
+            )
+        return _conditional(
+            request,
+            etag=index.sha256,
+            body_or_path=index.content,
+            content_type="application/json",
+            immutable=False,
         )
-        return response
+
+
+class AllowlistKeyView(APIView):
+    """The registry's current public key, in minisign's format."""
+
+    permission_classes = [ALLOWLIST_READERS]
+
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR, 401: ERROR, 403: ERROR})
+    def get(self, request):
+        return HttpResponse(keys.current_key().public.to_file(), content_type="text/plain; charset=utf-8")
+
+
+class AllowlistFileView(APIView):
+    """One published file (or its `.minisig`) of one serial; `latest` names the newest serial."""
+
+    permission_classes = [ALLOWLIST_READERS]
+    signature = ""  # ".minisig" on the signature's route
+
+    @extend_schema(responses=FILE_RESPONSES)
+    def get(self, request, which: str, name: str):
+        signature = self.signature
+        snapshot = allowlist_selectors.snapshot_at(which)
+        if snapshot is None:
+            raise Http404("no such serial")
+        name = self._resolve(request, name)
+        meta = snapshot.files.get(name)
+        if meta is None:
+            raise Http404("no such file for this serial")
+        path = file_path(snapshot, name + signature)
+        if not path.exists():
+            raise Http404("this file is no longer kept")
+        _note(request, snapshot.serial, name + signature)
+        content_type = (
+            "text/plain; charset=utf-8" if signature else MEDIA_TYPES.get(name, "text/plain; charset=utf-8")
+        )
+        return _conditional(
+            request,
+            etag=meta["sha256"] + signature,
+            body_or_path=path,
+            content_type=content_type,
+            immutable=which != "latest",
+        )
+
+    @staticmethod
+    def _resolve(request, name: str) -> str:
+        """Mobile numbers: each mobile operator gets only its own list; officers and auditors name one."""
+        user = request.user
+        if name == "msisdn.csv":
+            if user.role != Role.OPERATOR:
+                raise Http404("name the mobile operator: msisdn.<operator>.csv")
+            return msisdn_name(user.operator.code)
+        if (
+            name.startswith("msisdn.")
+            and user.role == Role.OPERATOR
+            and name != msisdn_name(user.operator.code)
+        ):
+            raise Http404("no such file")
+        return name

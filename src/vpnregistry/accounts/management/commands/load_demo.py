@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from vpnregistry import demo
 
@@ -19,7 +20,9 @@ class Command(BaseCommand):
             accounts = demo.reset_credentials()
             self.stdout.write("Demo data was loaded but its accounts file was missing: new credentials.")
         else:
-            accounts = demo.load()
+            # The demo's own notifications (sent as its transaction commits) would only be noise.
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+                accounts = demo.load()
         path = demo.write_accounts(accounts)
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (also in {path}, mode 0600):"))
         for a in accounts:

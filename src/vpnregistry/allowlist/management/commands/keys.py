@@ -1,0 +1,42 @@
+"""The signing keys: show them, or rotate in two steps (announce the next key, then switch to it)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from vpnregistry.allowlist import keys
+from vpnregistry.allowlist.services import write_index
+
+
+class Command(BaseCommand):
+    help = "Show the allowlist signing keys, or rotate them: `keys rotate` announces, a later call switches."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["show", "rotate"])
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="switch to the announced key before it has been announced long enough",
+        )
+
+    def handle(self, *args, action, force=False, **options):
+        if action == "show":
+            current = keys.current_key().public
+            self.stdout.write(f"current  {current.key_id_hex}  {current.to_minisign()}")
+            announced = keys.next_key()
+            if announced:
+                self.stdout.write(
+                    f"next     {announced.key.public.key_id_hex}  {announced.key.public.to_minisign()}"
+                    f"  (announced {announced.created_at:%Y-%m-%d %H:%M} UTC)"
+                )
+            return
+        rotation = keys.rotate(
+            min_announce=timedelta(seconds=settings.ALLOWLIST_KEY_ANNOUNCE_SECONDS), force=force
+        )
+        if rotation.step == "waiting":
+            raise CommandError(f"key {rotation.key_id}: {rotation.detail}")
+        with transaction.atomic():
+            write_index()
+        self.stdout.write(f"{rotation.step} key {rotation.key_id}: {rotation.detail}.")
