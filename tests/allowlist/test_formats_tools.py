@@ -226,12 +226,14 @@ def test_ipset_restores_first_and_again(tmp_path, allowlist):
 
 
 def test_ipset_reload_replaces_the_members(tmp_path):
+    """Each load replaces the members, also when the list's size changes its hashsize (4096 and back)."""
+    from benchmarks.allowlist_bench import make_allowlist
+
     ipset = netns_tool("ipset", "list", module="ip_set")
-    old, new = random_allowlist(1), random_allowlist(2)
-    script = f"{ipset} restore < old.ipset; {ipset} restore < new.ipset; {ipset} list"
-    result = in_netns(
-        script, tmp_path, **{"old.ipset": render("ipset", old), "new.ipset": render("ipset", new)}
-    )
+    old, larger, new = random_allowlist(1), make_allowlist(4000, 0), random_allowlist(2)
+    files = {name: render("ipset", a) for name, a in (("old", old), ("larger", larger), ("new", new))}
+    script = f"for f in old larger new; do {ipset} restore < $f; done; {ipset} list"
+    result = in_netns(script, tmp_path, **files)
     assert result.returncode == 0, result.stderr
     assert _ipset_members(result.stdout) == {
         "vpnregistry-v4": list(new.ipv4),
