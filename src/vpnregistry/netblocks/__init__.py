@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .aggregate import LineError, aggregate, aggregate_text, parse_text
+from .aggregation import LineError, aggregate, aggregate_text, parse_text
 from .parse import Address, Network, ParseError, parse_address, parse_prefix
 from .special import CATEGORY_LIMITS, SpecialBlock, check_prefix, special_purpose
 

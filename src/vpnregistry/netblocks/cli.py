@@ -67,7 +67,7 @@ def aggregate_main(argv: list[str]) -> int:
 
     import numpy as np
 
-    from .aggregate import parse_text
+    from .aggregation import parse_text
     from .intervals import IntervalSet, PrefixArrays
     from .textio import format_v4_cidrs, format_v6_cidrs
 
@@ -155,7 +155,7 @@ def check_main(argv: list[str]) -> int:
     if args.column is not None and args.column < 1:
         parser.error("--column counts from 1")
 
-    from .aggregate import parse_text
+    from .aggregation import parse_text
     from .index import MembershipIndex
     from .intervals import IntervalSet
 

@@ -172,7 +172,7 @@ def _v6_rank_space(
     sh = np.concatenate([p[0] for p in parts] + [p[3] for p in parts])
     sl = np.concatenate([p[1] for p in parts] + [p[4] for p in parts])
     so = np.concatenate([np.zeros(len(p[0]), bool) for p in parts] + [p[2] for p in parts])
-    order = np.lexsort((sl, sh, so))
+    order = _lexsort128(sh, sl, so)
     sh, sl, so = sh[order], sl[order], so[order]
     uniq = np.ones(len(sh), bool)
     if len(sh) > 1:
@@ -191,6 +191,15 @@ def _v6_rank_space(
         off_s += k
         off_e += k
     return table, out
+
+
+def _lexsort128(hi: np.ndarray, lo: np.ndarray, ovf: np.ndarray) -> np.ndarray:
+    """Indices sorting (ovf, hi, lo): a fast sort on the low word, then stable sorts above it."""
+    order = np.argsort(lo)
+    order = order[np.argsort(hi[order], kind="stable")]
+    if ovf.any():
+        order = order[np.argsort(ovf[order], kind="stable")]
+    return order
 
 
 # ---------------------------------------------------------------------------------------------------

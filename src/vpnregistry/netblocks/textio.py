@@ -8,7 +8,6 @@ strict Python parser, which also words the error. Both paths accept exactly the 
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,9 +35,40 @@ class Scan:
 _CHUNK = 1 << 18  # bytes of text per vectorised pass: small enough that temporaries stay in cache
 
 
-def scan_ipv4(data: bytes | bytearray | memoryview) -> Scan:
-    """Find and parse the canonical IPv4 address/prefix lines of `data`, vectorised."""
+def line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(start, end) byte offsets of every line; a final newline does not start another line."""
+    nl = np.flatnonzero(np.frombuffer(data, np.uint8) == _NL)
+    starts = np.concatenate([np.zeros(1, np.int64), nl + 1])
+    ends = np.concatenate([nl, np.array([len(data)], np.int64)])
+    if data.endswith(b"\n") or not data:
+        starts, ends = starts[:-1], ends[:-1]
+    return starts, ends
+
+
+def scan_ipv4(data: bytes | bytearray | memoryview, skip_lines: np.ndarray | None = None) -> Scan:
+    """Find and parse the canonical IPv4 address/prefix lines of `data`, vectorised.
+
+    Lines listed in `skip_lines` (already parsed by another scanner) are neither parsed nor
+    reported as other lines.
+    """
     data = bytes(data) if not isinstance(data, bytes) else data
+    if skip_lines is not None and len(skip_lines):
+        starts, ends = line_bounds(data)
+        keep = np.ones(len(starts), bool)
+        keep[skip_lines] = False
+        kept = np.flatnonzero(keep)
+        sub = b"\n".join([data[a:b] for a, b in zip(starts[kept].tolist(), ends[kept].tolist(), strict=True)])
+        inner = scan_ipv4(sub + b"\n") if len(kept) else scan_ipv4(b"")
+        return Scan(
+            addr=inner.addr,
+            plen=inner.plen,
+            slash=inner.slash,
+            good_line=kept[inner.good_line],
+            other_line=kept[inner.other_line],
+            line_start=starts,
+            line_end=ends,
+            n_lines=len(starts),
+        )
     parts: list[tuple[np.ndarray, ...]] = []
     pos = 0
     n = len(data)
@@ -120,6 +150,134 @@ def _scan_chunk(data: bytes) -> tuple:
     )
 
 
+_HEX = np.full(256, 255, np.uint8)
+for _c in b"0123456789":
+    _HEX[_c] = _c - 48
+for _c in b"abcdef":
+    _HEX[_c] = _c - 87
+for _c in b"ABCDEF":
+    _HEX[_c] = _c - 55
+_COLON = 58
+
+
+@dataclass
+class Scan6:
+    """The plain IPv6 lines of a buffer (hex groups, '::', optional '/n'), parsed."""
+
+    hi: np.ndarray  # uint64
+    lo: np.ndarray  # uint64
+    plen: np.ndarray  # uint8
+    good_line: np.ndarray  # int64 line numbers (0-based)
+
+
+def scan_ipv6(data: bytes) -> Scan6:
+    """Find and parse the plain IPv6 lines of `data` (no embedded IPv4, no zone), vectorised.
+
+    Host bits and IPv4-mapped addresses are not judged here; the caller sends those lines on to the
+    strict parser.
+    """
+    parts = []
+    pos = 0
+    n = len(data)
+    lines_before = 0
+    while True:
+        cut = n if n - pos <= _CHUNK else data.rfind(b"\n", pos, pos + _CHUNK) + 1
+        if cut <= pos:
+            cut = data.find(b"\n", pos + _CHUNK)
+            cut = n if cut < 0 else cut + 1
+        hi, lo, plen, good, n_lines = _scan6_chunk(data[pos:cut])
+        parts.append((hi, lo, plen, good + lines_before))
+        lines_before += n_lines
+        pos = cut
+        if pos >= n:
+            break
+    return Scan6(*(np.concatenate([p[i] for p in parts]) for i in range(4)))
+
+
+def _scan6_chunk(data: bytes) -> tuple:
+    pad = 4
+    buf = np.empty(len(data) + pad + 1, np.uint8)
+    buf[:pad] = _NL
+    buf[pad:-1] = np.frombuffer(data, np.uint8)
+    buf[-1] = _NL
+    x = _HEX[buf]
+    ishex = x < 16
+    sep = np.flatnonzero(~ishex)
+    ch = buf[sep]
+    nl_at = np.flatnonzero(ch == _NL)[pad - 1 :]
+    n_lines = len(nl_at) - 1
+    if data.endswith(b"\n") or not data:
+        n_lines -= 1
+    n_lines = max(n_lines, 0)
+    empty = (np.empty(0, np.uint64), np.empty(0, np.uint64), np.empty(0, np.uint8), np.empty(0, np.int64))
+    if n_lines == 0:
+        return (*empty, n_lines)
+    prev = nl_at[:n_lines]
+    cur = nl_at[1 : n_lines + 1]
+    # Token k is the run of hex digits just before separator k.
+    tlen = np.zeros(len(sep), np.int64)
+    tlen[1:] = sep[1:] - sep[:-1] - 1
+    xv = x.astype(np.uint64)
+    tv = xv[sep - 1] * (tlen >= 1)
+    tv |= (xv[sep - 2] << np.uint64(4)) * (tlen >= 2)
+    tv |= (xv[sep - 3] << np.uint64(8)) * (tlen >= 3)
+    tv |= (xv[sep - 4] << np.uint64(12)) * (tlen >= 4)
+    not_colon = np.cumsum(ch != _COLON)
+    n_empty = np.cumsum(tlen == 0)
+    n_long = np.cumsum(tlen > 4)
+
+    slash = ch[cur - 1] == _SLASH
+    a_end = np.where(slash, cur - 1, cur)  # separator ending the last address token
+    t = a_end - prev  # address tokens
+    ok = (t >= 3) & (not_colon[a_end - 1] - not_colon[prev] == 0) & (n_long[a_end] - n_long[prev] == 0)
+    e = n_empty[a_end] - n_empty[prev]
+    first_e = tlen[prev + 1] == 0
+    second_e = tlen[np.minimum(prev + 2, len(sep) - 1)] == 0
+    last_e = tlen[a_end] == 0
+    penult_e = tlen[a_end - 1] == 0
+    shape = (
+        ((e == 0) & (t == 8))
+        | ((e == 1) & ~first_e & ~last_e & (t <= 8))
+        | ((e == 2) & (t <= 9) & ((first_e & second_e & ~last_e) | (last_e & penult_e & ~first_e)))
+        | ((e == 3) & (t == 3))
+    )
+    ok &= shape
+    # The length after '/': 1 to 3 decimal digits, no leading zero, at most 128.
+    ln = tlen[cur]
+    end = sep[cur]
+    d1 = x[end - 1].astype(np.int64)
+    d2 = x[end - 2].astype(np.int64)
+    d3 = x[end - 3].astype(np.int64)
+    dec = (d1 < 10) & ((ln < 2) | (d2 < 10)) & ((ln < 3) | (d3 < 10))
+    lead = np.where(ln == 3, d3, np.where(ln == 2, d2, 1))
+    value = d1 + 10 * d2 * (ln >= 2) + 100 * d3 * (ln >= 3)
+    len_ok = (ln >= 1) & (ln <= 3) & dec & (lead != 0) & (value <= 128)
+    ok &= ~slash | len_ok
+    plen = np.where(slash, value, 128)
+
+    # Each address token's group: counted from the left before '::', from the right after it.
+    first_tok = nl_at[0] + 1
+    k = np.arange(first_tok, nl_at[n_lines] + 1)
+    line_of = np.repeat(np.arange(n_lines), cur - prev)
+    p_l = prev[line_of]
+    a_l = a_end[line_of]
+    after = (n_empty[k - 1] - n_empty[p_l]) > 0
+    g = np.where(after, 7 - (a_l - k), k - p_l - 1)
+    use = (k <= a_l) & (tlen[k] > 0) & (g >= 0) & (g <= 7)
+    gu = g.astype(np.uint64)
+    val = tv[k]
+    shift_hi = np.uint64(16) * (np.uint64(3) - np.minimum(gu, np.uint64(3)))
+    shift_lo = np.uint64(16) * (np.uint64(7) - np.clip(gu, np.uint64(4), np.uint64(7)))
+    c_hi = np.where(use & (g < 4), val << shift_hi, np.uint64(0))
+    c_lo = np.where(use & (g >= 4), val << shift_lo, np.uint64(0))
+    offsets = prev - nl_at[0]
+    hi = np.bitwise_or.reduceat(c_hi, offsets)
+    lo = np.bitwise_or.reduceat(c_lo, offsets)
+    ok &= cur - prev >= 1
+    good = np.flatnonzero(ok)
+    return hi[good], lo[good], plen[good].astype(np.uint8), good.astype(np.int64), n_lines
+
+
 def split_lines(data: bytes, scan: Scan, lines: np.ndarray) -> list[str]:
     """The text of the given lines (0-based line numbers), decoded leniently for messages."""
     return [
@@ -171,15 +329,57 @@ def format_v4_cidrs(start: np.ndarray, plen: np.ndarray, *, bare_host: bool = Fa
     return raw[raw != 0].tobytes()
 
 
+_HEXTET = np.zeros((1 << 16, 4), np.uint8)
+_hx = np.arange(1 << 16)
+for _j in range(4):
+    _digit = (_hx >> (4 * (3 - _j))) & 15
+    _shown = (_hx >> (4 * (3 - _j))) > 0
+    _HEXTET[:, _j] = np.where(_shown | (_j == 3), np.frombuffer(b"0123456789abcdef", np.uint8)[_digit], 0)
+_HEXTET = _HEXTET.view(np.uint32).ravel()  # right-aligned lowercase hex, NUL padded
+del _hx, _j, _digit, _shown
+_LEN3 = np.zeros((129, 4), np.uint8)  # "/nnn" right-aligned after the slash, NUL padded
+for _i in range(129):
+    _d = str(_i).encode()
+    _LEN3[_i, 0] = _SLASH
+    _LEN3[_i, 4 - len(_d) :] = np.frombuffer(_d, np.uint8)
+_LEN3 = _LEN3.view(np.uint32).ravel()
+
+
 def format_v6_cidrs(hi: np.ndarray, lo: np.ndarray, plen: np.ndarray) -> bytes:
-    """'addr/n\\n' for each IPv6 prefix, in the RFC 5952 form (inet_ntop)."""
-    if len(hi) == 0:
+    """'addr/n\\n' for each IPv6 prefix, as `ipaddress` prints it (RFC 5952, without dotted quads)."""
+    n = len(hi)
+    if n == 0:
         return b""
-    packed = np.empty((len(hi), 2), ">u8")
-    packed[:, 0] = hi
-    packed[:, 1] = lo
-    raw = packed.tobytes()
-    ntop = socket.inet_ntop
-    af = socket.AF_INET6
-    parts = [f"{ntop(af, raw[16 * i : 16 * i + 16])}/{n}\n" for i, n in enumerate(plen.tolist())]
-    return "".join(parts).encode("ascii")
+    hi = np.asarray(hi, np.uint64)
+    lo = np.asarray(lo, np.uint64)
+    hext = np.empty((n, 8), np.int64)
+    for j in range(4):
+        hext[:, j] = ((hi >> np.uint64(48 - 16 * j)) & np.uint64(0xFFFF)).astype(np.int64)
+        hext[:, 4 + j] = ((lo >> np.uint64(48 - 16 * j)) & np.uint64(0xFFFF)).astype(np.int64)
+    # The first longest run of two or more zero groups becomes "::".
+    run = np.zeros((n, 8), np.int64)
+    run[:, 0] = hext[:, 0] == 0
+    for j in range(1, 8):
+        run[:, j] = (run[:, j - 1] + 1) * (hext[:, j] == 0)
+    best = run.max(axis=1)
+    end = run.argmax(axis=1)
+    start = end - best + 1
+    compress = best >= 2
+    col = np.arange(8)[None, :]
+    inside = compress[:, None] & (col >= start[:, None]) & (col <= end[:, None])
+    # Row layout: per group 4 digit bytes then one separator byte, then "/nnn" and a newline.
+    out = np.zeros((n, 48), np.uint8)
+    digits = _HEXTET[hext].view(np.uint8).reshape(n, 8, 4)
+    body = out[:, :40].reshape(n, 8, 5)
+    body[:, :, :4] = digits
+    body[:, :, 4] = _COLON
+    body[:, 7, 4] = 0
+    body[inside] = 0
+    rows = np.flatnonzero(compress)
+    body[rows, start[rows], 4] = _COLON
+    lead = rows[start[rows] == 0]
+    body[lead, 0, 3] = _COLON
+    out[:, 40:44] = _LEN3[np.asarray(plen, np.int64)].view(np.uint8).reshape(n, 4)
+    out[:, 44] = _NL
+    raw = out.ravel()
+    return raw[raw != 0].tobytes()

@@ -33,25 +33,40 @@ class ParsedText:
 def parse_text(data: bytes) -> ParsedText:
     """Read one address or prefix a line (blank lines and # comments ignored), strictly.
 
-    Canonical IPv4 lines are parsed vectorised; IPv6 through inet_pton; the rest, and everything
-    in doubt, through `parse_prefix`, which words the errors.
+    Plain IPv4 and IPv6 lines are parsed vectorised; anything else, and every line in doubt
+    (host bits set, IPv4-mapped), goes through `parse_prefix`, which words the errors.
     """
     import numpy as np
 
     from . import _u128
     from .intervals import PrefixArrays
-    from .textio import scan_ipv4, split_lines
+    from .textio import scan_ipv4, scan_ipv6, split_lines
 
-    scan = scan_ipv4(data)
+    v6_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    head = data[: 1 << 16]
+    if head.count(b":") > 2 * head.count(b"."):
+        # Mostly IPv6: scan for it first, then for IPv4 among the lines left.
+        s6 = scan_ipv6(data)
+        v6_parts.append((s6.hi, s6.lo, s6.plen, s6.good_line))
+        scan = scan_ipv4(data, skip_lines=s6.good_line)
+        other = scan.other_line
+    else:
+        scan = scan_ipv4(data)
+        other = scan.other_line
+        if len(other) > 32:
+            s6 = scan_ipv6(data)
+            if len(s6.good_line):
+                v6_parts.append((s6.hi, s6.lo, s6.plen, s6.good_line))
+                other = np.setdiff1d(other, s6.good_line, assume_unique=True)
     v4s: list[int] = []
     v4l: list[int] = []
     v6_packed: list[bytes] = []
     v6_len: list[int] = []
     v6_line: list[int] = []
     errors: list[LineError] = []
-    others = split_lines(data, scan, scan.other_line)
     pton = socket.inet_pton
     af6 = socket.AF_INET6
+    checked: list[tuple[int, int, int]] = []  # IPv6 from the strict parser: (value, length)
 
     def slow(lineno: int, text: str) -> None:
         try:
@@ -63,11 +78,9 @@ def parse_text(data: bytes) -> ParsedText:
             v4s.append(int(net.network_address))
             v4l.append(net.prefixlen)
         else:
-            v6_packed.append(net.network_address.packed)
-            v6_len.append(net.prefixlen)
-            v6_line.append(-1)  # already checked
+            checked.append((int(net.network_address), net.prefixlen, lineno))
 
-    for lineno, raw in zip(scan.other_line.tolist(), others, strict=True):
+    for lineno, raw in zip(other.tolist(), split_lines(data, scan, other), strict=True):
         text = (
             raw.split("#", 1)[0].strip() if ("#" in raw or raw[:1].isspace() or raw[-1:].isspace()) else raw
         )
@@ -82,11 +95,13 @@ def parse_text(data: bytes) -> ParsedText:
                 continue
             if not slash:
                 n = 128
-            elif length.isdigit() and length.isascii() and (length == "0" or length[0] != "0"):
+            elif (
+                length.isdigit()
+                and length.isascii()
+                and (length == "0" or length[0] != "0")
+                and int(length) <= 128
+            ):
                 n = int(length)
-                if n > 128:
-                    slow(lineno, text)
-                    continue
             else:
                 slow(lineno, text)
                 continue
@@ -95,28 +110,28 @@ def parse_text(data: bytes) -> ParsedText:
             v6_line.append(lineno)
         else:
             slow(lineno, text)
-
-    hi, lo = _u128.from_packed(b"".join(v6_packed))
-    plen6 = np.array(v6_len, np.uint8)
-    if len(hi):
-        # Host bits set, or IPv4-mapped: let the strict parser word the error or normalise.
+    if v6_packed:
+        ph, pl = _u128.from_packed(b"".join(v6_packed))
+        v6_parts.append((ph, pl, np.array(v6_len, np.uint8), np.array(v6_line, np.int64)))
+    if v6_parts:
+        hi, lo, plen6, line6 = (np.concatenate([p[i] for p in v6_parts]) for i in range(4))
+        # Host bits set, or IPv4-mapped: the strict parser words the error or normalises.
         mh, ml = _u128.host_mask(plen6)
         mapped = (hi == 0) & ((lo >> np.uint64(32)) == np.uint64(0xFFFF)) & (plen6 >= 96)
-        redo = np.flatnonzero(((hi & mh) != 0) | ((lo & ml) != 0) | mapped)
-        if len(redo):
-            keep = np.ones(len(hi), bool)
-            keep[redo] = False
-            lines = np.array(v6_line)[redo].tolist()
-            texts = [split_lines(data, scan, np.array([ln]))[0] for ln in lines]
-            hi, lo, plen6 = hi[keep], lo[keep], plen6[keep]
-            n_before = len(v6_packed)
-            for ln, t in zip(lines, texts, strict=True):
+        redo = ((hi & mh) != 0) | ((lo & ml) != 0) | mapped
+        if redo.any():
+            for ln, t in zip(line6[redo].tolist(), split_lines(data, scan, line6[redo]), strict=True):
                 slow(ln, t.split("#", 1)[0].strip())
-            if len(v6_packed) > n_before:
-                xh, xl = _u128.from_packed(b"".join(v6_packed[n_before:]))
-                hi = np.concatenate([hi, xh])
-                lo = np.concatenate([lo, xl])
-                plen6 = np.concatenate([plen6, np.array(v6_len[n_before:], np.uint8)])
+            keep = ~redo
+            hi, lo, plen6 = hi[keep], lo[keep], plen6[keep]
+    else:
+        hi = lo = np.empty(0, np.uint64)
+        plen6 = np.empty(0, np.uint8)
+    if checked:
+        ch, cl = _u128.from_ints([c[0] for c in checked])
+        hi = np.concatenate([hi, ch])
+        lo = np.concatenate([lo, cl])
+        plen6 = np.concatenate([plen6, np.array([c[1] for c in checked], np.uint8)])
     errors.sort(key=lambda e: e.line)
     pa = PrefixArrays.from_arrays(
         np.concatenate([scan.addr, np.array(v4s, np.uint32)]),
