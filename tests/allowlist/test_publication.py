@@ -17,7 +17,7 @@ from tests.conftest import require_tool
 from tests.http import as_json
 from tests.workflow import approved
 from vpnregistry.allowlist import keys
-from vpnregistry.allowlist.client import apply_delta
+from vpnregistry.allowlist.deltas import apply_delta
 from vpnregistry.allowlist.formats import Allowlist
 from vpnregistry.allowlist.models import OperatorSync, SignedIndex, Snapshot
 from vpnregistry.allowlist.services import file_path, publish_snapshot

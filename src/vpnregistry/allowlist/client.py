@@ -32,6 +32,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vpnregistry.allowlist.deltas import apply_delta
 from vpnregistry.allowlist.formats import FORMATS, Allowlist, render
 from vpnregistry.allowlist.signing import PublicKey, SignatureError, verify
 
@@ -117,6 +118,19 @@ class Registry:
         return body
 
 
+def load_held(path: Path) -> Allowlist:
+    """The list this client wrote after verifying it: read back without validating it again."""
+    doc = json.loads(path.read_bytes())
+    return Allowlist(
+        session=doc["session"],
+        serial=int(doc["serial"]),
+        generated_at=doc["generated_at"],
+        ipv4=tuple(doc["ipv4"]),
+        ipv6=tuple(doc["ipv6"]),
+        msisdn={},
+    )
+
+
 def _check_sha(name: str, data: bytes, expected: str) -> None:
     actual = hashlib.sha256(data).hexdigest()
     if actual != expected:
@@ -196,7 +210,7 @@ class Syncer:
 
         current = self.state_dir / "allowlist.json"
         if not reset and state.serial == serial and current.exists():
-            allowlist = Allowlist.from_json(current.read_bytes())
+            allowlist = load_held(current)
             how = "up to date"
         else:
             allowlist, how = self._fetch(index, state, trusted, reset)
@@ -231,14 +245,14 @@ class Syncer:
             and all(s in deltas for s in wanted)
         ):
             try:
-                allowlist = Allowlist.from_json(current.read_bytes())
+                allowlist = load_held(current)
                 for s in wanted:
                     d = deltas[s]
                     data = self._fetch_verified(d["url"], f"delta {s}", d["sha256"], trusted)
                     try:
                         allowlist = apply_delta(allowlist, json.loads(data))
-                    except ValueError as exc:
-                        raise SyncError(VERIFY, f"delta {s} is not valid JSON: {exc}") from None
+                    except ValueError as exc:  # DeltaError, or JSON that does not parse
+                        raise SyncError(VERIFY, f"delta {s}: {exc}") from None
                 # The result must be the very bytes the registry published for this serial.
                 if hashlib.sha256(render("json", allowlist).encode()).hexdigest() == files["json"]["sha256"]:
                     return allowlist, f"{len(wanted)} delta(s)"
@@ -281,44 +295,6 @@ class Syncer:
                 raise SyncError(APPLY, f"loading with {argv[0]} failed: {detail}")
         for tmp, path in staged:
             os.replace(tmp, path)
-
-
-def apply_delta(allowlist: Allowlist, delta: dict) -> Allowlist:
-    """Apply one delta; it must start at the serial held and belong to the same session."""
-    try:
-        if delta["session"] != allowlist.session or int(delta["from_serial"]) != allowlist.serial:
-            raise SyncError(
-                VERIFY, f"delta {delta.get('to_serial')} does not follow serial {allowlist.serial}"
-            )
-        families = {}
-        for family in ("ipv4", "ipv6"):
-            entries = set(getattr(allowlist, family))
-            removed, added = set(delta[family]["removed"]), set(delta[family]["added"])
-            if not removed <= entries or added & (entries - removed):
-                raise SyncError(VERIFY, f"delta {delta['to_serial']} does not fit the {family} list held")
-            families[family] = (entries - removed) | added
-        return Allowlist.from_json(
-            json.dumps(
-                {
-                    "format": "vpnregistry-allowlist/1",
-                    "session": allowlist.session,
-                    "serial": int(delta["to_serial"]),
-                    "generated_at": delta["generated_at"],
-                    "msisdn": {},
-                    "ipv4": sorted(families["ipv4"], key=_sort_key),
-                    "ipv6": sorted(families["ipv6"], key=_sort_key),
-                }
-            )
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SyncError(VERIFY, f"a delta is malformed: {exc}") from None
-
-
-def _sort_key(cidr: str):
-    import ipaddress
-
-    net = ipaddress.ip_network(cidr)
-    return (int(net.network_address), net.prefixlen)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from vpnregistry.allowlist import keys
+from vpnregistry.allowlist.deltas import make_delta
 from vpnregistry.allowlist.formats import FORMATS, Allowlist, render
 from vpnregistry.allowlist.models import SignedIndex, Snapshot
 from vpnregistry.db import serialise
@@ -97,31 +98,6 @@ def build_allowlist(*, session: str, serial: int, at: datetime) -> Allowlist:
         ipv6=tuple(str(p) for p in prefixes if p.version == 6),
         msisdn={op: tuple(sorted(set(v))) for op, v in sorted(numbers.items())},
     )
-
-
-def delta_document(old: Allowlist, new: Allowlist) -> dict:
-    """What changed between two consecutive serials, entry by entry: old - removed + added == new."""
-
-    def change(a, b):
-        a, b = set(a), set(b)
-        return {"added": sorted(b - a, key=_net_key), "removed": sorted(a - b, key=_net_key)}
-
-    return {
-        "format": "vpnregistry-delta/1",
-        "session": new.session,
-        "from_serial": old.serial,
-        "to_serial": new.serial,
-        "generated_at": new.generated_at,
-        "ipv4": change(old.ipv4, new.ipv4),
-        "ipv6": change(old.ipv6, new.ipv6),
-    }
-
-
-def _net_key(cidr: str):
-    import ipaddress
-
-    net = ipaddress.ip_network(cidr)
-    return (net.version, int(net.network_address), net.prefixlen)
 
 
 def canonical(document: dict) -> bytes:
@@ -207,7 +183,7 @@ def _write_snapshot(
             directory, f"{serial}.{name}", data, session=session, serial=serial, name=name
         )
     if previous is not None and previous.session == session:
-        data = canonical(delta_document(previous, allowlist))
+        data = canonical(make_delta(previous, allowlist))
         files[DELTA_NAME] = _publish_file(
             directory, f"{serial}.{DELTA_NAME}", data, session=session, serial=serial, name=DELTA_NAME
         )
