@@ -144,6 +144,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStateEnum": "vpnregistry.applications.models.Application.State",
         "ResourceStateEnum": "vpnregistry.applications.models.Resource.State",
+        "ResourceKindEnum": "vpnregistry.applications.models.Resource.Kind",
+        "OperatorKindEnum": "vpnregistry.accounts.models.Operator.Kind",
     },
 }
 

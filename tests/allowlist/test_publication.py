@@ -239,3 +239,18 @@ def test_nothing_changed_means_no_new_serial_but_a_fresh_index(world):
     assert publish_snapshot() is None
     assert SignedIndex.objects.get().serial == 1
     assert settings.ALLOWLIST_DIR.exists()
+
+
+def test_regulator_sees_who_runs_behind(world):
+    approved(world, "14.1.105.0/24")
+    world.client(world.operator).get("/api/v1/allowlist/latest.txt")
+    approved(world, "14.1.106.0/24")
+    rows = {
+        r["code"]: r
+        for r in world.client(world.officer).get("/api/v1/allowlist/operators/").json()["results"]
+    }
+    assert rows["indus"]["last_serial"] == 1 and rows["indus"]["behind"] == 1
+    assert rows["margalla"]["last_serial"] is None and rows["margalla"]["behind"] == 2
+    assert world.client(world.auditor).get("/api/v1/allowlist/operators/").status_code == 200
+    for user in (world.operator, world.applicant, world.agency):
+        assert world.client(user).get("/api/v1/allowlist/operators/").status_code == 403

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import F
+from django.db.models import ExpressionWrapper, F, IntegerField, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from vpnregistry.accounts.models import Operator
 from vpnregistry.allowlist.models import OperatorSync, SignedIndex, Snapshot
 
 
@@ -38,3 +40,17 @@ def note_download(*, operator_id: int, serial: int | None, name: str) -> None:
             operator_id=operator_id,
             defaults={"last_serial": serial, "last_file": name, "last_seen": now, "downloads": 1},
         )
+
+
+def operator_sync_status():
+    """Every operator with its latest download and how many serials it runs behind, most behind first."""
+    latest = latest_serial() or 0
+    return (
+        Operator.objects.select_related("sync")
+        .annotate(
+            behind=ExpressionWrapper(
+                Value(latest) - Coalesce(F("sync__last_serial"), Value(0)), output_field=IntegerField()
+            )
+        )
+        .order_by("-behind", "name")
+    )

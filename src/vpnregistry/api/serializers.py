@@ -99,3 +99,16 @@ class AddressSpaceSerializer(serializers.ModelSerializer):
     class Meta:
         model = AddressSpace
         fields = ["prefix"]
+
+
+class OperatorSyncSerializer(serializers.ModelSerializer):
+    last_serial = serializers.IntegerField(source="sync.last_serial", default=None, allow_null=True)
+    last_seen = serializers.DateTimeField(source="sync.last_seen", default=None, allow_null=True)
+    downloads = serializers.IntegerField(source="sync.downloads", default=0)
+    behind = serializers.IntegerField(
+        help_text="serials between the latest and the operator's latest download"
+    )
+
+    class Meta:
+        model = Operator
+        fields = ["code", "name", "kind", "last_serial", "behind", "last_seen", "downloads"]

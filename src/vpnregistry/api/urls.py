@@ -20,6 +20,7 @@ urlpatterns = [
         views.AllowlistIndexView.as_view(signature=".minisig"),
         name="allowlist-index-signature",
     ),
+    path("allowlist/operators/", views.OperatorSyncView.as_view(), name="allowlist-operators"),
     path("allowlist/key.pub", views.AllowlistKeyView.as_view(), name="allowlist-key"),
     re_path(
         r"^allowlist/(?P<which>latest|\d+)\.(?P<name>[a-z0-9][a-z0-9_.-]*?)\.minisig$",

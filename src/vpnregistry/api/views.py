@@ -7,9 +7,9 @@ from pathlib import Path
 from django.http import FileResponse, Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -284,3 +284,14 @@ class AllowlistFileView(APIView):
         ):
             raise Http404("no such file")
         return name
+
+
+class OperatorSyncView(generics.ListAPIView):
+    """Which operators run behind the latest serial: for the regulator and auditors."""
+
+    permission_classes = [role_permission("officer", "auditor")]
+    serializer_class = s.OperatorSyncSerializer
+    pagination_class = PageNumberPagination
+
+    def get_queryset(self):
+        return allowlist_selectors.operator_sync_status()
