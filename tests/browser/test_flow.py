@@ -69,6 +69,10 @@ def test_whole_flow_in_the_browser(live_server, world, browser_page, screenshot)
     assert "Approved" in page.locator("h1").inner_text()
     screenshot(page, "06-officer-approved")
 
+    page.get_by_role("link", name="Allowlist").click()
+    assert "Latest serial" in page.content()
+    screenshot(page, "07-officer-allowlist")
+
     page.goto(f"{base}/api/v1/allowlist/latest.txt")
     body = page.locator("body").inner_text()
     assert "14.1.105.0/24" in body.splitlines()

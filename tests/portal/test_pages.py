@@ -126,3 +126,15 @@ def test_urdu_pages_are_right_to_left(client, world):
     client.post("/i18n/setlang/", {"language": "ur", "next": "/"})
     html = client.get("/").content.decode()
     assert 'dir="rtl"' in html and 'lang="ur"' in html
+
+
+def test_allowlist_page_for_staff_only(login, world):
+    from tests.workflow import approved
+
+    approved(world, "14.1.105.0/24")
+    page = login(world.officer).get("/allowlist/").content.decode()
+    assert "Latest serial" in page and "/api/v1/allowlist/1.nft" in page and "Latest serial fetched" in page
+    operator_page = login(world.operator).get("/allowlist/").content.decode()
+    assert "/api/v1/allowlist/1.txt" in operator_page and "Latest serial fetched" not in operator_page
+    assert login(world.applicant).get("/allowlist/").status_code == 404
+    assert login(world.agency).get("/allowlist/").status_code == 404

@@ -17,4 +17,5 @@ urlpatterns = [
     path("applications/<int:pk>/verify/", views.application_verify, name="application-verify"),
     path("applications/<int:pk>/decide/", views.application_decide, name="application-decide"),
     path("resources/<int:pk>/attest/", views.resource_attest, name="resource-attest"),
+    path("allowlist/", views.allowlist, name="allowlist"),
 ]

@@ -11,7 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from vpnregistry.accounts.models import Role
+from vpnregistry.allowlist import keys
+from vpnregistry.allowlist import selectors as allowlist_selectors
 from vpnregistry.allowlist.selectors import latest_serial
+from vpnregistry.allowlist.services import file_url, msisdn_name
 from vpnregistry.applications import selectors, services
 from vpnregistry.applications.models import Application
 from vpnregistry.errors import InvalidInput, RegistryError
@@ -158,3 +161,31 @@ def resource_attest(request, pk: int):
             reason=request.POST.get("reason", ""),
         ),
     )
+
+
+@login_required
+def allowlist(request):
+    """The published allowlist: latest serial, its files, the signing keys and who runs behind."""
+    user = request.user
+    if user.role not in {Role.OPERATOR, Role.OFFICER, Role.AUDITOR}:
+        raise Http404("the allowlist is for operators, officers and auditors")
+    snapshot = allowlist_selectors.snapshot_at("latest")
+    files = []
+    if snapshot is not None:
+        for name, meta in sorted(snapshot.files.items()):
+            if (
+                name.startswith("msisdn.")
+                and user.role == Role.OPERATOR
+                and name != msisdn_name(user.operator.code)
+            ):
+                continue
+            files.append({"name": name, "url": file_url(snapshot.serial, name), **meta})
+    announced = keys.next_key()
+    context = {
+        "snapshot": snapshot,
+        "files": files,
+        "current_key": keys.current_key().public,
+        "next_key": announced.key.public if announced else None,
+        "operators": allowlist_selectors.operator_sync_status()[:200] if user.role != Role.OPERATOR else None,
+    }
+    return render(request, "portal/allowlist.html", context)
