@@ -38,9 +38,11 @@ test: install lint
 
 bench: install
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.allowlist_bench
 
 bench-quick: install
 	$(BIN)/python -m benchmarks --quick
+	$(BIN)/python -m benchmarks.allowlist_bench --quick
 
 clean:
 	rm -rf $(VENV) var build dist src/*.egg-info
