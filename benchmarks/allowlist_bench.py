@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 from vpnregistry.allowlist.deltas import apply_delta, make_delta
 from vpnregistry.allowlist.formats import FORMATS, Allowlist, render
@@ -199,4 +200,8 @@ def delta_and_sync(allowlist: Allowlist, *, changes: int, repeat: int) -> dict:
 
 
 if __name__ == "__main__":
-    run(quick="--quick" in sys.argv[1:])
+    result = run(quick="--quick" in sys.argv[1:])
+    out = Path(__file__).resolve().parent.parent / "var" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "allowlist.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"figures written to {out / 'allowlist.json'}")

@@ -1,7 +1,7 @@
 """Routes of the portal pages."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from vpnregistry.portal import views
 
@@ -18,4 +18,6 @@ urlpatterns = [
     path("applications/<int:pk>/decide/", views.application_decide, name="application-decide"),
     path("resources/<int:pk>/attest/", views.resource_attest, name="resource-attest"),
     path("allowlist/", views.allowlist, name="allowlist"),
+    # The audit log for auditors and the public statistics live in modules of their own.
+    path("", include("vpnregistry.portal.urls_transparency")),
 ]
