@@ -88,6 +88,31 @@ class AddressSpace(PrefixRow):
         return self.prefix
 
 
+class Province(models.Model):
+    """A province or territory; restriction events and statistics are scoped by it."""
+
+    code = models.CharField(max_length=4, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class District(models.Model):
+    code = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=100)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="districts")
+
+    class Meta:
+        ordering = ["province__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.province}"
+
+
 class Organisation(models.Model):
     """The applicant entity."""
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from vpnregistry.accounts.models import AddressSpace, Operator
+from vpnregistry.accounts.models import AddressSpace, District, Operator
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.models import AuditEvent
+from vpnregistry.restrictions.models import RestrictionEvent, Service
 
 
 class MeSerializer(serializers.Serializer):
@@ -30,6 +31,9 @@ class ResourceInputSerializer(serializers.Serializer):
     subscriber_id = serializers.CharField(
         max_length=64, help_text="The customer or account number on the bill"
     )
+    district = serializers.CharField(
+        max_length=60, required=False, help_text="Where it is used: a district code from /api/v1/districts/"
+    )
 
 
 class ApplicationCreateSerializer(serializers.Serializer):
@@ -38,10 +42,11 @@ class ApplicationCreateSerializer(serializers.Serializer):
 
 class ResourceSerializer(serializers.ModelSerializer):
     operator = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    district = serializers.SlugRelatedField(read_only=True, slug_field="code")
 
     class Meta:
         model = Resource
-        fields = ["id", "kind", "value", "operator", "subscriber_id", "state"]
+        fields = ["id", "kind", "value", "operator", "subscriber_id", "district", "state"]
 
 
 class HistorySerializer(serializers.ModelSerializer):
@@ -112,3 +117,70 @@ class OperatorSyncSerializer(serializers.ModelSerializer):
     class Meta:
         model = Operator
         fields = ["code", "name", "kind", "last_serial", "behind", "last_seen", "downloads"]
+
+
+class DistrictSerializer(serializers.ModelSerializer):
+    province = serializers.CharField(source="province.name")
+    province_code = serializers.CharField(source="province.code")
+
+    class Meta:
+        model = District
+        fields = ["code", "name", "province", "province_code"]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    services = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    provinces = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    districts = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+
+    class Meta:
+        model = RestrictionEvent
+        fields = [
+            "id",
+            "title",
+            "legal_reference",
+            "description",
+            "national",
+            "provinces",
+            "districts",
+            "services",
+            "starts_at",
+            "ends_at",
+            "published_at",
+        ]
+
+
+class EventCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    legal_reference = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    national = serializers.BooleanField(default=False)
+    provinces = serializers.ListField(
+        child=serializers.CharField(max_length=10), required=False, default=list
+    )
+    districts = serializers.ListField(
+        child=serializers.CharField(max_length=60), required=False, default=list
+    )
+    services = serializers.ListField(child=serializers.CharField(max_length=50))
+    starts_at = serializers.CharField(help_text="ISO 8601; without an offset, the registry's time zone")
+    ends_at = serializers.CharField(help_text="ISO 8601; without an offset, the registry's time zone")
+    publish = serializers.BooleanField(default=False)
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ["code", "kind", "name"]
+
+
+class ExemptionEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class ExemptionSerializer(serializers.Serializer):
+    address = serializers.CharField()
+    at = serializers.DateTimeField()
+    exempt = serializers.BooleanField()
+    registration = serializers.CharField(allow_null=True, help_text="the registration's public reference")
+    events = ExemptionEventSerializer(many=True)

@@ -10,10 +10,14 @@ router = DefaultRouter()
 router.register("operators", views.OperatorViewSet, basename="operator")
 router.register("applications", views.ApplicationViewSet, basename="application")
 router.register("resources", views.ResourceViewSet, basename="resource")
+router.register("districts", views.DistrictViewSet, basename="district")
+router.register("services", views.ServiceViewSet, basename="service")
+router.register("events", views.EventViewSet, basename="event")
 
 app_name = "api"
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
+    path("exemptions/check", views.ExemptionCheckView.as_view(), name="exemption-check"),
     path("allowlist/index.json", views.AllowlistIndexView.as_view(), name="allowlist-index"),
     path(
         "allowlist/index.json.minisig",

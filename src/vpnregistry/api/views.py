@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from vpnregistry.accounts.models import Role
+from vpnregistry.accounts.models import District, Role
 from vpnregistry.accounts.selectors import operators_with_space
 from vpnregistry.allowlist import keys
 from vpnregistry.allowlist import selectors as allowlist_selectors
@@ -23,6 +25,13 @@ from vpnregistry.api import serializers as s
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.applications import selectors, services
 from vpnregistry.applications.models import Resource
+from vpnregistry.errors import InvalidInput
+from vpnregistry.netblocks import ParseError
+from vpnregistry.restrictions import exemptions
+from vpnregistry.restrictions import selectors as restriction_selectors
+from vpnregistry.restrictions import services as restriction_services
+from vpnregistry.restrictions.models import Service
+from vpnregistry.timeutil import parse_time
 
 ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
 VALIDATION_ERROR = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input, keyed by field")
@@ -295,3 +304,130 @@ class OperatorSyncView(generics.ListAPIView):
 
     def get_queryset(self):
         return allowlist_selectors.operator_sync_status()
+
+
+class DistrictViewSet(viewsets.ReadOnlyModelViewSet):
+    """The country's districts with their provinces: the codes resources and events use."""
+
+    serializer_class = s.DistrictSerializer
+    pagination_class = PageNumberPagination
+    lookup_field = "code"
+    queryset = District.objects.select_related("province").order_by("province__name", "name")
+
+
+class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
+    """The services an order can restrict."""
+
+    serializer_class = s.ServiceSerializer
+    pagination_class = PageNumberPagination
+    lookup_field = "code"
+    queryset = Service.objects.order_by("kind", "name")
+
+
+class EventViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Restriction events: public once published; officers record and publish them."""
+
+    serializer_class = s.EventSerializer
+    pagination_class = IdCursorPagination
+
+    def get_permissions(self):
+        if self.action in {"list", "retrieve"}:
+            return [AllowAny()]
+        return [role_permission("officer")()]
+
+    def get_queryset(self):
+        return restriction_selectors.events_for_user(self.request.user)
+
+    @extend_schema(
+        request=s.EventCreateSerializer, responses={201: s.EventSerializer, 400: VALIDATION_ERROR, 403: ERROR}
+    )
+    def create(self, request, *args, **kwargs):
+        body = s.EventCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        event = restriction_services.create_event(actor=request.user, **body.validated_data)
+        return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: s.EventSerializer, 403: ERROR, 404: ERROR, 409: ERROR})
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        event = restriction_services.publish_event(actor=request.user, event=self.get_object())
+        return Response(s.EventSerializer(event).data)
+
+
+EXEMPTION_READERS = role_permission("operator", "officer", "auditor")
+
+
+def _at(request):
+    raw = request.query_params.get("at")
+    if not raw:
+        return timezone.now()
+    try:
+        return parse_time(raw)
+    except ValueError as exc:
+        raise InvalidInput({"at": [str(exc)]}) from None
+
+
+class ExemptionCheckView(APIView):
+    """Is an address exempt at a time? GET for one address; POST a file of addresses for many.
+
+    POST takes the addresses as the raw request body (text/plain one a line, or text/csv with
+    `column`), streamed in and answered as a stream of CSV lines, so ten million addresses go
+    through without a body limit refusing them.
+    """
+
+    permission_classes = [EXEMPTION_READERS]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("address", str, required=True, description="an IPv4 or IPv6 address"),
+            OpenApiParameter(
+                "at",
+                str,
+                description="ISO 8601; without an offset, the registry's time zone; now when absent",
+            ),
+        ],
+        responses={200: s.ExemptionSerializer, 400: VALIDATION_ERROR, 401: ERROR, 403: ERROR},
+    )
+    def get(self, request):
+        at = _at(request)
+        address = request.query_params.get("address", "")
+        try:
+            answer = exemptions.check_one(address, at)
+        except ParseError as exc:
+            raise InvalidInput({"address": [str(exc)]}) from None
+        return Response(
+            s.ExemptionSerializer(
+                {
+                    "address": answer.address,
+                    "at": at,
+                    "exempt": answer.exempt,
+                    "registration": answer.registration,
+                    "events": [{"id": e.pk, "title": e.title} for e in answer.events],
+                }
+            ).data
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("at", str, description="ISO 8601; the registry's time zone without an offset"),
+            OpenApiParameter("column", int, description="the CSV column holding the address (1 = first)"),
+        ],
+        request={"text/plain": OpenApiTypes.STR, "text/csv": OpenApiTypes.STR},
+        responses={(200, "text/csv"): OpenApiTypes.STR, 400: VALIDATION_ERROR, 401: ERROR, 403: ERROR},
+    )
+    def post(self, request):
+        at = _at(request)
+        column = request.query_params.get("column")
+        if column is not None and (not column.isdigit() or int(column) < 1):
+            raise InvalidInput({"column": ["A column number counts from 1."]})
+        # Read the raw body ourselves, in blocks: Django's in-memory body limit applies only to
+        # request.body and form parsing, which this never touches.
+        stream = exemptions.read_stream(request._request)
+        response = StreamingHttpResponse(
+            exemptions.answer_stream(stream, at, column=int(column) if column else None),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["X-Exemptions-At"] = at.isoformat()
+        return response

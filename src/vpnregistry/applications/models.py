@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from vpnregistry.accounts.models import Agency, Category, Operator, Organisation
+from vpnregistry.accounts.models import Agency, Category, District, Operator, Organisation
 from vpnregistry.db import KEY_WIDTH
 
 
@@ -84,6 +84,8 @@ class Resource(models.Model):
     last = models.CharField(max_length=KEY_WIDTH, blank=True)
     operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="resources")
     subscriber_id = models.CharField(max_length=64)
+    # Where the resource is used; restriction events are scoped by it.
+    district = models.ForeignKey(District, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
 
     class Meta:

@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vpnregistry.accounts.models import Operator, Organisation, Role
+from vpnregistry.accounts.models import District, Operator, Organisation, Role
 from vpnregistry.accounts.selectors import operator_for_network
 from vpnregistry.allowlist.services import request_publication
 from vpnregistry.applications.models import Application, Attestation, Resource, Review, TrackingCounter
@@ -34,6 +34,7 @@ class CleanResource:
     net: Network
     operator: Operator
     subscriber_id: str
+    district: District | None = None
 
 
 def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> list[CleanResource]:
@@ -46,6 +47,8 @@ def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> 
             {"resources": [_("At most %(n)d resources in one application.") % {"n": MAX_RESOURCES}]}
         )
     category = organisation.category
+    codes = {str(item.get("district") or "").strip() for item in items if isinstance(item, Mapping)} - {""}
+    districts = {d.code: d for d in District.objects.filter(code__in=codes)} if codes else {}
     cleaned: list[CleanResource | None] = []
     errors: list[dict] = []
     for _index, item in enumerate(items):
@@ -62,6 +65,13 @@ def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> 
             ]
         elif len(subscriber_id) > 64:
             error["subscriber_id"] = [_("The subscriber ID is longer than 64 characters.")]
+        district = None
+        if code := str(item.get("district") or "").strip():
+            district = districts.get(code)
+            if district is None:
+                error["district"] = [
+                    _("%(code)s is not a district code (see /api/v1/districts/).") % {"code": code}
+                ]
         entry = None
         try:
             net = check_prefix(value, min_len_v4=category.min_len_v4, min_len_v6=category.min_len_v6)
@@ -85,7 +95,9 @@ def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> 
                     % {"net": net, "other": other.value}
                 ]
             else:
-                entry = CleanResource(net=net, operator=operator, subscriber_id=subscriber_id)
+                entry = CleanResource(
+                    net=net, operator=operator, subscriber_id=subscriber_id, district=district
+                )
         cleaned.append(None if error else entry)
         errors.append(error)
     if any(errors):
@@ -186,6 +198,7 @@ def _add_resources(application: Application, cleaned: list[CleanResource]) -> No
                 last=last,
                 operator=c.operator,
                 subscriber_id=c.subscriber_id,
+                district=c.district,
             )
         )
     Resource.objects.bulk_create(rows)
@@ -213,7 +226,14 @@ def submit_application(*, actor, application: Application) -> Application:
         # Conflicts may have appeared since the draft was made: check again.
         clean_resources(
             organisation=application.organisation,
-            items=[{"value": r.value, "subscriber_id": r.subscriber_id} for r in application.resources.all()],
+            items=[
+                {
+                    "value": r.value,
+                    "subscriber_id": r.subscriber_id,
+                    "district": r.district.code if r.district else "",
+                }
+                for r in application.resources.select_related("district")
+            ],
         )
         if not application.tracking_number:
             application.tracking_number = _next_tracking_number(now)

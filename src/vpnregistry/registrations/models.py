@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from vpnregistry.accounts.models import Operator, Organisation
+from vpnregistry.accounts.models import District, Operator, Organisation
 from vpnregistry.applications.models import Resource
 from vpnregistry.db import KEY_WIDTH
+
+
+def new_reference() -> str:
+    """A public reference that names a registration without naming its holder, and cannot be guessed."""
+    return "R-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
+
+
+# Crockford's base32: no I, L, O or U, so a reference read aloud or copied by hand stays unambiguous.
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 class Registration(models.Model):
@@ -19,6 +30,7 @@ class Registration(models.Model):
         EXPIRED = "expired", _("Expired")
         SURRENDERED = "surrendered", _("Surrendered")
 
+    reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     resource = models.OneToOneField(Resource, on_delete=models.PROTECT, related_name="registration")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="registrations")
     operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="registrations")
@@ -27,6 +39,7 @@ class Registration(models.Model):
     family = models.PositiveSmallIntegerField(null=True, blank=True)
     first = models.CharField(max_length=KEY_WIDTH, blank=True)
     last = models.CharField(max_length=KEY_WIDTH, blank=True)
+    district = models.ForeignKey(District, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     state = models.CharField(max_length=12, choices=State.choices, default=State.ACTIVE)
     valid_from = models.DateTimeField()
     valid_until = models.DateTimeField()
@@ -47,3 +60,28 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.value} ({self.get_state_display()})"
+
+
+class ActivePeriod(models.Model):
+    """A stretch of time during which a registration was active: the exact history behind exemptions.
+
+    A registration has one period per stretch of activity: approval opens one that ends at the end
+    of validity; a suspension or revocation ends it early; a reinstatement opens another. Rows are
+    only ever added, or shortened once when a stretch ends early, so the answer for a past time
+    never changes.
+    """
+
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="periods")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [
+            models.Index(fields=["start"], name="period_start"),
+            models.Index(fields=["end"], name="period_end"),
+        ]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="period_order")]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id}: {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"

@@ -8,7 +8,7 @@ from django.conf import settings
 
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.services import record
-from vpnregistry.registrations.models import Registration
+from vpnregistry.registrations.models import ActivePeriod, Registration
 
 
 def create_registrations(*, actor, application: Application, at: datetime) -> list[Registration]:
@@ -25,10 +25,12 @@ def create_registrations(*, actor, application: Application, at: datetime) -> li
             family=resource.family,
             first=resource.first,
             last=resource.last,
+            district_id=resource.district_id,
             state=Registration.State.ACTIVE,
             valid_from=at,
             valid_until=until,
         )
+        ActivePeriod.objects.create(registration=registration, start=at, end=until)
         record(
             actor=actor,
             action="registration.create",
@@ -43,3 +45,14 @@ def create_registrations(*, actor, application: Application, at: datetime) -> li
         )
         created.append(registration)
     return created
+
+
+def end_activity(*, registration: Registration, at: datetime) -> None:
+    """Close the registration's current active period at `at` (suspension, revocation, surrender)."""
+    ActivePeriod.objects.filter(registration=registration, start__lte=at, end__gt=at).update(end=at)
+
+
+def resume_activity(*, registration: Registration, at: datetime) -> None:
+    """Open a new active period from `at` to the end of validity (reinstatement)."""
+    if at < registration.valid_until:
+        ActivePeriod.objects.create(registration=registration, start=at, end=registration.valid_until)

@@ -1,0 +1,254 @@
+"""Exemption answers: is an address covered by a registration active at a time, and under which events.
+
+`exempt` is true when a registration active at that time covers the address, whether or not an
+event is in force; `events` are the published events in force then whose scope takes in the
+registration's district. History is exact: registrations keep their active periods (only ever
+added, or shortened when a stretch ends), and an event counts only from its publication, so the
+answer for a past time is the same on any later day.
+
+Bulk answers use one netblocks longest-match index per stretch of time in which nothing changed,
+built once and cached; single answers are index seeks in the database. Both give the same answer.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from django.db.models import Max, Min
+
+from vpnregistry.db import covering_q
+from vpnregistry.netblocks import ParseError, parse_address
+from vpnregistry.registrations.models import ActivePeriod, Registration
+from vpnregistry.restrictions.models import RestrictionEvent
+from vpnregistry.restrictions.selectors import events_in_force
+
+READ_SIZE = 1 << 22  # bytes of the request read at a time
+HEADER = b"address,exempt,registration,events\n"
+MISS = b",false,,\n"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """What an answer may say about the registration: its reference and location, never its holder."""
+
+    reference: str
+    district_id: int | None
+    province_id: int | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    address: str
+    exempt: bool
+    registration: str | None
+    events: list[RestrictionEvent]
+
+
+def _events_for(holder: Holder, events: list[RestrictionEvent], scopes: dict) -> list[RestrictionEvent]:
+    return [
+        e
+        for e in events
+        if e.covers(
+            district_id=holder.district_id,
+            province_id=holder.province_id,
+            districts=scopes[e.pk][0],
+            provinces=scopes[e.pk][1],
+        )
+    ]
+
+
+def _scopes(events: list[RestrictionEvent]) -> dict[int, tuple[set[int], set[int]]]:
+    return {e.pk: ({d.pk for d in e.districts.all()}, {p.pk for p in e.provinces.all()}) for e in events}
+
+
+def check_one(address: str, at: datetime) -> Answer:
+    """One address at one time, by index seeks (the longest covering prefix wins)."""
+    parsed = parse_address(address)
+    net = ipaddress.ip_network(parsed)
+    registration = (
+        Registration.objects.filter(covering_q(net), periods__start__lte=at, periods__end__gt=at)
+        .select_related("district")
+        .order_by("-first", "last", "id")
+        .first()
+    )
+    if registration is None:
+        return Answer(address=str(parsed), exempt=False, registration=None, events=[])
+    holder = Holder(
+        registration.reference,
+        registration.district_id,
+        registration.district.province_id if registration.district else None,
+    )
+    events = events_in_force(at)
+    return Answer(
+        address=str(parsed),
+        exempt=True,
+        registration=holder.reference,
+        events=_events_for(holder, events, _scopes(events)),
+    )
+
+
+def _stretch(at: datetime) -> tuple:
+    """The nearest changes around `at`: within them every address gets the same answer."""
+    periods = ActivePeriod.objects
+    published = RestrictionEvent.objects.filter(published_at__isnull=False)
+    before = [
+        periods.filter(start__lte=at).aggregate(v=Max("start"))["v"],
+        periods.filter(end__lte=at).aggregate(v=Max("end"))["v"],
+        published.filter(starts_at__lte=at).aggregate(v=Max("starts_at"))["v"],
+        published.filter(ends_at__lte=at).aggregate(v=Max("ends_at"))["v"],
+        published.filter(published_at__lte=at).aggregate(v=Max("published_at"))["v"],
+    ]
+    after = [
+        periods.filter(start__gt=at).aggregate(v=Min("start"))["v"],
+        periods.filter(end__gt=at).aggregate(v=Min("end"))["v"],
+        published.filter(starts_at__gt=at).aggregate(v=Min("starts_at"))["v"],
+        published.filter(ends_at__gt=at).aggregate(v=Min("ends_at"))["v"],
+        published.filter(published_at__gt=at).aggregate(v=Min("published_at"))["v"],
+    ]
+    known_before = [v for v in before if v is not None]
+    known_after = [v for v in after if v is not None]
+    # The newest ids catch rows added exactly at a boundary already seen (two approvals in one instant).
+    newest = (periods.aggregate(v=Max("id"))["v"], published.aggregate(v=Max("id"))["v"])
+    return (max(known_before) if known_before else None, min(known_after) if known_after else None, *newest)
+
+
+class TimeIndex:
+    """Everything needed to answer for any address at one stretch of time."""
+
+    def __init__(self, at: datetime):
+        from vpnregistry.netblocks import LookupIndex
+
+        rows = list(
+            ActivePeriod.objects.filter(start__lte=at, end__gt=at, registration__family__isnull=False)
+            .order_by("registration_id")
+            .values_list(
+                "registration__value",
+                "registration__reference",
+                "registration__district_id",
+                "registration__district__province_id",
+            )
+        )
+        self.holders = [Holder(ref, district, province) for _, ref, district, province in rows]
+        self.index = LookupIndex([value for value, *_ in rows])
+        self.events = events_in_force(at)
+        self._scopes = _scopes(self.events)
+        self._suffix: dict[int, bytes] = {}
+
+    def suffix(self, i: int) -> bytes:
+        """The CSV columns after the address for registration number `i` (or a miss)."""
+        if i < 0:
+            return MISS
+        cached = self._suffix.get(i)
+        if cached is None:
+            holder = self.holders[i]
+            events = ";".join(str(e.pk) for e in _events_for(holder, self.events, self._scopes))
+            cached = self._suffix[i] = f",true,{holder.reference},{events}\n".encode()
+        return cached
+
+    def lookup(self, v4: np.ndarray, v6_hi: np.ndarray | None = None, v6_lo: np.ndarray | None = None):
+        ids4 = self.index.lookup_v4(v4)
+        ids6 = (
+            self.index.lookup_v6(v6_hi, v6_lo) if v6_hi is not None and len(v6_hi) else np.zeros(0, np.int64)
+        )
+        return ids4, ids6
+
+
+_CACHE: OrderedDict[tuple, TimeIndex] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+CACHE_SIZE = 3
+
+
+def index_for(at: datetime) -> TimeIndex:
+    key = _stretch(at)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    built = TimeIndex(at)
+    with _CACHE_LOCK:
+        _CACHE[key] = built
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return built
+
+
+def _whole_lines(stream: Iterable[bytes]) -> Iterator[bytes]:
+    rest = b""
+    for block in stream:
+        block = rest + block
+        cut = block.rfind(b"\n") + 1
+        rest = block[cut:]
+        if cut:
+            yield block[:cut]
+    if rest:
+        yield rest + b"\n"
+
+
+def read_stream(source, size: int = READ_SIZE) -> Iterator[bytes]:
+    while block := source.read(size):
+        yield block
+
+
+def _answer_general(lines: list[bytes], values: list[str], index: TimeIndex) -> bytes:
+    """Line by line through the strict parser: any mix of IPv4, IPv6, blanks, comments and errors."""
+    from vpnregistry.netblocks import _u128
+
+    out: list[bytes | None] = [None] * len(values)
+    v4_pos, v4_val, v6_pos, v6_val = [], [], [], []
+    for i, raw in enumerate(values):
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            out[i] = b""
+            continue
+        try:
+            addr = parse_address(text)
+        except ParseError as exc:
+            reason = str(exc).replace('"', "'")
+            out[i] = _csv_field(text) + f',error,,"{reason}"\n'.encode()
+            continue
+        (v4_pos if addr.version == 4 else v6_pos).append(i)
+        (v4_val if addr.version == 4 else v6_val).append(int(addr))
+    hi, lo = _u128.from_ints(v6_val) if v6_val else (None, None)
+    ids4, ids6 = index.lookup(np.array(v4_val, np.uint32), hi, lo)
+    for pos, i in zip(v4_pos + v6_pos, ids4.tolist() + ids6.tolist(), strict=True):
+        out[pos] = _csv_field(values[pos].strip()) + index.suffix(i)
+    return b"".join(o for o in out if o)
+
+
+def _csv_field(text: str) -> bytes:
+    if any(c in text for c in ',"\n'):
+        return ('"' + text.replace('"', '""') + '"').encode()
+    return text.encode()
+
+
+def answer_stream(stream: Iterable[bytes], at: datetime, *, column: int | None = None) -> Iterator[bytes]:
+    """CSV answers (address,exempt,registration,events) for a stream of addresses, one a line or in
+    CSV column `column`; memory stays bounded however long the stream."""
+    from vpnregistry.netblocks.textio import scan_ipv4
+
+    index = index_for(at)
+    yield HEADER
+    for chunk in _whole_lines(stream):
+        if column is None:
+            scan = scan_ipv4(chunk)
+            blank = int((scan.line_end == scan.line_start).sum())
+            if not len(scan.other_line) and not scan.slash.any() and not blank:
+                # The common case: every line a canonical IPv4 address.
+                ids, _ = index.lookup(scan.addr)
+                lines = chunk.split(b"\n")
+                suffix = index.suffix
+                yield b"".join([line + suffix(i) for line, i in zip(lines, ids.tolist(), strict=False)])
+                continue
+            values = chunk.decode("utf-8", "replace").split("\n")[:-1]
+        else:
+            values = []
+            for line in chunk.decode("utf-8", "replace").split("\n")[:-1]:
+                fields = line.split(",")
+                values.append(fields[column - 1].strip().strip('"') if len(fields) >= column else "")
+        yield _answer_general(chunk.split(b"\n")[:-1], values, index)
