@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from vpnregistry.portal import views
+from vpnregistry.portal import views, views_events
 
 app_name = "portal"
 urlpatterns = [
@@ -18,6 +18,10 @@ urlpatterns = [
     path("applications/<int:pk>/decide/", views.application_decide, name="application-decide"),
     path("resources/<int:pk>/attest/", views.resource_attest, name="resource-attest"),
     path("allowlist/", views.allowlist, name="allowlist"),
+    path("events/", views_events.calendar, name="events"),
+    path("events/new/", views_events.event_new, name="event-new"),
+    path("events.json", views_events.events_json, name="events-json"),
+    path("events.ics", views_events.events_ics, name="events-ics"),
     # The audit log for auditors and the public statistics live in modules of their own.
     path("", include("vpnregistry.portal.urls_transparency")),
 ]

@@ -46,7 +46,8 @@ def create_event(
     start = end = None
     for field, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         try:
-            parsed = parse_time(value)
+            # Orders are given to the minute; whole seconds keep every feed (iCalendar too) exact.
+            parsed = parse_time(value).replace(microsecond=0)
         except ValueError as exc:
             errors[field] = [str(exc)]
         else:
