@@ -1,0 +1,307 @@
+"""Every URL of the portal and the API, requested as every role, against a declared table.
+
+Each route name must have an entry below: a new URL without one fails `test_every_url_is_declared`.
+An allowed caller must reach the view (anything but 401, 403, 404 or a redirect to the login page;
+a 400 or 409 for a step that does not apply is still "reached"); every other caller must be
+refused with one of those. Writes run inside a savepoint that is rolled back, so each request sees
+the same world.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import TestCase
+from django.urls import URLResolver, get_resolver
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from tests.workflow import approved, draft, to_decision
+from vpnregistry.applications import services
+from vpnregistry.registrations.models import Registration
+from vpnregistry.restrictions.services import create_event
+
+IDENTITIES = [
+    "anonymous",
+    "applicant",
+    "other_applicant",
+    "agency",
+    "operator",
+    "other_operator",
+    "officer",
+    "auditor",
+]
+EVERYONE = set(IDENTITIES)
+SIGNED_IN = EVERYONE - {"anonymous"}
+ALLOWLIST = {"operator", "other_operator", "officer", "auditor"}
+
+
+@dataclass
+class Rule:
+    method: str
+    url: Callable[[dict], str]
+    allowed: set[str]
+    body: dict = field(default_factory=dict)
+    json: bool = True
+    # For a view that redirects everyone (logging out): the status that means it was reached.
+    reached_status: int | None = None
+
+
+def _walk(patterns, ns=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _walk(p.url_patterns, f"{ns}{p.namespace}:" if p.namespace else ns)
+        elif p.name:
+            yield ns + p.name
+
+
+def C(path):  # a fixed path
+    return lambda ctx: path
+
+
+RULES: dict[str, list[Rule]] = {
+    # Public
+    "healthz": [Rule("GET", C("/healthz"), EVERYONE)],
+    "set_language": [Rule("POST", C("/i18n/setlang/"), EVERYONE, {"language": "ur"}, json=False)],
+    "api:schema": [Rule("GET", C("/api/v1/schema/"), EVERYONE)],
+    "api:docs": [Rule("GET", C("/api/v1/docs/"), EVERYONE)],
+    "api:event-list": [
+        Rule("GET", C("/api/v1/events/"), EVERYONE),
+        Rule("POST", C("/api/v1/events/"), {"officer"}, {"title": "t"}),
+    ],
+    "api:event-detail": [Rule("GET", lambda c: f"/api/v1/events/{c['event'].pk}/", EVERYONE)],
+    "api:event-publish": [
+        Rule("POST", lambda c: f"/api/v1/events/{c['draft_event'].pk}/publish/", {"officer"})
+    ],
+    "portal:login": [Rule("GET", C("/login/"), EVERYONE)],
+    "portal:logout": [Rule("POST", C("/logout/"), EVERYONE, json=False, reached_status=302)],
+    "portal:events": [Rule("GET", C("/events/"), EVERYONE)],
+    "portal:events-json": [Rule("GET", C("/events.json"), EVERYONE)],
+    "portal:events-ics": [Rule("GET", C("/events.ics"), EVERYONE)],
+    "portal:statistics": [Rule("GET", C("/statistics/"), EVERYONE)],
+    "portal:statistics-json": [Rule("GET", C("/statistics.json"), EVERYONE)],
+    "portal:statistics-csv": [Rule("GET", C("/statistics.csv"), EVERYONE)],
+    "portal:checkpoint-list": [Rule("GET", C("/transparency/checkpoints/"), EVERYONE)],
+    "portal:transparency-key": [Rule("GET", C("/transparency/key.pub"), EVERYONE)],
+    "portal:checkpoint-file": [Rule("GET", C("/transparency/checkpoints/latest.json"), EVERYONE)],
+    "portal:checkpoint-signature": [
+        Rule("GET", C("/transparency/checkpoints/latest.json.minisig"), EVERYONE)
+    ],
+    # Any signed-in user
+    "api:api-root": [Rule("GET", C("/api/v1/"), SIGNED_IN)],
+    "api:me": [Rule("GET", C("/api/v1/me/"), SIGNED_IN)],
+    "api:operator-list": [Rule("GET", C("/api/v1/operators/"), SIGNED_IN)],
+    "api:operator-detail": [Rule("GET", lambda c: f"/api/v1/operators/{c['world'].indus.pk}/", SIGNED_IN)],
+    "api:district-list": [Rule("GET", C("/api/v1/districts/"), SIGNED_IN)],
+    "api:district-detail": [Rule("GET", C("/api/v1/districts/pb-lahore/"), SIGNED_IN)],
+    "api:service-list": [Rule("GET", C("/api/v1/services/"), SIGNED_IN)],
+    "api:service-detail": [Rule("GET", C("/api/v1/services/whatsapp/"), SIGNED_IN)],
+    "api:registration-list": [Rule("GET", C("/api/v1/registrations/"), SIGNED_IN)],
+    "portal:home": [Rule("GET", C("/"), SIGNED_IN)],
+    "portal:application-list": [Rule("GET", C("/applications/"), SIGNED_IN)],
+    # Applications
+    "api:application-list": [
+        Rule("GET", C("/api/v1/applications/"), SIGNED_IN),
+        Rule("POST", C("/api/v1/applications/"), {"applicant", "other_applicant"}, {"resources": []}),
+    ],
+    "api:application-detail": [
+        Rule(
+            "GET",
+            lambda c: f"/api/v1/applications/{c['submitted'].pk}/",
+            {"applicant", "agency", "operator", "officer", "auditor"},
+        ),
+        Rule("GET", lambda c: f"/api/v1/applications/{c['draft'].pk}/", {"applicant"}),
+    ],
+    "api:application-submit": [
+        Rule("POST", lambda c: f"/api/v1/applications/{c['draft'].pk}/submit/", {"applicant"})
+    ],
+    "api:application-verify": [
+        Rule(
+            "POST",
+            lambda c: f"/api/v1/applications/{c['submitted'].pk}/verify/",
+            {"agency"},
+            {"decision": "approve"},
+        )
+    ],
+    "api:application-decide": [
+        Rule(
+            "POST",
+            lambda c: f"/api/v1/applications/{c['awaiting'].pk}/decide/",
+            {"officer"},
+            {"decision": "approve"},
+        )
+    ],
+    "api:resource-list": [Rule("GET", C("/api/v1/resources/"), {"operator", "other_operator"})],
+    "api:resource-attest": [
+        Rule(
+            "POST",
+            lambda c: f"/api/v1/resources/{c['pending_resource'].pk}/attest/",
+            {"operator"},
+            {"decision": "approve"},
+        )
+    ],
+    "portal:application-new": [Rule("GET", C("/applications/new/"), {"applicant", "other_applicant"})],
+    "portal:application-detail": [
+        Rule(
+            "GET",
+            lambda c: f"/applications/{c['submitted'].pk}/",
+            {"applicant", "agency", "operator", "officer", "auditor"},
+        ),
+    ],
+    "portal:application-submit": [
+        Rule("POST", lambda c: f"/applications/{c['draft'].pk}/submit/", {"applicant"}, json=False)
+    ],
+    "portal:application-verify": [
+        Rule(
+            "POST",
+            lambda c: f"/applications/{c['submitted'].pk}/verify/",
+            {"agency"},
+            {"decision": "approve"},
+            json=False,
+        )
+    ],
+    "portal:application-decide": [
+        Rule(
+            "POST",
+            lambda c: f"/applications/{c['awaiting'].pk}/decide/",
+            {"officer"},
+            {"decision": "approve"},
+            json=False,
+        )
+    ],
+    "portal:resource-attest": [
+        Rule(
+            "POST",
+            lambda c: f"/resources/{c['pending_resource'].pk}/attest/",
+            {"operator"},
+            {"decision": "approve"},
+            json=False,
+        )
+    ],
+    # Registrations
+    "api:registration-detail": [
+        Rule(
+            "GET",
+            lambda c: f"/api/v1/registrations/{c['registration'].pk}/",
+            {"applicant", "operator", "officer", "auditor"},
+        )
+    ],
+    **{
+        f"api:registration-{step}": [
+            Rule(
+                "POST",
+                lambda c, step=step: f"/api/v1/registrations/{c['registration'].pk}/{step}/",
+                allowed,
+                {"reason": "matrix"},
+            )
+        ]
+        for step, allowed in [
+            ("suspend", {"officer"}),
+            ("reinstate", {"officer"}),
+            ("revoke", {"officer"}),
+            ("surrender", {"applicant"}),
+            ("report-unassigned", {"operator"}),
+        ]
+    },
+    # Publication and exemptions
+    "api:allowlist-index": [Rule("GET", C("/api/v1/allowlist/index.json"), ALLOWLIST)],
+    "api:allowlist-index-signature": [Rule("GET", C("/api/v1/allowlist/index.json.minisig"), ALLOWLIST)],
+    "api:allowlist-key": [Rule("GET", C("/api/v1/allowlist/key.pub"), ALLOWLIST)],
+    "api:allowlist-file": [Rule("GET", C("/api/v1/allowlist/latest.txt"), ALLOWLIST)],
+    "api:allowlist-file-signature": [Rule("GET", C("/api/v1/allowlist/1.nft.minisig"), ALLOWLIST)],
+    "api:allowlist-operators": [Rule("GET", C("/api/v1/allowlist/operators/"), {"officer", "auditor"})],
+    "api:exemption-check": [
+        Rule("GET", C("/api/v1/exemptions/check?address=14.1.105.1"), ALLOWLIST),
+        Rule("POST", C("/api/v1/exemptions/check"), ALLOWLIST),
+    ],
+    "portal:allowlist": [Rule("GET", C("/allowlist/"), ALLOWLIST)],
+    "portal:event-new": [Rule("GET", C("/events/new/"), {"officer"})],
+    "portal:audit-log": [Rule("GET", C("/audit/"), {"officer", "auditor"})],
+}
+
+
+def test_every_url_is_declared():
+    names = set(_walk(get_resolver().url_patterns))
+    missing = sorted(names - set(RULES))
+    assert not missing, f"URLs without an entry in the authorization table: {missing}"
+    stale = sorted(set(RULES) - names)
+    assert not stale, f"entries for URLs that no longer exist: {stale}"
+
+
+@pytest.fixture
+def ctx(world):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        approved_app = approved(world, "14.1.105.0/24")
+    submitted = draft(world, "14.1.106.0/24")
+    services.submit_application(actor=world.applicant, application=submitted)
+    awaiting = to_decision(world, "14.1.107.0/24")
+    start = timezone.now() + timedelta(days=1)
+    common = {
+        "title": "Event",
+        "legal_reference": "Order",
+        "starts_at": start,
+        "ends_at": start + timedelta(hours=1),
+        "services": ["mobile-data"],
+        "national": True,
+    }
+    call_command("checkpoint", stdout=io.StringIO())
+    return {
+        "world": world,
+        "draft": draft(world, "27.0.184.0/24"),
+        "submitted": submitted,
+        "awaiting": awaiting,
+        "pending_resource": submitted.resources.get(),
+        "registration": Registration.objects.get(resource__application=approved_app),
+        "event": create_event(actor=world.officer, publish=True, **common),
+        "draft_event": create_event(actor=world.officer, **common),
+    }
+
+
+def _client(world, identity):
+    client = APIClient()
+    if identity == "anonymous":
+        return client
+    user = getattr(world, identity)
+    client.force_login(user)  # the portal's session
+    client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")  # the API's token
+    return client
+
+
+def _refused(response) -> bool:
+    if response.status_code in {401, 403, 404}:
+        return True
+    return response.status_code == 302 and "/login/" in response.get("Location", "")
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_authorization_matrix(ctx, identity):
+    wrong = []
+    for name, rules in RULES.items():
+        for rule in rules:
+            # A client of its own for each request: logging out must not sign the next one out.
+            client = _client(ctx["world"], identity)
+            url = rule.url(ctx)
+            with transaction.atomic():
+                if rule.method == "GET":
+                    response = client.get(url)
+                elif rule.json:
+                    response = client.post(url, rule.body, format="json")
+                else:
+                    response = client.post(url, rule.body)
+                transaction.set_rollback(True)
+            allowed = identity in rule.allowed
+            if rule.reached_status is not None:
+                if response.status_code != rule.reached_status:
+                    wrong.append(f"{rule.method} {url} ({name}) as {identity}: {response.status_code}")
+            elif allowed == _refused(response):
+                wrong.append(
+                    f"{rule.method} {url} ({name}) as {identity}: {response.status_code}, "
+                    f"expected {'reached' if allowed else 'refused'}"
+                )
+    assert not wrong, "\n".join(wrong)
