@@ -146,11 +146,12 @@ class Page:
     next_cursor: str | None
 
 
-def page_for(user, cursor: str | None = None, *, state: str | None = None, size: int = PAGE_SIZE) -> Page:
+def page_for(user, cursor: str | None = None, *, state: str | None = None, size: int | None = None) -> Page:
     """One page of the user's complaints by keyset: each page is an index seek.
 
     Open-first order is (closed, id) ascending, its cursor "closed.id"; otherwise id descending.
     """
+    size = size or PAGE_SIZE
     qs = complaints_for(user)
     if state:
         qs = qs.filter(state=state)
