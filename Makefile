@@ -39,10 +39,12 @@ test: install lint
 bench: install
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.allowlist_bench
+	$(BIN)/python -m benchmarks.exemptions_bench
 
 bench-quick: install
 	$(BIN)/python -m benchmarks --quick
 	$(BIN)/python -m benchmarks.allowlist_bench --quick
+	$(BIN)/python -m benchmarks.exemptions_bench --quick
 
 clean:
 	rm -rf $(VENV) var build dist src/*.egg-info

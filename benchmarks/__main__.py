@@ -629,7 +629,7 @@ def print_job(job: Job) -> None:
         mem = "" if r.mem_mib is None else f"{r.mem_mib:.1f}"
         notes = []
         if r.fraction < 1:
-            notes.append(f"ran on {r.fraction:.0%}, time scaled")
+            notes.append(f"ran on {r.fraction:.{0 if r.fraction >= 0.01 else 1}%}, time scaled")
         if r.agrees is False:
             notes.append("ANSWERS DIFFER")
         elif r.agrees:
@@ -757,7 +757,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs.append(mem_job)
         print(
             f"target: membership index memory {mem_job.target}: {mem_job.verdict} -> "
-            f"{'MET' if mem_job.met else 'MISSED'}"
+            f"{'MET' if mem_job.met else 'MISSED'}{QUICK_NOTE[0]}"
         )
     if want("member_v4_small"):
         j = job_membership_v4(

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from vpnregistry.accounts.models import AddressSpace, District, Operator
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.models import AuditEvent
+from vpnregistry.registrations.models import Registration
 from vpnregistry.restrictions.models import RestrictionEvent, Service
 
 
@@ -184,3 +185,30 @@ class ExemptionSerializer(serializers.Serializer):
     exempt = serializers.BooleanField()
     registration = serializers.CharField(allow_null=True, help_text="the registration's public reference")
     events = ExemptionEventSerializer(many=True)
+
+
+class RegistrationSerializer(serializers.ModelSerializer):
+    organisation = serializers.CharField(source="organisation.name")
+    operator = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    district = serializers.SlugRelatedField(read_only=True, slug_field="code")
+
+    class Meta:
+        model = Registration
+        fields = [
+            "id",
+            "reference",
+            "kind",
+            "value",
+            "state",
+            "state_reason",
+            "state_changed_at",
+            "organisation",
+            "operator",
+            "district",
+            "valid_from",
+            "valid_until",
+        ]
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)

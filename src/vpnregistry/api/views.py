@@ -27,6 +27,8 @@ from vpnregistry.applications import selectors, services
 from vpnregistry.applications.models import Resource
 from vpnregistry.errors import InvalidInput
 from vpnregistry.netblocks import ParseError
+from vpnregistry.registrations import selectors as registration_selectors
+from vpnregistry.registrations import services as registration_services
 from vpnregistry.restrictions import exemptions
 from vpnregistry.restrictions import selectors as restriction_selectors
 from vpnregistry.restrictions import services as restriction_services
@@ -431,3 +433,59 @@ class ExemptionCheckView(APIView):
         )
         response["X-Exemptions-At"] = at.isoformat()
         return response
+
+
+REGISTRATION_STEP_RESPONSES = {
+    200: s.RegistrationSerializer,
+    400: VALIDATION_ERROR,
+    403: ERROR,
+    404: ERROR,
+    409: ERROR,
+}
+
+
+class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Registrations the caller may see, and the steps of their lifecycle."""
+
+    serializer_class = s.RegistrationSerializer
+    pagination_class = IdCursorPagination
+    filterset_fields = ["state", "kind"]
+
+    def get_queryset(self):
+        return registration_selectors.registrations_for(self.request.user).select_related("district")
+
+    def _step(self, request, step):
+        body = s.ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        registration = registration_services.change_state(
+            actor=request.user,
+            registration=self.get_object(),
+            step=step,
+            reason=body.validated_data["reason"],
+        )
+        return Response(s.RegistrationSerializer(registration).data)
+
+    @extend_schema(request=s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
+    @action(detail=True, methods=["post"])
+    def suspend(self, request, pk=None):
+        return self._step(request, "suspend")
+
+    @extend_schema(request=s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
+    @action(detail=True, methods=["post"])
+    def reinstate(self, request, pk=None):
+        return self._step(request, "reinstate")
+
+    @extend_schema(request=s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        return self._step(request, "revoke")
+
+    @extend_schema(request=s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
+    @action(detail=True, methods=["post"])
+    def surrender(self, request, pk=None):
+        return self._step(request, "surrender")
+
+    @extend_schema(request=s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="report-unassigned")
+    def report_unassigned(self, request, pk=None):
+        return self._step(request, "report-unassigned")

@@ -164,7 +164,9 @@ def aggregate(nets: Iterable[Network | str]) -> list[Network]:
     from .intervals import IntervalSet, PrefixArrays
 
     items = list(nets)
-    if items and all(isinstance(x, str) for x in items) and not any("\n" in x for x in items):
+    # Strings take the vectorised text path unless one holds what a text file may but a value may not.
+    plain = all(isinstance(x, str) and x.strip() and "\n" not in x and "#" not in x for x in items)
+    if items and plain:
         parsed = parse_text("\n".join(items).encode("utf-8", "surrogateescape"))
         if parsed.errors:
             raise ParseError(parsed.errors[0].reason)

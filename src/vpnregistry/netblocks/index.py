@@ -221,6 +221,11 @@ class MembershipIndex:
         for chunk in chunks:
             yield self.contains_v4(chunk)
 
+    def stream_v6(self, chunks: Iterable[tuple[np.ndarray, np.ndarray]]) -> Iterator[np.ndarray]:
+        """contains_v6 over a stream of (hi, lo) array pairs, one result array per pair."""
+        for hi, lo in chunks:
+            yield self.contains_v6(hi, lo)
+
 
 def _v4_bounds(s: np.ndarray, e: np.ndarray) -> np.ndarray:
     """Interleaved [start, end, start, end, ...] as uint32; an end at 2**32 is left off."""
@@ -363,8 +368,14 @@ class LookupIndex:
         return out
 
     def stream_v4(self, chunks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """lookup_v4 over a stream of arrays, one result array per input array."""
         for chunk in chunks:
             yield self.lookup_v4(chunk)
+
+    def stream_v6(self, chunks: Iterable[tuple[np.ndarray, np.ndarray]]) -> Iterator[np.ndarray]:
+        """lookup_v6 over a stream of (hi, lo) array pairs, one result array per pair."""
+        for hi, lo in chunks:
+            yield self.lookup_v6(hi, lo)
 
 
 def _v6_rank(v6: tuple[np.ndarray, ...]):

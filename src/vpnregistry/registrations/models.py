@@ -44,6 +44,10 @@ class Registration(models.Model):
     valid_from = models.DateTimeField()
     valid_until = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    state_reason = models.TextField(blank=True)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    # Expiry reminders already sent (days before expiry), so that the sweep sends each only once.
+    reminders_sent = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-valid_from", "-id"]

@@ -27,10 +27,11 @@ def conflicting_registration(*, net: Network, organisation: Organisation) -> Reg
 
 def registrations_for(user) -> QuerySet[Registration]:
     qs = Registration.objects.select_related("organisation", "operator")
-    if user.role == "applicant":
+    role = getattr(user, "role", None)
+    if role == "applicant":
         return qs.filter(organisation_id=user.organisation_id)
-    if user.role == "operator":
+    if role == "operator":
         return qs.filter(operator_id=user.operator_id)
-    if user.role in {"officer", "auditor"}:
+    if role in {"officer", "auditor"}:
         return qs
     return qs.none()

@@ -1,13 +1,22 @@
-"""Writes to registrations: creation on approval (the rest of the lifecycle comes with its issue)."""
+"""Writes to registrations: creation on approval, suspension, reinstatement, revocation, surrender,
+the operator's report that a resource is no longer assigned, and the sweep that expires and reminds."""
 
 from __future__ import annotations
 
+import ipaddress
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.services import record
+from vpnregistry.db import overlapping_q, serialise
+from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.registrations.models import ActivePeriod, Registration
 
 
@@ -56,3 +65,193 @@ def resume_activity(*, registration: Registration, at: datetime) -> None:
     """Open a new active period from `at` to the end of validity (reinstatement)."""
     if at < registration.valid_until:
         ActivePeriod.objects.create(registration=registration, start=at, end=registration.valid_until)
+
+
+State = Registration.State
+REMINDER_DAYS = (30, 7)
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    roles: tuple[str, ...]
+    from_states: tuple[str, ...]
+    to_state: str
+    needs_reason: bool
+
+
+TRANSITIONS = {
+    "suspend": Transition("registration.suspend", ("officer",), (State.ACTIVE,), State.SUSPENDED, True),
+    "reinstate": Transition("registration.reinstate", ("officer",), (State.SUSPENDED,), State.ACTIVE, True),
+    "revoke": Transition(
+        "registration.revoke", ("officer",), (State.ACTIVE, State.SUSPENDED), State.REVOKED, True
+    ),
+    "surrender": Transition(
+        "registration.surrender", ("applicant",), (State.ACTIVE, State.SUSPENDED), State.SURRENDERED, False
+    ),
+    "report-unassigned": Transition(
+        "registration.unassigned", ("operator",), (State.ACTIVE,), State.SUSPENDED, True
+    ),
+}
+
+
+def _may_act(actor, registration: Registration, step: Transition) -> None:
+    role = getattr(actor, "role", None)
+    if role not in step.roles:
+        raise NotAllowed(_("This step needs one of the roles: %(roles)s.") % {"roles": ", ".join(step.roles)})
+    if role == "applicant" and registration.organisation_id != actor.organisation_id:
+        raise NotAllowed(_("This registration belongs to another organisation."))
+    if role == "operator" and registration.operator_id != actor.operator_id:
+        raise NotAllowed(_("This registration is not in your address space or numbering."))
+
+
+def change_state(*, actor, registration: Registration, step: str, reason: str = "") -> Registration:
+    """One lifecycle step, audited, with the exemption history and the allowlist kept in step."""
+    from vpnregistry.allowlist.services import request_publication
+
+    transition = TRANSITIONS[step]
+    reason = (reason or "").strip()
+    if transition.needs_reason and not reason:
+        raise InvalidInput({"reason": [_("This step needs a reason.")]})
+    now = timezone.now()
+    with transaction.atomic():
+        registration = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
+        _may_act(actor, registration, transition)
+        if registration.state not in transition.from_states:
+            raise WrongState(
+                _("A %(state)s registration cannot be changed this way.") % {"state": registration.state}
+            )
+        if transition.to_state == State.ACTIVE and registration.valid_until <= now:
+            raise WrongState(_("This registration's validity has ended; it can only be renewed."))
+        if transition.to_state == State.ACTIVE and step == "reinstate":
+            # Another organisation may have registered the space while this one was suspended.
+            serialise("approval")
+            clash = (
+                Registration.objects.filter(
+                    overlapping_q(ipaddress.ip_network(registration.value)), state=State.ACTIVE
+                )
+                .exclude(organisation_id=registration.organisation_id)
+                .first()
+                if registration.family
+                else None
+            )
+            if clash is not None:
+                raise WrongState(
+                    _("%(value)s now overlaps %(other)s, registered to another organisation.")
+                    % {"value": registration.value, "other": clash.value}
+                )
+        from_state = registration.state
+        registration.state = transition.to_state
+        registration.state_reason = reason
+        registration.state_changed_at = now
+        registration.save(update_fields=["state", "state_reason", "state_changed_at"])
+        if transition.to_state == State.ACTIVE:
+            resume_activity(registration=registration, at=now)
+        elif from_state == State.ACTIVE:
+            end_activity(registration=registration, at=now)
+        record(
+            actor=actor,
+            action=transition.action,
+            obj=registration,
+            from_state=from_state,
+            to_state=registration.state,
+            reason=reason,
+            at=now,
+            data={"value": registration.value},
+        )
+        request_publication(reason=f"{step} of {registration.reference}")
+        transaction.on_commit(
+            lambda: notify_holder(
+                registration,
+                subject=f"{registration.reference}: {step}",
+                body=f"Registration {registration.reference} "
+                f"({registration.value}) is now {registration.state}."
+                + (f"\n\nReason: {reason}" if reason else ""),
+            )
+        )
+    return registration
+
+
+def notify_holder(registration: Registration, *, subject: str, body: str) -> None:
+    recipients = [
+        e
+        for e in registration.organisation.members.filter(is_active=True).values_list("email", flat=True)
+        if e
+    ]
+    if recipients:
+        send_mail(
+            f"[vpnregistry] {subject}", body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True
+        )
+
+
+@dataclass
+class SweepReport:
+    expired: list[str]
+    reminded: list[tuple[str, int]]
+    published_serial: int | None
+
+
+def sweep(*, now: datetime | None = None, batch: int = 1000) -> SweepReport:
+    """For cron, idempotent: expire what has run out, send each reminder once, republish if needed.
+
+    Expiry needs no change to the active periods: each one already ends at the end of validity.
+    """
+    from vpnregistry.allowlist.services import publish_snapshot
+
+    now = now or timezone.now()
+    expired: list[str] = []
+    while True:
+        with transaction.atomic():
+            due = list(
+                Registration.objects.select_for_update(of=("self",))
+                .filter(state__in=[State.ACTIVE, State.SUSPENDED], valid_until__lte=now)
+                .order_by("valid_until", "id")[:batch]
+            )
+            for registration in due:
+                from_state = registration.state
+                registration.state = State.EXPIRED
+                registration.state_changed_at = now
+                registration.save(update_fields=["state", "state_changed_at"])
+                record(
+                    actor=None,
+                    action="registration.expire",
+                    obj=registration,
+                    from_state=from_state,
+                    to_state=State.EXPIRED,
+                    at=now,
+                    data={"value": registration.value},
+                )
+                expired.append(registration.reference)
+        if len(due) < batch:
+            break
+    reminded: list[tuple[str, int]] = []
+    for days in REMINDER_DAYS:
+        horizon = now + timedelta(days=days)
+        candidates = Registration.objects.filter(
+            state=State.ACTIVE, valid_until__gt=now, valid_until__lte=horizon
+        ).select_related("organisation")
+        for registration in candidates.iterator(chunk_size=batch):
+            if days in registration.reminders_sent:
+                continue
+            with transaction.atomic():
+                registration.reminders_sent = sorted({*registration.reminders_sent, days})
+                registration.save(update_fields=["reminders_sent"])
+                record(
+                    actor=None,
+                    action="registration.remind",
+                    obj=registration,
+                    at=now,
+                    data={"days": days, "valid_until": registration.valid_until.isoformat()},
+                )
+            notify_holder(
+                registration,
+                subject=f"{registration.reference} expires in {days} days",
+                body=f"Registration {registration.reference} ({registration.value}) expires on "
+                f"{timezone.localtime(registration.valid_until):%Y-%m-%d %H:%M}. "
+                "Renew it before then to stay on the allowlist.",
+            )
+            reminded.append((registration.reference, days))
+    snapshot = publish_snapshot(at=now)
+    return SweepReport(
+        expired=expired, reminded=reminded, published_serial=snapshot.serial if snapshot else None
+    )

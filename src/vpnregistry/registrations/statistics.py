@@ -1,0 +1,550 @@
+"""Public statistics: aggregate queries, and suppression so that no published figure identifies anyone."""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db.models import Count, Exists, F, Func, IntegerField, Max, OuterRef, Q, Value
+from django.db.models.functions import Cast, Length, StrIndex, Substr, TruncMonth
+from django.utils import timezone
+
+from vpnregistry.accounts.models import Category
+from vpnregistry.applications.models import Attestation, Resource, Review
+from vpnregistry.registrations.models import Registration
+
+THRESHOLD = 5
+PRIMARY = "<5"  # fewer than THRESHOLD counted (for addresses: held by fewer than THRESHOLD organisations)
+SECONDARY = "x"  # withheld so that a "<5" cannot be worked out from the totals
+CACHE_KEY = "vpnregistry:statistics:v1"
+CACHE_SECONDS = 600
+
+# ---------------------------------------------------------------------------------------------
+# Suppression: a pure function on a table of counts with its margins.
+
+Key = tuple  # ("cell", i, j) | ("row", i) | ("col", j) | ("grand",)
+
+
+@dataclass
+class Table:
+    """Rows x columns of non-negative numbers, with whichever totals are published.
+
+    `contributors` (same shape, margins included) counts who stands behind each figure, where that
+    is not the figure itself: for addresses, the organisations holding them. Primary suppression
+    applies to contributor counts of 1 to THRESHOLD - 1.
+    """
+
+    cells: list[list[int]]
+    row_totals: list[int] | None = None
+    column_totals: list[int] | None = None
+    grand_total: int | None = None
+    contributors: Table | None = None
+    width: int = 0  # the number of columns, for a table without rows
+
+    @classmethod
+    def of(
+        cls,
+        cells: list[list[int]],
+        *,
+        rows: bool = True,
+        columns: bool = True,
+        grand: bool = True,
+        width: int | None = None,
+    ) -> Table:
+        """A table whose published totals are the sums of its cells."""
+        width = len(cells[0]) if cells else (width or 0)
+        return cls(
+            width=width,
+            cells=[list(r) for r in cells],
+            row_totals=[sum(r) for r in cells] if rows else None,
+            column_totals=[sum(r[j] for r in cells) for j in range(width)] if columns else None,
+            grand_total=sum(map(sum, cells)) if grand else None,
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.cells), len(self.cells[0]) if self.cells else self.width
+
+    def value(self, key: Key) -> int:
+        kind = key[0]
+        if kind == "cell":
+            return self.cells[key[1]][key[2]]
+        if kind == "row":
+            return self.row_totals[key[1]]
+        if kind == "col":
+            return self.column_totals[key[1]]
+        return self.grand_total
+
+    def positions(self) -> list[Key]:
+        n, m = self.shape
+        found: list[Key] = [("cell", i, j) for i in range(n) for j in range(m)]
+        if self.row_totals is not None:
+            found += [("row", i) for i in range(n)]
+        if self.column_totals is not None:
+            found += [("col", j) for j in range(m)]
+        if self.grand_total is not None:
+            found.append(("grand",))
+        return found
+
+    def groups(self) -> list[list[Key]]:
+        """Every set of figures tied by one sum: a published total and the figures it adds up."""
+        n, m = self.shape
+        groups: list[list[Key]] = []
+        if self.row_totals is not None:
+            groups += [[("cell", i, j) for j in range(m)] + [("row", i)] for i in range(n)]
+        if self.column_totals is not None:
+            groups += [[("cell", i, j) for i in range(n)] + [("col", j)] for j in range(m)]
+        if self.grand_total is not None:
+            groups.append([("cell", i, j) for i in range(n) for j in range(m)] + [("grand",)])
+            if self.row_totals is not None:
+                groups.append([("row", i) for i in range(n)] + [("grand",)])
+            if self.column_totals is not None:
+                groups.append([("col", j) for j in range(m)] + [("grand",)])
+        return groups
+
+
+@dataclass
+class Suppressed:
+    """Which figures of a table are withheld, and why: PRIMARY or SECONDARY."""
+
+    table: Table
+    flags: dict[Key, str] = field(default_factory=dict)
+
+    def published(self, key: Key) -> int | None:
+        return None if key in self.flags else self.table.value(key)
+
+    def flag(self, key: Key) -> str:
+        return self.flags.get(key, "")
+
+
+def suppress(table: Table, *, threshold: int = THRESHOLD) -> Suppressed:
+    """Withhold every figure under the threshold, then enough others that none can be worked out.
+
+    Primary: a figure whose count (or contributor count) is 1 to threshold - 1. Secondary: while
+    some group (a published total and the figures it sums) has exactly one withheld member, that
+    member is the total minus the others, so withhold the group's smallest other member too:
+    non-zero cells first, then non-zero totals, then zeros. Repeat until nothing changes.
+    """
+    who = table.contributors or table
+    flags: dict[Key, str] = {}
+    for key in table.positions():
+        if 0 < who.value(key) < threshold:
+            flags[key] = PRIMARY
+    groups = table.groups()
+    changed = True
+    while changed:
+        changed = False
+        for group in groups:
+            hidden = [k for k in group if k in flags]
+            if len(hidden) != 1:
+                continue
+            candidates = [k for k in group if k not in flags]
+            if not candidates:
+                continue
+            pick = min(
+                candidates,
+                key=lambda k: (table.value(k) == 0, k[0] != "cell", table.value(k), group.index(k)),
+            )
+            flags[pick] = SECONDARY
+            changed = True
+    return Suppressed(table, flags)
+
+
+def recoverable(result: Suppressed) -> list[Key]:
+    """Withheld figures that one published total minus its published members gives away exactly."""
+    found = []
+    for group in result.table.groups():
+        hidden = [k for k in group if k in result.flags]
+        if len(hidden) == 1:
+            found.append(hidden[0])
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Publishing a table: the shape the page, the JSON and the CSV all read.
+
+
+def publish(
+    *,
+    id: str,
+    title: str,
+    unit: str,
+    rows: list[str],
+    columns: list[str],
+    table: Table,
+    note: str = "",
+) -> dict:
+    result = suppress(table)
+    n, m = table.shape
+    out = {
+        "id": id,
+        "title": title,
+        "unit": unit,
+        "note": note,
+        "rows": rows,
+        "columns": columns,
+        "cells": [[result.published(("cell", i, j)) for j in range(m)] for i in range(n)],
+        "flags": [[result.flag(("cell", i, j)) for j in range(m)] for i in range(n)],
+        "row_totals": None,
+        "row_total_flags": None,
+        "column_totals": None,
+        "column_total_flags": None,
+        "grand_total": None,
+        "grand_total_flag": "",
+        "has_grand_total": table.grand_total is not None,
+    }
+    if table.row_totals is not None:
+        out["row_totals"] = [result.published(("row", i)) for i in range(n)]
+        out["row_total_flags"] = [result.flag(("row", i)) for i in range(n)]
+    if table.column_totals is not None:
+        out["column_totals"] = [result.published(("col", j)) for j in range(m)]
+        out["column_total_flags"] = [result.flag(("col", j)) for j in range(m)]
+    if table.grand_total is not None:
+        out["grand_total"] = result.published(("grand",))
+        out["grand_total_flag"] = result.flag(("grand",))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The figures, each from a handful of GROUP BY queries.
+
+
+class TenthsOfDays(Func):
+    """Whole tenths of a day from `start` to `end`, computed in the database."""
+
+    output_field = IntegerField()
+
+    def __init__(self, end, start):
+        super().__init__(end, start)
+
+    def as_sql(self, compiler, connection, **extra):
+        end_sql, end_params = compiler.compile(self.source_expressions[0])
+        start_sql, start_params = compiler.compile(self.source_expressions[1])
+        if connection.vendor == "postgresql":
+            sql = f"ROUND(EXTRACT(EPOCH FROM ({end_sql} - {start_sql})) / 8640.0)"
+        else:
+            sql = f"ROUND((julianday({end_sql}) - julianday({start_sql})) * 10)"
+        return sql, (*end_params, *start_params)
+
+
+def _prefix_length():
+    return Cast(Substr("value", StrIndex("value", Value("/")) + 1), IntegerField())
+
+
+def _size(kind: str, prefix_length: int | None, n: int) -> int:
+    """IPv4 counts addresses (a /24 is 256); IPv6 counts prefixes; mobile numbers count themselves."""
+    if kind == "ipv4":
+        return n * 2 ** (32 - int(prefix_length))
+    return n
+
+
+CATEGORY_MEASURES = [
+    ("organisations", "Organisations"),
+    ("ipv4", "IPv4 addresses"),
+    ("ipv6", "IPv6 prefixes"),
+    ("msisdn", "Mobile numbers"),
+]
+
+
+def _by_category(categories: list[tuple[int, str]]) -> dict:
+    active = Registration.objects.filter(state=Registration.State.ACTIVE)
+    index = {pk: i for i, (pk, _name) in enumerate(categories)}
+    width = len(CATEGORY_MEASURES)
+    values = [[0] * width for _ in categories]
+    who = [[0] * width for _ in categories]
+    for row in active.values(cat=F("organisation__category")).annotate(
+        orgs=Count("organisation", distinct=True)
+    ):
+        i = index[row["cat"]]
+        values[i][0] = who[i][0] = row["orgs"]
+    for row in active.values("kind", cat=F("organisation__category")).annotate(
+        n=Count("id"), orgs=Count("organisation", distinct=True)
+    ):
+        j = 1 + ["ipv4", "ipv6", "msisdn"].index(row["kind"])
+        who[index[row["cat"]]][j] = row["orgs"]
+        if row["kind"] != "ipv4":
+            values[index[row["cat"]]][j] = row["n"]
+    for row in (
+        active.filter(kind="ipv4")
+        .values(cat=F("organisation__category"), plen=_prefix_length())
+        .annotate(n=Count("id"))
+    ):
+        values[index[row["cat"]]][1] += _size("ipv4", row["plen"], row["n"])
+    table = Table.of(values, rows=False, columns=True, grand=False)
+    # An organisation has one category, so contributors add up down each column.
+    table.contributors = Table.of(who, rows=False, columns=True, grand=False)
+    return publish(
+        id="by_category",
+        title="Active registrations by category",
+        unit="organisations; IPv4 addresses (a /24 counts 256); IPv6 prefixes (not addresses); numbers",
+        rows=[name for _pk, name in categories],
+        columns=[label for _key, label in CATEGORY_MEASURES],
+        table=table,
+        note="Registrations active now. An organisation is counted once, in its category.",
+    )
+
+
+def _by_month(categories: list[tuple[int, str]], kind: str) -> dict:
+    base = Registration.objects.filter(kind=kind)
+    made = base.annotate(month=TruncMonth("valid_from"))
+    index = {pk: j for j, (pk, _name) in enumerate(categories)}
+    sizes: dict[str, list[int]] = defaultdict(lambda: [0] * len(categories))
+    who: dict[str, list[int]] = defaultdict(lambda: [0] * len(categories))
+    if kind == "ipv4":
+        grouped = made.values("month", cat=F("organisation__category"), plen=_prefix_length())
+        for row in grouped.annotate(n=Count("id")):
+            sizes[_month(row["month"])][index[row["cat"]]] += _size(kind, row["plen"], row["n"])
+    for row in made.values("month", cat=F("organisation__category")).annotate(
+        n=Count("id"), orgs=Count("organisation", distinct=True)
+    ):
+        month = _month(row["month"])
+        who[month][index[row["cat"]]] = row["orgs"]
+        if kind != "ipv4":
+            sizes[month][index[row["cat"]]] += row["n"]
+    months = sorted(who)
+    table = Table.of([sizes[m] for m in months], width=len(categories))
+    contributors = Table.of([who[m] for m in months], width=len(categories))
+    # Across months an organisation may recur: who stands behind a column or the whole is counted
+    # by the database, not summed.
+    per_category = dict(
+        base.values_list("organisation__category").annotate(orgs=Count("organisation", distinct=True))
+    )
+    contributors.column_totals = [per_category.get(pk, 0) for pk, _name in categories]
+    contributors.grand_total = base.aggregate(orgs=Count("organisation", distinct=True))["orgs"]
+    table.contributors = contributors
+    what = "IPv4 addresses" if kind == "ipv4" else "IPv6 prefixes"
+    return publish(
+        id=f"{kind}_by_month",
+        title=f"{what} registered by month",
+        unit="addresses (a /24 counts 256)" if kind == "ipv4" else "prefixes (IPv6 is counted in prefixes)",
+        rows=months,
+        columns=[name for _pk, name in categories],
+        table=table,
+        note="Every registration made in the month, including those since expired or revoked.",
+    )
+
+
+def _month(value) -> str:
+    return (
+        timezone.localtime(value).strftime("%Y-%m") if timezone.is_aware(value) else value.strftime("%Y-%m")
+    )
+
+
+STEPS = [
+    ("agency", "Submission to agency verification"),
+    ("attestations", "Submission to the last operator attestation"),
+    ("decision", "Submission to the regulator's decision"),
+]
+
+
+def _histograms() -> dict[str, dict[int, dict[int, int]]]:
+    """Per step, per category: how many applications took each number of tenths of a day."""
+    found: dict[str, dict[int, dict[int, int]]] = {step: defaultdict(dict) for step, _label in STEPS}
+    for step, stage in (("agency", Review.Stage.AGENCY), ("decision", Review.Stage.DECISION)):
+        rows = (
+            Review.objects.filter(stage=stage, application__submitted_at__isnull=False)
+            .annotate(tenths=TenthsOfDays(F("at"), F("application__submitted_at")))
+            .values("tenths", cat=F("application__category"))
+            .annotate(n=Count("id"))
+        )
+        for row in rows:
+            found[step][row["cat"]][int(row["tenths"])] = row["n"]
+    same_application = Attestation.objects.filter(resource__application=OuterRef("resource__application"))
+    last = (
+        Attestation.objects.filter(resource__application__submitted_at__isnull=False)
+        .exclude(
+            Exists(
+                same_application.filter(
+                    Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), id__gt=OuterRef("id"))
+                )
+            )
+        )
+        .exclude(
+            Exists(
+                Resource.objects.filter(
+                    application=OuterRef("resource__application"), state=Resource.State.PENDING
+                )
+            )
+        )
+        .annotate(tenths=TenthsOfDays(F("at"), F("resource__application__submitted_at")))
+        .values("tenths", cat=F("resource__application__category"))
+        .annotate(n=Count("id"))
+    )
+    for row in last:
+        found["attestations"][row["cat"]][int(row["tenths"])] = row["n"]
+    return found
+
+
+def median(histogram: dict[int, int]) -> float | None:
+    """The median of values given as {value: how many}; None when empty."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    wanted = [(total - 1) // 2, total // 2]
+    picked = []
+    seen = 0
+    for value in sorted(histogram):
+        count = histogram[value]
+        for position in wanted:
+            if seen <= position < seen + count:
+                picked.append(value)
+        seen += count
+    return sum(picked) / len(picked)
+
+
+def _medians(categories: list[tuple[int, str]]) -> dict:
+    found = _histograms()
+    cells, flags, sizes = [], [], []
+    for step, _label in STEPS:
+        row, row_flags = [], []
+        merged: dict[int, int] = defaultdict(int)
+        for pk, _name in categories:
+            histogram = found[step].get(pk, {})
+            for value, n in histogram.items():
+                merged[value] += n
+            row.append(histogram)
+        row.append(merged)
+        values = []
+        for histogram in row:
+            n = sum(histogram.values())
+            if 0 < n < THRESHOLD:
+                values.append(None)
+                row_flags.append(PRIMARY)
+            else:
+                m = median(histogram)
+                values.append(None if m is None else round(m / 10, 1))
+                row_flags.append("")
+        cells.append(values)
+        flags.append(row_flags)
+        sizes.append(sum(merged.values()))
+    return {
+        "id": "median_days",
+        "title": "Median days per review step",
+        "unit": "days, to the nearest tenth",
+        "note": (
+            "Measured from submission, since agency verification and operator attestations run side by "
+            "side. A median of fewer than 5 applications is withheld (<5); an empty group is blank."
+        ),
+        "rows": [label for _step, label in STEPS],
+        "columns": [name for _pk, name in categories] + ["All categories"],
+        "cells": cells,
+        "flags": flags,
+        "row_totals": None,
+        "row_total_flags": None,
+        "column_totals": None,
+        "column_total_flags": None,
+        "grand_total": None,
+        "grand_total_flag": "",
+        "has_grand_total": False,
+    }
+
+
+OTHER_REASONS = "Other reasons (each given fewer than 5 times)"
+
+
+def _rejection_reasons() -> list[dict]:
+    from vpnregistry.audit.selectors import mask_text
+
+    tables = []
+    grouped = (
+        Review.objects.filter(decision=Review.Decision.REJECT)
+        .values("stage", head=Substr("reason", 1, 60))
+        .annotate(n=Count("id"), longest=Max(Length("reason")))
+        .order_by("stage", "-n", "head")
+    )
+    by_stage: dict[str, list[dict]] = defaultdict(list)
+    for row in grouped:
+        by_stage[row["stage"]].append(row)
+    for stage, label in Review.Stage.choices:
+        rows = by_stage.get(stage, [])
+        # A reason given fewer than 5 times is not shown even as text: it could name who it was about.
+        shown = [r for r in rows if r["n"] >= THRESHOLD]
+        other = sum(r["n"] for r in rows if r["n"] < THRESHOLD)
+        labels = [mask_text(r["head"]) + ("…" if r["longest"] > 60 else "") for r in shown]
+        counts = [[r["n"]] for r in shown]
+        if other:
+            labels.append(OTHER_REASONS)
+            counts.append([other])
+        tables.append(
+            publish(
+                id=f"rejections_{stage}",
+                title=f"Rejection reasons: {label}",
+                unit="rejections",
+                rows=labels,
+                columns=["Rejections"],
+                table=Table.of(counts, rows=False, columns=True, grand=False, width=1),
+                note="Reasons are free text for now: grouped by their first 60 characters.",
+            )
+        )
+    return tables
+
+
+def _complaints() -> tuple[dict | None, str]:
+    """Complaints per restriction event, once the restrictions app has complaints."""
+    try:
+        models = importlib.import_module("vpnregistry.restrictions.models")
+    except ImportError:
+        models = None
+    complaint = getattr(models, "Complaint", None)
+    note = "Complaints per restriction event are not recorded yet; this table appears once they are."
+    if complaint is None:
+        return None, note
+    link = next(
+        (
+            f
+            for f in complaint._meta.get_fields()
+            if f.many_to_one and f.related_model is not None and f.related_model.__name__.endswith("Event")
+        ),
+        None,
+    )
+    if link is None:
+        return None, note
+    counts = dict(complaint.objects.values_list(link.name).annotate(n=Count("pk")).order_by())
+    events = list(link.related_model.objects.filter(pk__in=list(counts)).order_by("pk"))
+    table = Table.of([[counts[e.pk]] for e in events], rows=False, columns=True, grand=False, width=1)
+    return (
+        publish(
+            id="complaints_by_event",
+            title="Complaints per restriction event",
+            unit="complaints",
+            rows=[str(e) for e in events],
+            columns=["Complaints"],
+            table=table,
+        ),
+        "",
+    )
+
+
+def compute_statistics() -> dict:
+    """Every public figure, suppressed; a few GROUP BY queries, whatever the number of rows."""
+    categories = list(Category.objects.order_by("name").values_list("pk", "name"))
+    complaints, complaints_note = _complaints()
+    tables = [
+        _by_category(categories),
+        _by_month(categories, "ipv4"),
+        _by_month(categories, "ipv6"),
+        _medians(categories),
+        *_rejection_reasons(),
+    ]
+    if complaints is not None:
+        tables.append(complaints)
+    notes = [
+        "Figures under 5 are withheld (<5, null in JSON), and so is any figure from which one could be "
+        "worked out by subtraction from a total (x).",
+        "Province is not recorded yet, so there are no figures by province.",
+    ]
+    if complaints_note:
+        notes.append(complaints_note)
+    return {
+        "generated_at": timezone.now().isoformat(timespec="seconds"),
+        "threshold": THRESHOLD,
+        "notes": notes,
+        "tables": tables,
+    }
+
+
+def statistics() -> dict:
+    """The figures, computed at most once per cache period."""
+    return cache.get_or_set(CACHE_KEY, compute_statistics, CACHE_SECONDS)
