@@ -18,7 +18,7 @@ from vpnregistry.allowlist import keys
 from vpnregistry.allowlist.signing import PublicKey, SignatureError, verify
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.registrations.models import ActivePeriod
-from vpnregistry.registrations.services import end_activity, resume_activity
+from vpnregistry.registrations.services import change_state, end_activity, resume_activity
 from vpnregistry.restrictions.models import ExemptionStatement
 from vpnregistry.restrictions.statements import utc
 
@@ -138,13 +138,21 @@ def test_signature_verifies_with_the_real_minisign(world, past_event, tmp_path):
 def test_statements_are_reproducible_after_a_later_suspension(world, past_event):
     registration = located(world, "14.1.105.0/24", LAHORE)
     first = json.loads(statement(world, past_event).content)
-    suspended_at = timezone.now() - timedelta(hours=2)  # suspended today, after the event
-    end_activity(registration=registration, at=suspended_at)
+    # Suspended today by an officer, long after the event; then revoked.
+    change_state(actor=world.officer, registration=registration, step="suspend", reason="Unpaid fee")
     second = json.loads(statement(world, past_event).content)
-    assert second["registrations"] == first["registrations"]
-    assert second["statement"]["id"] != first["statement"]["id"]
-    assert ExemptionStatement.objects.count() == 2
-    # An event wholly after the suspension names it no more.
+    change_state(actor=world.officer, registration=registration, step="revoke", reason="Still unpaid")
+    third = json.loads(statement(world, past_event).content)
+    assert second["registrations"] == first["registrations"] == third["registrations"]
+    assert first["registrations"][0]["whole_window"] is True
+    assert len({first["statement"]["id"], second["statement"]["id"], third["statement"]["id"]}) == 3
+    assert ExemptionStatement.objects.count() == 3
+
+
+def test_an_event_after_a_suspension_does_not_name_the_registration(world):
+    registration = located(world, "14.1.105.0/24", LAHORE)
+    suspended_at = timezone.now() - timedelta(hours=2)
+    end_activity(registration=registration, at=suspended_at)
     after = make_event(world, suspended_at + timedelta(minutes=30), suspended_at + timedelta(hours=1))
     assert json.loads(statement(world, after).content)["registrations"] == []
 
