@@ -424,13 +424,17 @@ class ExemptionCheckView(APIView):
         column = request.query_params.get("column")
         if column is not None and (not column.isdigit() or int(column) < 1):
             raise InvalidInput({"column": ["A column number counts from 1."]})
-        # Read the raw body ourselves, in blocks: Django's in-memory body limit applies only to
-        # request.body and form parsing, which this never touches.
-        stream = exemptions.read_stream(request._request)
-        response = StreamingHttpResponse(
-            exemptions.answer_stream(stream, at, column=int(column) if column else None),
-            content_type="text/csv; charset=utf-8",
-        )
+        # Read the raw body ourselves, in blocks, into a spool file: Django's in-memory body limit
+        # applies only to request.body and form parsing, which this never touches.
+        body = exemptions.spool(request._request)
+
+        def answers():
+            with body:
+                yield from exemptions.answer_stream(
+                    exemptions.read_stream(body), at, column=int(column) if column else None
+                )
+
+        response = StreamingHttpResponse(answers(), content_type="text/csv; charset=utf-8")
         response["X-Exemptions-At"] = at.isoformat()
         return response
 

@@ -14,10 +14,6 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise PermissionError(f"{self.model._meta.verbose_name_plural} are append-only")
 
 
-# The name the rest of the code (and older migrations' readers) know it by.
-AuditEventQuerySet = AppendOnlyQuerySet
-
-
 class AppendOnly(models.Model):
     """A row that is written once: saving it again or deleting it is refused."""
 

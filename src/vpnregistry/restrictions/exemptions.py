@@ -13,6 +13,7 @@ built once and cached; single answers are index seeks in the database. Both give
 from __future__ import annotations
 
 import ipaddress
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -193,6 +194,20 @@ def _whole_lines(stream: Iterable[bytes]) -> Iterator[bytes]:
 def read_stream(source, size: int = READ_SIZE) -> Iterator[bytes]:
     while block := source.read(size):
         yield block
+
+
+def spool(source, *, memory: int = 8 << 20, size: int = READ_SIZE):
+    """The whole request body in a temporary file (in memory up to `memory` bytes, then on disk).
+
+    Answers are written only once the body has been read: many HTTP clients send the whole body
+    before they read any of the response, and a server that answered while still reading would
+    fill its send buffer and wait for them forever. Memory stays bounded either way.
+    """
+    spooled = tempfile.SpooledTemporaryFile(max_size=memory)  # noqa: SIM115 (the caller closes it)
+    for block in read_stream(source, size):
+        spooled.write(block)
+    spooled.seek(0)
+    return spooled
 
 
 def _answer_general(lines: list[bytes], values: list[str], index: TimeIndex) -> bytes:
