@@ -146,6 +146,7 @@ SPECTACULAR_SETTINGS = {
         "ResourceStateEnum": "vpnregistry.applications.models.Resource.State",
         "ResourceKindEnum": "vpnregistry.applications.models.Resource.Kind",
         "OperatorKindEnum": "vpnregistry.accounts.models.Operator.Kind",
+        "ComplaintStateEnum": "vpnregistry.restrictions.models.Complaint.State",
     },
 }
 

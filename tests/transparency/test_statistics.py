@@ -132,10 +132,12 @@ def test_rejection_reasons_grouped_and_suppressed(world):
     assert "1234567" not in str(compute_statistics())
 
 
-def test_complaints_table_is_omitted_with_a_note_until_complaints_exist(world):
+def test_complaints_table_appears_now_that_complaints_are_recorded(world):
+    # Complaints exist since issue 6: the table is there (empty here), the "not yet" note is gone.
     data = compute_statistics()
-    assert "complaints_by_event" not in {t["id"] for t in data["tables"]}
-    assert any("Complaints per restriction event" in note for note in data["notes"])
+    table = next(t for t in data["tables"] if t["id"] == "complaints_by_event")
+    assert table["rows"] == []
+    assert not any(note.startswith("Complaints per restriction event") for note in data["notes"])
     assert any("Province" in note for note in data["notes"])
 
 

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from vpnregistry.api import views
+from vpnregistry.api import views, views_complaints
 
 router = DefaultRouter()
 router.register("operators", views.OperatorViewSet, basename="operator")
@@ -14,6 +14,7 @@ router.register("registrations", views.RegistrationViewSet, basename="registrati
 router.register("districts", views.DistrictViewSet, basename="district")
 router.register("services", views.ServiceViewSet, basename="service")
 router.register("events", views.EventViewSet, basename="event")
+router.register("complaints", views_complaints.ComplaintViewSet, basename="complaint")
 
 app_name = "api"
 urlpatterns = [
@@ -36,6 +37,16 @@ urlpatterns = [
         r"^allowlist/(?P<which>latest|\d+)\.(?P<name>[a-z0-9][a-z0-9_.-]*)$",
         views.AllowlistFileView.as_view(),
         name="allowlist-file",
+    ),
+    path(
+        "events/<int:pk>/statement.json",
+        views_complaints.EventStatementView.as_view(),
+        name="event-statement",
+    ),
+    path(
+        "events/<int:pk>/statement.json.minisig",
+        views_complaints.EventStatementSignatureView.as_view(),
+        name="event-statement-signature",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from vpnregistry.portal import views, views_events
+from vpnregistry.portal import views, views_complaints, views_events
 
 app_name = "portal"
 urlpatterns = [
@@ -22,6 +22,8 @@ urlpatterns = [
     path("events/new/", views_events.event_new, name="event-new"),
     path("events.json", views_events.events_json, name="events-json"),
     path("events.ics", views_events.events_ics, name="events-ics"),
+    # Exemption statements and complaints (issue 6).
+    path("", include(views_complaints.urlpatterns)),
     # The audit log for auditors and the public statistics live in modules of their own.
     path("", include("vpnregistry.portal.urls_transparency")),
 ]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from vpnregistry.accounts.models import District, Province
+from vpnregistry.accounts.models import District, Operator, Organisation, Province
+from vpnregistry.registrations.models import Registration
 
 
 class Service(models.Model):
@@ -64,3 +67,110 @@ class RestrictionEvent(models.Model):
         if self.national or district_id is None:
             return True
         return district_id in districts or province_id in provinces
+
+
+class ExemptionStatement(models.Model):
+    """A signed statement the registry issued to an organisation about one event: kept so anyone can
+    check by its id that the registry issued it. The document itself stays with the organisation."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    event = models.ForeignKey(RestrictionEvent, on_delete=models.PROTECT, related_name="statements")
+    sha256 = models.CharField(max_length=64)
+    issued_at = models.DateTimeField()
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The exact bytes signed, so that the JSON and its signature can be downloaded again by id.
+    content = models.TextField()
+
+    class Meta:
+        ordering = ["-issued_at"]
+        indexes = [models.Index(fields=["organisation", "event", "issued_at"], name="statement_org_event")]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class Complaint(models.Model):
+    """A registrant's report that a registered resource was blocked during an event."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        ANSWERED = "answered", _("Answered by the operator")
+        RESOLVED = "resolved", _("Resolved")
+        REJECTED = "rejected", _("Rejected")
+
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="complaints")
+    # Copied from the registration, so that each side's list is an index seek.
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="complaints")
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="complaints")
+    event = models.ForeignKey(RestrictionEvent, on_delete=models.PROTECT, related_name="complaints")
+    happened_at = models.DateTimeField()
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    service_text = models.CharField(max_length=200, blank=True)
+    description = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    # Resolved or rejected; kept as a column so that "oldest open first" is an index seek.
+    closed = models.BooleanField(default=False)
+    reopened = models.BooleanField(default=False)
+    decision_reason = models.TextField(blank=True)
+    evidence_file = models.CharField(max_length=100, blank=True)
+    evidence_name = models.CharField(max_length=200, blank=True)
+    evidence_type = models.CharField(max_length=40, blank=True)
+    evidence_size = models.PositiveIntegerField(null=True, blank=True)
+    evidence_sha256 = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["closed", "id"], name="complaint_closed_id"),
+            models.Index(fields=["operator", "closed", "id"], name="complaint_operator"),
+            models.Index(fields=["organisation", "id"], name="complaint_organisation"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service__isnull=False) | ~Q(service_text=""), name="complaint_names_a_service"
+            ),
+            models.CheckConstraint(
+                condition=Q(closed=True, state__in=["resolved", "rejected"])
+                | Q(closed=False, state__in=["open", "answered"]),
+                name="complaint_closed_state",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Complaint {self.pk}"
+
+    @property
+    def what_failed(self) -> str:
+        return self.service.name if self.service_id else self.service_text
+
+
+class ComplaintMessage(models.Model):
+    """One step on a complaint's timeline: who, when, what they said, and any change of state."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report", _("Report")
+        ANSWER = "answer", _("Answer")
+        COMMENT = "comment", _("Comment")
+        RESOLVE = "resolve", _("Resolved")
+        REJECT = "reject", _("Rejected")
+        REOPEN = "reopen", _("Reopened")
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_role = models.CharField(max_length=20)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.TextField()
+    from_state = models.CharField(max_length=10, blank=True)
+    to_state = models.CharField(max_length=10, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["complaint", "at", "id"], name="complaint_message_order")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.complaint_id}"

@@ -1,0 +1,210 @@
+"""API views for exemption statements and complaints: parse the request, call one service, respond."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from vpnregistry.accounts.models import Role
+from vpnregistry.api import serializers_complaints as s
+from vpnregistry.api.views import ERROR, VALIDATION_ERROR
+from vpnregistry.restrictions import complaints, statements
+from vpnregistry.restrictions.models import Complaint
+
+TEXT = "text/plain; charset=utf-8"
+
+
+class EventStatementView(APIView):
+    """A signed statement that the caller's organisation's registrations were active, and so exempt,
+    during a published event. Each request for the JSON issues (and records) a new statement; the
+    `.minisig` route signs the statement named by `?statement=`, or the organisation's latest."""
+
+    signature = ""  # ".minisig" on the signature's route
+
+    @extend_schema(
+        operation_id="events_statement",
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, 401: ERROR, 404: ERROR, 409: ERROR},
+    )
+    def get(self, request, pk: int):
+        return self.respond(request, pk)
+
+    def respond(self, request, pk: int):
+        user = request.user
+        if user.role != Role.APPLICANT:
+            raise Http404("no such statement")
+        event = statements.event_for_statement(pk)
+        if self.signature:
+            wanted = request.query_params.get("statement")
+            if wanted:
+                statement = statements.statement_for(user, wanted)
+                if statement.event_id != event.pk:
+                    raise Http404("no such statement for this event")
+            else:
+                statement = statements.latest_statement(user=user, event=event) or statements.issue_statement(
+                    actor=user, event=event
+                )
+            response = HttpResponse(statements.signature(statement), content_type=TEXT)
+        else:
+            statement = statements.issue_statement(actor=user, event=event)
+            response = HttpResponse(statement.content.encode(), content_type="application/json")
+            response["Link"] = f'<{request.path}.minisig?statement={statement.id}>; rel="signature"'
+        response["X-Statement-Id"] = str(statement.id)
+        response["X-Statement-SHA256"] = statement.sha256
+        name = f"statement-{statement.id}.json{self.signature}"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class EventStatementSignatureView(EventStatementView):
+    """The detached minisign signature of a statement; its trusted comment names the statement's id
+    and SHA-256."""
+
+    signature = ".minisig"
+
+    @extend_schema(
+        operation_id="events_statement_signature",
+        parameters=[
+            OpenApiParameter(
+                "statement", OpenApiTypes.UUID, description="which statement (the latest when absent)"
+            )
+        ],
+        responses={(200, "text/plain"): OpenApiTypes.STR, 401: ERROR, 404: ERROR, 409: ERROR},
+    )
+    def get(self, request, pk: int):
+        return self.respond(request, pk)
+
+
+COMPLAINT_RESPONSES = {400: VALIDATION_ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
+
+
+class ComplaintViewSet(viewsets.GenericViewSet):
+    """Complaints that a registered resource was blocked during an event, tracked to resolution.
+
+    Applicants see their organisation's, operators those about their registrations, officers and
+    auditors all; anyone else gets 404. Lists put the oldest open complaints first for operators
+    and officers, the newest first for the others.
+    """
+
+    serializer_class = s.ComplaintSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    pagination_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Complaint.objects.none()
+        return complaints.complaints_for(self.request.user)
+
+    def get_object(self):
+        return complaints.complaint_for(self.request.user, self.kwargs.get("pk"))
+
+    def _detail(self, complaint, status_code=status.HTTP_200_OK):
+        complaint = complaints.complaint_for(self.request.user, complaint.pk)
+        complaint.ordered_messages = list(complaints.timeline(complaint))
+        return Response(s.ComplaintDetailSerializer(complaint).data, status=status_code)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("cursor", str, description="from the previous page's `next`"),
+            OpenApiParameter(
+                "state", str, enum=[c for c, _ in Complaint.State.choices], description="only this state"
+            ),
+        ],
+        responses={200: s.ComplaintPageSerializer, 401: ERROR},
+    )
+    def list(self, request):
+        state = request.query_params.get("state") or None
+        page = complaints.page_for(request.user, request.query_params.get("cursor"), state=state)
+        next_url = None
+        if page.next_cursor:
+            query = request.query_params.copy()
+            query["cursor"] = page.next_cursor
+            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        return Response({"next": next_url, "results": s.ComplaintSerializer(page.items, many=True).data})
+
+    @extend_schema(responses={200: s.ComplaintDetailSerializer, 401: ERROR, 404: ERROR})
+    def retrieve(self, request, pk=None):
+        return self._detail(self.get_object())
+
+    @extend_schema(
+        request={
+            "application/json": s.ComplaintCreateSerializer,
+            "multipart/form-data": s.ComplaintCreateSerializer,
+        },
+        responses={201: s.ComplaintDetailSerializer, **COMPLAINT_RESPONSES},
+    )
+    def create(self, request):
+        body = s.ComplaintCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        complaint = complaints.file_complaint(actor=request.user, **body.validated_data)
+        return self._detail(complaint, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.ComplaintMessageCreateSerializer,
+        responses={201: s.ComplaintDetailSerializer, **COMPLAINT_RESPONSES},
+    )
+    @action(detail=True, methods=["post"])
+    def messages(self, request, pk=None):
+        """An answer (the operator concerned) or a comment (the complainant, an officer)."""
+        complaint = self.get_object()
+        body = s.ComplaintMessageCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        complaints.add_message(actor=request.user, complaint=complaint, text=body.validated_data["text"])
+        return self._detail(complaint, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.ComplaintDecisionSerializer,
+        responses={200: s.ComplaintDetailSerializer, **COMPLAINT_RESPONSES},
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """An officer closes the complaint: resolved, or rejected with a reason."""
+        complaint = self.get_object()
+        body = s.ComplaintDecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        complaints.decide(actor=request.user, complaint=complaint, **body.validated_data)
+        return self._detail(complaint)
+
+    @extend_schema(
+        request=s.ComplaintReopenSerializer,
+        responses={200: s.ComplaintDetailSerializer, **COMPLAINT_RESPONSES},
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        """The complainant reopens a closed complaint, once."""
+        complaint = self.get_object()
+        body = s.ComplaintReopenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        complaints.reopen(actor=request.user, complaint=complaint, reason=body.validated_data["reason"])
+        return self._detail(complaint)
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="the evidence file, with its checked media type"
+            ),
+            401: ERROR,
+            404: ERROR,
+        }
+    )
+    @action(detail=True, methods=["get"])
+    def evidence(self, request, pk=None):
+        """The complaint's evidence file: for the complainant's organisation, the operator concerned,
+        officers and auditors."""
+        return evidence_response(self.get_object())
+
+
+def evidence_response(complaint: Complaint) -> FileResponse:
+    """The evidence as an attachment with the media type checked from its content (shared by the portal)."""
+    fh = complaints.open_evidence(complaint)
+    response = FileResponse(
+        fh, content_type=complaint.evidence_type, as_attachment=True, filename=complaint.evidence_name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

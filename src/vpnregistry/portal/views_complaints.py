@@ -1,0 +1,237 @@
+"""Portal pages for exemption statements (registrants, and the public check by id) and complaints."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from vpnregistry.accounts.models import Role
+from vpnregistry.api.views_complaints import evidence_response
+from vpnregistry.errors import InvalidInput, RegistryError
+from vpnregistry.portal.paging import keyset_page
+from vpnregistry.restrictions import complaints, statements
+from vpnregistry.restrictions.models import Complaint
+from vpnregistry.restrictions.selectors import published_events
+
+# --- statements -------------------------------------------------------------------------------
+
+
+def _applicant(request) -> None:
+    if request.user.role != Role.APPLICANT:
+        raise Http404("statements are for registrants")
+
+
+@login_required
+def statement_list(request):
+    """Published events that have begun, each with a link to the organisation's statement."""
+    _applicant(request)
+    qs = published_events().filter(starts_at__lte=timezone.now()).order_by("-id")
+    page = keyset_page(qs, request.GET.get("before"))
+    return render(request, "portal/statement_list.html", {"page": page})
+
+
+@login_required
+def statement_issue(request, event_id: int):
+    """Issue a new statement for the event and show it, printable, with its downloads."""
+    _applicant(request)
+    event = statements.event_for_statement(event_id)
+    try:
+        statement = statements.issue_statement(actor=request.user, event=event)
+    except RegistryError as exc:
+        messages.error(request, exc.message)
+        return redirect("portal:statement-list")
+    return redirect("portal:statement-print", pk=statement.pk)
+
+
+@login_required
+def statement_print(request, pk):
+    statement = statements.statement_for(request.user, pk)
+    document = json.loads(statement.content)
+    return render(
+        request,
+        "portal/statement_print.html",
+        {"statement": statement, "document": document, "pretty": json.dumps(document, indent=2)},
+    )
+
+
+@login_required
+def statement_download(request, pk, signature: str = ""):
+    statement = statements.statement_for(request.user, pk)
+    if signature:
+        response = HttpResponse(statements.signature(statement), content_type="text/plain; charset=utf-8")
+    else:
+        response = HttpResponse(statement.content.encode(), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="statement-{statement.pk}.json{signature}"'
+    return response
+
+
+@require_GET
+def statement_check(request, pk):
+    """Public: that the registry issued this statement, about which event, when, and its SHA-256."""
+    statement = statements.public_statement(pk)
+    given = (request.GET.get("sha256") or "").strip().lower()
+    return render(
+        request,
+        "portal/statement_check.html",
+        {"statement": statement, "event": statement.event, "given": given},
+    )
+
+
+# --- complaints -------------------------------------------------------------------------------
+
+
+@login_required
+def complaint_list(request):
+    if request.user.role not in {Role.APPLICANT, Role.OPERATOR, Role.OFFICER, Role.AUDITOR}:
+        raise Http404("complaints are for registrants, operators and the regulator")
+    state = request.GET.get("state") or None
+    page = complaints.page_for(request.user, request.GET.get("after"), state=state)
+    return render(
+        request,
+        "portal/complaint_list.html",
+        {
+            "page": page,
+            "state": state,
+            "states": Complaint.State.choices,
+            "open_first": complaints.open_first(request.user),
+        },
+    )
+
+
+@login_required
+def complaint_new(request):
+    if request.user.role != Role.APPLICANT:
+        raise Http404("only registrants file complaints")
+    errors: dict = {}
+    data = request.POST if request.method == "POST" else request.GET
+    if request.method == "POST":
+        try:
+            complaint = complaints.file_complaint(
+                actor=request.user,
+                registration=data.get("registration", ""),
+                event=data.get("event", ""),
+                happened_at=data.get("happened_at", ""),
+                service=data.get("service", ""),
+                service_text=data.get("service_text", ""),
+                description=data.get("description", ""),
+                evidence=request.FILES.get("evidence"),
+            )
+        except InvalidInput as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, _("Complaint filed. The operator and the regulator have been told."))
+            return redirect("portal:complaint-detail", pk=complaint.pk)
+    events = list(published_events().filter(starts_at__lte=timezone.now()).order_by("-starts_at")[:100])
+    context = {
+        "errors": errors,
+        "data": data,
+        "registrations": complaints.registrations_to_complain_about(request.user),
+        "events": events,
+        "services": sorted({s for e in events for s in e.services.all()}, key=lambda s: s.name),
+    }
+    return render(request, "portal/complaint_new.html", context, status=400 if errors else 200)
+
+
+@login_required
+def complaint_detail(request, pk: int):
+    complaint = complaints.complaint_for(request.user, pk)
+    role = request.user.role
+    context = {
+        "complaint": complaint,
+        "timeline": complaints.timeline(complaint),
+        "can_write": not complaint.closed and role in {Role.APPLICANT, Role.OPERATOR, Role.OFFICER},
+        "can_decide": not complaint.closed and role == Role.OFFICER,
+        "can_reopen": complaint.closed and not complaint.reopened and role == Role.APPLICANT,
+    }
+    return render(request, "portal/complaint_detail.html", context)
+
+
+def _run(request, pk: int, call):
+    try:
+        call()
+    except InvalidInput as exc:
+        for field, errors in exc.errors.items():
+            for message in errors:
+                messages.error(request, f"{field}: {message}")
+    except RegistryError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Done."))
+    return redirect("portal:complaint-detail", pk=pk)
+
+
+@require_POST
+@login_required
+def complaint_message(request, pk: int):
+    complaint = complaints.complaint_for(request.user, pk)
+    return _run(
+        request,
+        pk,
+        lambda: complaints.add_message(
+            actor=request.user, complaint=complaint, text=request.POST.get("text", "")
+        ),
+    )
+
+
+@require_POST
+@login_required
+def complaint_resolve(request, pk: int):
+    complaint = complaints.complaint_for(request.user, pk)
+    return _run(
+        request,
+        pk,
+        lambda: complaints.decide(
+            actor=request.user,
+            complaint=complaint,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+        ),
+    )
+
+
+@require_POST
+@login_required
+def complaint_reopen(request, pk: int):
+    complaint = complaints.complaint_for(request.user, pk)
+    return _run(
+        request,
+        pk,
+        lambda: complaints.reopen(
+            actor=request.user, complaint=complaint, reason=request.POST.get("reason", "")
+        ),
+    )
+
+
+@login_required
+def complaint_evidence(request, pk: int):
+    return evidence_response(complaints.complaint_for(request.user, pk))
+
+
+urlpatterns = [
+    path("statements/", statement_list, name="statement-list"),
+    path("statements/events/<int:event_id>/", statement_issue, name="statement-issue"),
+    path("statements/<uuid:pk>/", statement_check, name="statement-check"),
+    path("statements/<uuid:pk>/print/", statement_print, name="statement-print"),
+    path("statements/<uuid:pk>/statement.json", statement_download, name="statement-json"),
+    path(
+        "statements/<uuid:pk>/statement.json.minisig",
+        statement_download,
+        {"signature": ".minisig"},
+        name="statement-signature",
+    ),
+    path("complaints/", complaint_list, name="complaint-list"),
+    path("complaints/new/", complaint_new, name="complaint-new"),
+    path("complaints/<int:pk>/", complaint_detail, name="complaint-detail"),
+    path("complaints/<int:pk>/messages/", complaint_message, name="complaint-message"),
+    path("complaints/<int:pk>/resolve/", complaint_resolve, name="complaint-resolve"),
+    path("complaints/<int:pk>/reopen/", complaint_reopen, name="complaint-reopen"),
+    path("complaints/<int:pk>/evidence/", complaint_evidence, name="complaint-evidence"),
+]

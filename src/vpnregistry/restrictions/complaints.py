@@ -1,0 +1,521 @@
+"""Complaints: a registrant reports that a registered resource was blocked during an event.
+
+Each complaint goes to the operator concerned (the registration's operator) and to the regulator,
+and is tracked to resolution: open -> answered (by the operator) -> resolved | rejected (by an
+officer, with a reason); the complainant may reopen a closed complaint once. Every step is a
+message on the timeline and an audit record. Writes are here; so are the reads, which check role
+and organisation (anyone else gets 404, never 403, so that ids disclose nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vpnregistry.accounts.models import Role, User
+from vpnregistry.audit.services import record
+from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
+from vpnregistry.registrations.models import ActivePeriod, Registration
+from vpnregistry.restrictions.models import Complaint, ComplaintMessage, RestrictionEvent
+from vpnregistry.restrictions.statements import utc
+from vpnregistry.timeutil import parse_time
+
+logger = logging.getLogger(__name__)
+
+MAX_EVIDENCE = 5 * 1024 * 1024
+MAX_TEXT = 5000
+PAGE_SIZE = 25
+State = Complaint.State
+
+
+# --- evidence ---------------------------------------------------------------------------------
+
+
+def evidence_dir() -> Path:
+    """Outside every static folder: evidence is served only through the views that check access."""
+    path = Path(settings.VAR_DIR) / "complaints"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def sniff(head: bytes, whole: bytes) -> str | None:
+    """The media type from the content itself (never from the name or the declared type)."""
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    try:
+        text = whole.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if any(ord(c) < 32 and c not in "\t\n\r\f" for c in text) or "\x7f" in text:
+        return None
+    return "text/plain"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    name: str
+    content: bytes
+    media_type: str
+
+
+def read_evidence(upload) -> tuple[Evidence | None, list[str]]:
+    """Read an uploaded file (anything with .read() and .name) up to the limit; the reasons it is refused."""
+    if upload is None:
+        return None, []
+    content = upload.read(MAX_EVIDENCE + 1)
+    if len(content) > MAX_EVIDENCE:
+        return None, [_("The file is larger than 5 MB.")]
+    if not content:
+        return None, [_("The file is empty.")]
+    media_type = sniff(content[:16], content)
+    if media_type is None:
+        return None, [_("The file is not a PDF, PNG, JPEG or plain text file (judged by its content).")]
+    name = os.path.basename(str(getattr(upload, "name", "") or "evidence")).strip()
+    name = re.sub(r"[\x00-\x1f\x7f/\\]", "", name)[:200] or "evidence"
+    return Evidence(name=name, content=content, media_type=media_type), []
+
+
+def evidence_path(complaint: Complaint) -> Path:
+    return evidence_dir() / complaint.evidence_file
+
+
+def open_evidence(complaint: Complaint):
+    """The evidence file opened for reading, or 404; the caller checked who may read it."""
+    if not complaint.evidence_file:
+        raise Http404("this complaint has no evidence")
+    try:
+        return open(evidence_path(complaint), "rb")
+    except FileNotFoundError:
+        raise Http404("the evidence file is missing") from None
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+def complaints_for(user) -> QuerySet[Complaint]:
+    """Every complaint the user may see: its organisation's, its operator's, or all for the regulator."""
+    qs = Complaint.objects.select_related("registration", "event", "service", "organisation", "operator")
+    role = getattr(user, "role", None)
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if role == Role.APPLICANT:
+        return qs.filter(organisation_id=user.organisation_id)
+    if role == Role.OPERATOR:
+        return qs.filter(operator_id=user.operator_id)
+    if role in {Role.OFFICER, Role.AUDITOR}:
+        return qs
+    return qs.none()
+
+
+def complaint_for(user, pk) -> Complaint:
+    try:
+        return complaints_for(user).get(pk=pk)
+    except (Complaint.DoesNotExist, ValueError, TypeError):
+        raise Http404("no such complaint") from None
+
+
+def timeline(complaint: Complaint) -> QuerySet[ComplaintMessage]:
+    return complaint.messages.select_related("author").order_by("at", "id")
+
+
+def open_first(user) -> bool:
+    """Operators and officers work through the oldest open complaints first; others read newest first."""
+    return getattr(user, "role", None) in {Role.OPERATOR, Role.OFFICER}
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: str | None
+
+
+def page_for(user, cursor: str | None = None, *, state: str | None = None, size: int | None = None) -> Page:
+    """One page of the user's complaints by keyset: each page is an index seek.
+
+    Open-first order is (closed, id) ascending, its cursor "closed.id"; otherwise id descending.
+    """
+    size = size or PAGE_SIZE
+    qs = complaints_for(user)
+    if state:
+        qs = qs.filter(state=state)
+    if open_first(user):
+        if cursor and re.fullmatch(r"[01]\.\d+", cursor):
+            closed, last = cursor.split(".")
+            qs = qs.filter(Q(closed__gt=closed == "1") | Q(closed=closed == "1", id__gt=int(last)))
+        qs = qs.order_by("closed", "id")
+    else:
+        if cursor and cursor.isdigit():
+            qs = qs.filter(id__lt=int(cursor))
+        qs = qs.order_by("-id")
+    items = list(qs[: size + 1])
+    more = len(items) > size
+    items = items[:size]
+    if not more:
+        return Page(items, None)
+    last = items[-1]
+    return Page(items, f"{int(last.closed)}.{last.pk}" if open_first(user) else str(last.pk))
+
+
+def registrations_to_complain_about(user) -> QuerySet[Registration]:
+    if getattr(user, "role", None) != Role.APPLICANT:
+        return Registration.objects.none()
+    return Registration.objects.filter(organisation_id=user.organisation_id).order_by("reference")
+
+
+# --- writes -----------------------------------------------------------------------------------
+
+
+def _text(value, field: str, errors: dict, *, required: bool = True, what: str = "") -> str:
+    text = str(value or "").strip()
+    if required and not text:
+        errors[field] = [what or _("This is required.")]
+    elif len(text) > MAX_TEXT:
+        errors[field] = [_("At most %(n)d characters.") % {"n": MAX_TEXT}]
+    return text
+
+
+def _message(complaint, actor, kind, text, from_state, at) -> ComplaintMessage:
+    return ComplaintMessage.objects.create(
+        complaint=complaint,
+        author=actor,
+        author_role=actor.role,
+        kind=kind,
+        text=text,
+        from_state=from_state,
+        to_state=complaint.state,
+        at=at,
+    )
+
+
+def _notify(complaint: Complaint, *, subject: str, exclude) -> None:
+    """Email the complainant's organisation, the operator's staff and the officers, after commit."""
+    people = User.objects.filter(is_active=True).filter(
+        Q(role=Role.APPLICANT, organisation_id=complaint.organisation_id)
+        | Q(role=Role.OPERATOR, operator_id=complaint.operator_id)
+        | Q(role=Role.OFFICER)
+    )
+    recipients = sorted({e for e in people.exclude(pk=exclude.pk).values_list("email", flat=True) if e})
+    if not recipients:
+        return
+    body = _("Complaint %(id)s is now %(state)s. Read its timeline in the portal.") % {
+        "id": complaint.pk,
+        "state": complaint.get_state_display(),
+    }
+
+    def send():
+        try:
+            send_mass_mail(
+                [(f"[vpnregistry] {subject}", body, settings.DEFAULT_FROM_EMAIL, [r]) for r in recipients]
+            )
+        except OSError:
+            logger.exception("could not send the notification for complaint %s", complaint.pk)
+
+    transaction.on_commit(send)
+
+
+def file_complaint(
+    *,
+    actor,
+    registration,
+    event,
+    happened_at,
+    description: str,
+    service: str = "",
+    service_text: str = "",
+    evidence=None,
+) -> Complaint:
+    """Report a block of one of the actor's organisation's registrations during a published event.
+
+    `registration` is a reference or a Registration, `event` an id or a RestrictionEvent,
+    `service` a code of one of the event's services (or `service_text` says what failed),
+    `evidence` an uploaded file or None. Nothing is stored unless everything is valid.
+    """
+    if getattr(actor, "role", None) != Role.APPLICANT or not actor.organisation_id:
+        raise NotAllowed(_("Complaints are filed by registrants, about their own registrations."))
+    errors: dict[str, list[str]] = {}
+    reg = _own_registration(actor, registration, errors)
+    ev = _published_event(event, errors)
+    at = None
+    try:
+        at = parse_time(happened_at)
+    except ValueError as exc:
+        errors["happened_at"] = [str(exc)]
+    now = timezone.now()
+    if at is not None and ev is not None and not (ev.starts_at <= at < ev.ends_at):
+        errors["happened_at"] = [
+            _("%(at)s is outside the event's window, %(start)s to %(end)s.")
+            % {"at": utc(at), "start": utc(ev.starts_at), "end": utc(ev.ends_at)}
+        ]
+    elif at is not None and at > now:
+        errors["happened_at"] = [_("This time is in the future.")]
+    if reg is not None and ev is not None:
+        district = reg.district
+        if not ev.covers(
+            district_id=reg.district_id,
+            province_id=district.province_id if district else None,
+            districts={d.pk for d in ev.districts.all()},
+            provinces={p.pk for p in ev.provinces.all()},
+        ):
+            errors.setdefault("registration", []).append(_("This registration is outside the event's scope."))
+        elif at is not None and "happened_at" not in errors:
+            active = ActivePeriod.objects.filter(registration=reg, start__lte=at, end__gt=at).exists()
+            if not active:
+                errors.setdefault("registration", []).append(
+                    _("This registration was not active at that time, so it was not exempt.")
+                )
+    service_code, service_text = str(service or "").strip(), str(service_text or "").strip()
+    found_service = None
+    if service_code and ev is not None:
+        found_service = ev.services.filter(code=service_code).first()
+        if found_service is None:
+            errors["service"] = [
+                _("%(code)s is not among the services this event restricts; describe it in service_text.")
+                % {"code": service_code}
+            ]
+    elif not service_code and not service_text:
+        errors["service"] = [_("Name the service that failed, or describe it in service_text.")]
+    if len(service_text) > 200:
+        errors["service_text"] = [_("At most 200 characters.")]
+    description = _text(description, "description", errors, what=_("Describe what happened."))
+    found_evidence, evidence_errors = read_evidence(evidence)
+    if evidence_errors:
+        errors["evidence"] = evidence_errors
+    if errors:
+        raise InvalidInput(errors)
+
+    written = None
+    try:
+        with transaction.atomic():
+            complaint = Complaint(
+                registration=reg,
+                organisation_id=reg.organisation_id,
+                operator_id=reg.operator_id,
+                event=ev,
+                happened_at=at,
+                service=found_service,
+                service_text=service_text,
+                description=description,
+                created_by=actor,
+                created_at=now,
+                updated_at=now,
+            )
+            if found_evidence is not None:
+                written = _store(found_evidence)
+                complaint.evidence_file = written.name
+                complaint.evidence_name = found_evidence.name
+                complaint.evidence_type = found_evidence.media_type
+                complaint.evidence_size = len(found_evidence.content)
+                complaint.evidence_sha256 = hashlib.sha256(found_evidence.content).hexdigest()
+            complaint.save()
+            _message(complaint, actor, ComplaintMessage.Kind.REPORT, description, "", now)
+            record(
+                actor=actor,
+                action="complaint.create",
+                obj=complaint,
+                to_state=complaint.state,
+                at=now,
+                data={
+                    "registration": reg.reference,
+                    "event": ev.pk,
+                    "operator": reg.operator.code,
+                    "evidence_sha256": complaint.evidence_sha256,
+                },
+            )
+            _notify(complaint, subject=_("New complaint %(id)s") % {"id": complaint.pk}, exclude=actor)
+    except BaseException:
+        if written is not None:
+            written.unlink(missing_ok=True)
+        raise
+    return complaint
+
+
+def _store(evidence: Evidence) -> Path:
+    path = evidence_dir() / secrets.token_hex(16)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(evidence.content)
+    return path
+
+
+def _own_registration(actor, registration, errors) -> Registration | None:
+    reference = registration.reference if isinstance(registration, Registration) else str(registration or "")
+    reference = reference.strip()
+    if not reference:
+        errors["registration"] = [_("Name the registration by its reference (R-...).")]
+        return None
+    found = (
+        Registration.objects.select_related("district", "operator")
+        .filter(reference=reference, organisation_id=actor.organisation_id)
+        .first()
+    )
+    if found is None:
+        errors["registration"] = [_("Your organisation holds no registration %(ref)s.") % {"ref": reference}]
+    return found
+
+
+def _published_event(event, errors) -> RestrictionEvent | None:
+    pk = event.pk if isinstance(event, RestrictionEvent) else event
+    found = None
+    if str(pk or "").strip().isdigit():
+        found = (
+            RestrictionEvent.objects.filter(pk=int(pk), published_at__isnull=False)
+            .prefetch_related("districts", "provinces", "services")
+            .first()
+        )
+    if found is None:
+        errors["event"] = [_("There is no published event %(id)s.") % {"id": pk or "-"}]
+    return found
+
+
+def _locked(complaint: Complaint) -> Complaint:
+    return Complaint.objects.select_for_update().get(pk=complaint.pk)
+
+
+def add_message(*, actor, complaint: Complaint, text: str) -> ComplaintMessage:
+    """An answer or a comment. The operator concerned answering an open complaint makes it answered;
+    the complainant and the regulator comment; a closed complaint takes no more messages."""
+    role = getattr(actor, "role", None)
+    if role == Role.AUDITOR:
+        raise NotAllowed(_("Auditors read complaints; they do not write on them."))
+    _visible(actor, complaint)
+    errors: dict = {}
+    text = _text(text, "text", errors, what=_("Write the message."))
+    if errors:
+        raise InvalidInput(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        complaint = _locked(complaint)
+        if complaint.closed:
+            raise WrongState(
+                _("This complaint is closed.")
+                + (" " + _("Its complainant may reopen it once.") if not complaint.reopened else "")
+            )
+        before = complaint.state
+        kind = ComplaintMessage.Kind.COMMENT
+        if role == Role.OPERATOR and before == State.OPEN:
+            kind = ComplaintMessage.Kind.ANSWER
+            complaint.state = State.ANSWERED
+        elif role == Role.OPERATOR:
+            kind = ComplaintMessage.Kind.ANSWER
+        complaint.updated_at = now
+        complaint.save(update_fields=["state", "updated_at"])
+        message = _message(complaint, actor, kind, text, before, now)
+        record(
+            actor=actor,
+            action=f"complaint.{kind}",
+            obj=complaint,
+            from_state=before,
+            to_state=complaint.state,
+            at=now,
+            data={"message": message.pk},
+        )
+        if before != complaint.state:
+            _notify(complaint, subject=_("Complaint %(id)s answered") % {"id": complaint.pk}, exclude=actor)
+    return message
+
+
+def decide(*, actor, complaint: Complaint, decision: str, reason: str = "") -> Complaint:
+    """An officer closes a complaint: resolved, or rejected with a reason."""
+    if getattr(actor, "role", None) != Role.OFFICER:
+        _visible(actor, complaint)
+        raise NotAllowed(_("Only a regulator officer resolves or rejects a complaint."))
+    errors: dict = {}
+    if decision not in {State.RESOLVED, State.REJECTED}:
+        errors["decision"] = [_('The decision is "resolved" or "rejected".')]
+    reason = _text(
+        reason,
+        "reason",
+        errors,
+        required=decision == State.REJECTED,
+        what=_("A rejection gives its reason."),
+    )
+    if errors:
+        raise InvalidInput(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        complaint = _locked(complaint)
+        if complaint.closed:
+            raise WrongState(_("This complaint is closed already."))
+        before = complaint.state
+        complaint.state = decision
+        complaint.closed = True
+        complaint.decision_reason = reason
+        complaint.updated_at = now
+        complaint.save(update_fields=["state", "closed", "decision_reason", "updated_at"])
+        kind = ComplaintMessage.Kind.RESOLVE if decision == State.RESOLVED else ComplaintMessage.Kind.REJECT
+        text = reason or _("Resolved.")
+        _message(complaint, actor, kind, text, before, now)
+        record(
+            actor=actor,
+            action=f"complaint.{kind}",
+            obj=complaint,
+            from_state=before,
+            to_state=complaint.state,
+            reason=reason,
+            at=now,
+        )
+        _notify(
+            complaint,
+            subject=_("Complaint %(id)s %(state)s") % {"id": complaint.pk, "state": complaint.state},
+            exclude=actor,
+        )
+    return complaint
+
+
+def reopen(*, actor, complaint: Complaint, reason: str) -> Complaint:
+    """The complainant reopens a resolved or rejected complaint, once, saying why."""
+    _visible(actor, complaint)
+    if getattr(actor, "role", None) != Role.APPLICANT:
+        raise NotAllowed(_("Only the complainant's organisation reopens a complaint."))
+    errors: dict = {}
+    reason = _text(reason, "reason", errors, what=_("Say why you reopen the complaint."))
+    if errors:
+        raise InvalidInput(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        complaint = _locked(complaint)
+        if not complaint.closed:
+            raise WrongState(_("This complaint is still open."))
+        if complaint.reopened:
+            raise WrongState(_("This complaint has been reopened once already; it stays closed."))
+        before = complaint.state
+        complaint.state = State.OPEN
+        complaint.closed = False
+        complaint.reopened = True
+        complaint.updated_at = now
+        complaint.save(update_fields=["state", "closed", "reopened", "updated_at"])
+        _message(complaint, actor, ComplaintMessage.Kind.REOPEN, reason, before, now)
+        record(
+            actor=actor,
+            action="complaint.reopen",
+            obj=complaint,
+            from_state=before,
+            to_state=complaint.state,
+            reason=reason,
+            at=now,
+        )
+        _notify(complaint, subject=_("Complaint %(id)s reopened") % {"id": complaint.pk}, exclude=actor)
+    return complaint
+
+
+def _visible(actor, complaint: Complaint) -> None:
+    """Services are called with objects the views fetched for the actor; check again all the same."""
+    if not complaints_for(actor).filter(pk=complaint.pk).exists():
+        raise Http404("no such complaint")
