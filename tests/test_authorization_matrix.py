@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
 from django.test import TestCase
@@ -25,7 +26,9 @@ from rest_framework.test import APIClient
 from tests.workflow import approved, draft, to_decision
 from vpnregistry.applications import services
 from vpnregistry.registrations.models import Registration
+from vpnregistry.restrictions.complaints import file_complaint
 from vpnregistry.restrictions.services import create_event
+from vpnregistry.restrictions.statements import issue_statement
 
 IDENTITIES = [
     "anonymous",
@@ -221,6 +224,126 @@ RULES: dict[str, list[Rule]] = {
         Rule("POST", C("/api/v1/exemptions/check"), ALLOWLIST),
     ],
     "portal:allowlist": [Rule("GET", C("/allowlist/"), ALLOWLIST)],
+    # Statements: the holder's organisation; the check page is public and names nobody.
+    "api:event-statement": [
+        Rule(
+            "GET",
+            lambda c: f"/api/v1/events/{c['event_now'].pk}/statement.json",
+            {"applicant", "other_applicant"},
+        )
+    ],
+    "api:event-statement-signature": [
+        Rule(
+            "GET",
+            lambda c: f"/api/v1/events/{c['event_now'].pk}/statement.json.minisig",
+            {"applicant", "other_applicant"},
+        )
+    ],
+    "portal:statement-list": [Rule("GET", C("/statements/"), {"applicant", "other_applicant"})],
+    "portal:statement-issue": [
+        Rule("GET", lambda c: f"/statements/events/{c['event_now'].pk}/", {"applicant", "other_applicant"})
+    ],
+    "portal:statement-check": [Rule("GET", lambda c: f"/statements/{c['statement'].pk}/", EVERYONE)],
+    "portal:statement-print": [
+        Rule("GET", lambda c: f"/statements/{c['statement'].pk}/print/", {"applicant"})
+    ],
+    "portal:statement-json": [
+        Rule("GET", lambda c: f"/statements/{c['statement'].pk}/statement.json", {"applicant"})
+    ],
+    "portal:statement-signature": [
+        Rule(
+            "GET",
+            lambda c: f"/statements/{c['statement'].pk}/statement.json.minisig",
+            {"applicant"},
+        )
+    ],
+    # Complaints: the complainant's organisation, the operator concerned, officers; auditors read.
+    "api:complaint-list": [
+        # Every signed-in caller gets a list, scoped to what it may see (empty for an agency).
+        Rule("GET", C("/api/v1/complaints/"), SIGNED_IN),
+        Rule("POST", C("/api/v1/complaints/"), {"applicant", "other_applicant"}, {"description": ""}),
+    ],
+    "api:complaint-detail": [
+        Rule(
+            "GET",
+            lambda c: f"/api/v1/complaints/{c['complaint'].pk}/",
+            {"applicant", "operator", "officer", "auditor"},
+        )
+    ],
+    "api:complaint-evidence": [
+        Rule(
+            "GET",
+            lambda c: f"/api/v1/complaints/{c['complaint'].pk}/evidence/",
+            {"applicant", "operator", "officer", "auditor"},
+        )
+    ],
+    "api:complaint-messages": [
+        Rule(
+            "POST",
+            lambda c: f"/api/v1/complaints/{c['complaint'].pk}/messages/",
+            {"applicant", "operator", "officer"},
+            {"text": "matrix"},
+        )
+    ],
+    "api:complaint-resolve": [
+        Rule(
+            "POST",
+            lambda c: f"/api/v1/complaints/{c['complaint'].pk}/resolve/",
+            {"officer"},
+            {"decision": "resolved", "reason": "matrix"},
+        )
+    ],
+    "api:complaint-reopen": [
+        Rule(
+            "POST",
+            lambda c: f"/api/v1/complaints/{c['complaint'].pk}/reopen/",
+            {"applicant"},
+            {"reason": "matrix"},
+        )
+    ],
+    "portal:complaint-list": [Rule("GET", C("/complaints/"), SIGNED_IN - {"agency"})],
+    "portal:complaint-new": [Rule("GET", C("/complaints/new/"), {"applicant", "other_applicant"})],
+    "portal:complaint-detail": [
+        Rule(
+            "GET",
+            lambda c: f"/complaints/{c['complaint'].pk}/",
+            {"applicant", "operator", "officer", "auditor"},
+        )
+    ],
+    "portal:complaint-message": [
+        Rule(
+            "POST",
+            lambda c: f"/complaints/{c['complaint'].pk}/messages/",
+            {"applicant", "operator", "officer"},
+            {"text": "matrix"},
+            json=False,
+        )
+    ],
+    "portal:complaint-resolve": [
+        Rule(
+            "POST",
+            lambda c: f"/complaints/{c['complaint'].pk}/resolve/",
+            {"officer"},
+            {"decision": "resolved", "reason": "matrix"},
+            json=False,
+        )
+    ],
+    "portal:complaint-reopen": [
+        Rule(
+            "POST",
+            lambda c: f"/complaints/{c['complaint'].pk}/reopen/",
+            {"applicant"},
+            {"reason": "matrix"},
+            json=False,
+        )
+    ],
+    "portal:complaint-evidence": [
+        Rule(
+            "GET",
+            lambda c: f"/complaints/{c['complaint'].pk}/evidence/",
+            {"applicant", "operator", "officer", "auditor"},
+        )
+    ],
     "portal:event-new": [Rule("GET", C("/events/new/"), {"officer"})],
     "portal:audit-log": [Rule("GET", C("/audit/"), {"officer", "auditor"})],
 }
@@ -251,13 +374,33 @@ def ctx(world):
         "national": True,
     }
     call_command("checkpoint", stdout=io.StringIO())
+    registration = Registration.objects.get(resource__application=approved_app)
+    now_common = {
+        **common,
+        "starts_at": timezone.now() - timedelta(minutes=5),
+        "ends_at": timezone.now() + timedelta(hours=1),
+    }
+    event_now = create_event(actor=world.officer, publish=True, **now_common)
+    evidence = SimpleUploadedFile("note.txt", b"the tunnel dropped at 09:05", content_type="text/plain")
+    complaint = file_complaint(
+        actor=world.applicant,
+        registration=registration,
+        event=event_now,
+        happened_at=timezone.now(),
+        description="blocked",
+        service="mobile-data",
+        evidence=evidence,
+    )
     return {
         "world": world,
         "draft": draft(world, "27.0.184.0/24"),
         "submitted": submitted,
         "awaiting": awaiting,
         "pending_resource": submitted.resources.get(),
-        "registration": Registration.objects.get(resource__application=approved_app),
+        "registration": registration,
+        "event_now": event_now,
+        "statement": issue_statement(actor=world.applicant, event=event_now),
+        "complaint": complaint,
         "event": create_event(actor=world.officer, publish=True, **common),
         "draft_event": create_event(actor=world.officer, **common),
     }

@@ -81,7 +81,7 @@ def test_operator_answers_officer_decides_applicant_reopens_in_the_portal(client
     client.force_login(world.auditor)
     page = client.get(url).content.decode()
     assert "Fixed the filter." in page and "Your comment" not in page and "Decide" not in page
-    assert client.post(url + "messages/", {"text": "x"}).status_code == 302  # refused, with a message
+    assert client.post(url + "messages/", {"text": "x"}).status_code == 403  # auditors only read
     client.force_login(world.officer)
     assert ">Decide<" in client.get(url).content.decode()
     refused = client.post(url + "resolve/", {"decision": "rejected", "reason": ""}, follow=True)

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from vpnregistry.accounts.models import Role
 from vpnregistry.api import serializers_complaints as s
 from vpnregistry.api.views import ERROR, VALIDATION_ERROR
+from vpnregistry.errors import NotAllowed
 from vpnregistry.restrictions import complaints, statements
 from vpnregistry.restrictions.models import Complaint
 
@@ -139,6 +140,9 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         responses={201: s.ComplaintDetailSerializer, **COMPLAINT_RESPONSES},
     )
     def create(self, request):
+        if request.user.role != Role.APPLICANT:
+            # The role first: a caller who may not complain learns nothing from validation errors.
+            raise NotAllowed("Only a registrant (applicant) files complaints.")
         body = s.ComplaintCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         complaint = complaints.file_complaint(actor=request.user, **body.validated_data)

@@ -6,6 +6,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from vpnregistry.accounts.models import Role
 from vpnregistry.api.views_complaints import evidence_response
-from vpnregistry.errors import InvalidInput, RegistryError
+from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.restrictions import complaints, statements
 from vpnregistry.restrictions.models import Complaint
@@ -157,6 +158,9 @@ def complaint_detail(request, pk: int):
 def _run(request, pk: int, call):
     try:
         call()
+    except NotAllowed as exc:
+        # Not a mistake to correct on the page: the role may not do this at all.
+        raise PermissionDenied(exc.message) from None
     except InvalidInput as exc:
         for field, errors in exc.errors.items():
             for message in errors:
