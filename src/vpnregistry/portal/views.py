@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -18,9 +17,10 @@ from vpnregistry.allowlist.selectors import latest_serial
 from vpnregistry.allowlist.services import file_url, msisdn_name
 from vpnregistry.applications import selectors, services
 from vpnregistry.applications.models import Application
-from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
+from vpnregistry.errors import InvalidInput
 from vpnregistry.portal.forms import DecisionForm, ResourceFormSet
 from vpnregistry.portal.paging import keyset_page
+from vpnregistry.portal.steps import run_step
 
 
 @require_GET
@@ -96,20 +96,7 @@ def application_detail(request, pk: int):
 
 
 def _run(request, pk: int, call) -> object:
-    try:
-        call()
-    except NotAllowed as exc:
-        # Not a mistake to correct on the page: the role or body may not do this at all.
-        raise PermissionDenied(exc.message) from None
-    except InvalidInput as exc:
-        for field, errors in exc.errors.items():
-            for message in errors if isinstance(errors, list) else [errors]:
-                messages.error(request, f"{field}: {message}" if isinstance(message, str) else str(message))
-    except RegistryError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Done."))
-    return redirect("portal:application-detail", pk=pk)
+    return run_step(request, call, then="portal:application-detail", pk=pk)
 
 
 @require_POST

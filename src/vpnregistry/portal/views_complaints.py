@@ -6,7 +6,6 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -16,8 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from vpnregistry.accounts.models import Role
 from vpnregistry.api.views_complaints import evidence_response
-from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
+from vpnregistry.errors import InvalidInput, RegistryError
 from vpnregistry.portal.paging import keyset_page
+from vpnregistry.portal.steps import run_step
 from vpnregistry.restrictions import complaints, statements
 from vpnregistry.restrictions.models import Complaint
 from vpnregistry.restrictions.selectors import published_events
@@ -156,20 +156,7 @@ def complaint_detail(request, pk: int):
 
 
 def _run(request, pk: int, call):
-    try:
-        call()
-    except NotAllowed as exc:
-        # Not a mistake to correct on the page: the role may not do this at all.
-        raise PermissionDenied(exc.message) from None
-    except InvalidInput as exc:
-        for field, errors in exc.errors.items():
-            for message in errors:
-                messages.error(request, f"{field}: {message}")
-    except RegistryError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Done."))
-    return redirect("portal:complaint-detail", pk=pk)
+    return run_step(request, call, then="portal:complaint-detail", pk=pk)
 
 
 @require_POST

@@ -1,0 +1,33 @@
+"""Running one workflow step from a portal form: the same outcome rules on every page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
+
+
+def run_step(request, call: Callable[[], object], *, then: str, **kwargs):
+    """Call the service; a refusal by role is a 403, a mistake or a wrong state a message on the page.
+
+    Either way the caller is sent back to `then` (a URL name, with `kwargs`) to see the outcome.
+    """
+    try:
+        call()
+    except NotAllowed as exc:
+        # Not a mistake to correct on the page: the role or body may not do this at all.
+        raise PermissionDenied(exc.message) from None
+    except InvalidInput as exc:
+        for field, errors in exc.errors.items():
+            for message in errors if isinstance(errors, list) else [errors]:
+                messages.error(request, f"{field}: {message}" if isinstance(message, str) else str(message))
+    except RegistryError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Done."))
+    return redirect(then, **kwargs)
