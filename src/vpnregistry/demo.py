@@ -153,10 +153,19 @@ def _seed_applications(members, agency_user, licensing, operator_user, margalla_
     indus = _free_slash24s(operators["indus"], 12)
     margalla = _free_slash24s(operators["margalla"], 4)
 
+    districts = ["is-islamabad", "pb-lahore", "sd-karachi-south", "kp-peshawar", "ba-quetta", "pb-rawalpindi"]
+
     def make(member, values):
         return services.create_application(
             actor=member,
-            resources=[{"value": v, "subscriber_id": f"SUB-{i + 1:05d}"} for i, v in enumerate(values)],
+            resources=[
+                {
+                    "value": v,
+                    "subscriber_id": f"SUB-{i + 1:05d}",
+                    "district": districts[(len(v) + i) % len(districts)],
+                }
+                for i, v in enumerate(values)
+            ],
         )
 
     def attest_all(application, staff):
@@ -198,6 +207,38 @@ def _seed_applications(members, agency_user, licensing, operator_user, margalla_
     )
     # The demo applicant's own draft, waiting to be submitted.
     make(members["company"], [indus[5]])
+    _seed_events(officer)
+
+
+def _seed_events(officer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from vpnregistry.restrictions.services import create_event
+
+    now = timezone.now().replace(second=0, microsecond=0)
+    create_event(
+        actor=officer,
+        title="Security order: mobile data (demo)",
+        legal_reference="Demo order 14/2026",
+        description="Mobile data suspended in the twin cities.",
+        districts=["is-islamabad", "pb-rawalpindi"],
+        services=["mobile-data", "openvpn", "wireguard"],
+        starts_at=now - timedelta(hours=2),
+        ends_at=now + timedelta(days=1),
+        publish=True,
+    )
+    create_event(
+        actor=officer,
+        title="Polling day (demo)",
+        legal_reference="Demo order 15/2026",
+        national=True,
+        services=["mobile-data", "x", "whatsapp"],
+        starts_at=now + timedelta(days=7),
+        ends_at=now + timedelta(days=8),
+        publish=True,
+    )
 
 
 def write_accounts(accounts: list[DemoAccount]) -> Path:

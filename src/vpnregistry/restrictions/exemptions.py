@@ -23,6 +23,7 @@ from datetime import datetime
 import numpy as np
 from django.db.models import Max, Min
 
+from vpnregistry.accounts.models import District
 from vpnregistry.db import covering_q
 from vpnregistry.netblocks import ParseError, parse_address
 from vpnregistry.registrations.models import ActivePeriod, Registration
@@ -125,17 +126,14 @@ class TimeIndex:
     def __init__(self, at: datetime):
         from vpnregistry.netblocks import LookupIndex
 
+        # No join beyond the registration: districts map to provinces through a small table.
+        province_of = dict(District.objects.values_list("id", "province_id"))
         rows = list(
             ActivePeriod.objects.filter(start__lte=at, end__gt=at, registration__family__isnull=False)
             .order_by("registration_id")
-            .values_list(
-                "registration__value",
-                "registration__reference",
-                "registration__district_id",
-                "registration__district__province_id",
-            )
+            .values_list("registration__value", "registration__reference", "registration__district_id")
         )
-        self.holders = [Holder(ref, district, province) for _, ref, district, province in rows]
+        self.holders = [Holder(ref, district, province_of.get(district)) for _, ref, district in rows]
         self.index = LookupIndex([value for value, *_ in rows])
         self.events = events_in_force(at)
         self._scopes = _scopes(self.events)
