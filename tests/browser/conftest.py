@@ -21,12 +21,12 @@ SCREENSHOTS = Path(os.environ.get("VPNREGISTRY_SCREENSHOTS", "var/screenshots"))
 
 
 @pytest.fixture
-def browser_page():
+def browser_page(monkeypatch):
     chromium = os.environ.get("VPNREGISTRY_CHROMIUM", "/usr/bin/chromium")
     if not os.path.exists(chromium):
         require_tool("chromium")
     # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are safe here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
