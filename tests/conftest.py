@@ -35,6 +35,12 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_rate_limits(settings):
+    # Tests make many requests from one address; the limits have tests of their own.
+    settings.VPNREGISTRY_THROTTLE_RATES = {"anon": None, "user": None}
+
+
+@pytest.fixture(autouse=True)
 def _private_publication_dirs(settings, tmp_path):
     # Each test publishes into, and signs with keys from, directories of its own.
     settings.ALLOWLIST_DIR = tmp_path / "allowlist"

@@ -170,6 +170,15 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "vpnregistry.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "vpnregistry.api.throttling.AnonymousRate",
+        "vpnregistry.api.throttling.TokenRate",
+    ],
+}
+# Requests a minute: per address for anonymous callers, per user (so per operator's token) otherwise.
+VPNREGISTRY_THROTTLE_RATES = {
+    "anon": os.environ.get("VPNREGISTRY_THROTTLE_ANON", "120/min"),
+    "user": os.environ.get("VPNREGISTRY_THROTTLE_USER", "1200/min"),
 }
 
 SPECTACULAR_SETTINGS = {
