@@ -99,6 +99,7 @@ RULES: dict[str, list[Rule]] = {
     # Any signed-in user
     "api:api-root": [Rule("GET", C("/api/v1/"), SIGNED_IN)],
     "api:me": [Rule("GET", C("/api/v1/me/"), SIGNED_IN)],
+    "api:my-token": [Rule("DELETE", C("/api/v1/me/token/"), SIGNED_IN)],
     "api:operator-list": [Rule("GET", C("/api/v1/operators/"), SIGNED_IN)],
     "api:operator-detail": [Rule("GET", lambda c: f"/api/v1/operators/{c['world'].indus.pk}/", SIGNED_IN)],
     "api:district-list": [Rule("GET", C("/api/v1/districts/"), SIGNED_IN)],
@@ -433,6 +434,8 @@ def test_authorization_matrix(ctx, identity):
             with transaction.atomic():
                 if rule.method == "GET":
                     response = client.get(url)
+                elif rule.method == "DELETE":
+                    response = client.delete(url)
                 elif rule.json:
                     response = client.post(url, rule.body, format="json")
                 else:

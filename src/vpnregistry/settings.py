@@ -161,7 +161,7 @@ if not DEBUG:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "vpnregistry.accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -198,6 +198,9 @@ SPECTACULAR_SETTINGS = {
         "ComplaintStateEnum": "vpnregistry.restrictions.models.Complaint.State",
     },
 }
+
+# API tokens last this long; then a new one is issued (`vpnregistry tokens issue USER`).
+API_TOKEN_DAYS = int(os.environ.get("VPNREGISTRY_TOKEN_DAYS", "365"))
 
 # Registry policy; the regulator can change these later through settings of its own.
 REGISTRATION_VALIDITY_DAYS = int(os.environ.get("VPNREGISTRY_VALIDITY_DAYS", "365"))

@@ -20,6 +20,7 @@ router.register("complaints", views_complaints.ComplaintViewSet, basename="compl
 app_name = "api"
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
+    path("me/token/", views.MyTokenView.as_view(), name="my-token"),
     path("exemptions/check", views.ExemptionCheckView.as_view(), name="exemption-check"),
     path("allowlist/index.json", views.AllowlistIndexView.as_view(), name="allowlist-index"),
     path(

@@ -9,6 +9,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.permissions import AllowAny
@@ -25,6 +26,7 @@ from vpnregistry.api import serializers as s
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.applications import selectors, services
 from vpnregistry.applications.models import Resource
+from vpnregistry.audit.services import record
 from vpnregistry.errors import InvalidInput
 from vpnregistry.netblocks import ParseError
 from vpnregistry.registrations import selectors as registration_selectors
@@ -59,6 +61,17 @@ class MeView(APIView):
             "operator": user.operator.code if user.operator_id else None,
         }
         return Response(s.MeSerializer(data).data)
+
+
+class MyTokenView(APIView):
+    """Revoke the caller's own API token (a machine that is retired, a token that leaked)."""
+
+    @extend_schema(request=None, responses={204: None, 401: ERROR})
+    def delete(self, request):
+        removed, _ = Token.objects.filter(user=request.user).delete()
+        if removed:
+            record(actor=request.user, action="token.revoke", obj=request.user, object_type="user")
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OperatorViewSet(viewsets.ReadOnlyModelViewSet):
