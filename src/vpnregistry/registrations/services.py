@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vpnregistry.applications.models import Application, Resource
+from vpnregistry.applications.notifications import notify_organisation
 from vpnregistry.audit.services import record
 from vpnregistry.db import overlapping_q, serialise
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
@@ -173,15 +173,7 @@ def change_state(*, actor, registration: Registration, step: str, reason: str = 
 
 
 def notify_holder(registration: Registration, *, subject: str, body: str) -> None:
-    recipients = [
-        e
-        for e in registration.organisation.members.filter(is_active=True).values_list("email", flat=True)
-        if e
-    ]
-    if recipients:
-        send_mail(
-            f"[vpnregistry] {subject}", body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True
-        )
+    notify_organisation(registration.organisation, subject=subject, body=body)
 
 
 @dataclass
