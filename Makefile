@@ -8,7 +8,14 @@ PORT ?= 8000
 # Parallel workers for the suite; CI's machine has two cores.
 WORKERS ?= 2
 
-.PHONY: install run test test-sqlite test-postgres lint bench bench-quick clean
+.PHONY: assets install run test test-sqlite test-postgres lint bench bench-quick clean
+
+# Front-end assets come from npm (package-lock.json pins them) and are copied beside the portal's
+# own static files; nothing is fetched from a CDN at run time.
+VENDOR := src/vpnregistry/portal/static/vendor
+ASSETS := $(VENDOR)/.installed-stamp
+PICO := node_modules/@picocss/pico/css
+URDU := node_modules/@fontsource/noto-nastaliq-urdu
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +23,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	touch $@
 
-install: $(STAMP)
+$(ASSETS): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js) is needed to install the portal's assets"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/pico $(VENDOR)/noto-nastaliq-urdu/files
+	cp $(PICO)/pico.jade.min.css node_modules/@picocss/pico/LICENSE.md $(VENDOR)/pico/
+	cp $(URDU)/arabic-400.css $(URDU)/arabic-700.css $(URDU)/LICENSE $(VENDOR)/noto-nastaliq-urdu/
+	cp $(URDU)/files/noto-nastaliq-urdu-arabic-400-normal.woff2 \
+	   $(URDU)/files/noto-nastaliq-urdu-arabic-700-normal.woff2 $(VENDOR)/noto-nastaliq-urdu/files/
+	touch $@
+
+assets: $(ASSETS)
+
+install: $(STAMP) $(ASSETS)
 
 run: install
 	mkdir -p var
