@@ -8,7 +8,7 @@ PORT ?= 8000
 # Parallel workers for the suite; CI's machine has two cores.
 WORKERS ?= 2
 
-.PHONY: assets install run test test-sqlite test-postgres lint bench bench-quick clean
+.PHONY: assets messages install run test test-sqlite test-postgres lint bench bench-quick clean
 
 # Front-end assets come from npm (package-lock.json pins them) and are copied beside the portal's
 # own static files; nothing is fetched from a CDN at run time.
@@ -55,6 +55,12 @@ test: install lint
 	  echo "== again on PostgreSQL =="; \
 	  $(BIN)/pytest -n $(WORKERS) -p no:cacheprovider --create-db --ignore=tests/netblocks; \
 	fi
+
+# Refresh the Urdu catalogue from the code and templates, then compile it (needs GNU gettext).
+messages: install
+	cd src/vpnregistry && ../../$(BIN)/django-admin makemessages -l ur --no-location --no-obsolete \
+	  --ignore='netblocks/*' --settings=vpnregistry.settings
+	cd src/vpnregistry && ../../$(BIN)/django-admin compilemessages --settings=vpnregistry.settings
 
 bench: install
 	$(BIN)/python -m benchmarks

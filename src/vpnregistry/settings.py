@@ -133,6 +133,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ur", "اردو")]
+# One catalogue for the whole project (src/vpnregistry/locale); docs/translations.md tells how to
+# update it.
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 TIME_ZONE = os.environ.get("VPNREGISTRY_TIME_ZONE", "Asia/Karachi")
 USE_I18N = True
 USE_TZ = True
