@@ -29,7 +29,7 @@ $(ASSETS): package.json package-lock.json
 	rm -rf $(VENDOR)
 	mkdir -p $(VENDOR)/pico $(VENDOR)/noto-nastaliq-urdu/files
 	cp $(PICO)/pico.jade.min.css node_modules/@picocss/pico/LICENSE.md $(VENDOR)/pico/
-	cp $(URDU)/arabic-400.css $(URDU)/arabic-700.css $(URDU)/LICENSE $(VENDOR)/noto-nastaliq-urdu/
+	cp $(URDU)/LICENSE $(VENDOR)/noto-nastaliq-urdu/
 	cp $(URDU)/files/noto-nastaliq-urdu-arabic-400-normal.woff2 \
 	   $(URDU)/files/noto-nastaliq-urdu-arabic-700-normal.woff2 $(VENDOR)/noto-nastaliq-urdu/files/
 	touch $@
