@@ -189,6 +189,36 @@ RULES: dict[str, list[Rule]] = {
         )
     ],
     # Registrations
+    "portal:registration-list": [
+        Rule(
+            "GET",
+            C("/registrations/"),
+            {"applicant", "other_applicant", "operator", "other_operator", "officer", "auditor"},
+        )
+    ],
+    "portal:registration-detail": [
+        Rule(
+            "GET",
+            lambda c: f"/registrations/{c['registration'].pk}/",
+            {"applicant", "operator", "officer", "auditor"},
+        )
+    ],
+    "portal:registration-step": [
+        Rule(
+            "POST",
+            lambda c, step=step: f"/registrations/{c['registration'].pk}/{step}/",
+            allowed,
+            {"reason": "matrix"},
+            json=False,
+        )
+        for step, allowed in [
+            ("suspend", {"officer"}),
+            ("reinstate", {"officer"}),
+            ("revoke", {"officer"}),
+            ("surrender", {"applicant"}),
+            ("report-unassigned", {"operator"}),
+        ]
+    ],
     "api:registration-detail": [
         Rule(
             "GET",

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from vpnregistry.portal import views, views_complaints, views_events
+from vpnregistry.portal import views, views_complaints, views_events, views_registrations
 
 app_name = "portal"
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     path("applications/<int:pk>/verify/", views.application_verify, name="application-verify"),
     path("applications/<int:pk>/decide/", views.application_decide, name="application-decide"),
     path("resources/<int:pk>/attest/", views.resource_attest, name="resource-attest"),
+    path("", include(views_registrations.urlpatterns)),
     path("allowlist/", views.allowlist, name="allowlist"),
     path("events/", views_events.calendar, name="events"),
     path("events/new/", views_events.event_new, name="event-new"),

@@ -1,0 +1,109 @@
+"""Registrations in the portal: the holder's, the operator's and the regulator's view, and the lifecycle
+steps each of them may take (suspend, reinstate, revoke, surrender, report as no longer assigned)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from vpnregistry.audit.models import AuditEvent
+from vpnregistry.portal.paging import keyset_page
+from vpnregistry.portal.steps import run_step
+from vpnregistry.registrations import selectors, services
+from vpnregistry.registrations.models import Registration
+
+# The words on each step's button and what its reason field asks for.
+STEP_LABELS = {
+    "suspend": (_("Suspend"), _("Why is it suspended?")),
+    "reinstate": (_("Reinstate"), _("Why is it reinstated?")),
+    "revoke": (_("Revoke"), _("Why is it revoked?")),
+    "surrender": (_("Surrender"), _("Why do you give it up? (optional)")),
+    "report-unassigned": (
+        _("Report as no longer assigned to this subscriber"),
+        _("What changed? (it is suspended until an officer decides)"),
+    ),
+}
+
+
+def _visible(user, pk: int) -> Registration:
+    return get_object_or_404(
+        selectors.registrations_for(user).select_related("district__province", "resource__application"), pk=pk
+    )
+
+
+def steps_for(user, registration: Registration) -> list[dict]:
+    """The lifecycle steps this user may take on this registration now, for the page's forms."""
+    out = []
+    for step, transition in services.TRANSITIONS.items():
+        if user.role in transition.roles and registration.state in transition.from_states:
+            label, prompt = STEP_LABELS[step]
+            out.append(
+                {"step": step, "label": label, "prompt": prompt, "needs_reason": transition.needs_reason}
+            )
+    return out
+
+
+@require_GET
+@login_required
+def registration_list(request):
+    if request.user.role not in {"applicant", "operator", "officer", "auditor"}:
+        raise Http404("registrations are for their holders, operators, officers and auditors")
+    qs = selectors.registrations_for(request.user)
+    state = request.GET.get("state", "")
+    if state in Registration.State.values:
+        qs = qs.filter(state=state)
+    # A reference or an exact value: both are index seeks, never a scan.
+    if q := request.GET.get("q", "").strip():
+        qs = qs.filter(Q(reference=q.upper()) | Q(value=q))
+    page = keyset_page(qs.order_by("-id"), request.GET.get("before"))
+    return render(
+        request,
+        "portal/registration_list.html",
+        {"page": page, "state": state, "q": q, "states": Registration.State.choices},
+    )
+
+
+@require_GET
+@login_required
+def registration_detail(request, pk: int):
+    registration = _visible(request.user, pk)
+    history = (
+        AuditEvent.objects.filter(object_type="registration", object_id=str(registration.pk))
+        .select_related("actor")
+        .order_by("seq")
+    )
+    context = {
+        "registration": registration,
+        "periods": registration.periods.all(),
+        "history": history,
+        "steps": steps_for(request.user, registration),
+    }
+    return render(request, "portal/registration_detail.html", context)
+
+
+@require_POST
+@login_required
+def registration_step(request, pk: int, step: str):
+    if step not in services.TRANSITIONS:
+        raise Http404("no such step")
+    registration = _visible(request.user, pk)
+    return run_step(
+        request,
+        lambda: services.change_state(
+            actor=request.user, registration=registration, step=step, reason=request.POST.get("reason", "")
+        ),
+        then="portal:registration-detail",
+        pk=pk,
+    )
+
+
+urlpatterns = [
+    path("registrations/", registration_list, name="registration-list"),
+    path("registrations/<int:pk>/", registration_detail, name="registration-detail"),
+    path("registrations/<int:pk>/<slug:step>/", registration_step, name="registration-step"),
+]
