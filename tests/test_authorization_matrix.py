@@ -23,6 +23,7 @@ from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.auth import login
 from tests.workflow import approved, draft, to_decision
 from vpnregistry.applications import services
 from vpnregistry.registrations.models import Registration
@@ -442,7 +443,7 @@ def _client(world, identity):
     if identity == "anonymous":
         return client
     user = getattr(world, identity)
-    client.force_login(user)  # the portal's session
+    login(client, user)  # the portal's session
     client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")  # the API's token
     return client
 

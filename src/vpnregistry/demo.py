@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from vpnregistry.accounts import two_factor
 from vpnregistry.accounts.models import AddressSpace, Agency, Category, Operator, Organisation, Role, User
 
 AGENCIES = [
@@ -51,6 +52,8 @@ class DemoAccount:
     username: str
     password: str
     token: str
+    # Staff log in to the portal with a code from this TOTP secret (base32) as well; none for applicants.
+    totp_secret: str | None = None
 
 
 def _space(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -142,9 +145,16 @@ def load() -> list[DemoAccount]:
             username=user.username,
             password=password,
             token=Token.objects.create(user=user).key,
+            totp_secret=_totp_secret(user),
         )
         for user, password in accounts
     ]
+
+
+def _totp_secret(user: User) -> str | None:
+    if not two_factor.must_use_totp(user):
+        return None
+    return two_factor.base32_secret(two_factor.provision(user=user))
 
 
 def _seed_applications(members, agency_user, licensing, operator_user, margalla_staff, officer, operators):
@@ -267,6 +277,7 @@ def reset_credentials() -> list[DemoAccount]:
                 username=username,
                 password=password,
                 token=Token.objects.create(user=user).key,
+                totp_secret=_totp_secret(user),
             )
         )
     return accounts

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "vpnregistry.accounts",
     "vpnregistry.audit",
     "vpnregistry.applications",
@@ -62,6 +64,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Two-factor: django-otp reads the verified device from the session; ours holds a session that
+    # owes its second step at /login/otp/ (staff always, applicants who enrolled).
+    "django_otp.middleware.OTPMiddleware",
+    "vpnregistry.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -81,6 +87,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/locked.html"
 AXES_VERBOSE = False
+
+# TOTP second factor (django-otp). After each wrong code the next try waits 1, 2, 4, 8, ... times
+# this many seconds; a code's time step is never accepted twice.
+OTP_TOTP_ISSUER = os.environ.get("VPNREGISTRY_TOTP_ISSUER", "vpnregistry")
+OTP_TOTP_THROTTLE_FACTOR = max(1, int(os.environ.get("VPNREGISTRY_TOTP_THROTTLE_SECONDS", "1")))
 
 ROOT_URLCONF = "vpnregistry.urls"
 WSGI_APPLICATION = "vpnregistry.wsgi.application"

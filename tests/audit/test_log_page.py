@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.audit.conftest import sql
+from tests.auth import login
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.audit.selectors import mask, mask_text
 from vpnregistry.audit.services import make_checkpoint, record
@@ -18,7 +19,7 @@ from vpnregistry.audit.services import make_checkpoint, record
 @pytest.fixture
 def as_user(client):
     def _as(user):
-        client.force_login(user)
+        login(client, user)
         return client
 
     return _as

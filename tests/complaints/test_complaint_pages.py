@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from tests.auth import login
 from tests.complaints.conftest import LAHORE, located
 from vpnregistry.restrictions import complaints
 from vpnregistry.restrictions.models import Complaint
@@ -19,7 +20,7 @@ def local(at) -> str:
 
 def test_applicant_files_a_complaint_with_evidence(client, world, past_event):
     reg = located(world, "14.1.105.0/24", LAHORE)
-    client.force_login(world.applicant)
+    login(client, world.applicant)
     form = client.get("/complaints/new/")
     assert form.status_code == 200
     html = form.content.decode()
@@ -44,7 +45,7 @@ def test_applicant_files_a_complaint_with_evidence(client, world, past_event):
 
 def test_errors_are_shown_beside_their_fields_and_nothing_is_saved(client, world, past_event):
     reg = located(world, "14.1.105.0/24", LAHORE)
-    client.force_login(world.applicant)
+    login(client, world.applicant)
     response = client.post(
         "/complaints/new/",
         {
@@ -75,19 +76,19 @@ def test_operator_answers_officer_decides_applicant_reopens_in_the_portal(client
         description="Down.",
     )
     url = f"/complaints/{complaint.pk}/"
-    client.force_login(world.operator)
+    login(client, world.operator)
     assert "Your answer" in client.get(url).content.decode()
     assert client.post(url + "messages/", {"text": "Fixed the filter."}).status_code == 302
-    client.force_login(world.auditor)
+    login(client, world.auditor)
     page = client.get(url).content.decode()
     assert "Fixed the filter." in page and "Your comment" not in page and "Decide" not in page
     assert client.post(url + "messages/", {"text": "x"}).status_code == 403  # auditors only read
-    client.force_login(world.officer)
+    login(client, world.officer)
     assert ">Decide<" in client.get(url).content.decode()
     refused = client.post(url + "resolve/", {"decision": "rejected", "reason": ""}, follow=True)
     assert "reason: A rejection gives its reason." in refused.content.decode()
     client.post(url + "resolve/", {"decision": "rejected", "reason": "Not in use."})
-    client.force_login(world.applicant)
+    login(client, world.applicant)
     assert "Reopen (once)" in client.get(url).content.decode()
     client.post(url + "reopen/", {"reason": "It was."})
     complaint.refresh_from_db()
@@ -111,18 +112,18 @@ def test_lists_and_pages_are_out_of_reach_for_others(client, world, past_event):
         evidence=SimpleUploadedFile("a.txt", b"evidence"),
     )
     for user in (world.applicant, world.operator, world.officer, world.auditor):
-        client.force_login(user)
+        login(client, user)
         assert f'href="/complaints/{complaint.pk}/"' in client.get("/complaints/").content.decode()
         assert client.get(f"/complaints/{complaint.pk}/").status_code == 200
     for user in (world.other_applicant, world.other_operator, world.agency):
-        client.force_login(user)
+        login(client, user)
         listing = client.get("/complaints/")
         assert listing.status_code in {200, 404}
         assert f'href="/complaints/{complaint.pk}/"' not in listing.content.decode()
         assert client.get(f"/complaints/{complaint.pk}/").status_code == 404
         assert client.get(f"/complaints/{complaint.pk}/evidence/").status_code == 404
         assert client.post(f"/complaints/{complaint.pk}/messages/", {"text": "x"}).status_code == 404
-    client.force_login(world.operator)
+    login(client, world.operator)
     assert client.get("/complaints/new/").status_code == 404
     client.logout()
     assert client.get(f"/complaints/{complaint.pk}/").status_code == 302  # to the login page
@@ -142,7 +143,7 @@ def test_complaint_list_pages_by_keyset(client, world, past_event, monkeypatch):
         )
         for i in range(3)
     ]
-    client.force_login(world.officer)
+    login(client, world.officer)
     first = client.get("/complaints/")
     assert first.context["page"].next_cursor == f"0.{made[1].pk}"
     assert [c.pk for c in first.context["page"].items] == [made[0].pk, made[1].pk]
@@ -152,9 +153,9 @@ def test_complaint_list_pages_by_keyset(client, world, past_event, monkeypatch):
 
 
 def test_nav_links(client, world):
-    client.force_login(world.applicant)
+    login(client, world.applicant)
     html = client.get("/").content.decode()
     assert 'href="/statements/"' in html and 'href="/complaints/"' in html
-    client.force_login(world.operator)
+    login(client, world.operator)
     html = client.get("/").content.decode()
     assert 'href="/statements/"' not in html and 'href="/complaints/"' in html

@@ -12,6 +12,7 @@ from datetime import UTC, timedelta
 import pytest
 from django.utils import timezone
 
+from tests.auth import login
 from tests.complaints.conftest import KARACHI_SOUTH, LAHORE, located, make_event
 from tests.conftest import require_tool
 from vpnregistry.allowlist import keys
@@ -204,7 +205,7 @@ def test_public_check_shows_event_time_and_hash_only(client, world, past_event):
 
 def test_portal_lists_events_and_issues_a_printable_statement(client, world, past_event):
     registration = located(world, "14.1.105.0/24", LAHORE)
-    client.force_login(world.applicant)
+    login(client, world.applicant)
     listing = client.get("/statements/")
     assert listing.status_code == 200
     assert f"/statements/events/{past_event.pk}/" in listing.content.decode()
@@ -219,10 +220,10 @@ def test_portal_lists_events_and_issues_a_printable_statement(client, world, pas
     assert raw.content.decode() == record.content
     sig = client.get(f"/statements/{record.id}/statement.json.minisig").content.decode()
     verify(raw.content, sig, [keys.current_key().public])
-    client.force_login(world.other_applicant)
+    login(client, world.other_applicant)
     assert client.get(f"/statements/{record.id}/print/").status_code == 404
     assert client.get(f"/statements/{record.id}/statement.json").status_code == 404
-    client.force_login(world.operator)
+    login(client, world.operator)
     assert client.get("/statements/").status_code == 404
 
 

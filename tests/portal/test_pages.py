@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.auth import login as sign_in
 from tests.factories import PASSWORD
 from tests.workflow import draft
 from vpnregistry.applications.models import Application, Resource
@@ -14,7 +15,7 @@ from vpnregistry.applications.models import Application, Resource
 @pytest.fixture
 def login(client):
     def _login(user):
-        client.force_login(user)
+        sign_in(client, user)
         return client
 
     return _login
@@ -122,7 +123,7 @@ def test_lists_page_by_keyset(login, world):
 
 
 def test_urdu_pages_are_right_to_left(client, world):
-    client.force_login(world.applicant)
+    sign_in(client, world.applicant)
     client.post("/i18n/setlang/", {"language": "ur", "next": "/"})
     html = client.get("/").content.decode()
     assert 'dir="rtl"' in html and 'lang="ur"' in html

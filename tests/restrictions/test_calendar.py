@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 from icalendar import Calendar
 
+from tests.auth import login
 from vpnregistry.restrictions.models import RestrictionEvent
 from vpnregistry.restrictions.services import create_event
 
@@ -43,12 +44,12 @@ def test_calendar_and_feeds_show_published_events_only(client, world):
 
 def test_officers_see_drafts_on_the_calendar(client, world):
     make(world, "Draft order", published=False)
-    client.force_login(world.officer)
+    login(client, world.officer)
     assert "Draft order" in client.get("/events/").content.decode()
 
 
 def test_officer_records_an_event_from_the_portal(client, world):
-    client.force_login(world.officer)
+    login(client, world.officer)
     response = client.post(
         "/events/new/",
         {
@@ -67,7 +68,7 @@ def test_officer_records_an_event_from_the_portal(client, world):
 
 
 def test_bad_event_form_names_the_fields_and_saves_nothing(client, world):
-    client.force_login(world.officer)
+    login(client, world.officer)
     response = client.post(
         "/events/new/",
         {"title": "", "legal_reference": "x", "starts_at": "2026-12-20T06:00", "ends_at": "2026-12-19T00:00"},
@@ -81,5 +82,5 @@ def test_bad_event_form_names_the_fields_and_saves_nothing(client, world):
 
 def test_only_officers_open_the_form(client, world):
     for user in (world.applicant, world.operator, world.auditor):
-        client.force_login(user)
+        login(client, user)
         assert client.get("/events/new/").status_code == 404

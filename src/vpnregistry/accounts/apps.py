@@ -1,7 +1,13 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 
 
 class AccountsConfig(AppConfig):
     name = "vpnregistry.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self):
+        from vpnregistry.accounts.two_factor import note_enrolment_at_login
+
+        user_logged_in.connect(note_enrolment_at_login, dispatch_uid="vpnregistry-totp-at-login")

@@ -27,4 +27,6 @@ urlpatterns = [
     path("", include(views_complaints.urlpatterns)),
     # The audit log for auditors and the public statistics live in modules of their own.
     path("", include("vpnregistry.portal.urls_transparency")),
+    # The login's second step (TOTP) and setting up an authenticator.
+    path("", include("vpnregistry.portal.urls_two_factor")),
 ]

@@ -26,4 +26,9 @@ class Command(BaseCommand):
         path = demo.write_accounts(accounts)
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (also in {path}, mode 0600):"))
         for a in accounts:
-            self.stdout.write(f"  {a.role:<10} {a.username:<16} password {a.password}  token {a.token}")
+            totp = f"  totp {a.totp_secret}" if a.totp_secret else ""
+            self.stdout.write(f"  {a.role:<10} {a.username:<16} password {a.password}  token {a.token}{totp}")
+        self.stdout.write(
+            "Staff log in with a code from their totp secret as well (an authenticator app, or "
+            "`oathtool --totp -b SECRET`)."
+        )
