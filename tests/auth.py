@@ -33,7 +33,7 @@ def login(client, user, *, second_factor: bool = True):
 
     `second_factor=False` stops after the password, as a staff member who has not yet given a code.
     """
-    login(client, user)
+    client.force_login(user)
     if second_factor and must_use_totp(user):
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device_for(user).persistent_id

@@ -84,6 +84,9 @@ RULES: dict[str, list[Rule]] = {
         Rule("POST", lambda c: f"/api/v1/events/{c['draft_event'].pk}/publish/", {"officer"})
     ],
     "portal:login": [Rule("GET", C("/login/"), EVERYONE)],
+    # The login's second step and the authenticator page: signed-in users (anonymous goes to /login/).
+    "portal:login-otp": [Rule("GET", C("/login/otp/"), SIGNED_IN)],
+    "portal:account-two-factor": [Rule("GET", C("/account/two-factor/"), SIGNED_IN)],
     "portal:logout": [Rule("POST", C("/logout/"), EVERYONE, json=False, reached_status=302)],
     "portal:events": [Rule("GET", C("/events/"), EVERYONE)],
     "portal:events-json": [Rule("GET", C("/events.json"), EVERYONE)],

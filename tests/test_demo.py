@@ -8,8 +8,11 @@ import stat
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
+from tests.auth import code
 from tests.http import text
 from vpnregistry.accounts.models import User
 from vpnregistry.applications.models import Application
@@ -29,7 +32,9 @@ def test_demo_loads_once_with_an_account_per_role(db, var_dir, django_capture_on
     path = var_dir / "demo-accounts.json"
     accounts = json.loads(path.read_text())
     assert sorted(a["role"] for a in accounts) == ["agency", "applicant", "auditor", "officer", "operator"]
-    assert all(set(a) == {"role", "username", "password", "token"} for a in accounts)
+    assert all(set(a) == {"role", "username", "password", "token", "totp_secret"} for a in accounts)
+    # Staff log in with a code of their secret as well; the applicant has none.
+    assert all((a["totp_secret"] is None) == (a["role"] == "applicant") for a in accounts)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     counts = (User.objects.count(), Application.objects.count())
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
@@ -92,3 +97,26 @@ def test_demo_refuses_without_debug(db, var_dir, settings):
     with pytest.raises(CommandError):
         call_command("load_demo")
     assert not User.objects.exists()
+
+
+def test_demo_accounts_log_in_to_the_portal_with_their_secrets(
+    db, var_dir, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    for account in json.loads((var_dir / "demo-accounts.json").read_text()):
+        client = Client()
+        login = client.post("/login/", {"username": account["username"], "password": account["password"]})
+        assert login.status_code == 302, account["username"]
+        if account["totp_secret"]:
+            assert client.get("/")["Location"].startswith("/login/otp/")
+            step = client.post("/login/otp/", {"token": code(account["totp_secret"]), "next": "/"})
+            assert step["Location"] == "/", account["username"]
+        assert client.get("/").status_code == 200, account["username"]
+    # Lost accounts file: new passwords, tokens and secrets; the old secret no longer works.
+    old = {a["username"]: a["totp_secret"] for a in json.loads((var_dir / "demo-accounts.json").read_text())}
+    (var_dir / "demo-accounts.json").unlink()
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    new = {a["username"]: a["totp_secret"] for a in json.loads((var_dir / "demo-accounts.json").read_text())}
+    assert all(new[name] != secret for name, secret in old.items() if secret)
+    assert TOTPDevice.objects.filter(user__username="demo-officer").count() == 1
