@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.auth import code
 from tests.conftest import require_tool
+from tests.factories import PASSWORD
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -49,3 +51,16 @@ def screenshot():
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
     return _shot
+
+
+def login(page, base: str, username: str, password: str = PASSWORD, totp_secret: str | None = None) -> None:
+    """Log in as a person does: the password, then (staff) the code an authenticator shows for the secret."""
+    page.goto(f"{base}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    if totp_secret is not None:
+        page.wait_for_url(f"{base}/login/otp/**")
+        page.get_by_label("Code from your authenticator app").fill(code(totp_secret))
+        page.get_by_role("button", name="Verify").click()
+    page.wait_for_url(f"{base}/")

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import PASSWORD
+from tests.auth import totp_secret
+from tests.browser.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, base, username):
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/")
 
 
 def log_out(page):
@@ -24,7 +17,7 @@ def log_out(page):
 def test_whole_flow_in_the_browser(live_server, world, browser_page, screenshot):
     page, base = browser_page, live_server.url
 
-    log_in(page, base, "applicant")
+    login(page, base, "applicant")
     screenshot(page, "01-applicant-home")
     page.get_by_role("link", name="New application").first.click()
     page.get_by_label("Address or prefix 1").fill("14.1.105.0/24")
@@ -45,7 +38,7 @@ def test_whole_flow_in_the_browser(live_server, world, browser_page, screenshot)
     screenshot(page, "03-applicant-submitted")
     log_out(page)
 
-    log_in(page, base, "reviewer")
+    login(page, base, "reviewer", totp_secret=totp_secret(world.agency))
     page.get_by_role("link", name=tracking).click()
     page.get_by_label("Verified").check()
     page.get_by_role("button", name="Record").click()
@@ -53,7 +46,7 @@ def test_whole_flow_in_the_browser(live_server, world, browser_page, screenshot)
     screenshot(page, "04-agency-verified")
     log_out(page)
 
-    log_in(page, base, "indus-staff")
+    login(page, base, "indus-staff", totp_secret=totp_secret(world.operator))
     page.get_by_role("link", name=tracking).click()
     page.get_by_label("Yes, assigned").check()
     page.get_by_role("button", name="Record").click()
@@ -61,7 +54,7 @@ def test_whole_flow_in_the_browser(live_server, world, browser_page, screenshot)
     screenshot(page, "05-operator-attested")
     log_out(page)
 
-    log_in(page, base, "officer")
+    login(page, base, "officer", totp_secret=totp_secret(world.officer))
     page.get_by_role("link", name=tracking).click()
     page.get_by_label("Approve").check()
     page.get_by_label("Reason (required to reject)").fill("Documents and attestation in order.")
