@@ -9,12 +9,13 @@ and are not subject to it. django-otp keeps the device (secret, last time step u
 from __future__ import annotations
 
 import logging
+import math
 from base64 import b32encode
 from dataclasses import dataclass
-from datetime import datetime
 
 import django_otp
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -52,7 +53,6 @@ def base32_secret(device: TOTPDevice) -> str:
 @dataclass(frozen=True)
 class Refusal:
     message: str
-    locked_until: datetime | None = None
 
 
 def _check(device: TOTPDevice, token: str) -> Refusal | None:
@@ -63,7 +63,8 @@ def _check(device: TOTPDevice, token: str) -> Refusal | None:
     """
     allowed, info = device.verify_is_allowed()
     if not allowed:
-        return Refusal(_("Too many wrong codes. Wait a little, then try again."), info.get("locked_until"))
+        wait = max(1, math.ceil((info["locked_until"] - timezone.now()).total_seconds()))
+        return Refusal(_("Too many wrong codes. Try again in %(seconds)d seconds.") % {"seconds": wait})
     token = token.strip().replace(" ", "")
     if token.isdigit() and len(token) == device.digits:
         accepted = device.verify_token(token)  # counts a failure itself
@@ -81,11 +82,7 @@ def verify(request, token: str) -> Refusal | None:
     user = request.user
     with transaction.atomic():
         device = (
-            TOTPDevice.objects.select_for_update()
-            .filter(user=user, confirmed=True)
-            .order_by("id")
-            .select_related("user")
-            .first()
+            TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("id").first()
         )
         if device is None:
             return Refusal(_("You have no authenticator yet; set one up first."))
@@ -102,11 +99,7 @@ def confirm_enrolment(request, token: str) -> Refusal | None:
         if TOTPDevice.objects.devices_for_user(user, confirmed=True).exists():
             raise NotAllowed(_("An authenticator is already set up for this account."))
         device = (
-            TOTPDevice.objects.select_for_update()
-            .filter(user=user, confirmed=False)
-            .order_by("-id")
-            .select_related("user")
-            .first()
+            TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-id").first()
         )
         if device is None:
             raise InvalidInput({"token": [_("Start the set-up again: no secret was shown to you.")]})
