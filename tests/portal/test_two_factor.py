@@ -15,8 +15,10 @@ from rest_framework.test import APIClient
 from tests.auth import code, device_for, login, totp_secret
 from tests.factories import PASSWORD
 from tests.test_authorization_matrix import RULES, ctx  # noqa: F401 (ctx is a fixture)
+from vpnregistry.accounts import two_factor
 from vpnregistry.accounts.middleware import OPEN_BEFORE_SECOND_STEP
 from vpnregistry.audit.models import AuditEvent
+from vpnregistry.errors import NotAllowed
 
 pytestmark = pytest.mark.django_db
 
@@ -218,3 +220,13 @@ def test_every_route_is_held_at_the_second_step(ctx, world):  # noqa: F811 (the 
             else:
                 assert half_open.status_code == 302, (name, url)
                 assert half_open["Location"].startswith("/login/otp/"), (name, url)
+
+
+def test_only_an_officer_resets_another_accounts_authenticator(world):
+    device_for(world.operator)
+    for actor in [world.auditor, world.operator, world.applicant]:
+        with pytest.raises(NotAllowed):
+            two_factor.reset(actor=actor, user=world.operator)
+    assert TOTPDevice.objects.filter(user=world.operator).exists()
+    assert two_factor.reset(actor=world.officer, user=world.operator, reason="new phone") == 1
+    assert AuditEvent.objects.filter(action="account.totp-reset", actor=world.officer).exists()
