@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.auth import code
+from tests.auth import fresh_code
 from tests.conftest import require_tool
 from tests.factories import PASSWORD
 
@@ -53,14 +53,20 @@ def screenshot():
     return _shot
 
 
-def login(page, base: str, username: str, password: str = PASSWORD, totp_secret: str | None = None) -> None:
-    """Log in as a person does: the password, then (staff) the code an authenticator shows for the secret."""
+def login(
+    page, base: str, username: str, password: str = PASSWORD, totp_secret: str | None = None, t=str
+) -> None:
+    """Log in as a person does: the password, then (staff) the code an authenticator shows for the secret.
+
+    `t` translates the labels, for walks in another language. A second login of the same user types
+    the next code, as the registry never takes one twice.
+    """
     page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_label(t("Username")).fill(username)
+    page.get_by_label(t("Password")).fill(password)
+    page.locator("main").get_by_role("button", name=t("Log in")).click()
     if totp_secret is not None:
         page.wait_for_url(f"{base}/login/otp/**")
-        page.get_by_label("Code from your authenticator app").fill(code(totp_secret))
-        page.get_by_role("button", name="Verify").click()
+        page.get_by_label(t("Code from your authenticator app")).fill(fresh_code(totp_secret))
+        page.locator("main").get_by_role("button", name=t("Verify")).click()
     page.wait_for_url(f"{base}/")

@@ -9,7 +9,9 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-from tests.factories import PASSWORD
+from tests.auth import totp_secret
+from tests.browser.conftest import login
+from vpnregistry.accounts.two_factor import must_use_totp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,14 +45,11 @@ class Walk:
         assert html.get_attribute("lang") == self.lang
         assert html.get_attribute("dir") == ("rtl" if self.lang == "ur" else "ltr")
 
-    def log_in(self, username: str) -> None:
-        t, page = self.t, self.page
-        self.open("/login/")
-        page.get_by_label(t("Username")).fill(username)
-        page.get_by_label(t("Password")).fill(PASSWORD)
-        page.locator("main").get_by_role("button", name=t("Log in")).click()
-        page.wait_for_url(f"{self.base}/")
-        assert page.locator("h1").inner_text() == t("My work")
+    def log_in(self, user) -> None:
+        """The password, and for staff the code of their authenticator (the shared helper, translated)."""
+        secret = totp_secret(user) if must_use_totp(user) else None
+        login(self.page, self.base, user.username, totp_secret=secret, t=self.t)
+        assert self.page.locator("h1").inner_text() == self.t("My work")
 
     def log_out(self) -> None:
         self.page.get_by_role("button", name=self.t("Log out")).click()
@@ -66,7 +65,7 @@ def test_each_role_walks_its_main_path(live_server, world, browser_page, screens
     walk.choose_language()
 
     # Applicant: a draft with an error named beside its field, corrected, then submitted.
-    walk.log_in("applicant")
+    walk.log_in(world.applicant)
     walk.snap("applicant", "home")
     walk.nav("New application")
     page.get_by_label(f"{t('Address or prefix')} 1").fill("14.1.105.0/24")
@@ -86,7 +85,7 @@ def test_each_role_walks_its_main_path(live_server, world, browser_page, screens
     walk.log_out()
 
     # Agency reviewer: the application waits in the queue; verify it.
-    walk.log_in("reviewer")
+    walk.log_in(world.agency)
     walk.snap("agency", "queue")
     page.get_by_role("link", name=tracking).click()
     page.get_by_label(t("Verified")).check()
@@ -96,7 +95,7 @@ def test_each_role_walks_its_main_path(live_server, world, browser_page, screens
     walk.log_out()
 
     # Operator: attest the resource in its space; see the allowlist page.
-    walk.log_in("indus-staff")
+    walk.log_in(world.operator)
     walk.snap("operator", "queue")
     page.get_by_role("link", name=tracking).click()
     page.get_by_label(t("Yes, assigned")).check()
@@ -108,7 +107,7 @@ def test_each_role_walks_its_main_path(live_server, world, browser_page, screens
     walk.log_out()
 
     # Officer: approve with a reason; the registration appears; suspend it with a reason.
-    walk.log_in("officer")
+    walk.log_in(world.officer)
     walk.snap("officer", "queue")
     page.get_by_role("link", name=tracking).click()
     page.get_by_label(t("Approve")).check()
@@ -128,7 +127,7 @@ def test_each_role_walks_its_main_path(live_server, world, browser_page, screens
     walk.log_out()
 
     # Auditor: reads the audit log and the registrations, and is offered no step.
-    walk.log_in("auditor")
+    walk.log_in(world.auditor)
     walk.nav("Audit log")
     assert "registration.suspend" in page.content()
     walk.snap("auditor", "audit-log")
@@ -139,7 +138,7 @@ def test_each_role_walks_its_main_path(live_server, world, browser_page, screens
     walk.log_out()
 
     # The holder sees the suspension and its reason; the public pages in the same language.
-    walk.log_in("applicant")
+    walk.log_in(world.applicant)
     walk.nav("Registrations")
     page.locator("table a").first.click()
     assert "Court order 12/2026." in page.content()
@@ -154,7 +153,7 @@ def test_phone_width_has_no_sideways_scroll(live_server, world, browser_page, sc
     page = walk.page
     page.set_viewport_size({"width": 390, "height": 844})
     walk.choose_language()
-    walk.log_in("officer")
+    walk.log_in(world.officer)
     for path, name in [("/", "home"), ("/registrations/", "registrations"), ("/events/", "events")]:
         walk.open(path)
         # Wide tables scroll inside their own box; the page itself never scrolls sideways.
@@ -170,7 +169,8 @@ def test_keyboard_reaches_the_skip_link_and_the_form(live_server, world, browser
     assert focused == "#main"
     page.keyboard.press("Enter")
     assert page.evaluate("location.hash") == "#main"
-    # On the login page the username has the focus, and every field of the login form has a label a screen reader reads out.
+    # On the login page the username has the focus, and every field of the login form has a label
+    # a screen reader reads out.
     page.goto(f"{base}/login/")
     assert page.evaluate("document.activeElement.id") == "id_username"
     for field in page.locator("main input:not([type=hidden])").all():

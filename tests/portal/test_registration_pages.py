@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client, TestCase
 
+from tests.auth import login
 from tests.workflow import approved
 from vpnregistry.registrations.models import Registration
 
@@ -17,9 +18,7 @@ def registration(world):
 
 
 def as_user(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return login(Client(), user)
 
 
 def test_holder_sees_own_registrations_and_another_organisation_does_not(world, registration):
