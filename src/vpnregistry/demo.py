@@ -39,6 +39,15 @@ ORGANISATIONS = [
     ("Demo Bank Ltd", "bank", "4567890-1"),
     ("Embassy of Demoland", "foreign_mission", ""),
 ]
+# Made-up identifiers in the real formats (CNIC 12345-1234567-1, NTN 1234567-8); stored encrypted.
+IDENTIFIERS = {
+    "company": {"cnic": "35202-1234567-1", "secp_number": "0123456", "pseb_number": "Z-10-12345/26"},
+    "call_centre": {"cnic": "42101-2345678-3", "secp_number": "0234567", "pseb_number": "CC-2026-0042"},
+    "freelancer": {"cnic": "61101-3456789-5"},
+    "video_conferencing": {"cnic": "37405-4567890-7", "secp_number": "0345678"},
+    "bank": {"cnic": "42201-5678901-9", "secp_number": "0456789"},
+    "foreign_mission": {},
+}
 OPERATORS = [
     ("indus", "Indus Fibre", "fixed"),
     ("margalla", "Margalla Broadband", "fixed"),
@@ -111,7 +120,9 @@ def load() -> list[DemoAccount]:
             rows.append(row)
     AddressSpace.objects.bulk_create(rows, batch_size=500)
     organisations = {
-        category: Organisation.objects.create(name=name, category=categories[category], ntn=ntn)
+        category: Organisation.objects.create(
+            name=name, category=categories[category], ntn=ntn, **IDENTIFIERS[category]
+        )
         for name, category, ntn in ORGANISATIONS
     }
 

@@ -37,3 +37,9 @@ class WrongState(RegistryError):
     """The object is not in a state where this step applies."""
 
     status = 409
+
+
+class TooLarge(RegistryError):
+    """A request body past the limit set for it."""
+
+    status = 413

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 
 BASE_DIR = Path(os.environ.get("VPNREGISTRY_HOME", Path.cwd())).resolve()
 VAR_DIR = Path(os.environ.get("VPNREGISTRY_VAR", BASE_DIR / "var")).resolve()
@@ -25,6 +26,32 @@ if not SECRET_KEY:
     if not DEBUG:
         raise RuntimeError("VPNREGISTRY_SECRET_KEY must be set when VPNREGISTRY_DEBUG is off")
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+
+
+def _field_keys(text: str) -> list[bytes]:
+    """VPNREGISTRY_FIELD_KEYS: comma-separated Fernet keys; the first encrypts, all decrypt."""
+    keys = []
+    for position, part in enumerate((p.strip() for p in text.split(",")), start=1):
+        if not part:
+            continue
+        try:
+            Fernet(part.encode())
+        except (ValueError, TypeError):
+            # The key itself is never repeated in the message.
+            raise RuntimeError(
+                f"VPNREGISTRY_FIELD_KEYS: key {position} is not a Fernet key (32 bytes, urlsafe base64; "
+                "`vpnregistry rotate-field-keys --new-key` prints one)"
+            ) from None
+        keys.append(part.encode())
+    return keys
+
+
+# Keys of the columns encrypted at rest (identifiers). Without them, development makes one in
+# `<keys folder>/field.key`; production refuses to start, as ciphertext under a forgotten key is lost.
+FIELD_KEYS = _field_keys(os.environ.get("VPNREGISTRY_FIELD_KEYS", ""))
+if not FIELD_KEYS and not DEBUG:
+    raise RuntimeError("VPNREGISTRY_FIELD_KEYS must be set when VPNREGISTRY_DEBUG is off")
+FIELD_KEY_FILE = os.environ.get("VPNREGISTRY_FIELD_KEY_FILE") or None
 
 ALLOWED_HOSTS = [
     h for h in os.environ.get("VPNREGISTRY_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
@@ -62,6 +89,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Refuses a body past its limit (413) before anything reads it (CSRF reads forms); see
+    # REQUEST_BODY_LIMITS below.
+    "vpnregistry.bodylimits.BodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Two-factor: django-otp reads the verified device from the session; ours holds a session that
@@ -154,6 +184,21 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = VAR_DIR / "media"
+
+# Request body limits, set deliberately (issue 7). Django's own limits apply to form fields and to
+# `request.body`; the middleware also refuses by Content-Length, for every route, JSON bodies that
+# DRF would otherwise parse from the stream without a limit. Uploads (multipart) get more room for
+# their files (evidence and documents are 5 MB each). The bulk exemption check streams a body of
+# millions of addresses to disk and has a limit of its own.
+_MIB = 1 << 20
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("VPNREGISTRY_MAX_BODY_BYTES", str(2 * _MIB)))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000  # a resources form of some hundreds of rows, three fields each
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * _MIB  # larger files go to a temporary file, not memory
+MAX_UPLOAD_BYTES = int(os.environ.get("VPNREGISTRY_MAX_UPLOAD_BYTES", str(30 * _MIB)))
+EXEMPTIONS_MAX_BODY_BYTES = int(os.environ.get("VPNREGISTRY_EXEMPTIONS_MAX_BODY_BYTES", str(1024 * _MIB)))
+# URL names whose views read and limit their bodies themselves, and the limit the middleware applies.
+REQUEST_BODY_LIMITS = {"api:exemption-check": "EXEMPTIONS_MAX_BODY_BYTES"}
 
 EMAIL_BACKEND = os.environ.get("VPNREGISTRY_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("VPNREGISTRY_FROM_EMAIL", "registry@vpnregistry.invalid")

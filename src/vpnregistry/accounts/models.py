@@ -7,7 +7,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from vpnregistry.accounts.identifiers import (
+    IDENTIFIER_FIELDS,
+    clean_identifiers,
+    validate_cnic,
+    validate_ntn,
+    validate_reference,
+)
 from vpnregistry.db import PrefixRow
+from vpnregistry.fieldcrypt import BlindIndexField, EncryptedTextField
 
 
 class Role(models.TextChoices):
@@ -118,17 +126,31 @@ class Organisation(models.Model):
 
     name = models.CharField(max_length=200)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="organisations")
-    ntn = models.CharField("NTN", max_length=20, blank=True)
-    secp_number = models.CharField("SECP number", max_length=30, blank=True)
-    pseb_number = models.CharField("PSEB number", max_length=30, blank=True)
-    cnic = models.CharField("CNIC of the responsible person", max_length=15, blank=True)
+    # Identifiers, encrypted at rest (accounts/identifiers.py gives their formats, fieldcrypt.py the
+    # keys). NTN and CNIC carry a keyed blind index so that a row can be found by its value.
+    ntn = EncryptedTextField("NTN", blank=True, validators=[validate_ntn])
+    secp_number = EncryptedTextField("SECP number", blank=True, validators=[validate_reference])
+    pseb_number = EncryptedTextField("PSEB number", blank=True, validators=[validate_reference])
+    cnic = EncryptedTextField("CNIC of the responsible person", blank=True, validators=[validate_cnic])
+    ntn_index = BlindIndexField(source="ntn")
+    cnic_index = BlindIndexField(source="cnic", db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # One organisation per NTN (a blank NTN has no index: NULLs never collide).
+            models.UniqueConstraint(fields=["ntn_index"], name="organisation_unique_ntn")
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # The canonical form, whoever saves: equal values must give equal blind indexes.
+        for field, value in clean_identifiers({f: getattr(self, f) for f in IDENTIFIER_FIELDS}).items():
+            setattr(self, field, value)
+        super().save(*args, **kwargs)
 
 
 class User(AbstractUser):

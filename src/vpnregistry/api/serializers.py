@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from vpnregistry.accounts.models import AddressSpace, District, Operator
@@ -86,11 +87,28 @@ class ApplicationSerializer(serializers.ModelSerializer):
         return ResourceSerializer(visible, many=True).data
 
 
+class IdentifiersSerializer(serializers.Serializer):
+    masked = serializers.BooleanField(
+        help_text="true unless the caller reviews this application (its agency's reviewers, officers)"
+    )
+    ntn = serializers.CharField(allow_blank=True)
+    secp_number = serializers.CharField(allow_blank=True)
+    pseb_number = serializers.CharField(allow_blank=True)
+    cnic = serializers.CharField(allow_blank=True)
+
+
 class ApplicationDetailSerializer(ApplicationSerializer):
+    """One application; lists (ApplicationSerializer) never carry the organisation's identifiers."""
+
     history = serializers.SerializerMethodField()
+    identifiers = serializers.SerializerMethodField()
 
     class Meta(ApplicationSerializer.Meta):
-        fields = [*ApplicationSerializer.Meta.fields, "history"]
+        fields = [*ApplicationSerializer.Meta.fields, "identifiers", "history"]
+
+    @extend_schema_field(IdentifiersSerializer)
+    def get_identifiers(self, obj) -> dict:
+        return IdentifiersSerializer(self.context["identifiers"](obj)).data
 
     def get_history(self, obj) -> list[dict]:
         return HistorySerializer(self.context["history"](obj), many=True).data

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from vpnregistry.api import views, views_complaints
+from vpnregistry.api import views, views_complaints, views_privacy
 
 router = DefaultRouter()
 router.register("operators", views.OperatorViewSet, basename="operator")
@@ -21,6 +21,7 @@ app_name = "api"
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
     path("me/token/", views.MyTokenView.as_view(), name="my-token"),
+    path("organisation/export/", views_privacy.OrganisationExportView.as_view(), name="organisation-export"),
     path("exemptions/check", views.ExemptionCheckView.as_view(), name="exemption-check"),
     path("allowlist/index.json", views.AllowlistIndexView.as_view(), name="allowlist-index"),
     path(

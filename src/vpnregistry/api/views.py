@@ -16,6 +16,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from vpnregistry.accounts.identifiers import identifiers_for
 from vpnregistry.accounts.models import District, Operator, Role
 from vpnregistry.accounts.selectors import operators_with_space
 from vpnregistry.allowlist import keys
@@ -117,6 +118,7 @@ class ApplicationViewSet(
         user = self.request.user
         context["visible_resources"] = lambda app: selectors.resources_visible_to(user, app)
         context["history"] = selectors.history_of
+        context["identifiers"] = lambda app: identifiers_for(user, app)
         return context
 
     def _detail(self, application, status_code=status.HTTP_200_OK):

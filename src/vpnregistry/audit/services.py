@@ -12,12 +12,27 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from vpnregistry.accounts.identifiers import IDENTIFIER_FIELDS
+from vpnregistry.accounts.identifiers import mask as mask_identifier
 from vpnregistry.allowlist import keys
 from vpnregistry.allowlist.signing import PublicKey, SignatureError, SigningKey, verify
 from vpnregistry.audit.models import AuditEvent, Checkpoint, VerifyRun
 from vpnregistry.db import serialise
 
 GENESIS = "0" * 64
+
+
+def _without_identifiers(value):
+    """`data` with any value under an identifier's name (cnic, ntn, ...) masked: the log is kept for
+    years and read by auditors, and never needs an identifier in full (DESIGN: privacy)."""
+    if isinstance(value, dict):
+        return {
+            k: (mask_identifier(str(v)) if k in IDENTIFIER_FIELDS and v else _without_identifiers(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_without_identifiers(v) for v in value]
+    return value
 
 
 def _digest(
@@ -72,7 +87,7 @@ def record(
         object_type = object_type or obj._meta.model_name
         object_id = object_id or str(obj.pk)
     at = at or timezone.now()
-    data = data or {}
+    data = _without_identifiers(data or {})
     actor_label = getattr(actor, "username", "") or "system"
     with transaction.atomic():
         serialise("audit")

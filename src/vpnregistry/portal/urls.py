@@ -29,4 +29,6 @@ urlpatterns = [
     path("", include("vpnregistry.portal.urls_transparency")),
     # The login's second step (TOTP) and setting up an authenticator.
     path("", include("vpnregistry.portal.urls_two_factor")),
+    # The organisation's own page and its data export (privacy).
+    path("", include("vpnregistry.portal.urls_privacy")),
 ]

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from vpnregistry.accounts.identifiers import identifiers_for
 from vpnregistry.accounts.models import Role
 from vpnregistry.allowlist import keys
 from vpnregistry.allowlist import selectors as allowlist_selectors
@@ -86,6 +87,7 @@ def application_detail(request, pk: int):
         "application": application,
         "resources": selectors.resources_visible_to(user, application),
         "history": selectors.history_of(application),
+        "identifiers": identifiers_for(user, application),
         "can_submit": user.role == Role.APPLICANT and application.state in {"draft", "returned"},
         "can_verify": user.role == Role.AGENCY and application.is_open and not application.verified_at,
         "can_attest": user.role == Role.OPERATOR and application.is_open,

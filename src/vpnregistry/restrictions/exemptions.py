@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Max, Min
 
 from vpnregistry.accounts.models import District
 from vpnregistry.db import covering_q
+from vpnregistry.errors import TooLarge
 from vpnregistry.netblocks import ParseError, parse_address
 from vpnregistry.registrations.models import ActivePeriod, Registration
 from vpnregistry.restrictions.models import RestrictionEvent
@@ -194,15 +196,23 @@ def read_stream(source, size: int = READ_SIZE) -> Iterator[bytes]:
         yield block
 
 
-def spool(source, *, memory: int = 8 << 20, size: int = READ_SIZE):
+def spool(source, *, memory: int = 8 << 20, size: int = READ_SIZE, limit: int | None = None):
     """The whole request body in a temporary file (in memory up to `memory` bytes, then on disk).
 
     Answers are written only once the body has been read: many HTTP clients send the whole body
     before they read any of the response, and a server that answered while still reading would
-    fill its send buffer and wait for them forever. Memory stays bounded either way.
+    fill its send buffer and wait for them forever. Memory stays bounded either way, and so does
+    the disk: past `limit` bytes (EXEMPTIONS_MAX_BODY_BYTES) the body is refused with TooLarge.
     """
+    if limit is None:
+        limit = settings.EXEMPTIONS_MAX_BODY_BYTES
     spooled = tempfile.SpooledTemporaryFile(max_size=memory)  # noqa: SIM115 (the caller closes it)
+    total = 0
     for block in read_stream(source, size):
+        total += len(block)
+        if total > limit:
+            spooled.close()
+            raise TooLarge(f"The list of addresses is larger than the {limit} bytes allowed.")
         spooled.write(block)
     spooled.seek(0)
     return spooled
