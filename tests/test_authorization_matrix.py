@@ -104,6 +104,14 @@ RULES: dict[str, list[Rule]] = {
     "api:api-root": [Rule("GET", C("/api/v1/"), SIGNED_IN)],
     "api:me": [Rule("GET", C("/api/v1/me/"), SIGNED_IN)],
     "api:my-token": [Rule("DELETE", C("/api/v1/me/token/"), SIGNED_IN)],
+    # An organisation's own members, each for its own organisation only (the URL names none).
+    "api:organisation-export": [
+        Rule("GET", C("/api/v1/organisation/export/"), {"applicant", "other_applicant"})
+    ],
+    "portal:organisation": [Rule("GET", C("/organisation/"), {"applicant", "other_applicant"})],
+    "portal:organisation-export": [
+        Rule("GET", C("/organisation/export/"), {"applicant", "other_applicant"})
+    ],
     "api:operator-list": [Rule("GET", C("/api/v1/operators/"), SIGNED_IN)],
     "api:operator-detail": [Rule("GET", lambda c: f"/api/v1/operators/{c['world'].indus.pk}/", SIGNED_IN)],
     "api:district-list": [Rule("GET", C("/api/v1/districts/"), SIGNED_IN)],

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.contrib.auth.hashers import make_password
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "src" / "vpnregistry"
@@ -50,6 +51,7 @@ def test_deploy_check_is_clean_with_production_settings(tmp_path):
         **os.environ,
         "VPNREGISTRY_DEBUG": "0",
         "VPNREGISTRY_SECRET_KEY": secrets.token_urlsafe(50),
+        "VPNREGISTRY_FIELD_KEYS": Fernet.generate_key().decode(),
         "VPNREGISTRY_ALLOWED_HOSTS": "registry.example",
         "VPNREGISTRY_VAR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "vpnregistry.settings",
@@ -82,6 +84,31 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
         check=False,
     )
     assert result.returncode != 0 and "VPNREGISTRY_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("keys", [None, "not-a-key", ""])
+def test_production_refuses_to_start_without_valid_field_keys(tmp_path, keys):
+    env = {
+        **os.environ,
+        "VPNREGISTRY_DEBUG": "0",
+        "VPNREGISTRY_SECRET_KEY": secrets.token_urlsafe(50),
+        "VPNREGISTRY_VAR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "vpnregistry.settings",
+    }
+    env.pop("VPNREGISTRY_FIELD_KEYS", None)
+    if keys is not None:
+        env["VPNREGISTRY_FIELD_KEYS"] = f"{Fernet.generate_key().decode()},{keys}" if keys else keys
+    result = subprocess.run(
+        [sys.executable, "-m", "vpnregistry.cli", "django-check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0 and "VPNREGISTRY_FIELD_KEYS" in result.stderr
+    if keys:
+        assert "key 2 is not a Fernet key" in result.stderr and keys not in result.stderr
+    assert not (tmp_path / "keys" / "field.key").exists()
 
 
 def test_passwords_are_hashed_with_argon2(settings):

@@ -31,9 +31,9 @@ LABELS = {
     "pseb_number": _("PSEB number"),
 }
 
-_CNIC_RE = re.compile(r"^(\d{5})-?(\d{7})-?(\d)$")
-_NTN_RE = re.compile(r"^(\d{7})-?(\d)$")
-_REFERENCE_RE = re.compile(r"^[A-Z0-9](?:[A-Z0-9/-]{0,28}[A-Z0-9])?$")
+_CNIC_RE = re.compile(r"^([0-9]{5})-?([0-9]{7})-?([0-9])$")
+_NTN_RE = re.compile(r"^([0-9]{7})-?([0-9])$")
+_REFERENCE_RE = re.compile(r"^[A-Z0-9](?:[A-Z0-9/-]{0,28}[A-Z0-9])?$", re.ASCII)
 MASK_CHAR = "*"
 
 
