@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
 
@@ -33,21 +34,28 @@ def too_large(limit: int) -> JsonResponse:
 
 
 class BodyLimitMiddleware:
+    """Placed early: the check runs before any other middleware can read the body."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        refusal = self.refuse(request)
+        return refusal if refusal is not None else self.get_response(request)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    @staticmethod
+    def refuse(request):
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return JsonResponse({"detail": _("The Content-Length header is not a number.")}, status=400)
-        if not length:
+        if length <= 0:
             return None
-        match = request.resolver_match
-        limit = limit_for(request, match.view_name if match else None)
+        try:
+            url_name = resolve(request.path_info).view_name
+        except Resolver404:
+            url_name = None
+        limit = limit_for(request, url_name)
         if length > limit:
             return too_large(limit)
         return None

@@ -86,12 +86,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Refuses a body past its limit (413) before anything reads it; see REQUEST_BODY_LIMITS below.
+    "vpnregistry.bodylimits.BodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # Refuses a body past its limit (413) before anything reads it (CSRF reads forms); see
-    # REQUEST_BODY_LIMITS below.
-    "vpnregistry.bodylimits.BodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Two-factor: django-otp reads the verified device from the session; ours holds a session that
