@@ -109,9 +109,7 @@ RULES: dict[str, list[Rule]] = {
         Rule("GET", C("/api/v1/organisation/export/"), {"applicant", "other_applicant"})
     ],
     "portal:organisation": [Rule("GET", C("/organisation/"), {"applicant", "other_applicant"})],
-    "portal:organisation-export": [
-        Rule("GET", C("/organisation/export/"), {"applicant", "other_applicant"})
-    ],
+    "portal:organisation-export": [Rule("GET", C("/organisation/export/"), {"applicant", "other_applicant"})],
     "api:operator-list": [Rule("GET", C("/api/v1/operators/"), SIGNED_IN)],
     "api:operator-detail": [Rule("GET", lambda c: f"/api/v1/operators/{c['world'].indus.pk}/", SIGNED_IN)],
     "api:district-list": [Rule("GET", C("/api/v1/districts/"), SIGNED_IN)],

@@ -26,9 +26,7 @@ def test_oversized_json_to_the_api_is_refused_and_changes_nothing(world, setting
     assert "larger than the 65536 bytes" in response.json()["detail"]
     assert not Application.objects.exists()
     # The same request under the limit goes through to the service.
-    small = world.client(world.applicant).post(
-        "/api/v1/applications/", _big_resources(1), format="json"
-    )
+    small = world.client(world.applicant).post("/api/v1/applications/", _big_resources(1), format="json")
     assert small.status_code == 201
 
 
@@ -68,7 +66,9 @@ def test_uploads_get_their_own_limit(world, settings):
 
 def test_a_bad_content_length_is_a_400(world):
     client = world.client(world.applicant)
-    response = client.generic("POST", "/api/v1/applications/", b"{}", CONTENT_TYPE="application/json", CONTENT_LENGTH="x")
+    response = client.generic(
+        "POST", "/api/v1/applications/", b"{}", CONTENT_TYPE="application/json", CONTENT_LENGTH="x"
+    )
     assert response.status_code == 400
 
 

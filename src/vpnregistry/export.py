@@ -224,7 +224,10 @@ def _owned_ids(org: Organisation) -> Iterator[tuple[str, Iterable]]:
     )
     yield "registration", Registration.objects.filter(organisation=org).values_list("pk", flat=True)
     yield "complaint", Complaint.objects.filter(organisation=org).values_list("pk", flat=True)
-    yield "exemptionstatement", ExemptionStatement.objects.filter(organisation=org).values_list("pk", flat=True)
+    yield (
+        "exemptionstatement",
+        ExemptionStatement.objects.filter(organisation=org).values_list("pk", flat=True),
+    )
 
 
 def _chunks(ids: Iterable, size: int) -> Iterator[list[str]]:

@@ -52,7 +52,12 @@ def held(world, settings, tmp_path, django_capture_on_commit_callbacks):
         service="mobile-data",
     )
     statement = issue_statement(actor=world.applicant, event=event)
-    return {"application": application, "registration": registration, "complaint": complaint, "statement": statement}
+    return {
+        "application": application,
+        "registration": registration,
+        "complaint": complaint,
+        "statement": statement,
+    }
 
 
 def test_the_export_holds_everything_about_the_organisation(world, held):

@@ -8,9 +8,9 @@ import stat
 
 import pytest
 from cryptography.fernet import Fernet
+from django.core.exceptions import FieldError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.core.exceptions import FieldError
 from django.db import IntegrityError, connection, transaction
 
 from tests.factories import OrganisationFactory
@@ -30,7 +30,9 @@ def _raw(org) -> dict:
             [org.pk],
         )
         row = cursor.fetchone()
-    return dict(zip(["ntn", "secp_number", "pseb_number", "cnic", "ntn_index", "cnic_index"], row, strict=True))
+    return dict(
+        zip(["ntn", "secp_number", "pseb_number", "cnic", "ntn_index", "cnic_index"], row, strict=True)
+    )
 
 
 @pytest.fixture
@@ -43,12 +45,22 @@ def org(world):
 
 def test_the_database_holds_only_ciphertext(org):
     raw = _raw(org)
-    for field, plain in [("ntn", NTN), ("cnic", CNIC), ("secp_number", "0123456"), ("pseb_number", "Z-10-12345/26")]:
+    for field, plain in [
+        ("ntn", NTN),
+        ("cnic", CNIC),
+        ("secp_number", "0123456"),
+        ("pseb_number", "Z-10-12345/26"),
+    ]:
         assert raw[field].startswith("gAAAAA") and plain not in raw[field]
         assert plain.replace("-", "") not in raw[field]
     assert len(raw["ntn_index"]) == 64 and NTN not in raw["ntn_index"]
     fresh = Organisation.objects.get(pk=org.pk)
-    assert (fresh.ntn, fresh.cnic, fresh.secp_number, fresh.pseb_number) == (NTN, CNIC, "0123456", "Z-10-12345/26")
+    assert (fresh.ntn, fresh.cnic, fresh.secp_number, fresh.pseb_number) == (
+        NTN,
+        CNIC,
+        "0123456",
+        "Z-10-12345/26",
+    )
 
 
 def test_each_encryption_differs_but_the_blind_index_is_stable(org, world):
@@ -95,7 +107,10 @@ def test_rotation_re_encrypts_every_row_under_the_new_key(org, world, settings):
     old = Fernet.generate_key()
     settings.FIELD_KEYS = [old]
     org.save()  # now under `old`
-    more = [OrganisationFactory(category=world.company, ntn=f"765432{i}-{i}", cnic=f"4210{i}-1234567-{i}") for i in range(5)]
+    more = [
+        OrganisationFactory(category=world.company, ntn=f"765432{i}-{i}", cnic=f"4210{i}-1234567-{i}")
+        for i in range(5)
+    ]
     before = {o.pk: _raw(o) for o in [org, *more]}
 
     new = Fernet.generate_key()

@@ -26,7 +26,9 @@ def test_plaintext_identifiers_are_encrypted_by_the_migration_and_restored_by_it
         Agency = old_apps.get_model("accounts", "Agency")
         Category = old_apps.get_model("accounts", "Category")
         Organisation = old_apps.get_model("accounts", "Organisation")
-        category = Category.objects.create(code="c", name="C", agency=Agency.objects.create(code="a", name="A"))
+        category = Category.objects.create(
+            code="c", name="C", agency=Agency.objects.create(code="a", name="A")
+        )
         org = Organisation.objects.create(
             name="Old", category=category, ntn="12345678", cnic="3520212345671", secp_number="x-1"
         )
@@ -34,7 +36,9 @@ def test_plaintext_identifiers_are_encrypted_by_the_migration_and_restored_by_it
 
         _migrate(AFTER)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT ntn, cnic, secp_number, ntn_index FROM accounts_organisation WHERE id=%s", [org.pk])
+            cursor.execute(
+                "SELECT ntn, cnic, secp_number, ntn_index FROM accounts_organisation WHERE id=%s", [org.pk]
+            )
             ntn, cnic, secp, index = cursor.fetchone()
         assert fieldcrypt.decrypt(ntn) == "1234567-8"  # normalised on the way
         assert fieldcrypt.decrypt(cnic) == "35202-1234567-1"
@@ -43,7 +47,10 @@ def test_plaintext_identifiers_are_encrypted_by_the_migration_and_restored_by_it
         from vpnregistry.accounts.models import Organisation as Current
 
         assert Current.objects.get(pk=odd.pk).ntn == "not an ntn"  # kept, encrypted, for a person to fix
-        assert Current.objects.filter(ntn_index__in=fieldcrypt.blind_indexes("ntn", "1234567-8")).get().pk == org.pk
+        assert (
+            Current.objects.filter(ntn_index__in=fieldcrypt.blind_indexes("ntn", "1234567-8")).get().pk
+            == org.pk
+        )
 
         _migrate(BEFORE)
         with connection.cursor() as cursor:

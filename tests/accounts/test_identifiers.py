@@ -28,8 +28,16 @@ def test_cnic_is_normalised_to_the_dashed_form(raw):
 
 @pytest.mark.parametrize(
     "raw",
-    ["352021234567", "35202123456712", "35202-123456-71", "3520-21234567-1", "35202_1234567_1", "ABCDE-1234567-1",
-     "35202--1234567-1", "٣٥٢٠٢١٢٣٤٥٦٧١"],
+    [
+        "352021234567",
+        "35202123456712",
+        "35202-123456-71",
+        "3520-21234567-1",
+        "35202_1234567_1",
+        "ABCDE-1234567-1",
+        "35202--1234567-1",
+        "٣٥٢٠٢١٢٣٤٥٦٧١",
+    ],
 )
 def test_cnic_refuses_other_shapes_naming_the_field_not_the_value(raw):
     with pytest.raises(IdentifierError) as caught:

@@ -122,7 +122,9 @@ def test_the_organisation_page_shows_its_own_identifiers_masked(identified):
 def _walk_everything(world):
     """Every step with the identifiers in play: apply, review, attest, decide, suspend, export."""
     world.org.save()  # written again: its SQL and parameters are in the log
-    applicant, agency, operator, officer = (world.client(u) for u in (world.applicant, world.agency, world.operator, world.officer))
+    applicant, agency, operator, officer = (
+        world.client(u) for u in (world.applicant, world.agency, world.operator, world.officer)
+    )
     app = as_json(
         applicant.post(
             "/api/v1/applications/",
@@ -173,6 +175,8 @@ def test_no_identifier_reaches_the_logs_the_audit_log_or_email(
 def test_identifiers_under_their_names_in_audit_data_are_stored_masked(world):
     from vpnregistry.audit.services import record
 
-    event = record(actor=world.officer, action="test", obj=world.org, data={"cnic": CNIC, "nested": [{"ntn": NTN}]})
+    event = record(
+        actor=world.officer, action="test", obj=world.org, data={"cnic": CNIC, "nested": [{"ntn": NTN}]}
+    )
     event.refresh_from_db()
     assert event.data == {"cnic": MASKED_CNIC, "nested": [{"ntn": "*****67-8"}]}

@@ -1,8 +1,9 @@
 """Identifiers encrypted at rest: widen the columns, add blind indexes, encrypt what is there."""
 
+from django.db import migrations, models
+
 import vpnregistry.accounts.identifiers
 import vpnregistry.fieldcrypt
-from django.db import migrations, models
 
 FIELDS = ("ntn", "secp_number", "pseb_number", "cnic")
 INDEXED = ("ntn", "cnic")
@@ -23,7 +24,9 @@ def encrypt_existing(apps, schema_editor):
 
     Organisation = apps.get_model("accounts", "Organisation")
     # Here the columns are still plain text: read, normalise, encrypt, index.
-    for org in Organisation.objects.using(schema_editor.connection.alias).order_by("pk").iterator(chunk_size=500):
+    for org in (
+        Organisation.objects.using(schema_editor.connection.alias).order_by("pk").iterator(chunk_size=500)
+    ):
         changes = {}
         for field in FIELDS:
             value = _canonical(field, getattr(org, field))
@@ -39,12 +42,11 @@ def decrypt_existing(apps, schema_editor):
     Organisation = apps.get_model("accounts", "Organisation")
     rows = Organisation.objects.using(schema_editor.connection.alias).order_by("pk")
     for pk, *tokens in rows.values_list("pk", *FIELDS).iterator(chunk_size=500):
-        plain = {f: (fieldcrypt.decrypt(t) if t else "") for f, t in zip(FIELDS, tokens)}
+        plain = {f: (fieldcrypt.decrypt(t) if t else "") for f, t in zip(FIELDS, tokens, strict=True)}
         Organisation.objects.using(schema_editor.connection.alias).filter(pk=pk).update(**plain)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("accounts", "0002_province_district"),
     ]
@@ -52,9 +54,7 @@ class Migration(migrations.Migration):
     operations = [
         # 1. Plain text columns wide enough for a token.
         *[
-            migrations.AlterField(
-                model_name="organisation", name=field, field=models.TextField(blank=True)
-            )
+            migrations.AlterField(model_name="organisation", name=field, field=models.TextField(blank=True))
             for field in FIELDS
         ],
         # 2. The blind indexes.
@@ -84,22 +84,36 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="organisation",
             name="cnic",
-            field=vpnregistry.fieldcrypt.EncryptedTextField(blank=True, validators=[vpnregistry.accounts.identifiers.validate_cnic], verbose_name="CNIC of the responsible person"),
+            field=vpnregistry.fieldcrypt.EncryptedTextField(
+                blank=True,
+                validators=[vpnregistry.accounts.identifiers.validate_cnic],
+                verbose_name="CNIC of the responsible person",
+            ),
         ),
         migrations.AlterField(
             model_name="organisation",
             name="ntn",
-            field=vpnregistry.fieldcrypt.EncryptedTextField(blank=True, validators=[vpnregistry.accounts.identifiers.validate_ntn], verbose_name="NTN"),
+            field=vpnregistry.fieldcrypt.EncryptedTextField(
+                blank=True, validators=[vpnregistry.accounts.identifiers.validate_ntn], verbose_name="NTN"
+            ),
         ),
         migrations.AlterField(
             model_name="organisation",
             name="pseb_number",
-            field=vpnregistry.fieldcrypt.EncryptedTextField(blank=True, validators=[vpnregistry.accounts.identifiers.validate_reference], verbose_name="PSEB number"),
+            field=vpnregistry.fieldcrypt.EncryptedTextField(
+                blank=True,
+                validators=[vpnregistry.accounts.identifiers.validate_reference],
+                verbose_name="PSEB number",
+            ),
         ),
         migrations.AlterField(
             model_name="organisation",
             name="secp_number",
-            field=vpnregistry.fieldcrypt.EncryptedTextField(blank=True, validators=[vpnregistry.accounts.identifiers.validate_reference], verbose_name="SECP number"),
+            field=vpnregistry.fieldcrypt.EncryptedTextField(
+                blank=True,
+                validators=[vpnregistry.accounts.identifiers.validate_reference],
+                verbose_name="SECP number",
+            ),
         ),
         migrations.AddConstraint(
             model_name="organisation",

@@ -42,6 +42,8 @@ class Command(BaseCommand):
             done = fieldcrypt.rotate(batch=batch)
         except fieldcrypt.FieldKeyError as exc:
             raise CommandError(str(exc)) from None
-        record(actor=None, action="field_keys.rotate", object_type="registry", object_id="field-keys", data=done)
+        record(
+            actor=None, action="field_keys.rotate", object_type="registry", object_id="field-keys", data=done
+        )
         for label, count in done.items():
             self.stdout.write(f"{label}: {count} row(s) re-encrypted under the first key")
