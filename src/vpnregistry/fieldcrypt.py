@@ -26,6 +26,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.core.exceptions import FieldError
 from django.core.signals import setting_changed
 from django.db import models
 
@@ -131,6 +132,19 @@ def _clear_caches(*, setting, **kwargs):
 setting_changed.connect(_clear_caches)
 
 
+class _BlankOnlyExact(models.lookups.Exact):
+    """`field=""` (is it blank?) works; `field="value"` would compare a fresh random token and never
+    match, so it is refused with a pointer to the blind index."""
+
+    def get_prep_lookup(self):
+        if self.rhs not in ("", None):
+            raise FieldError(
+                f"{self.lhs.target.name}: an encrypted column cannot be compared with a value; "
+                "filter on its blind index (fieldcrypt.blind_indexes) instead"
+            )
+        return super().get_prep_lookup()
+
+
 class EncryptedTextField(models.TextField):
     """A text column stored as a Fernet token; Python code sees the plain value.
 
@@ -149,7 +163,9 @@ class EncryptedTextField(models.TextField):
         return encrypt(value)
 
     def get_lookup(self, lookup_name):
-        if lookup_name not in {"isnull", "exact"}:
+        if lookup_name == "exact":
+            return _BlankOnlyExact
+        if lookup_name != "isnull":
             return None  # comparisons of ciphertext mean nothing; refuse them loudly
         return super().get_lookup(lookup_name)
 
