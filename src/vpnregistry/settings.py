@@ -292,6 +292,7 @@ ALLOWLIST_KEY_ANNOUNCE_SECONDS = int(os.environ.get("VPNREGISTRY_KEY_ANNOUNCE_SE
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_identifiers": {"()": "vpnregistry.logfilters.RedactIdentifiers"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_identifiers"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("VPNREGISTRY_LOG_LEVEL", "WARNING")},
 }
