@@ -176,7 +176,7 @@ def test_identifiers_under_their_names_in_audit_data_are_stored_masked(world):
     from vpnregistry.audit.services import record
 
     event = record(
-        actor=world.officer, action="test", obj=world.org, data={"cnic": CNIC, "nested": [{"ntn": NTN}]}
+        actor=world.officer, action="test", obj=world.org, data={"cnic": CNIC, "nested": [{"NTN": NTN}]}
     )
     event.refresh_from_db()
-    assert event.data == {"cnic": MASKED_CNIC, "nested": [{"ntn": "*****67-8"}]}
+    assert event.data == {"cnic": MASKED_CNIC, "nested": [{"NTN": "*****67-8"}]}

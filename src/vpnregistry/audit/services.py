@@ -27,7 +27,11 @@ def _without_identifiers(value):
     years and read by auditors, and never needs an identifier in full (DESIGN: privacy)."""
     if isinstance(value, dict):
         return {
-            k: (mask_identifier(str(v)) if k in IDENTIFIER_FIELDS and v else _without_identifiers(v))
+            k: (
+                mask_identifier(str(v))
+                if str(k).lower() in IDENTIFIER_FIELDS and v
+                else _without_identifiers(v)
+            )
             for k, v in value.items()
         }
     if isinstance(value, list):
