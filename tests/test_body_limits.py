@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.test import Client
 
+from tests.auth import login
 from vpnregistry.applications.models import Application
 
 
@@ -41,8 +42,7 @@ def test_the_default_limit_is_deliberate_and_holds_with_real_settings(world, set
 
 def test_oversized_form_to_a_portal_page_is_refused(world, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4096
-    client = Client()
-    client.force_login(world.applicant)
+    client = login(Client(), world.applicant)
     fields = {"form-0-value": "1" * 10000, "form-TOTAL_FORMS": "1"}
     response = client.post(
         "/applications/new/", urlencode(fields), content_type="application/x-www-form-urlencoded"
@@ -55,8 +55,7 @@ def test_oversized_form_to_a_portal_page_is_refused(world, settings):
 
 def test_uploads_get_their_own_limit(world, settings):
     settings.MAX_UPLOAD_BYTES = 8192
-    client = Client()
-    client.force_login(world.applicant)
+    client = login(Client(), world.applicant)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     big = SimpleUploadedFile("evidence.png", b"\x89PNG" + b"0" * 20000, content_type="image/png")

@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from tests.auth import login
 from tests.http import as_json, body
 from tests.workflow import approved, draft
 from vpnregistry.applications import services
@@ -113,8 +114,7 @@ def test_every_other_role_is_refused(world, held, who):
     user = getattr(world, who)
     response = world.client(user).get("/api/v1/organisation/export/")
     assert response.status_code == 403 and CNIC not in response.content.decode()
-    portal = Client()
-    portal.force_login(user)
+    portal = login(Client(), user)
     assert portal.get("/organisation/export/").status_code == 403
     assert portal.get("/organisation/").status_code == 403
     assert not AuditEvent.objects.filter(action="organisation.export").exists()
@@ -127,8 +127,7 @@ def test_anonymous_is_refused(world, held):
 
 
 def test_the_portal_download_is_the_same_document(world, held):
-    portal = Client()
-    portal.force_login(world.applicant)
+    portal = login(Client(), world.applicant)
     doc = as_json(portal.get("/organisation/export/"))
     assert doc["organisation"]["cnic"] == CNIC and len(doc["applications"]) == 2
 

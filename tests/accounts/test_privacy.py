@@ -11,6 +11,7 @@ from django.core import mail
 from django.db import connection
 from django.test import Client
 
+from tests.auth import login
 from tests.http import as_json, body, text
 from tests.workflow import approved, draft, to_decision
 from vpnregistry.applications import services
@@ -39,9 +40,7 @@ def identified(world):
 
 
 def _portal(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return login(Client(), user)  # staff with their TOTP step done
 
 
 @pytest.mark.parametrize("who", ["agency", "officer"])
@@ -180,3 +179,13 @@ def test_identifiers_under_their_names_in_audit_data_are_stored_masked(world):
     )
     event.refresh_from_db()
     assert event.data == {"cnic": MASKED_CNIC, "nested": [{"NTN": "*****67-8"}]}
+
+
+def test_a_template_context_dump_shows_identifiers_masked(identified):
+    # Django logs the whole context at DEBUG when a template variable is missing.
+    from vpnregistry.accounts.identifiers import ShownIdentifiers
+
+    shown = ShownIdentifiers.of(identified.org, masked=False)
+    assert shown.cnic == CNIC and shown.as_dict()["ntn"] == NTN
+    assert not leaks(repr({"identifiers": shown})) and not leaks(str(shown))
+    assert MASKED_CNIC in repr(shown)

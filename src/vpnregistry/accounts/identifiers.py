@@ -181,9 +181,34 @@ def reviews_application(user, application) -> bool:
     return role == "agency" and application.agency_id is not None and application.agency_id == user.agency_id
 
 
-def identifiers_for(user, application) -> dict:
+class ShownIdentifiers:
+    """An organisation's identifiers as one caller may see them (masked or in full).
+
+    Its repr never shows a full value: Django logs a whole template context at DEBUG when a
+    variable is missing, and a context holding this object must not put identifiers in the log.
+    """
+
+    __slots__ = ("cnic", "masked", "ntn", "pseb_number", "secp_number")
+
+    def __init__(self, *, masked: bool, ntn: str, secp_number: str, pseb_number: str, cnic: str):
+        self.masked = masked
+        self.ntn, self.secp_number, self.pseb_number, self.cnic = ntn, secp_number, pseb_number, cnic
+
+    @classmethod
+    def of(cls, organisation, *, masked: bool) -> ShownIdentifiers:
+        values = masked_identifiers(organisation) if masked else full_identifiers(organisation)
+        return cls(masked=masked, **values)
+
+    def as_dict(self) -> dict:
+        return {"masked": self.masked, **{f: getattr(self, f) for f in IDENTIFIER_FIELDS}}
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f}={mask(getattr(self, f))!r}" for f in IDENTIFIER_FIELDS)
+        return f"<ShownIdentifiers {'masked' if self.masked else 'in full'}: {shown}>"
+
+    __str__ = __repr__
+
+
+def identifiers_for(user, application) -> ShownIdentifiers:
     """The application's organisation's identifiers as `user` may see them on its detail page."""
-    organisation = application.organisation
-    if reviews_application(user, application):
-        return {"masked": False, **full_identifiers(organisation)}
-    return {"masked": True, **masked_identifiers(organisation)}
+    return ShownIdentifiers.of(application.organisation, masked=not reviews_application(user, application))

@@ -108,7 +108,7 @@ class ApplicationDetailSerializer(ApplicationSerializer):
 
     @extend_schema_field(IdentifiersSerializer)
     def get_identifiers(self, obj) -> dict:
-        return IdentifiersSerializer(self.context["identifiers"](obj)).data
+        return IdentifiersSerializer(self.context["identifiers"](obj).as_dict()).data
 
     def get_history(self, obj) -> list[dict]:
         return HistorySerializer(self.context["history"](obj), many=True).data

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from vpnregistry.accounts.identifiers import masked_identifiers
+from vpnregistry.accounts.identifiers import ShownIdentifiers
 from vpnregistry.accounts.models import Role
 from vpnregistry.api.views_privacy import export_response
 from vpnregistry.errors import NotAllowed
@@ -25,7 +25,7 @@ def organisation(request):
     org = _own_organisation(request.user)
     context = {
         "organisation": org,
-        "identifiers": {"masked": True, **masked_identifiers(org)},
+        "identifiers": ShownIdentifiers.of(org, masked=True),
         "members": org.members.order_by("username").only("username", "email")[:200],
     }
     return render(request, "portal/organisation.html", context)
