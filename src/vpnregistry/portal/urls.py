@@ -29,4 +29,6 @@ urlpatterns = [
     path("", include("vpnregistry.portal.urls_transparency")),
     # The login's second step (TOTP) and setting up an authenticator.
     path("", include("vpnregistry.portal.urls_two_factor")),
+    # Registration certificates and the public status of applications.
+    path("", include("vpnregistry.portal.urls_public")),
 ]

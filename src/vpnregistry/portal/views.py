@@ -18,6 +18,7 @@ from vpnregistry.allowlist.services import file_url, msisdn_name
 from vpnregistry.applications import selectors, services
 from vpnregistry.applications.models import Application
 from vpnregistry.errors import InvalidInput
+from vpnregistry.portal import views_public
 from vpnregistry.portal.forms import DecisionForm, ResourceFormSet
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import run_step
@@ -103,7 +104,14 @@ def _run(request, pk: int, call) -> object:
 @login_required
 def application_submit(request, pk: int):
     application = selectors.application_for(request.user, pk)
-    return _run(request, pk, lambda: services.submit_application(actor=request.user, application=application))
+    done = []
+    response = _run(
+        request, pk, lambda: done.append(services.submit_application(actor=request.user, application=application))
+    )
+    if done and getattr(done[0], "status_secret", None):
+        # The first submission: its status secret is shown now, once, and never again.
+        return views_public.status_secret_page(request, done[0])
+    return response
 
 
 @require_POST
