@@ -22,6 +22,7 @@ from vpnregistry.errors import InvalidInput
 from vpnregistry.registrations import certificates
 from vpnregistry.timeutil import parse_time
 
+
 def pdf_response(certificate, url: str) -> HttpResponse:
     """The certificate as a download, never cached by anything between."""
     response = HttpResponse(certificates.render_pdf(certificate, url=url), content_type="application/pdf")

@@ -32,6 +32,6 @@ def notify_transition(*, application, from_state: str, to_state: str, reason: st
         body += f"\n\nReason: {reason}"
     secret = getattr(application, "status_secret", None)  # set only by the first submission
     if secret and to_state == "submitted":
-        body += f"\n\nWith this secret and the tracking number, anyone can follow the application on the "
+        body += "\n\nWith this secret and the tracking number, anyone can follow the application on the "
         body += f"public status page: {secret}\nKeep it; the registry cannot show it again."
     notify_organisation(application.organisation, subject=f"{label}: {to_state.replace('_', ' ')}", body=body)

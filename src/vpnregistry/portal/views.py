@@ -105,9 +105,8 @@ def _run(request, pk: int, call) -> object:
 def application_submit(request, pk: int):
     application = selectors.application_for(request.user, pk)
     done = []
-    response = _run(
-        request, pk, lambda: done.append(services.submit_application(actor=request.user, application=application))
-    )
+    submit = services.submit_application
+    response = _run(request, pk, lambda: done.append(submit(actor=request.user, application=application)))
     if done and getattr(done[0], "status_secret", None):
         # The first submission: its status secret is shown now, once, and never again.
         return views_public.status_secret_page(request, done[0])

@@ -187,6 +187,7 @@ def render_pdf(certificate: Certificate, *, url: str) -> bytes:
     """
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
+    from reportlab.lib.utils import simpleSplit
     from reportlab.pdfgen import canvas
 
     registration = certificate.registration
@@ -236,13 +237,14 @@ def render_pdf(certificate: Certificate, *, url: str) -> bytes:
 
         qr_bottom = y - 15 * mm - QR_SIZE_MM * mm
         _draw_qr(pdf, qr_code(url), x=left, y=qr_bottom, size=QR_SIZE_MM * mm)
-        text = pdf.beginText(left + QR_SIZE_MM * mm + 8 * mm, qr_bottom + QR_SIZE_MM * mm - 5 * mm)
+        beside = left + QR_SIZE_MM * mm + 8 * mm
+        text = pdf.beginText(beside, qr_bottom + QR_SIZE_MM * mm - 5 * mm)
         text.setFont("Helvetica", 10)
-        for line in [
-            _("Scan the code, or open this address and enter the"),
-            _("verification code, to see whether the registration is"),
-            _("valid now and whether it was active at a given time:"),
-        ]:
+        how = _(
+            "Scan the code, or open this address, to see whether the registration is valid now and "
+            "whether it was active at a given time:"
+        )
+        for line in simpleSplit(how, "Helvetica", 10, width - left - beside):
             text.textLine(line)
         text.setFont("Courier", 8)
         text.textLine(url)
@@ -250,10 +252,12 @@ def render_pdf(certificate: Certificate, *, url: str) -> bytes:
 
         note = pdf.beginText(left, qr_bottom - 12 * mm)
         note.setFont("Helvetica-Oblique", 9)
-        for line in [
-            _("This certificate shows the registration as it stood when it was printed. A registration can"),
-            _("later be suspended, revoked, surrendered or expire: only the registry's check is authoritative."),
-        ]:
+        caveat = _(
+            "This certificate shows the registration as it stood when it was printed. A registration "
+            "can later be suspended, revoked, surrendered or expire: only the registry's check is "
+            "authoritative."
+        )
+        for line in simpleSplit(caveat, "Helvetica-Oblique", 9, width - 2 * left):
             note.textLine(line)
         pdf.drawText(note)
         pdf.showPage()

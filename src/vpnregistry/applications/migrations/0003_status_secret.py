@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('applications', '0002_resource_district'),
+        ("applications", "0002_resource_district"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='application',
-            name='status_secret_hash',
+            model_name="application",
+            name="status_secret_hash",
             field=models.CharField(blank=True, editable=False, max_length=64),
         ),
     ]
