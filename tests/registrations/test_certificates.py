@@ -49,7 +49,8 @@ def step(actor, reg, name, reason="because"):
 def page_streams(pdf: bytes) -> str:
     """The PDF's content streams, inflated: where its text and drawing operators are."""
     out = []
-    for match in re.finditer(rb"/Filter \[ /ASCII85Decode /FlateDecode \].*?stream\r?\n(.*?)endstream", pdf, re.S):
+    compressed = rb"/Filter \[ /ASCII85Decode /FlateDecode \].*?stream\r?\n(.*?)endstream"
+    for match in re.finditer(compressed, pdf, re.S):
         out.append(zlib.decompress(base64.a85decode(match.group(1).strip(), adobe=True)).decode("latin-1"))
     return "\n".join(out)
 
