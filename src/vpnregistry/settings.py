@@ -205,6 +205,9 @@ REST_FRAMEWORK = {
         "vpnregistry.api.throttling.AnonymousRate",
         "vpnregistry.api.throttling.TokenRate",
     ],
+    # Whose address a request is: unset, DRF would take X-Forwarded-For from anyone, and a client
+    # could claim a new address (a fresh budget) with every request.
+    "NUM_PROXIES": 1 if _flag("VPNREGISTRY_BEHIND_PROXY", False) else 0,
 }
 # Requests a minute: per address for anonymous callers, per user (so per operator's token) otherwise.
 VPNREGISTRY_THROTTLE_RATES = {

@@ -159,3 +159,13 @@ def test_lookups_are_limited_per_address_across_api_and_portal(world, lookup_lim
     # Another address has its own budget.
     elsewhere = APIClient(REMOTE_ADDR="192.0.2.7")
     assert elsewhere.get(f"/api/v1/certificates/{code}/").status_code == 200
+
+
+def test_a_forged_forwarded_for_header_gets_no_fresh_budget(world, lookup_limit):
+    code = issue_certificate(actor=world.applicant, registration=registration(world)).code
+    public = APIClient()
+    codes = [
+        public.get(f"/api/v1/certificates/{code}/", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}").status_code
+        for i in range(4)
+    ]
+    assert codes == [200, 200, 200, 429]
