@@ -43,6 +43,14 @@ def test_the_holder_finds_the_certificate_on_the_application_page(login, world):
         assert login(user).get(link).status_code == 404
 
 
+def test_the_holder_finds_the_certificate_on_the_registration_page(login, world):
+    reg = registration(world)
+    link = f"/registrations/{reg.pk}/certificate.pdf"
+    assert f'href="{link}"' in login(world.applicant).get(f"/registrations/{reg.pk}/").content.decode()
+    for user in (world.officer, world.auditor, world.operator):
+        assert link not in login(user).get(f"/registrations/{reg.pk}/").content.decode()
+
+
 def test_another_organisation_and_anonymous_cannot_download(client, login, world):
     reg = registration(world)
     link = f"/registrations/{reg.pk}/certificate.pdf"
