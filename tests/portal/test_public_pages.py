@@ -12,6 +12,7 @@ from tests.api.test_public import local_minute
 from tests.registrations.test_certificates import backdate, registration, step
 from tests.workflow import draft
 from vpnregistry.applications import services
+from vpnregistry.applications.status import public_status
 from vpnregistry.codes import grouped
 from vpnregistry.registrations.certificates import issue_certificate
 from vpnregistry.registrations.models import Registration
@@ -127,17 +128,19 @@ def test_submitting_shows_the_secret_once(login, world):
     application = draft(world, "14.1.105.0/24")
     client = login(world.applicant)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        response = client.post(f"/applications/{application.pk}/submit/")
-    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+        response = client.post(f"/applications/{application.pk}/submit/", follow=True)
     page = response.content.decode()
     application.refresh_from_db()
+    assert response.redirect_chain == [(f"/applications/{application.pk}/", 302)]
     assert application.tracking_number in page
-    secret = page.split('class="secret code" dir="ltr">')[1].split("<")[0]
+    secret = page.split('<code class="status-secret" dir="ltr">')[1].split("<")[0]
     assert len(secret.replace("-", "")) == 20
-    assert secret not in client.get(f"/applications/{application.pk}/").content.decode()
+    assert public_status(application.tracking_number, secret) is not None
+    assert secret not in client.get(f"/applications/{application.pk}/").content.decode()  # once only
     # Submitting again is refused and shows no secret.
     again = client.post(f"/applications/{application.pk}/submit/", follow=True).content.decode()
-    assert secret not in again and "Only a draft or a returned application can be submitted." in again
+    assert "status-secret" not in again
+    assert "Only a draft or a returned application can be submitted." in again
 
 
 def test_status_page_shows_state_and_history_for_the_right_pair_only(client, world):

@@ -108,8 +108,8 @@ def application_submit(request, pk: int):
     submit = services.submit_application
     response = _run(request, pk, lambda: done.append(submit(actor=request.user, application=application)))
     if done and getattr(done[0], "status_secret", None):
-        # The first submission: its status secret is shown now, once, and never again.
-        return views_public.status_secret_page(request, done[0])
+        # The first submission: its status secret is shown on the next page, once, and never again.
+        views_public.announce_status_secret(request, done[0].status_secret)
     return response
 
 
