@@ -9,6 +9,7 @@ import pytest
 from django.test import TestCase
 
 from tests.api.test_public import local_minute
+from tests.auth import login as sign_in
 from tests.registrations.test_certificates import backdate, registration, step
 from tests.workflow import draft
 from vpnregistry.applications import services
@@ -21,8 +22,7 @@ from vpnregistry.registrations.models import Registration
 @pytest.fixture
 def login(client):
     def _login(user):
-        client.force_login(user)
-        return client
+        return sign_in(client, user)  # staff with their second factor, as a person signs in
 
     return _login
 
