@@ -7,6 +7,7 @@ import shutil
 from dataclasses import dataclass
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from tests.factories import AgencyFactory, CategoryFactory, OperatorFactory, OrganisationFactory, UserFactory
@@ -38,6 +39,14 @@ def _fast_password_hashing(settings):
 def _no_rate_limits(settings):
     # Tests make many requests from one address; the limits have tests of their own.
     settings.VPNREGISTRY_THROTTLE_RATES = {"anon": None, "user": None}
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    # A request in Urdu leaves Urdu active in the thread (Django sets it per request, never resets
+    # it): without this, services' messages in the tests that follow on the same worker are Urdu.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

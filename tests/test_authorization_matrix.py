@@ -26,6 +26,8 @@ from rest_framework.test import APIClient
 from tests.auth import login
 from tests.workflow import approved, draft, to_decision
 from vpnregistry.applications import services
+from vpnregistry.applications.models import Application
+from vpnregistry.registrations.certificates import issue_certificate
 from vpnregistry.registrations.models import Registration
 from vpnregistry.restrictions.complaints import file_complaint
 from vpnregistry.restrictions.services import create_event
@@ -51,10 +53,14 @@ class Rule:
     method: str
     url: Callable[[dict], str]
     allowed: set[str]
-    body: dict = field(default_factory=dict)
+    body: dict | Callable[[dict], dict] = field(default_factory=dict)
     json: bool = True
     # For a view that redirects everyone (logging out): the status that means it was reached.
     reached_status: int | None = None
+
+    def data(self, ctx: dict) -> dict:
+        """The request body; a callable body is given the context (a secret made by the fixture)."""
+        return self.body(ctx) if callable(self.body) else self.body
 
 
 def _walk(patterns, ns=""):
@@ -385,6 +391,23 @@ RULES: dict[str, list[Rule]] = {
             {"applicant", "operator", "officer", "auditor"},
         )
     ],
+    # Certificates: the holder downloads; anyone checks a code. Public status: anyone with the secret.
+    "portal:certificate-pdf": [
+        Rule("GET", lambda c: f"/registrations/{c['registration'].pk}/certificate.pdf", {"applicant"})
+    ],
+    "api:registration-certificate": [
+        Rule("GET", lambda c: f"/api/v1/registrations/{c['registration'].pk}/certificate.pdf", {"applicant"})
+    ],
+    "portal:certificate-verify": [Rule("GET", C("/verify/"), EVERYONE)],
+    "portal:certificate-check": [Rule("GET", lambda c: f"/verify/{c['certificate'].code}/", EVERYONE)],
+    "api:certificate-check": [
+        Rule("GET", lambda c: f"/api/v1/certificates/{c['certificate'].code}/", EVERYONE)
+    ],
+    "portal:status": [
+        Rule("GET", C("/status/"), EVERYONE),
+        Rule("POST", C("/status/"), EVERYONE, lambda c: c["status"], json=False),
+    ],
+    "api:public-status": [Rule("POST", C("/api/v1/status/"), EVERYONE, lambda c: c["status"])],
     "portal:event-new": [Rule("GET", C("/events/new/"), {"officer"})],
     "portal:audit-log": [Rule("GET", C("/audit/"), {"officer", "auditor"})],
 }
@@ -403,7 +426,7 @@ def ctx(world):
     with TestCase.captureOnCommitCallbacks(execute=True):
         approved_app = approved(world, "14.1.105.0/24")
     submitted = draft(world, "14.1.106.0/24")
-    services.submit_application(actor=world.applicant, application=submitted)
+    status_secret = services.submit_application(actor=world.applicant, application=submitted).status_secret
     awaiting = to_decision(world, "14.1.107.0/24")
     start = timezone.now() + timedelta(days=1)
     common = {
@@ -439,6 +462,11 @@ def ctx(world):
         "awaiting": awaiting,
         "pending_resource": submitted.resources.get(),
         "registration": registration,
+        "certificate": issue_certificate(actor=world.applicant, registration=registration),
+        "status": {
+            "tracking_number": Application.objects.get(pk=submitted.pk).tracking_number,
+            "secret": status_secret,
+        },
         "event_now": event_now,
         "statement": issue_statement(actor=world.applicant, event=event_now),
         "complaint": complaint,
@@ -471,15 +499,16 @@ def test_authorization_matrix(ctx, identity):
             # A client of its own for each request: logging out must not sign the next one out.
             client = _client(ctx["world"], identity)
             url = rule.url(ctx)
+            body = rule.data(ctx)
             with transaction.atomic():
                 if rule.method == "GET":
                     response = client.get(url)
                 elif rule.method == "DELETE":
                     response = client.delete(url)
                 elif rule.json:
-                    response = client.post(url, rule.body, format="json")
+                    response = client.post(url, body, format="json")
                 else:
-                    response = client.post(url, rule.body)
+                    response = client.post(url, body)
                 transaction.set_rollback(True)
             allowed = identity in rule.allowed
             if rule.reached_status is not None:

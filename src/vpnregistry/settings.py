@@ -249,11 +249,16 @@ REST_FRAMEWORK = {
         "vpnregistry.api.throttling.AnonymousRate",
         "vpnregistry.api.throttling.TokenRate",
     ],
+    # Whose address a request is: unset, DRF would take X-Forwarded-For from anyone, and a client
+    # could claim a new address (a fresh budget) with every request.
+    "NUM_PROXIES": 1 if _flag("VPNREGISTRY_BEHIND_PROXY", False) else 0,
 }
 # Requests a minute: per address for anonymous callers, per user (so per operator's token) otherwise.
 VPNREGISTRY_THROTTLE_RATES = {
     "anon": os.environ.get("VPNREGISTRY_THROTTLE_ANON", "120/min"),
     "user": os.environ.get("VPNREGISTRY_THROTTLE_USER", "1200/min"),
+    # Public lookups by certificate code or status secret, per address, portal and API together.
+    "lookup": os.environ.get("VPNREGISTRY_THROTTLE_LOOKUP", "30/min"),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -271,11 +276,20 @@ SPECTACULAR_SETTINGS = {
         "ResourceKindEnum": "vpnregistry.applications.models.Resource.Kind",
         "OperatorKindEnum": "vpnregistry.accounts.models.Operator.Kind",
         "ComplaintStateEnum": "vpnregistry.restrictions.models.Complaint.State",
+        "RegistrationStateEnum": "vpnregistry.registrations.models.Registration.State",
     },
 }
 
 # API tokens last this long; then a new one is issued (`vpnregistry tokens issue USER`).
 API_TOKEN_DAYS = int(os.environ.get("VPNREGISTRY_TOKEN_DAYS", "365"))
+
+# Where the public pages are reached, as printed in certificates' QR codes (https://registry.example);
+# empty: the address of the request that downloads the certificate.
+VPNREGISTRY_PUBLIC_URL = os.environ.get("VPNREGISTRY_PUBLIC_URL", "").rstrip("/")
+# Categories whose holders are people, not companies: the public certificate check does not name them.
+VPNREGISTRY_INDIVIDUAL_CATEGORIES = [
+    c for c in os.environ.get("VPNREGISTRY_INDIVIDUAL_CATEGORIES", "freelancer").split(",") if c
+]
 
 # Registry policy; the regulator can change these later through settings of its own.
 REGISTRATION_VALIDITY_DAYS = int(os.environ.get("VPNREGISTRY_VALIDITY_DAYS", "365"))

@@ -211,7 +211,7 @@ def test_every_route_is_held_at_the_second_step(ctx, world):  # noqa: F811 (the 
             for client in [APIClient(), login(APIClient(), world.officer, second_factor=False)]:
                 with transaction.atomic():
                     call = getattr(client, rule.method.lower())
-                    responses.append(call(url, rule.body, format="json" if rule.json else None))
+                    responses.append(call(url, rule.data(ctx), format="json" if rule.json else None))
                     transaction.set_rollback(True)
             anonymous, half_open = responses
             if name in OPEN_BEFORE_SECOND_STEP or name.startswith("api:"):

@@ -8,7 +8,7 @@ when several processes serve the API.
 from __future__ import annotations
 
 from django.conf import settings
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
 
 class _FromSettings:
@@ -24,3 +24,23 @@ class AnonymousRate(_FromSettings, AnonRateThrottle):
 
 class TokenRate(_FromSettings, UserRateThrottle):
     scope = "user"
+
+
+class LookupRate(_FromSettings, SimpleRateThrottle):
+    """Public lookups by code or secret (certificate checks, application status): per address,
+    signed in or not, in the API and the portal alike, so that codes cannot be tried in bulk."""
+
+    scope = "lookup"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def lookup_allowed(request) -> tuple[bool, int | None]:
+    """For portal views: whether this address may look up once more, and if not, how many seconds
+    until it may (the same counter the API's lookups use)."""
+    throttle = LookupRate()
+    if throttle.allow_request(request, None):
+        return True, None
+    wait = throttle.wait()
+    return False, max(1, int(wait + 0.999)) if wait is not None else None

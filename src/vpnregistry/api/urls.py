@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from vpnregistry.api import views, views_complaints, views_privacy
+from vpnregistry.api import views, views_complaints, views_privacy, views_public
 
 router = DefaultRouter()
 router.register("operators", views.OperatorViewSet, basename="operator")
@@ -51,6 +51,14 @@ urlpatterns = [
         views_complaints.EventStatementSignatureView.as_view(),
         name="event-statement-signature",
     ),
+    # Registration certificates and the public status of applications.
+    path(
+        "registrations/<int:pk>/certificate.pdf",
+        views_public.CertificatePdfView.as_view(),
+        name="registration-certificate",
+    ),
+    path("certificates/<str:code>/", views_public.CertificateCheckView.as_view(), name="certificate-check"),
+    path("status/", views_public.PublicStatusView.as_view(), name="public-status"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a file, so the docs work under a CSP without inline script;
     # Swagger UI sets element styles from that script, so this one page allows inline styles.

@@ -25,6 +25,7 @@ from vpnregistry.allowlist.formats import FORMATS
 from vpnregistry.allowlist.services import file_path, msisdn_name
 from vpnregistry.api import serializers as s
 from vpnregistry.api.permissions import role_permission
+from vpnregistry.api.serializers_public import SubmittedApplicationSerializer
 from vpnregistry.applications import selectors, services
 from vpnregistry.applications.models import Resource
 from vpnregistry.audit.services import record
@@ -136,11 +137,13 @@ class ApplicationViewSet(
         application = services.create_application(actor=request.user, resources=resources)
         return self._detail(application, status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={**TRANSITION_RESPONSES, 200: s.ApplicationDetailSerializer})
+    @extend_schema(request=None, responses={**TRANSITION_RESPONSES, 200: SubmittedApplicationSerializer})
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         application = services.submit_application(actor=request.user, application=self.get_object())
-        return self._detail(application)
+        # On the first submission the answer carries the status secret, given this once only.
+        context = self.get_serializer_context()
+        return Response(SubmittedApplicationSerializer(application, context=context).data)
 
     @extend_schema(
         request=s.DecisionSerializer, responses={**TRANSITION_RESPONSES, 200: s.ApplicationDetailSerializer}

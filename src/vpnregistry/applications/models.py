@@ -44,6 +44,9 @@ class Application(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decision_reason = models.TextField(blank=True)
+    # SHA-256 of the secret that, with the tracking number, opens the public status page (the secret
+    # itself is shown once, at submission, and never stored).
+    status_secret_hash = models.CharField(max_length=64, blank=True, editable=False)
     # Bumped on every change so that a stale form cannot overwrite a newer state.
     version = models.PositiveIntegerField(default=1)
 

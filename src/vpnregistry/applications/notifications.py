@@ -30,4 +30,8 @@ def notify_transition(*, application, from_state: str, to_state: str, reason: st
     body = f"Application {label} moved from {from_state or 'new'} to {to_state}."
     if reason:
         body += f"\n\nReason: {reason}"
+    secret = getattr(application, "status_secret", None)  # set only by the first submission
+    if secret and to_state == "submitted":
+        body += "\n\nWith this secret and the tracking number, anyone can follow the application on the "
+        body += f"public status page: {secret}\nKeep it; the registry cannot show it again."
     notify_organisation(application.organisation, subject=f"{label}: {to_state.replace('_', ' ')}", body=body)

@@ -17,6 +17,7 @@ from vpnregistry.accounts.selectors import operator_for_network
 from vpnregistry.allowlist.services import request_publication
 from vpnregistry.applications.models import Application, Attestation, Resource, Review, TrackingCounter
 from vpnregistry.applications.notifications import notify_transition
+from vpnregistry.applications.status import issue_status_secret
 from vpnregistry.audit.services import record
 from vpnregistry.db import Network, network_keys, serialise
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
@@ -237,6 +238,8 @@ def submit_application(*, actor, application: Application) -> Application:
         )
         if not application.tracking_number:
             application.tracking_number = _next_tracking_number(now)
+            # For the public status page; only its hash is kept, the secret is shown once (status.py).
+            application.status_secret = issue_status_secret(application)
         application.agency = application.category.agency
         application.submitted_at = now
         _transition(

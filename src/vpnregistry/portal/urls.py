@@ -31,4 +31,6 @@ urlpatterns = [
     path("", include("vpnregistry.portal.urls_two_factor")),
     # The organisation's own page and its data export (privacy).
     path("", include("vpnregistry.portal.urls_privacy")),
+    # Registration certificates and the public status of applications.
+    path("", include("vpnregistry.portal.urls_public")),
 ]

@@ -19,6 +19,7 @@ from vpnregistry.allowlist.services import file_url, msisdn_name
 from vpnregistry.applications import selectors, services
 from vpnregistry.applications.models import Application
 from vpnregistry.errors import InvalidInput
+from vpnregistry.portal import views_public
 from vpnregistry.portal.forms import DecisionForm, ResourceFormSet
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import run_step
@@ -105,7 +106,13 @@ def _run(request, pk: int, call) -> object:
 @login_required
 def application_submit(request, pk: int):
     application = selectors.application_for(request.user, pk)
-    return _run(request, pk, lambda: services.submit_application(actor=request.user, application=application))
+    done = []
+    submit = services.submit_application
+    response = _run(request, pk, lambda: done.append(submit(actor=request.user, application=application)))
+    if done and getattr(done[0], "status_secret", None):
+        # The first submission: its status secret is shown on the next page, once, and never again.
+        views_public.announce_status_secret(request, done[0].status_secret)
+    return response
 
 
 @require_POST

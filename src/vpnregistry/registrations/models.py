@@ -89,3 +89,29 @@ class ActivePeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration_id}: {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"
+
+
+CERTIFICATE_CODE_LENGTH = 20  # 100 bits: no amount of guessing at any rate finds one
+
+
+def new_certificate_code() -> str:
+    from vpnregistry.codes import new_code
+
+    return new_code(CERTIFICATE_CODE_LENGTH)
+
+
+class Certificate(models.Model):
+    """The verification code printed on a registration's certificate (and in its QR code).
+
+    One per registration, made when the holder first downloads the certificate and the same on every
+    later copy, so that a printed certificate keeps checking. The code is random, not derived from
+    the registration: it reveals nothing, needs no key kept for ever, and is found by its unique
+    index.
+    """
+
+    registration = models.OneToOneField(Registration, on_delete=models.PROTECT, related_name="certificate")
+    code = models.CharField(max_length=CERTIFICATE_CODE_LENGTH, unique=True, default=new_certificate_code)
+    issued_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"certificate of {self.registration_id}"

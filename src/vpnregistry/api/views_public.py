@@ -1,0 +1,100 @@
+"""API views for proof anyone can check: a registration's certificate (the holder's PDF, the public
+check of its code) and an application's public status (tracking number plus secret).
+
+The public lookups need no sign-in and use none (so no CSRF either), and count against the
+per-address lookup limit the portal's pages share.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from vpnregistry.api import serializers_public as s
+from vpnregistry.api.throttling import AnonymousRate, LookupRate
+from vpnregistry.api.views import ERROR, VALIDATION_ERROR
+from vpnregistry.applications.status import public_status
+from vpnregistry.errors import InvalidInput
+from vpnregistry.registrations import certificates
+from vpnregistry.timeutil import parse_time
+
+
+def pdf_response(certificate, url: str) -> HttpResponse:
+    """The certificate as a download, never cached by anything between."""
+    response = HttpResponse(certificates.render_pdf(certificate, url=url), content_type="application/pdf")
+    reference = certificate.registration.reference
+    response["Content-Disposition"] = f'attachment; filename="certificate-{reference}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+THROTTLED = OpenApiResponse(ERROR, description="Too many lookups from this address; see Retry-After")
+
+
+class CertificatePdfView(APIView):
+    """The certificate of one of the caller's organisation's registrations, as a PDF (holders only)."""
+
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 401: ERROR, 403: ERROR, 404: ERROR}
+    )
+    def get(self, request, pk: int):
+        registration = certificates.registration_for_holder(request.user, pk)
+        certificate = certificates.issue_certificate(actor=request.user, registration=registration)
+        url = certificates.check_url(certificate.code, base=request.build_absolute_uri("/"))
+        return pdf_response(certificate, url)
+
+
+class PublicLookup(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonymousRate, LookupRate]
+
+
+class CertificateCheckView(PublicLookup):
+    """Public: whether the registration behind a certificate's code is valid now, and was active at
+    `at` (ISO 8601; without an offset, the registry's time zone). Names nobody."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "at", OpenApiTypes.STR, description="A time to ask about, e.g. 2026-11-28T10:00 (local)"
+            ),
+        ],
+        responses={200: s.CertificateCheckSerializer, 400: VALIDATION_ERROR, 404: ERROR, 429: THROTTLED},
+    )
+    def get(self, request, code: str):
+        certificate = certificates.find(code)
+        if certificate is None:
+            return Response({"detail": "No registration certificate has this code."}, status=404)
+        raw = (request.query_params.get("at") or "").strip()
+        at = None
+        if raw:
+            try:
+                at = parse_time(raw)
+            except ValueError as exc:
+                raise InvalidInput({"at": [str(exc)]}) from None
+        check = certificates.public_check(certificate, at=at)
+        return Response(s.CertificateCheckSerializer(check).data)
+
+
+class PublicStatusView(PublicLookup):
+    """Public: an application's state, dates and changes of state, for its tracking number and the
+    status secret given at submission. POST only, so that the secret stays out of URLs and logs; a
+    wrong secret and an unknown number get the same answer."""
+
+    @extend_schema(
+        request=s.StatusRequestSerializer,
+        responses={200: s.PublicStatusSerializer, 400: VALIDATION_ERROR, 404: ERROR, 429: THROTTLED},
+    )
+    def post(self, request):
+        body = s.StatusRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        found = public_status(body.validated_data["tracking_number"], body.validated_data["secret"])
+        if found is None:
+            return Response({"detail": "No application matches this tracking number and secret."}, status=404)
+        return Response(s.PublicStatusSerializer(found).data)
