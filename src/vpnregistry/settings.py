@@ -106,7 +106,13 @@ TEMPLATES = [
 ]
 
 _default_db = f"sqlite:///{VAR_DIR / 'vpnregistry.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or _default_db, conn_max_age=60)}
+# Connections are kept for a minute between requests, and checked before each request reuses one:
+# a connection that died with a database restart is replaced instead of failing that request.
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or _default_db, conn_max_age=60, conn_health_checks=True
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so two approvals cannot interleave (DESIGN: storage).
     DATABASES["default"]["OPTIONS"] = {
