@@ -29,11 +29,13 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks
 
 # The whole suite on SQLite, then the database tests again on PostgreSQL when DATABASE_URL is set.
+# The fault tests run once, on a PostgreSQL cluster of their own (one per run: their xdist group).
 test: install lint
-	env -u DATABASE_URL $(BIN)/pytest -n $(WORKERS) -p no:cacheprovider
+	env -u DATABASE_URL $(BIN)/pytest -n $(WORKERS) --dist loadgroup -p no:cacheprovider
 	@if [ -n "$$DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL =="; \
-	  $(BIN)/pytest -n $(WORKERS) -p no:cacheprovider --create-db --ignore=tests/netblocks; \
+	  $(BIN)/pytest -n $(WORKERS) --dist loadgroup -p no:cacheprovider --create-db --ignore=tests/netblocks \
+	    --ignore=tests/faults; \
 	fi
 
 bench: install

@@ -27,6 +27,9 @@ import pytest
 
 from vpnregistry.db import LOCKS
 
+# One cluster for the whole run: under xdist (`--dist loadgroup`) these tests share one worker.
+pytestmark = pytest.mark.xdist_group("faults-pg-cluster")
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 TIMEOUT = 60  # seconds: the bound on every wait below
