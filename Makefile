@@ -8,7 +8,7 @@ PORT ?= 8000
 # Parallel workers for the suite; CI's machine has two cores.
 WORKERS ?= 2
 
-.PHONY: install run test test-sqlite test-postgres lint bench bench-quick clean
+.PHONY: install run test test-sqlite test-postgres lint bench bench-quick loadtest clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ bench-quick: install
 	$(BIN)/python -m benchmarks --quick
 	$(BIN)/python -m benchmarks.allowlist_bench --quick
 	$(BIN)/python -m benchmarks.exemptions_bench --quick
+
+# gunicorn on 127.0.0.1 under locust for LOADTEST_SECONDS, against a throwaway SQLite registry, or
+# the EMPTY PostgreSQL database LOADTEST_DATABASE_URL names; prints the figures, exits 1 on a miss.
+LOADTEST_SECONDS ?= 60
+loadtest: install
+	$(BIN)/python -m pip install -q -e '.[load]'
+	$(BIN)/python -m benchmarks.loadtest --run-time $(LOADTEST_SECONDS) \
+	  $(if $(LOADTEST_DATABASE_URL),--database-url $(LOADTEST_DATABASE_URL))
 
 clean:
 	rm -rf $(VENV) var build dist src/*.egg-info

@@ -40,7 +40,9 @@ def report() -> dict:
         a.tracking_number or f"draft {a.pk}": {
             "id": a.pk,
             "state": a.state,
-            "registrations": sorted(Registration.objects.filter(resource__application=a).values_list("value", flat=True)),
+            "registrations": sorted(
+                Registration.objects.filter(resource__application=a).values_list("value", flat=True)
+            ),
             "active_periods": ActivePeriod.objects.filter(registration__resource__application=a).count(),
             "decision_reviews": Review.objects.filter(application=a, stage=Review.Stage.DECISION).count(),
         }
@@ -108,9 +110,9 @@ def report() -> dict:
         latest = client.get("/api/v1/allowlist/latest.txt")
         body = b"".join(latest.streaming_content) if latest.streaming else latest.content
         served["latest_status"] = latest.status_code
-        served["latest_matches_row"] = bool(rows) and hashlib.sha256(body).hexdigest() == rows[-1].files[
-            "txt"
-        ]["sha256"]
+        served["latest_matches_row"] = (
+            bool(rows) and hashlib.sha256(body).hexdigest() == rows[-1].files["txt"]["sha256"]
+        )
         orphan_serials = sorted({int(o.split("/")[1].split(".")[0]) for o in orphans})
         served["orphan_statuses"] = {
             s: client.get(f"/api/v1/allowlist/{s}.txt").status_code for s in orphan_serials

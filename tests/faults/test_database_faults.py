@@ -38,7 +38,13 @@ BANK = "Demo Bank Ltd"  # the demo application awaiting the officer's decision
 
 def _run(args: list, env: dict, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(a) for a in args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+        [str(a) for a in args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -322,7 +328,11 @@ def test_publication_lost_after_commit_is_caught_up_by_the_next_publish(registry
         # The approval commits; the publication it asks for then waits for the publication lock.
         with registry.holding("publication") as holder:
             future = pool.submit(
-                server.request, "POST", path, user="demo-officer", body={"decision": "approve", "reason": "ok"}
+                server.request,
+                "POST",
+                path,
+                user="demo-officer",
+                body={"decision": "approve", "reason": "ok"},
             )
             pid = holder.wait_for_waiter()
             _kill(registry.cluster, holder, pid, "crash")
