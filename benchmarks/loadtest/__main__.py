@@ -242,7 +242,8 @@ def report(stats_csv: Path, run_seconds: float) -> dict:
     }
     width = max(len(r["name"]) for r in table)
     print(
-        f"\n{'request':<{width}}  {'count':>7}  {'req/s':>7}  {'p50 ms':>7}  {'p99 ms':>7}  {'max ms':>7}  errors"
+        f"\n{'request':<{width}}  {'count':>7}  {'req/s':>7}  {'p50 ms':>7}  {'p99 ms':>7}  "
+        f"{'max ms':>7}  errors"
     )
     for r in sorted(table, key=lambda r: (r["name"] == "all requests", r["name"])):
         print(
@@ -253,7 +254,8 @@ def report(stats_csv: Path, run_seconds: float) -> dict:
     rate_held = total["rate"] >= 0.95 * TARGET_RATE
     fast = p99_downloads < TARGET_P99_MS
     print(
-        f"\nthroughput {total['rate']:.1f} req/s (offered ~{TARGET_RATE:.0f}: {'held' if rate_held else 'NOT held'}); "
+        f"\nthroughput {total['rate']:.1f} req/s "
+        f"(offered ~{TARGET_RATE:.0f}: {'held' if rate_held else 'NOT held'}); "
         f"errors {total['failures']} of {total['requests']} ({figures['error_rate']:.3%}): "
         f"{'met' if no_errors else 'MISSED'}; allowlist downloads p99 {p99_downloads:.0f} ms "
         f"(target < {TARGET_P99_MS:.0f} ms): {'met' if fast else 'MISSED'}"
@@ -286,7 +288,8 @@ def main() -> int:
         print(
             f"prepared in {time.perf_counter() - start:.1f} s: {accounts['registrations']:,} registrations, "
             f"snapshot {accounts['snapshot']['serial']} ({accounts['snapshot']['ipv4']:,} IPv4 entries, "
-            f"latest.txt {accounts['snapshot']['txt_bytes']:,} bytes), {len(accounts['operators'])} operators "
+            f"latest.txt {accounts['snapshot']['txt_bytes']:,} bytes), "
+            f"{len(accounts['operators'])} operators "
             f"and {len(accounts['applicants'])} applicants with tokens; "
             f"database: {'PostgreSQL' if args.database_url else 'SQLite'}"
         )
@@ -304,7 +307,8 @@ def main() -> int:
                 "--csv", home / "load", "--only-summary", "--loglevel", "WARNING",
             ]  # fmt: skip
             print(
-                f"gunicorn: {args.workers} workers x {args.threads} threads; locust: {users} users, {args.run_time} s"
+                f"gunicorn: {args.workers} workers x {args.threads} threads; "
+                f"locust: {users} users, {args.run_time} s"
             )
             subprocess.run(command, env=env, cwd=home, timeout=args.run_time + 120, check=False)
         finally:

@@ -99,9 +99,8 @@ def report() -> dict:
         for name in names:
             if ".tmp-" in name:
                 temporary.append(name)
-            elif m := re.match(r"(\d+)\.", name):
-                if (session, int(m.group(1))) not in known:
-                    orphans.append(f"{session[:8]}/{name}")
+            elif (m := re.match(r"(\d+)\.", name)) and (session, int(m.group(1))) not in known:
+                orphans.append(f"{session[:8]}/{name}")
 
     served = {}
     operator = Token.objects.filter(user__role=Role.OPERATOR).select_related("user").first()

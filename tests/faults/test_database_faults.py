@@ -267,7 +267,7 @@ def test_approval_request_cut_mid_transaction_is_all_or_nothing(registry, how):
 
 @pytest.mark.parametrize("how", ["crash", "terminate"])
 def test_publication_cut_mid_way_leaves_no_half_written_snapshot(registry, how):
-    tracking, bank = registry.bank(registry.probe())
+    tracking, _bank = registry.bank(registry.probe())
     # An approval whose publication waits for the cron job (a snapshot was published just now).
     approved = _run(
         [sys.executable, "-m", "tests.faults.probe", "approve", tracking],
@@ -324,19 +324,22 @@ def test_publication_lost_after_commit_is_caught_up_by_the_next_publish(registry
     before = registry.probe()
     tracking, bank = registry.bank(before)
     path = f"/api/v1/applications/{bank['id']}/decide/"
-    with registry.server() as server, ThreadPoolExecutor(1) as pool:
-        # The approval commits; the publication it asks for then waits for the publication lock.
-        with registry.holding("publication") as holder:
-            future = pool.submit(
-                server.request,
-                "POST",
-                path,
-                user="demo-officer",
-                body={"decision": "approve", "reason": "ok"},
-            )
-            pid = holder.wait_for_waiter()
-            _kill(registry.cluster, holder, pid, "crash")
-            _status_of(future)  # 200 or 500: the approval had committed, the answer may be lost with it
+    # The approval commits; the publication it asks for then waits for the publication lock.
+    with (
+        registry.server() as server,
+        ThreadPoolExecutor(1) as pool,
+        registry.holding("publication") as holder,
+    ):
+        future = pool.submit(
+            server.request,
+            "POST",
+            path,
+            user="demo-officer",
+            body={"decision": "approve", "reason": "ok"},
+        )
+        pid = holder.wait_for_waiter()
+        _kill(registry.cluster, holder, pid, "crash")
+        _status_of(future)  # 200 or 500: the approval had committed, the answer may be lost with it
     after = registry.probe()
     approved = after["applications"][tracking]
     assert approved["state"] == "approved" and len(approved["registrations"]) == 1
