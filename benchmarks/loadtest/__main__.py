@@ -16,6 +16,7 @@ import csv
 import ipaddress
 import json
 import os
+import resource
 import secrets
 import signal
 import socket
@@ -209,6 +210,23 @@ def warm_up(port: int, accounts: dict, workers: int) -> None:
             conn.close()
 
 
+def server_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) used so far by gunicorn's master and its workers, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry.name), int(fields[1])
+        if pid == master or ppid == master:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def _ms(value: str) -> float:
     return float(value) if value not in ("", "N/A") else float("nan")
 
@@ -310,7 +328,16 @@ def main() -> int:
                 f"gunicorn: {args.workers} workers x {args.threads} threads; "
                 f"locust: {users} users, {args.run_time} s"
             )
+            load_before = os.getloadavg()[0]
+            cpu_before = server_cpu_seconds(server.pid)
+            locust_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             subprocess.run(command, env=env, cwd=home, timeout=args.run_time + 120, check=False)
+            locust_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            server_cpu = server_cpu_seconds(server.pid) - cpu_before
+            locust_cpu = (locust_after.ru_utime + locust_after.ru_stime) - (
+                locust_before.ru_utime + locust_before.ru_stime
+            )
+            load_after = os.getloadavg()[0]
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -318,6 +345,23 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 server.kill()
         figures = report(home / "load_stats.csv", args.run_time)
+    # The machine may be shared: what the server itself spent per request bounds what it can carry.
+    per_request_ms = 1000 * server_cpu / max(figures["requests"], 1)
+    cores = os.cpu_count() or 1
+    print(
+        f"server CPU {server_cpu:.1f} s for {figures['requests']} requests = "
+        f"{per_request_ms:.1f} ms a request: "
+        f"{cores} cores carry at most ~{1000 * cores / per_request_ms:.0f} requests/s "
+        f"(~{1000 * (cores - locust_cpu / args.run_time) / per_request_ms:.0f}/s beside locust's "
+        f"{locust_cpu / args.run_time:.2f} cores); "
+        f"load average {load_before:.1f} before, {load_after:.1f} after"
+    )
+    figures.update(
+        server_cpu_seconds=round(server_cpu, 2),
+        server_cpu_ms_per_request=round(per_request_ms, 2),
+        locust_cores=round(locust_cpu / args.run_time, 2),
+        load_average=[load_before, load_after],
+    )
     figures.update(
         database="postgresql" if args.database_url else "sqlite",
         workers=args.workers,
