@@ -250,6 +250,8 @@ def test_approval_request_cut_mid_transaction_is_all_or_nothing(registry, how):
 
         after = registry.probe()
         assert after["applications"][tracking] == bank  # nothing of the approval is left
+        verified = registry.command("verify-log", "--no-record")
+        assert verified.returncode == 0, verified.stderr
         assert after["audit"]["checked"] == before["audit"]["checked"]
         assert after["serials"] == before["serials"]
         _consistent(after)
