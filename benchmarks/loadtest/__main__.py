@@ -321,7 +321,8 @@ def main() -> int:
             env = {**os.environ, "LOADTEST_ACCOUNTS": str(accounts_file)}
             command = [
                 BIN / "locust", "-f", HERE / "locustfile.py", "--headless", "--host", f"http://127.0.0.1:{port}",
-                "-u", str(users), "-r", str(users), "--run-time", f"{args.run_time}s", "--stop-timeout", "10",
+                "-u", str(users), "-r", str(min(users, 100)), "--run-time", f"{args.run_time}s",
+                "--stop-timeout", "10",
                 "--csv", home / "load", "--only-summary", "--loglevel", "WARNING",
             ]  # fmt: skip
             print(
