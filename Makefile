@@ -8,7 +8,7 @@ PORT ?= 8000
 # Parallel workers for the suite; CI's machine has two cores.
 WORKERS ?= 2
 
-.PHONY: assets messages install run test test-sqlite test-postgres lint bench bench-quick clean
+.PHONY: assets messages install run test test-sqlite test-postgres lint bench bench-quick loadtest clean
 
 # Front-end assets come from npm (package-lock.json pins them) and are copied beside the portal's
 # own static files; nothing is fetched from a CDN at run time.
@@ -49,11 +49,13 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks
 
 # The whole suite on SQLite, then the database tests again on PostgreSQL when DATABASE_URL is set.
+# The fault tests run once, on a PostgreSQL cluster of their own (one per run: their xdist group).
 test: install lint
-	env -u DATABASE_URL $(BIN)/pytest -n $(WORKERS) -p no:cacheprovider
+	env -u DATABASE_URL $(BIN)/pytest -n $(WORKERS) --dist loadgroup -p no:cacheprovider
 	@if [ -n "$$DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL =="; \
-	  $(BIN)/pytest -n $(WORKERS) -p no:cacheprovider --create-db --ignore=tests/netblocks; \
+	  $(BIN)/pytest -n $(WORKERS) --dist loadgroup -p no:cacheprovider --create-db --ignore=tests/netblocks \
+	    --ignore=tests/faults; \
 	fi
 
 # Refresh the Urdu catalogue from the code and templates, then compile it (needs GNU gettext).
@@ -71,6 +73,14 @@ bench-quick: install
 	$(BIN)/python -m benchmarks --quick
 	$(BIN)/python -m benchmarks.allowlist_bench --quick
 	$(BIN)/python -m benchmarks.exemptions_bench --quick
+
+# gunicorn on 127.0.0.1 under locust for LOADTEST_SECONDS, against a throwaway SQLite registry, or
+# the EMPTY PostgreSQL database LOADTEST_DATABASE_URL names; prints the figures, exits 1 on a miss.
+LOADTEST_SECONDS ?= 60
+loadtest: install
+	$(BIN)/python -m pip install -q -e '.[load]'
+	$(BIN)/python -m benchmarks.loadtest --run-time $(LOADTEST_SECONDS) \
+	  $(if $(LOADTEST_DATABASE_URL),--database-url $(LOADTEST_DATABASE_URL))
 
 clean:
 	rm -rf $(VENV) var build dist src/*.egg-info

@@ -11,8 +11,8 @@ from vpnregistry.allowlist.models import OperatorSync, SignedIndex, Snapshot
 
 
 def snapshot_at(which: str) -> Snapshot | None:
-    """`latest` or a serial number."""
-    qs = Snapshot.objects.order_by("-serial")
+    """`latest` or a serial number; without its content (the whole list), which serving a file never reads."""
+    qs = Snapshot.objects.order_by("-serial").defer("content")
     if which == "latest":
         return qs.first()
     try:

@@ -8,6 +8,7 @@ and signed after the commit.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -52,13 +53,29 @@ def msisdn_name(operator_code: str) -> str:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
+    """Write `path` whole or not at all: a reader sees the old file or the new one, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        # A failed write (disk full, a signal) leaves no temporary file behind.
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make the renames into `directory` durable before a database row comes to name the files."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def trusted_comment(*, session: str, serial: int, name: str, sha256: str) -> str:
@@ -187,6 +204,11 @@ def _write_snapshot(
         files[DELTA_NAME] = _publish_file(
             directory, f"{serial}.{DELTA_NAME}", data, session=session, serial=serial, name=DELTA_NAME
         )
+    # The files are on disk, durably, before the row that names them exists. If the database goes
+    # away before that row commits, they stay as orphans no route serves (every route goes through
+    # a row), and the next publication takes the same serial and replaces them. They are not removed
+    # here on failure: a commit cut off mid-way may yet have committed, and its files must stay.
+    fsync_directory(directory)
     return Snapshot.objects.create(
         session=session,
         serial=serial,

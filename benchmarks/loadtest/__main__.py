@@ -1,0 +1,381 @@
+"""`make loadtest`: the production server (gunicorn) on 127.0.0.1 under locust, headless, bounded.
+
+A throwaway registry (SQLite under a temporary folder, or the empty PostgreSQL database named by
+`--database-url`) gets the demo data, 30,000 registered addresses (the size of the real regime at
+the end of 2024) published as a signed snapshot, 100 operators and 20 applicant organisations,
+each with an API token of its own. gunicorn serves it with production settings; locust offers a
+fixed rate of about 200 requests a second (see `locustfile.py`) for `--run-time`. The driver then
+prints, per request type, the throughput, p50 and p99 latency and the errors, and checks the
+targets: no errors at 200 requests a second, p99 under 100 ms for the allowlist downloads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import ipaddress
+import json
+import os
+import resource
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+HERE = Path(__file__).resolve().parent
+TARGET_RATE = 200.0  # requests a second offered
+TARGET_P99_MS = 100.0  # for the allowlist downloads
+
+
+def _env(home: Path, database_url: str | None) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VPNREGISTRY_", "DJANGO_"))}
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    env.update(
+        VPNREGISTRY_VAR=str(home),
+        VPNREGISTRY_DEBUG="1",
+        VPNREGISTRY_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        DJANGO_SETTINGS_MODULE="vpnregistry.settings",
+    )
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(
+    home: Path, database_url: str | None, *, registrations: int, operators: int, applicants: int
+) -> dict:
+    """Demo data, bulk registrations, a published snapshot, and the accounts locust will use."""
+    env = _env(home, database_url)
+    for command in (["migrate", "--noinput", "-v", "0"], ["load_demo"]):
+        subprocess.run(
+            [BIN / "vpnregistry", *command], env=env, check=True, cwd=home, stdout=subprocess.DEVNULL
+        )
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from vpnregistry.accounts.models import AddressSpace, Category, Operator, Organisation, Role, User
+    from vpnregistry.allowlist.services import publish_snapshot
+    from vpnregistry.applications.models import Application, Resource
+    from vpnregistry.db import network_keys
+    from vpnregistry.registrations.models import ActivePeriod, Registration, new_reference
+
+    # Every /24 of the country's space, with the operator whose space holds it.
+    slash24s = []
+    for row in AddressSpace.objects.filter(family=4).order_by("first"):
+        slash24s += [
+            (net, row.operator_id) for net in ipaddress.ip_network(row.prefix).subnets(new_prefix=24)
+        ]
+    used = set(Registration.objects.values_list("value", flat=True)) | set(
+        Resource.objects.values_list("value", flat=True)
+    )
+    free = [(net, op) for net, op in slash24s if str(net) not in used]
+    # Two addresses in each of the first /24s, apart so that they do not aggregate: one per freelancer.
+    per_net = 2
+    hosts = [(net, op) for net, op in free[: registrations // per_net]]
+    spare = free[len(hosts) :]
+    category = Category.objects.get(code="freelancer")
+    holder = Organisation.objects.create(name="Load-test freelancers", category=category)
+    member = User.objects.create(username="load-holder", role=Role.APPLICANT, organisation=holder)
+    application = Application.objects.create(
+        organisation=holder, category=category, created_by=member, state="approved"
+    )
+    now = timezone.now() - timedelta(hours=1)
+    until = now + timedelta(days=365)
+    rows = []
+    for net, op in hosts:
+        for offset in (10, 200)[:per_net]:
+            value = f"{net.network_address + offset}/32"
+            rows.append((value, network_keys(ipaddress.ip_network(value)), op))
+    resources = Resource.objects.bulk_create(
+        [
+            Resource(
+                application=application, kind="ipv4", value=v, family=4, first=k[1], last=k[2],
+                operator_id=op, subscriber_id="LOAD", state="confirmed",
+            )
+            for v, k, op in rows
+        ],
+        batch_size=5000,
+    )  # fmt: skip
+    registered = Registration.objects.bulk_create(
+        [
+            Registration(
+                reference=new_reference(), resource=r, organisation=holder, operator_id=r.operator_id,
+                kind="ipv4", value=r.value, family=4, first=r.first, last=r.last,
+                valid_from=now, valid_until=until,
+            )
+            for r in resources
+        ],
+        batch_size=5000,
+    )  # fmt: skip
+    ActivePeriod.objects.bulk_create(
+        [ActivePeriod(registration=r, start=now, end=until) for r in registered], batch_size=5000
+    )
+    snapshot = publish_snapshot()
+    # What the quarter-hourly cron job leaves: among others, SQLite's planner statistics.
+    call_command("sweep", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+    operator_tokens = []
+    for i in range(operators):
+        operator = Operator.objects.create(code=f"load-isp-{i:03d}", name=f"Load-test ISP {i:03d}")
+        staff = User.objects.create(username=f"load-isp-{i:03d}", role=Role.OPERATOR, operator=operator)
+        operator_tokens.append(Token.objects.create(user=staff).key)
+    company = Category.objects.get(code="company")
+    applicant_accounts = []
+    for i in range(applicants):
+        org = Organisation.objects.create(name=f"Load-test software house {i:03d}", category=company)
+        user = User.objects.create(username=f"load-applicant-{i:03d}", role=Role.APPLICANT, organisation=org)
+        applicant_accounts.append({"token": Token.objects.create(user=user).key, "value": str(spare[i][0])})
+    # Half the addresses asked about are registered, half are not.
+    addresses = [v.split("/")[0] for v, _k, _op in rows[:500]] + [
+        str(net.network_address + 77) for net, _op in spare[-500:]
+    ]
+    connection.close()
+    return {
+        "operators": operator_tokens,
+        "applicants": applicant_accounts,
+        "addresses": addresses,
+        "registrations": len(rows),
+        "snapshot": {
+            "serial": snapshot.serial,
+            "ipv4": snapshot.ipv4_count,
+            "txt_bytes": snapshot.files["txt"]["size"],
+        },
+    }
+
+
+def serve(home: Path, database_url: str | None, port: int, workers: int, threads: int) -> subprocess.Popen:
+    env = _env(home, database_url)
+    env.update(
+        VPNREGISTRY_DEBUG="0",
+        VPNREGISTRY_SECRET_KEY=secrets.token_urlsafe(40),
+        VPNREGISTRY_ALLOWED_HOSTS="127.0.0.1",
+        # TLS ends at the proxy in front in production; here the client talks plain HTTP to gunicorn.
+        VPNREGISTRY_SSL_REDIRECT="0",
+        VPNREGISTRY_LOG_LEVEL="ERROR",
+    )
+    process = subprocess.Popen(
+        [
+            BIN / "gunicorn", "vpnregistry.wsgi:application", "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers), "--threads", str(threads), "--timeout", "60",
+            "--log-level", "warning", "--backlog", "2048", "--preload",
+        ],
+        env=env, cwd=home,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("gunicorn exited before it served")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit("gunicorn did not start in 60 s")
+
+
+def warm_up(port: int, accounts: dict, workers: int) -> None:
+    """A running server has its code loaded and its caches filled: touch every route on every worker."""
+    import http.client
+
+    token = accounts["operators"][0]
+    paths = [
+        "/api/v1/allowlist/index.json", "/api/v1/allowlist/latest.txt", "/api/v1/allowlist/latest.nft",
+        f"/api/v1/exemptions/check?address={accounts['addresses'][0]}", "/events.json", "/statistics.json",
+    ]  # fmt: skip
+    for _ in range(workers * 4):
+        for path in paths:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn.request("GET", path, headers={"Authorization": f"Token {token}"})
+            conn.getresponse().read()
+            conn.close()
+
+
+def server_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) used so far by gunicorn's master and its workers, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry.name), int(fields[1])
+        if pid == master or ppid == master:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _ms(value: str) -> float:
+    return float(value) if value not in ("", "N/A") else float("nan")
+
+
+def report(stats_csv: Path, run_seconds: float) -> dict:
+    rows = list(csv.DictReader(stats_csv.open()))
+    table = []
+    for row in rows:
+        table.append(
+            {
+                "name": row["Name"] if row["Name"] != "Aggregated" else "all requests",
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "rate": float(row["Requests/s"]),
+                "p50_ms": _ms(row["50%"]),
+                "p99_ms": _ms(row["99%"]),
+                "max_ms": _ms(row["Max Response Time"]),
+            }
+        )
+    total = next(r for r in table if r["name"] == "all requests")
+    downloads = [r for r in table if r["name"].startswith("allowlist")]
+    p99_downloads = max(r["p99_ms"] for r in downloads)
+    figures = {
+        "run_seconds": run_seconds,
+        "rate": total["rate"],
+        "requests": total["requests"],
+        "failures": total["failures"],
+        "error_rate": total["failures"] / total["requests"] if total["requests"] else 1.0,
+        "p99_allowlist_ms": p99_downloads,
+        "by_type": table,
+    }
+    width = max(len(r["name"]) for r in table)
+    print(
+        f"\n{'request':<{width}}  {'count':>7}  {'req/s':>7}  {'p50 ms':>7}  {'p99 ms':>7}  "
+        f"{'max ms':>7}  errors"
+    )
+    for r in sorted(table, key=lambda r: (r["name"] == "all requests", r["name"])):
+        print(
+            f"{r['name']:<{width}}  {r['requests']:>7}  {r['rate']:>7.1f}  {r['p50_ms']:>7.0f}  "
+            f"{r['p99_ms']:>7.0f}  {r['max_ms']:>7.0f}  {r['failures']}"
+        )
+    no_errors = total["failures"] == 0
+    rate_held = total["rate"] >= 0.95 * TARGET_RATE
+    fast = p99_downloads < TARGET_P99_MS
+    print(
+        f"\nthroughput {total['rate']:.1f} req/s "
+        f"(offered ~{TARGET_RATE:.0f}: {'held' if rate_held else 'NOT held'}); "
+        f"errors {total['failures']} of {total['requests']} ({figures['error_rate']:.3%}): "
+        f"{'met' if no_errors else 'MISSED'}; allowlist downloads p99 {p99_downloads:.0f} ms "
+        f"(target < {TARGET_P99_MS:.0f} ms): {'met' if fast else 'MISSED'}"
+    )
+    figures["targets_met"] = no_errors and rate_held and fast
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run-time", type=int, default=60, help="seconds of load (default 60)")
+    parser.add_argument("--database-url", help="an EMPTY PostgreSQL database to use instead of SQLite")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (default 1)")
+    parser.add_argument("--registrations", type=int, default=30_000)
+    parser.add_argument("--operators", type=int, default=100)
+    parser.add_argument("--applicants", type=int, default=20)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="vpnregistry-load-") as tmp:
+        home = Path(tmp)
+        start = time.perf_counter()
+        accounts = prepare(
+            home,
+            args.database_url,
+            registrations=args.registrations,
+            operators=args.operators,
+            applicants=args.applicants,
+        )
+        print(
+            f"prepared in {time.perf_counter() - start:.1f} s: {accounts['registrations']:,} registrations, "
+            f"snapshot {accounts['snapshot']['serial']} ({accounts['snapshot']['ipv4']:,} IPv4 entries, "
+            f"latest.txt {accounts['snapshot']['txt_bytes']:,} bytes), "
+            f"{len(accounts['operators'])} operators "
+            f"and {len(accounts['applicants'])} applicants with tokens; "
+            f"database: {'PostgreSQL' if args.database_url else 'SQLite'}"
+        )
+        accounts_file = home / "accounts.json"
+        accounts_file.write_text(json.dumps(accounts))
+        port = _free_port()
+        server = serve(home, args.database_url, port, args.workers, args.threads)
+        try:
+            warm_up(port, accounts, args.workers)
+            users = len(accounts["operators"]) + len(accounts["applicants"]) + 15
+            env = {**os.environ, "LOADTEST_ACCOUNTS": str(accounts_file)}
+            command = [
+                BIN / "locust", "-f", HERE / "locustfile.py", "--headless", "--host", f"http://127.0.0.1:{port}",
+                "-u", str(users), "-r", str(min(users, 100)), "--run-time", f"{args.run_time}s",
+                "--stop-timeout", "10",
+                "--csv", home / "load", "--only-summary", "--loglevel", "WARNING",
+            ]  # fmt: skip
+            print(
+                f"gunicorn: {args.workers} workers x {args.threads} threads; "
+                f"locust: {users} users, {args.run_time} s"
+            )
+            load_before = os.getloadavg()[0]
+            cpu_before = server_cpu_seconds(server.pid)
+            locust_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run(command, env=env, cwd=home, timeout=args.run_time + 120, check=False)
+            locust_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            server_cpu = server_cpu_seconds(server.pid) - cpu_before
+            locust_cpu = (locust_after.ru_utime + locust_after.ru_stime) - (
+                locust_before.ru_utime + locust_before.ru_stime
+            )
+            load_after = os.getloadavg()[0]
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        figures = report(home / "load_stats.csv", args.run_time)
+    # The machine may be shared: what the server itself spent per request bounds what it can carry.
+    per_request_ms = 1000 * server_cpu / max(figures["requests"], 1)
+    cores = os.cpu_count() or 1
+    print(
+        f"server CPU {server_cpu:.1f} s for {figures['requests']} requests = "
+        f"{per_request_ms:.1f} ms a request: "
+        f"{cores} cores carry at most ~{1000 * cores / per_request_ms:.0f} requests/s "
+        f"(~{1000 * (cores - locust_cpu / args.run_time) / per_request_ms:.0f}/s beside locust's "
+        f"{locust_cpu / args.run_time:.2f} cores); "
+        f"load average {load_before:.1f} before, {load_after:.1f} after"
+    )
+    figures.update(
+        server_cpu_seconds=round(server_cpu, 2),
+        server_cpu_ms_per_request=round(per_request_ms, 2),
+        locust_cores=round(locust_cpu / args.run_time, 2),
+        load_average=[load_before, load_after],
+    )
+    figures.update(
+        database="postgresql" if args.database_url else "sqlite",
+        workers=args.workers,
+        threads=args.threads,
+        registrations=accounts["registrations"],
+        operators=len(accounts["operators"]),
+    )
+    out = ROOT / "var" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "loadtest.json").write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"figures written to {out / 'loadtest.json'}")
+    return 0 if figures["targets_met"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
