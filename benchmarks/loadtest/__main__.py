@@ -27,11 +27,16 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 HERE = Path(__file__).resolve().parent
 TARGET_RATE = 200.0  # requests a second offered
 TARGET_P99_MS = 100.0  # for the allowlist downloads
+
+
+FIELD_KEY = Fernet.generate_key().decode()
 
 
 def _env(home: Path, database_url: str | None) -> dict:
@@ -42,6 +47,8 @@ def _env(home: Path, database_url: str | None) -> dict:
     env.update(
         VPNREGISTRY_VAR=str(home),
         VPNREGISTRY_DEBUG="1",
+        # The same identifier key for the preparation (debug on) and the server (debug off).
+        VPNREGISTRY_FIELD_KEYS=FIELD_KEY,
         VPNREGISTRY_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         DJANGO_SETTINGS_MODULE="vpnregistry.settings",
     )

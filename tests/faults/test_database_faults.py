@@ -24,6 +24,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from vpnregistry.db import LOCKS
 
@@ -48,12 +49,17 @@ def _run(args: list, env: dict, timeout: float = TIMEOUT) -> subprocess.Complete
     )
 
 
+FIELD_KEY = Fernet.generate_key().decode()
+
+
 def _env(url: str, var: Path, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VPNREGISTRY_", "DJANGO_"))}
     env.update(
         DATABASE_URL=url,
         VPNREGISTRY_VAR=str(var),
         VPNREGISTRY_DEBUG="1",
+        # One identifier key for the debug-on setup and the debug-off server alike.
+        VPNREGISTRY_FIELD_KEYS=FIELD_KEY,
         VPNREGISTRY_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         DJANGO_SETTINGS_MODULE="vpnregistry.settings",
         PYTHONPATH=str(ROOT),
