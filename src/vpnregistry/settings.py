@@ -33,6 +33,7 @@ if DEBUG:
     ALLOWED_HOSTS += ["testserver"]
 
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -235,6 +236,12 @@ API_TOKEN_DAYS = int(os.environ.get("VPNREGISTRY_TOKEN_DAYS", "365"))
 
 # Registry policy; the regulator can change these later through settings of its own.
 REGISTRATION_VALIDITY_DAYS = int(os.environ.get("VPNREGISTRY_VALIDITY_DAYS", "365"))
+# The fee: an application that takes the organisation to this many registered addresses or more
+# (and every later one) pays this much per address it asks for, in PKR.
+VPNREGISTRY_FEE_THRESHOLD = int(os.environ.get("VPNREGISTRY_FEE_THRESHOLD", "5"))
+VPNREGISTRY_FEE_PER_ADDRESS = os.environ.get("VPNREGISTRY_FEE_PER_ADDRESS", "1000")
+# Days after a rejection during which the applicant may appeal.
+VPNREGISTRY_APPEAL_DAYS = int(os.environ.get("VPNREGISTRY_APPEAL_DAYS", "30"))
 # A snapshot is published at most this often; changes in between wait for the next one.
 ALLOWLIST_MIN_INTERVAL_SECONDS = int(os.environ.get("VPNREGISTRY_ALLOWLIST_MIN_INTERVAL", "0"))
 # Published files (every format of every serial, deltas, the signed index) and the signing keys.
