@@ -228,6 +228,9 @@ SPECTACULAR_SETTINGS = {
         "ResourceKindEnum": "vpnregistry.applications.models.Resource.Kind",
         "OperatorKindEnum": "vpnregistry.accounts.models.Operator.Kind",
         "ComplaintStateEnum": "vpnregistry.restrictions.models.Complaint.State",
+        "ReviewDecisionEnum": [("approve", "approve"), ("reject", "reject"), ("return", "return")],
+        "AttestationDecisionEnum": [("approve", "approve"), ("reject", "reject")],
+        "AppealDecisionEnum": [("uphold", "uphold"), ("dismiss", "dismiss")],
     },
 }
 
