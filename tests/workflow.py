@@ -33,7 +33,9 @@ def attested(world, *values, user=None):
 
 def pay(world, application):
     """The fee paid: an officer other than the one who decides in these helpers records it."""
-    services.record_payment(actor=world.officer2, application=application, reference=f"PAY-{next(_references)}")
+    services.record_payment(
+        actor=world.officer2, application=application, reference=f"PAY-{next(_references)}"
+    )
     application.refresh_from_db()
     return application
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.workflow import pay, approved, draft, to_decision
+from tests.workflow import approved, draft, pay, to_decision
 from vpnregistry.applications import services
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.models import AuditEvent
