@@ -29,4 +29,6 @@ urlpatterns = [
     path("", include("vpnregistry.portal.urls_transparency")),
     # The login's second step (TOTP) and setting up an authenticator.
     path("", include("vpnregistry.portal.urls_two_factor")),
+    # Bulk resources, withdrawal, the fee, appeals, renewal (issue 4).
+    path("", include("vpnregistry.portal.urls_workflow")),
 ]
