@@ -187,6 +187,8 @@ def _seed_applications(members, agency_user, licensing, operator_user, margalla_
     services.submit_application(actor=members["company"], application=approved)
     services.verify_application(actor=agency_user, application=approved, decision="approve")
     attest_all(approved, operator_user)
+    # 512 addresses: the fee applies; the regulator records the payment before deciding.
+    services.record_payment(actor=officer, application=approved, reference="DEMO-PAY-0001")
     services.decide_application(
         actor=officer,
         application=approved,
@@ -198,6 +200,7 @@ def _seed_applications(members, agency_user, licensing, operator_user, margalla_
     services.submit_application(actor=members["bank"], application=bank)
     services.verify_application(actor=licensing, application=bank, decision="approve")
     attest_all(bank, margalla_staff)
+    services.record_payment(actor=officer, application=bank, reference="DEMO-PAY-0002")
     # Waiting for the software export board and the operator: the call centre.
     call_centre = make(members["call_centre"], [indus[2], indus[3]])
     services.submit_application(actor=members["call_centre"], application=call_centre)
