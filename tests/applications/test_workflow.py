@@ -228,8 +228,8 @@ def test_mobile_number_is_registered_and_published_for_its_operator(world, mobil
     assert Allowlist.from_json(allowlist.to_json()).msisdn == allowlist.msisdn
 
 
-def test_mobile_number_refusals(world, mobile):
-    jazz, _staff = mobile
+@pytest.mark.usefixtures("mobile")
+def test_mobile_number_refusals(world):
     cases = [
         ({"value": "03001234567", "subscriber_id": "S"}, "operator", "needs the code of the mobile operator"),
         (

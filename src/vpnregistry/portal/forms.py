@@ -26,7 +26,8 @@ def _mobile_operators():
     from vpnregistry.accounts.models import Operator
 
     return [("", _("— (an address)"))] + [
-        (code, name) for code, name in Operator.objects.filter(kind=Operator.Kind.MOBILE).values_list("code", "name")
+        (code, name)
+        for code, name in Operator.objects.filter(kind=Operator.Kind.MOBILE).values_list("code", "name")
     ]
 
 

@@ -86,7 +86,9 @@ def application_detail(request, pk: int):
     state = application.state
     context = {
         "application": application,
-        "resources": selectors.resources_visible_to(user, application).select_related("renews", "registration"),
+        "resources": selectors.resources_visible_to(user, application).select_related(
+            "renews", "registration"
+        ),
         "history": selectors.history_of(application),
         "can_submit": applicant and state in {"draft", "returned"},
         "can_edit": applicant and state in {"draft", "returned"},
@@ -98,7 +100,8 @@ def application_detail(request, pk: int):
         "can_decide": user.role == Role.OFFICER and state == "awaiting_decision",
         "can_pay": user.role == Role.OFFICER and state == "awaiting_payment",
         "can_decide_appeal": user.role == Role.OFFICER and state == "appealed",
-        "show_voucher": bool(application.fee_amount) and user.role in {Role.APPLICANT, Role.OFFICER, Role.AUDITOR},
+        "show_voucher": bool(application.fee_amount)
+        and user.role in {Role.APPLICANT, Role.OFFICER, Role.AUDITOR},
         "reasons": RejectionReason.objects.filter(active=True),
         "decision_form": DecisionForm(),
     }

@@ -57,8 +57,11 @@ def application_csv(request):
         except InvalidInput as exc:
             errors = _messages_of(exc)
         else:
-            messages.success(request, _("Draft saved with %(n)d resources. Check it, then submit it.")
-                             % {"n": application.resources.count()})
+            messages.success(
+                request,
+                _("Draft saved with %(n)d resources. Check it, then submit it.")
+                % {"n": application.resources.count()},
+            )
             return redirect("portal:application-detail", pk=application.pk)
     return render(
         request,
@@ -81,7 +84,9 @@ def application_resources(request, pk: int):
     if request.method == "POST":
         text = request.POST.get("text", "")
         try:
-            bulk.replace_resources_from_csv(actor=request.user, application=application, data=_csv_of(request))
+            bulk.replace_resources_from_csv(
+                actor=request.user, application=application, data=_csv_of(request)
+            )
         except InvalidInput as exc:
             errors = _messages_of(exc)
         except RegistryError as exc:
@@ -90,7 +95,9 @@ def application_resources(request, pk: int):
             messages.success(request, _("Resources saved. Submit the application again when ready."))
             return redirect("portal:application-detail", pk=pk)
     else:
-        live = application.resources.exclude(state=Resource.State.REMOVED).select_related("operator", "district")
+        live = application.resources.exclude(state=Resource.State.REMOVED).select_related(
+            "operator", "district"
+        )
         text = bulk.resources_as_csv(live)
     return render(
         request,
@@ -184,7 +191,10 @@ def registration_renew(request, pk: int):
     except RegistryError as exc:
         messages.error(request, exc.message)
         return redirect("portal:application-detail", pk=registration.resource.application_id)
-    messages.success(request, _("Renewal drafted from %(ref)s. Check it, then submit it.") % {"ref": registration.reference})
+    messages.success(
+        request,
+        _("Renewal drafted from %(ref)s. Check it, then submit it.") % {"ref": registration.reference},
+    )
     return redirect("portal:application-detail", pk=application.pk)
 
 
