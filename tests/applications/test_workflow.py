@@ -222,6 +222,13 @@ def test_mobile_number_is_registered_and_published_for_its_operator(world, mobil
         services.decide_application(actor=world.officer, application=application, decision="approve")
     registration = Registration.objects.get()
     assert (registration.kind, registration.value, registration.operator) == ("msisdn", "+923001234567", jazz)
+    # The published per-operator file carries it, as its mobile operator loads it.
+    from vpnregistry.allowlist.models import Snapshot
+    from vpnregistry.allowlist.services import file_path
+
+    latest = Snapshot.objects.order_by("-serial").first()
+    published = file_path(latest, "msisdn.jazz.csv").read_text().splitlines()
+    assert published == ["msisdn,operator", "+923001234567,jazz"]
     allowlist = build_allowlist(session=str(uuid.uuid4()), serial=1, at=timezone.now())
     assert allowlist.msisdn == {"jazz": ("+923001234567",)}
     # The published document passes the allowlist's own checks of E.164 numbers.
