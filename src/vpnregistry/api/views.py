@@ -232,7 +232,7 @@ class ApplicationViewSet(
 
     @extend_schema(
         request={"application/json": s.ResourceListSerializer, "text/csv": OpenApiTypes.STR},
-        responses=DETAIL_RESPONSES,
+        responses={**DETAIL_RESPONSES, 415: ERROR},
     )
     @action(detail=True, methods=["put"], parser_classes=[JSONParser, CSVParser])
     def resources(self, request, pk=None):
@@ -257,7 +257,7 @@ class ApplicationViewSet(
 
     @extend_schema(
         request={"text/csv": OpenApiTypes.STR, "multipart/form-data": OpenApiTypes.OBJECT},
-        responses={201: s.ApplicationDetailSerializer, 400: VALIDATION_ERROR, 403: ERROR},
+        responses={201: s.ApplicationDetailSerializer, 400: VALIDATION_ERROR, 403: ERROR, 415: ERROR},
     )
     @action(detail=False, methods=["post"], parser_classes=[CSVParser, MultiPartParser], url_path="csv")
     def csv(self, request):

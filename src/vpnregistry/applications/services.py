@@ -275,9 +275,22 @@ def _clean_decision(decision: str, reason: str, *, allowed=DECISIONS) -> tuple[s
     return decision, reason
 
 
+# Reasons the code itself gives: they exist even if the seeded list was lost (a flushed database).
+SYSTEM_REASONS = {
+    "other": "Other: see the reason given",
+    "resources-refused": "Every resource was refused by its operator",
+}
+
+
+def _system_reason(code: str) -> RejectionReason:
+    return RejectionReason.objects.get_or_create(code=code, defaults={"text": SYSTEM_REASONS[code]})[0]
+
+
 def _rejection_reason(code: str) -> RejectionReason:
     """One of the regulator's active rejection reasons; "other" when none is named."""
     code = (code or "").strip() or "other"
+    if code in SYSTEM_REASONS:
+        _system_reason(code)
     found = RejectionReason.objects.filter(code=code, active=True).first()
     if found is None:
         raise InvalidInput(
@@ -421,7 +434,7 @@ def _advance(*, actor, application: Application, at: datetime) -> None:
             actor=actor,
             application=application,
             reason=_("Every resource was refused by its operator."),
-            code=_rejection_reason("resources-refused"),
+            code=_system_reason("resources-refused"),
             stage="operators",
             at=at,
         )
