@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 
+from tests.auth import login as sign_in
 from tests.factories import OperatorFactory
 from tests.workflow import approved, attested, draft, to_decision
 from vpnregistry.accounts.models import Operator
@@ -19,7 +20,7 @@ from vpnregistry.registrations.models import Registration
 def login(client):
     def _login(user):
         client.logout()
-        client.force_login(user)
+        sign_in(client, user)
         return client
 
     return _login
@@ -195,6 +196,7 @@ def test_renew_button(login, world):
     client = login(world.applicant)
     page = client.get(f"/applications/{application.pk}/").content.decode()
     assert registration.reference in page and f"/registrations/{registration.pk}/renew/" in page
+    assert f"/registrations/{registration.pk}/renew/" in client.get(f"/registrations/{registration.pk}/").content.decode()
     response = client.post(f"/registrations/{registration.pk}/renew/")
     renewal = Application.objects.exclude(pk=application.pk).get()
     assert response["Location"] == f"/applications/{renewal.pk}/"
