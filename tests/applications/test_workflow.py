@@ -755,3 +755,24 @@ def test_a_renewal_of_a_registration_suspended_meanwhile_is_not_approved(world):
         services.decide_application(actor=world.officer, application=renewal, decision="approve")
     renewal.refresh_from_db()
     assert renewal.state == State.AWAITING_DECISION and Registration.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "clash"),
+    [
+        (["14.1.105.0/24", "14.1.105.128/25"], (2, 1)),  # inside an earlier one
+        (["14.1.105.128/25", "14.1.105.0/24"], (2, 1)),  # around an earlier one
+        (["14.1.106.0/24", "14.1.105.7/32", "14.1.105.0/24"], (3, 2)),  # around a later-starting one
+        (["14.1.105.0/25", "14.1.105.128/25", "14.1.106.0/24"], None),  # adjacent, no overlap
+        (["2001:dd8:1c:1::/64", "2001:dd8:1c::/56"], (2, 1)),
+    ],
+)
+def test_overlaps_within_one_application_are_found_either_way(world, values, clash):
+    items = [{"value": v, "subscriber_id": "S"} for v in values]
+    if clash is None:
+        assert len(services.clean_resources(organisation=world.org, items=items)) == len(values)
+        return
+    with pytest.raises(InvalidInput) as exc:
+        services.clean_resources(organisation=world.org, items=items)
+    row, other = clash
+    assert f"overlaps resource {other} " in exc.value.errors["resources"][row - 1]["value"][0]
