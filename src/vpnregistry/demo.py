@@ -209,6 +209,19 @@ def _seed_applications(members, agency_user, licensing, operator_user, margalla_
     freelancer = make(members["freelancer"], [f"{freelancer_net.network_address + 10}/32"])
     services.submit_application(actor=members["freelancer"], application=freelancer)
     services.verify_application(actor=agency_user, application=freelancer, decision="approve")
+    # A freelancer on mobile data registers the number instead, for its mobile operator to attest.
+    on_mobile = services.create_application(
+        actor=members["freelancer"],
+        resources=[
+            {
+                "value": "0345 1234567",
+                "subscriber_id": "SUB-M-0001",
+                "operator": "sabz",
+                "district": "pb-lahore",
+            }
+        ],
+    )
+    services.submit_application(actor=members["freelancer"], application=on_mobile)
     # Rejected with a reason, so that the history shows one.
     refused = make(members["video_conferencing"], [margalla[1]])
     services.submit_application(actor=members["video_conferencing"], application=refused)
