@@ -142,7 +142,7 @@ class AttestSerializer(serializers.Serializer):
 
 class BulkAttestSerializer(AttestSerializer):
     resources = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         min_length=1,
         max_length=1000,
         help_text="ids of pending resources in the operator's space; all are attested or none",

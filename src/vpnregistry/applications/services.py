@@ -606,7 +606,7 @@ def attest_resources(*, actor, resource_ids, decision: str, reason: str = "") ->
         raise InvalidInput({"resources": [_("A list of resource ids is required.")]})
     if len(resource_ids) > MAX_BULK_ATTEST:
         raise InvalidInput({"resources": [_("At most %(n)d resources at once.") % {"n": MAX_BULK_ATTEST}]})
-    if not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in resource_ids):
+    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in resource_ids):
         raise InvalidInput({"resources": [_("Resource ids are positive whole numbers.")]})
     if len(set(resource_ids)) != len(resource_ids):
         raise InvalidInput({"resources": [_("A resource id is repeated.")]})
