@@ -408,6 +408,128 @@ RULES: dict[str, list[Rule]] = {
         Rule("POST", C("/status/"), EVERYONE, lambda c: c["status"], json=False),
     ],
     "api:public-status": [Rule("POST", C("/api/v1/status/"), EVERYONE, lambda c: c["status"])],
+    # The workflow beyond the five steps (issue 4): bulk resources, fee, return, withdraw, appeal, renewal.
+    "api:application-withdraw": [
+        Rule("POST", lambda c: f"/api/v1/applications/{c['submitted'].pk}/withdraw/", {"applicant"})
+    ],
+    "api:application-payment": [
+        Rule(
+            "POST",
+            lambda c: f"/api/v1/applications/{c['awaiting'].pk}/payment/",
+            {"officer"},
+            {"reference": "MATRIX-1"},
+        )
+    ],
+    "api:application-appeal": [
+        Rule(
+            "POST",
+            lambda c: f"/api/v1/applications/{c['submitted'].pk}/appeal/",
+            {"applicant"},
+            {"grounds": "matrix"},
+        )
+    ],
+    "api:application-appeal-decision": [
+        Rule(
+            "POST",
+            lambda c: f"/api/v1/applications/{c['submitted'].pk}/appeal-decision/",
+            {"officer"},
+            {"decision": "uphold", "reason": "matrix"},
+        )
+    ],
+    "api:application-resources": [
+        Rule(
+            "PUT",
+            lambda c: f"/api/v1/applications/{c['draft'].pk}/resources/",
+            {"applicant"},
+            {"resources": [{"value": "27.0.185.0/24", "subscriber_id": "S"}]},
+        )
+    ],
+    "api:application-csv": [
+        Rule("POST", C("/api/v1/applications/csv/"), {"applicant", "other_applicant"}, {"file": ""})
+    ],
+    # Every operator may send a list; ids outside its own space are refused item by item (tested).
+    "api:resource-attest-many": [
+        Rule(
+            "POST",
+            C("/api/v1/resources/attest/"),
+            {"operator", "other_operator"},
+            {"resources": [1], "decision": "approve"},
+        )
+    ],
+    "api:registration-renew": [
+        Rule("POST", lambda c: f"/api/v1/registrations/{c['registration'].pk}/renew/", {"applicant"})
+    ],
+    "api:rejection-reason-list": [Rule("GET", C("/api/v1/rejection-reasons/"), SIGNED_IN)],
+    "api:rejection-reason-detail": [Rule("GET", C("/api/v1/rejection-reasons/other/"), SIGNED_IN)],
+    "portal:application-csv": [Rule("GET", C("/applications/new/csv/"), {"applicant", "other_applicant"})],
+    "portal:application-resources": [
+        Rule("GET", lambda c: f"/applications/{c['draft'].pk}/resources/", {"applicant"})
+    ],
+    "portal:application-withdraw": [
+        Rule("POST", lambda c: f"/applications/{c['submitted'].pk}/withdraw/", {"applicant"}, json=False)
+    ],
+    "portal:application-payment": [
+        Rule(
+            "POST",
+            lambda c: f"/applications/{c['awaiting'].pk}/payment/",
+            {"officer"},
+            {"reference": "MATRIX-2"},
+            json=False,
+        )
+    ],
+    "portal:application-voucher": [
+        Rule(
+            "GET", lambda c: f"/applications/{c['awaiting'].pk}/voucher/", {"applicant", "officer", "auditor"}
+        )
+    ],
+    "portal:application-appeal": [
+        Rule(
+            "POST",
+            lambda c: f"/applications/{c['submitted'].pk}/appeal/",
+            {"applicant"},
+            {"grounds": "matrix"},
+            json=False,
+        )
+    ],
+    "portal:application-appeal-decision": [
+        Rule(
+            "POST",
+            lambda c: f"/applications/{c['submitted'].pk}/appeal-decision/",
+            {"officer"},
+            {"decision": "uphold", "reason": "matrix"},
+            json=False,
+        )
+    ],
+    "portal:registration-renew": [
+        Rule("POST", lambda c: f"/registrations/{c['registration'].pk}/renew/", {"applicant"}, json=False)
+    ],
+    "portal:attestation-queue": [
+        Rule("GET", C("/attestations/"), {"operator", "other_operator"}),
+        Rule(
+            "POST", C("/attestations/"), {"operator", "other_operator"}, {"decision": "approve"}, json=False
+        ),
+    ],
+    # The admin holds the rejection reasons, for staff accounts only: none of the roles is staff.
+    "admin:login": [Rule("GET", C("/admin/login/"), EVERYONE)],
+    **{
+        name: [Rule("GET", C(url), set())]
+        for name, url in [
+            ("admin:index", "/admin/"),
+            ("admin:app_list", "/admin/applications/"),
+            ("admin:password_change", "/admin/password_change/"),
+            ("admin:password_change_done", "/admin/password_change/done/"),
+            ("admin:autocomplete", "/admin/autocomplete/"),
+            ("admin:jsi18n", "/admin/jsi18n/"),
+            ("admin:view_on_site", "/admin/r/1/1/"),
+            ("admin:applications_rejectionreason_changelist", "/admin/applications/rejectionreason/"),
+            ("admin:applications_rejectionreason_add", "/admin/applications/rejectionreason/add/"),
+            ("admin:applications_rejectionreason_change", "/admin/applications/rejectionreason/1/change/"),
+            ("admin:applications_rejectionreason_delete", "/admin/applications/rejectionreason/1/delete/"),
+            ("admin:applications_rejectionreason_history", "/admin/applications/rejectionreason/1/history/"),
+        ]
+    },
+    # Logging out of the admin sends anybody who is not staff to the admin's index (then its login).
+    "admin:logout": [Rule("POST", C("/admin/logout/"), EVERYONE, json=False, reached_status=302)],
     "portal:event-new": [Rule("GET", C("/events/new/"), {"officer"})],
     "portal:audit-log": [Rule("GET", C("/audit/"), {"officer", "auditor"})],
 }
@@ -505,6 +627,8 @@ def test_authorization_matrix(ctx, identity):
                     response = client.get(url)
                 elif rule.method == "DELETE":
                     response = client.delete(url)
+                elif rule.method == "PUT":
+                    response = client.put(url, rule.body, format="json")
                 elif rule.json:
                     response = client.post(url, body, format="json")
                 else:

@@ -82,6 +82,10 @@ def test_demo_accounts_walk_the_whole_flow(db, var_dir, client, django_capture_o
         .status_code
         == 200
     )
+    # The demo organisation holds registered addresses already: the fee applies, the officer records it.
+    assert api("applicant").get(f"/api/v1/applications/{app_id}/").json()["state"] == "awaiting_payment"
+    paid = api("officer").post(f"/api/v1/applications/{app_id}/payment/", {"reference": "T-1"}, format="json")
+    assert paid.status_code == 200 and paid.json()["state"] == "awaiting_decision"
     with django_capture_on_commit_callbacks(execute=True):
         assert (
             api("officer")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from django.test import TestCase
 
 from vpnregistry.applications import services
@@ -14,8 +16,11 @@ def draft(world, *values, user=None, subscriber_id="SUB-1"):
     )
 
 
-def to_decision(world, *values, user=None):
-    """A submitted, verified and attested application, awaiting the officer."""
+_references = itertools.count(1)
+
+
+def attested(world, *values, user=None):
+    """A submitted, verified and attested application: awaiting the fee or the officer."""
     application = draft(world, *values, user=user)
     services.submit_application(actor=user or world.applicant, application=application)
     services.verify_application(actor=world.agency, application=application, decision="approve")
@@ -23,6 +28,23 @@ def to_decision(world, *values, user=None):
         staff = world.operator if resource.operator_id == world.indus.pk else world.other_operator
         services.attest_resource(actor=staff, resource=resource, decision="approve")
     application.refresh_from_db()
+    return application
+
+
+def pay(world, application):
+    """The fee paid: an officer other than the one who decides in these helpers records it."""
+    services.record_payment(
+        actor=world.officer2, application=application, reference=f"PAY-{next(_references)}"
+    )
+    application.refresh_from_db()
+    return application
+
+
+def to_decision(world, *values, user=None):
+    """A submitted, verified and attested application, its fee paid if it had one: awaiting the officer."""
+    application = attested(world, *values, user=user)
+    if application.state == "awaiting_payment":
+        pay(world, application)
     return application
 
 

@@ -198,6 +198,8 @@ def _seed_applications(members, agency_user, licensing, operator_user, margalla_
     services.submit_application(actor=members["company"], application=approved)
     services.verify_application(actor=agency_user, application=approved, decision="approve")
     attest_all(approved, operator_user)
+    # 512 addresses: the fee applies; the regulator records the payment before deciding.
+    services.record_payment(actor=officer, application=approved, reference="DEMO-PAY-0001")
     services.decide_application(
         actor=officer,
         application=approved,
@@ -209,6 +211,7 @@ def _seed_applications(members, agency_user, licensing, operator_user, margalla_
     services.submit_application(actor=members["bank"], application=bank)
     services.verify_application(actor=licensing, application=bank, decision="approve")
     attest_all(bank, margalla_staff)
+    services.record_payment(actor=officer, application=bank, reference="DEMO-PAY-0002")
     # Waiting for the software export board and the operator: the call centre.
     call_centre = make(members["call_centre"], [indus[2], indus[3]])
     services.submit_application(actor=members["call_centre"], application=call_centre)
@@ -217,6 +220,19 @@ def _seed_applications(members, agency_user, licensing, operator_user, margalla_
     freelancer = make(members["freelancer"], [f"{freelancer_net.network_address + 10}/32"])
     services.submit_application(actor=members["freelancer"], application=freelancer)
     services.verify_application(actor=agency_user, application=freelancer, decision="approve")
+    # A freelancer on mobile data registers the number instead, for its mobile operator to attest.
+    on_mobile = services.create_application(
+        actor=members["freelancer"],
+        resources=[
+            {
+                "value": "0345 1234567",
+                "subscriber_id": "SUB-M-0001",
+                "operator": "sabz",
+                "district": "pb-lahore",
+            }
+        ],
+    )
+    services.submit_application(actor=members["freelancer"], application=on_mobile)
     # Rejected with a reason, so that the history shows one.
     refused = make(members["video_conferencing"], [margalla[1]])
     services.submit_application(actor=members["video_conferencing"], application=refused)

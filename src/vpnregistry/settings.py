@@ -60,6 +60,8 @@ if DEBUG:
     ALLOWED_HOSTS += ["testserver"]
 
 INSTALLED_APPS = [
+    # The admin app without its default site: applications/admin.py has a site of its own.
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -285,6 +287,9 @@ SPECTACULAR_SETTINGS = {
         "OperatorKindEnum": "vpnregistry.accounts.models.Operator.Kind",
         "ComplaintStateEnum": "vpnregistry.restrictions.models.Complaint.State",
         "RegistrationStateEnum": "vpnregistry.registrations.models.Registration.State",
+        "ReviewDecisionEnum": [("approve", "approve"), ("reject", "reject"), ("return", "return")],
+        "AttestationDecisionEnum": [("approve", "approve"), ("reject", "reject")],
+        "AppealDecisionEnum": [("uphold", "uphold"), ("dismiss", "dismiss")],
     },
 }
 
@@ -301,6 +306,12 @@ VPNREGISTRY_INDIVIDUAL_CATEGORIES = [
 
 # Registry policy; the regulator can change these later through settings of its own.
 REGISTRATION_VALIDITY_DAYS = int(os.environ.get("VPNREGISTRY_VALIDITY_DAYS", "365"))
+# The fee: an application that takes the organisation to this many registered addresses or more
+# (and every later one) pays this much per address it asks for, in PKR.
+VPNREGISTRY_FEE_THRESHOLD = int(os.environ.get("VPNREGISTRY_FEE_THRESHOLD", "5"))
+VPNREGISTRY_FEE_PER_ADDRESS = os.environ.get("VPNREGISTRY_FEE_PER_ADDRESS", "1000")
+# Days after a rejection during which the applicant may appeal.
+VPNREGISTRY_APPEAL_DAYS = int(os.environ.get("VPNREGISTRY_APPEAL_DAYS", "30"))
 # A snapshot is published at most this often; changes in between wait for the next one.
 ALLOWLIST_MIN_INTERVAL_SECONDS = int(os.environ.get("VPNREGISTRY_ALLOWLIST_MIN_INTERVAL", "0"))
 # Published files (every format of every serial, deltas, the signed index) and the signing keys.

@@ -58,7 +58,13 @@ def test_whole_flow_over_the_api(world, django_capture_on_commit_callbacks):
         )
         assert r.status_code == 200, r.json()
     detail = world.client(world.officer).get(f"/api/v1/applications/{app_id}/").json()
-    assert detail["state"] == "awaiting_decision"
+    # 256 addresses and one IPv6 prefix: the fee applies (1000 PKR an address by default).
+    assert detail["state"] == "awaiting_payment"
+    assert detail["fee_addresses"] == 257 and detail["fee_amount"] == "257000.00"
+    r = world.client(world.officer2).post(
+        f"/api/v1/applications/{app_id}/payment/", {"reference": "HBL-2026-0001"}, format="json"
+    )
+    assert r.status_code == 200 and r.json()["state"] == "awaiting_decision", r.json()
 
     with django_capture_on_commit_callbacks(execute=True):
         r = world.client(world.officer).post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.workflow import approved, draft, to_decision
+from tests.workflow import approved, draft, pay, to_decision
 from vpnregistry.applications import services
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.models import AuditEvent
@@ -125,7 +125,9 @@ def test_every_transition_is_recorded(world):
         ("", "draft"),
         ("draft", "submitted"),
         ("submitted", "in_review"),
-        ("in_review", "awaiting_decision"),
+        # A /24 is 256 addresses: the fee applies.
+        ("in_review", "awaiting_payment"),
+        ("awaiting_payment", "awaiting_decision"),
         ("awaiting_decision", "approved"),
     ]
     assert all(e.actor_label for e in events)
@@ -164,7 +166,9 @@ def test_operator_no_drops_that_resource_alone(world):
     services.attest_resource(actor=world.operator, resource=indus_res, decision="reject", reason="not theirs")
     services.attest_resource(actor=world.other_operator, resource=margalla_res, decision="approve")
     application.refresh_from_db()
-    assert application.state == State.AWAITING_DECISION
+    # The fee counts only the confirmed resource: 256 addresses.
+    assert application.state == State.AWAITING_PAYMENT and application.fee_addresses == 256
+    pay(world, application)
     services.decide_application(actor=world.officer, application=application, decision="approve")
     assert [r.value for r in Registration.objects.all()] == ["14.192.130.0/24"]
 

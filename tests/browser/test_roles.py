@@ -100,18 +100,23 @@ def test_each_role_walks_its_main_path(live_server, world, browser_page, screens
     page.get_by_role("link", name=tracking).click()
     page.get_by_label(t("Yes, assigned")).check()
     page.get_by_role("button", name=t("Record")).click()
-    assert t("Awaiting decision") in page.content()
+    # 256 addresses: the fee applies before the decision.
+    assert t("Awaiting payment") in page.content()
     walk.snap("operator", "attested")
     walk.nav("Allowlist")
     walk.snap("operator", "allowlist")
     walk.log_out()
 
-    # Officer: approve with a reason; the registration appears; suspend it with a reason.
+    # Officer: record the fee's payment, approve with a reason; the registration appears; suspend it.
     walk.log_in(world.officer)
     walk.snap("officer", "queue")
     page.get_by_role("link", name=tracking).click()
+    page.get_by_label(t("Payment reference")).fill("HBL-2026-000042")
+    page.get_by_role("button", name=t("Record payment")).click()
+    assert t("Awaiting decision") in page.locator("h1").inner_text()
+    walk.snap("officer", "payment-recorded")
     page.get_by_label(t("Approve")).check()
-    page.get_by_label(t("Reason (required to reject)")).fill("Documents and attestation in order.")
+    page.get_by_label(t("Reason (required to reject or return)")).fill("Documents and attestation in order.")
     page.get_by_role("button", name=t("Record")).click()
     assert t("Approved") in page.locator("h1").inner_text()
     walk.snap("officer", "approved")

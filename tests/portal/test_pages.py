@@ -79,6 +79,12 @@ def test_each_role_acts_from_the_application_page(login, world, django_capture_o
     resource = application.resources.get()
     client.post(f"/resources/{resource.pk}/attest/", {"decision": "approve"})
     client = login(world.officer)
+    # 256 addresses: the fee applies; the officer records the payment from the page.
+    page = client.get(f"/applications/{application.pk}/").content.decode()
+    assert "Record the fee&#x27;s payment" in page or "Record the fee's payment" in page
+    client.post(f"/applications/{application.pk}/payment/", {"reference": "HBL-77"})
+    application.refresh_from_db()
+    assert application.state == "awaiting_decision" and application.payment_reference == "HBL-77"
     assert client.get("/").content.decode().count(application.tracking_number) == 1
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/applications/{application.pk}/decide/", {"decision": "approve", "reason": "fine"})

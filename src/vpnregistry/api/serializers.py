@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from vpnregistry.accounts.models import AddressSpace, District, Operator
-from vpnregistry.applications.models import Application, Resource
+from vpnregistry.applications.models import Application, RejectionReason, Resource
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.registrations.models import Registration
 from vpnregistry.restrictions.models import RestrictionEvent, Service
@@ -29,7 +29,14 @@ class OperatorSerializer(serializers.ModelSerializer):
 
 
 class ResourceInputSerializer(serializers.Serializer):
-    value = serializers.CharField(max_length=100, help_text="An IPv4/IPv6 address or prefix")
+    value = serializers.CharField(
+        max_length=100, help_text="An IPv4/IPv6 address or prefix, or a mobile number of Pakistan"
+    )
+    operator = serializers.CharField(
+        max_length=50,
+        required=False,
+        help_text="The operator's code: required for a mobile number (the mobile operator that attests it)",
+    )
     subscriber_id = serializers.CharField(
         max_length=64, help_text="The customer or account number on the bill"
     )
@@ -45,10 +52,13 @@ class ApplicationCreateSerializer(serializers.Serializer):
 class ResourceSerializer(serializers.ModelSerializer):
     operator = serializers.SlugRelatedField(read_only=True, slug_field="code")
     district = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    renews = serializers.SlugRelatedField(
+        read_only=True, slug_field="reference", help_text="the registration this resource renews"
+    )
 
     class Meta:
         model = Resource
-        fields = ["id", "kind", "value", "operator", "subscriber_id", "district", "state"]
+        fields = ["id", "kind", "value", "operator", "subscriber_id", "district", "state", "renews"]
 
 
 class HistorySerializer(serializers.ModelSerializer):
@@ -64,6 +74,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(read_only=True, slug_field="code")
     agency = serializers.SlugRelatedField(read_only=True, slug_field="code")
     resources = serializers.SerializerMethodField()
+    rejection_reason = serializers.SlugRelatedField(
+        read_only=True, slug_field="code", help_text="code from /api/v1/rejection-reasons/"
+    )
 
     class Meta:
         model = Application
@@ -79,6 +92,14 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "verified_at",
             "decided_at",
             "decision_reason",
+            "rejection_reason",
+            "fee_addresses",
+            "fee_amount",
+            "payment_reference",
+            "paid_at",
+            "appeal_grounds",
+            "appealed_at",
+            "appeal_decided_at",
             "resources",
         ]
 
@@ -115,8 +136,58 @@ class ApplicationDetailSerializer(ApplicationSerializer):
 
 
 class DecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "reject", "return"])
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="required to reject or return; on a return, what the applicant must change",
+    )
+    reason_code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=40,
+        help_text="a rejection's reason, a code from /api/v1/rejection-reasons/ ('other' if none)",
+    )
+
+
+class AttestSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["approve", "reject"])
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class BulkAttestSerializer(AttestSerializer):
+    resources = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=1000,
+        help_text="ids of pending resources in the operator's space; all are attested or none",
+    )
+
+
+class ResourceListSerializer(serializers.Serializer):
+    resources = ResourceInputSerializer(many=True)
+
+
+class PaymentSerializer(serializers.Serializer):
+    reference = serializers.CharField(max_length=64, help_text="the bank's or the payment system's reference")
+
+
+class AppealSerializer(serializers.Serializer):
+    grounds = serializers.CharField(max_length=5000)
+
+
+class AppealDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["uphold", "dismiss"])
+    reason = serializers.CharField(max_length=2000)
+
+
+class RejectionReasonSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RejectionReason
+        fields = ["code", "text"]
 
 
 class AddressSpaceSerializer(serializers.ModelSerializer):

@@ -12,6 +12,7 @@ from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,8 +27,8 @@ from vpnregistry.allowlist.services import file_path, msisdn_name
 from vpnregistry.api import serializers as s
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.api.serializers_public import SubmittedApplicationSerializer
-from vpnregistry.applications import selectors, services
-from vpnregistry.applications.models import Resource
+from vpnregistry.applications import bulk, selectors, services
+from vpnregistry.applications.models import RejectionReason, Resource
 from vpnregistry.audit.services import record
 from vpnregistry.errors import InvalidInput
 from vpnregistry.netblocks import ParseError
@@ -84,18 +85,43 @@ class OperatorViewSet(viewsets.ReadOnlyModelViewSet):
         return operators_with_space()
 
 
-def _decision_response(request, service, **target):
-    body = s.DecisionSerializer(data=request.data)
+def _decision_response(request, service, serializer=s.DecisionSerializer, **target):
+    body = serializer(data=request.data)
     body.is_valid(raise_exception=True)
-    return service(
-        actor=request.user,
-        decision=body.validated_data["decision"],
-        reason=body.validated_data["reason"],
-        **target,
-    )
+    return service(actor=request.user, **body.validated_data, **target)
+
+
+class CSVParser(BaseParser):
+    """A CSV body, handed over as bytes (at most the bulk module's limit, plus one byte to notice more)."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read(bulk.MAX_BYTES + 1) if stream is not None else b""
+
+
+def _csv_body(request) -> bytes:
+    """The CSV of a text/csv body, or of the `file` field of a multipart form."""
+    if isinstance(request.data, bytes):
+        return request.data
+    upload = request.data.get("file") if hasattr(request.data, "get") else None
+    if upload is None:
+        raise InvalidInput({"csv": ["Send the CSV as a text/csv body or as the file field of a form."]})
+    return upload.read(bulk.MAX_BYTES + 1)
 
 
 TRANSITION_RESPONSES = {200: None, 400: VALIDATION_ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
+DETAIL_ACTIONS = {
+    "submit",
+    "verify",
+    "decide",
+    "withdraw",
+    "payment",
+    "appeal",
+    "appeal_decision",
+    "resources",
+}
+DETAIL_RESPONSES = {**TRANSITION_RESPONSES, 200: s.ApplicationDetailSerializer}
 
 
 class ApplicationViewSet(
@@ -108,7 +134,7 @@ class ApplicationViewSet(
         return selectors.with_resources(selectors.applications_for(self.request.user))
 
     def get_serializer_class(self):
-        if self.action == "retrieve" or self.action in {"submit", "verify", "decide"}:
+        if self.action == "retrieve" or self.action in DETAIL_ACTIONS:
             return s.ApplicationDetailSerializer
         if self.action == "create":
             return s.ApplicationCreateSerializer
@@ -161,6 +187,93 @@ class ApplicationViewSet(
         application = _decision_response(request, services.decide_application, application=self.get_object())
         return self._detail(application)
 
+    @extend_schema(request=s.ReasonSerializer, responses=DETAIL_RESPONSES)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """The applicant withdraws its application, at any time before a decision."""
+        body = s.ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        application = services.withdraw_application(
+            actor=request.user, application=self.get_object(), reason=body.validated_data["reason"]
+        )
+        return self._detail(application)
+
+    @extend_schema(request=s.PaymentSerializer, responses=DETAIL_RESPONSES)
+    @action(detail=True, methods=["post"])
+    def payment(self, request, pk=None):
+        """An officer records the fee's payment reference; the application goes on to a decision."""
+        application = self.get_object()
+        services.require_role(request.user, Role.OFFICER)  # the role first, then the input
+        body = s.PaymentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reference = body.validated_data["reference"]
+        application = services.record_payment(
+            actor=request.user, application=application, reference=reference
+        )
+        return self._detail(application)
+
+    @extend_schema(request=s.AppealSerializer, responses=DETAIL_RESPONSES)
+    @action(detail=True, methods=["post"])
+    def appeal(self, request, pk=None):
+        """The applicant appeals a rejection within the appeal window (30 days by default)."""
+        application = self.get_object()
+        grounds = request.data.get("grounds", "") if hasattr(request.data, "get") else ""
+        application = services.appeal_application(
+            actor=request.user, application=application, grounds=grounds if isinstance(grounds, str) else ""
+        )
+        return self._detail(application)
+
+    @extend_schema(request=s.AppealDecisionSerializer, responses=DETAIL_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="appeal-decision")
+    def appeal_decision(self, request, pk=None):
+        """An officer other than the one who rejected or verified upholds or dismisses the appeal."""
+        application = self.get_object()
+        services.require_role(request.user, Role.OFFICER)
+        body = s.AppealDecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        application = services.decide_appeal(actor=request.user, application=application, **data)
+        return self._detail(application)
+
+    @extend_schema(
+        request={"application/json": s.ResourceListSerializer, "text/csv": OpenApiTypes.STR},
+        responses={**DETAIL_RESPONSES, 415: ERROR},
+    )
+    @action(detail=True, methods=["put"], parser_classes=[JSONParser, CSVParser])
+    def resources(self, request, pk=None):
+        """The applicant replaces the resources of a draft or returned application (JSON or CSV).
+
+        Resources sent again unchanged keep their operator's attestation; the others wait for one.
+        """
+        application = self.get_object()
+        if request.content_type.startswith("text/csv"):
+            application = bulk.replace_resources_from_csv(
+                actor=request.user, application=application, data=_csv_body(request)
+            )
+        else:
+            items = request.data.get("resources") if isinstance(request.data, dict) else None
+            if not isinstance(items, list):
+                services.require_role(request.user, Role.APPLICANT)
+                raise InvalidInput({"resources": ["A list of resources is required."]})
+            application = services.replace_resources(
+                actor=request.user, application=application, resources=items
+            )
+        return self._detail(application)
+
+    @extend_schema(
+        request={"text/csv": OpenApiTypes.STR, "multipart/form-data": OpenApiTypes.OBJECT},
+        responses={201: s.ApplicationDetailSerializer, 400: VALIDATION_ERROR, 403: ERROR, 415: ERROR},
+    )
+    @action(detail=False, methods=["post"], parser_classes=[CSVParser, MultiPartParser], url_path="csv")
+    def csv(self, request):
+        """A draft application from a CSV of resources (columns value, subscriber_id, district, operator).
+
+        Every row is checked; any bad row refuses the file, each named as `line N: field: reason`.
+        """
+        services.require_role(request.user, Role.APPLICANT)
+        application = bulk.create_application_from_csv(actor=request.user, data=_csv_body(request))
+        return self._detail(application, status.HTTP_201_CREATED)
+
 
 class ResourceViewSet(viewsets.GenericViewSet):
     """Resources waiting for the calling operator, and its attestations."""
@@ -185,14 +298,32 @@ class ResourceViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(
-        request=s.DecisionSerializer, responses={**TRANSITION_RESPONSES, 200: s.ResourceSerializer}
-    )
+    @extend_schema(request=s.AttestSerializer, responses={**TRANSITION_RESPONSES, 200: s.ResourceSerializer})
     @action(detail=True, methods=["post"])
     def attest(self, request, pk=None):
         resource = selectors.resource_for_operator(request.user, pk)
-        resource = _decision_response(request, services.attest_resource, resource=resource)
+        resource = _decision_response(
+            request, services.attest_resource, s.AttestSerializer, resource=resource
+        )
         return Response(s.ResourceSerializer(resource).data)
+
+    @extend_schema(
+        operation_id="resources_attest_many",
+        request=s.BulkAttestSerializer,
+        responses={**TRANSITION_RESPONSES, 200: s.ResourceSerializer(many=True)},
+    )
+    @action(detail=False, methods=["post"], url_path="attest", url_name="attest-many")
+    def attest_many(self, request):
+        """The same answer on many resources at once: every one is recorded, or none is."""
+        body = s.BulkAttestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        resources = services.attest_resources(
+            actor=request.user,
+            resource_ids=body.validated_data["resources"],
+            decision=body.validated_data["decision"],
+            reason=body.validated_data["reason"],
+        )
+        return Response(s.ResourceSerializer(resources, many=True).data)
 
 
 MEDIA_TYPES = {name: fmt.media_type for name, fmt in FORMATS.items()} | {"delta.json": "application/json"}
@@ -326,6 +457,15 @@ class OperatorSyncView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no database at hand
             return Operator.objects.none()
         return allowlist_selectors.operator_sync_status()
+
+
+class RejectionReasonViewSet(viewsets.ReadOnlyModelViewSet):
+    """The regulator's list of reasons for a rejection (the active ones): decisions name one by code."""
+
+    serializer_class = s.RejectionReasonSerializer
+    pagination_class = PageNumberPagination
+    lookup_field = "code"
+    queryset = RejectionReason.objects.filter(active=True).order_by("code")
 
 
 class DistrictViewSet(viewsets.ReadOnlyModelViewSet):
@@ -508,6 +648,25 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def surrender(self, request, pk=None):
         return self._step(request, "surrender")
+
+    @extend_schema(
+        request=None,
+        responses={201: s.ApplicationDetailSerializer, 403: ERROR, 404: ERROR, 409: ERROR},
+    )
+    @action(detail=True, methods=["post"])
+    def renew(self, request, pk=None):
+        """A draft application copied from this registration; approved, it replaces it without a gap."""
+        application = services.renew_registrations(actor=request.user, registrations=[self.get_object()])
+        user = request.user
+        context = {
+            "request": request,
+            "visible_resources": lambda app: selectors.resources_visible_to(user, app),
+            "history": selectors.history_of,
+            "identifiers": lambda app: identifiers_for(user, app),
+        }
+        return Response(
+            s.ApplicationDetailSerializer(application, context=context).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
     @action(detail=True, methods=["post"], url_path="report-unassigned")

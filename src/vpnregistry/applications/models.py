@@ -47,6 +47,28 @@ class Application(models.Model):
     # SHA-256 of the secret that, with the tracking number, opens the public status page (the secret
     # itself is shown once, at submission, and never stored).
     status_secret_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Why it was rejected, from the regulator's list (the free text is decision_reason), and at
+    # which step: "agency", "operators" (every resource refused) or "decision".
+    rejection_reason = models.ForeignKey(
+        "RejectionReason", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rejected_at_stage = models.CharField(max_length=10, blank=True)
+    # The fee (see applications/fees.py): worked out when the application became ready for a
+    # decision; the officer records the payment reference.
+    fee_addresses = models.PositiveIntegerField(null=True, blank=True)
+    fee_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    payment_reference = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    payment_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # One appeal per rejection, within the appeal window.
+    appeal_grounds = models.TextField(blank=True)
+    appealed_at = models.DateTimeField(null=True, blank=True)
+    appeal_decided_at = models.DateTimeField(null=True, blank=True)
+    appeal_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # Bumped on every change so that a stale form cannot overwrite a newer state.
     version = models.PositiveIntegerField(default=1)
 
@@ -78,6 +100,8 @@ class Resource(models.Model):
         PENDING = "pending", _("Awaiting operator")
         CONFIRMED = "confirmed", _("Confirmed by operator")
         REFUSED = "refused", _("Refused by operator")
+        # Taken out by the applicant when editing a returned application; kept for the history.
+        REMOVED = "removed", _("Removed by the applicant")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="resources")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -90,6 +114,10 @@ class Resource(models.Model):
     # Where the resource is used; restriction events are scoped by it.
     district = models.ForeignKey(District, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    # The registration this resource renews (a renewal application copies the registration).
+    renews = models.ForeignKey(
+        "registrations.Registration", null=True, blank=True, on_delete=models.PROTECT, related_name="renewals"
+    )
 
     class Meta:
         ordering = ["application_id", "family", "first", "id"]
@@ -105,10 +133,14 @@ class Review(models.Model):
     class Stage(models.TextChoices):
         AGENCY = "agency", _("Agency verification")
         DECISION = "decision", _("Regulator decision")
+        APPEAL = "appeal", _("Appeal")
 
     class Decision(models.TextChoices):
         APPROVE = "approve", _("Approve")
         REJECT = "reject", _("Reject")
+        RETURN = "return", _("Return to the applicant")
+        UPHOLD = "uphold", _("Appeal upheld")
+        DISMISS = "dismiss", _("Appeal dismissed")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reviews")
     stage = models.CharField(max_length=10, choices=Stage.choices)
@@ -122,11 +154,29 @@ class Review(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(decision="reject") | ~Q(reason=""), name="review_reject_needs_reason"
-            )
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision__in=["return", "uphold", "dismiss"]) | ~Q(reason=""),
+                name="review_return_appeal_needs_reason",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.stage} {self.decision} on {self.application_id}"
+
+
+class RejectionReason(models.Model):
+    """The regulator's list of reasons for a rejection; the decision adds free text to one of them."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    text = models.CharField(max_length=300)
+    active = models.BooleanField(default=True, help_text=_("Only active reasons can be chosen."))
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.text}"
 
 
 class Attestation(models.Model):

@@ -73,7 +73,8 @@ def queue_for(user) -> QuerySet[Application]:
             state__in=[State.SUBMITTED, State.IN_REVIEW], id__in=pending.values("application_id")
         ).order_by("submitted_at", "id")
     if user.role == Role.OFFICER:
-        return qs.filter(state=State.AWAITING_DECISION).order_by("submitted_at", "id")
+        waiting = [State.AWAITING_PAYMENT, State.AWAITING_DECISION, State.APPEALED]
+        return qs.filter(state__in=waiting).order_by("submitted_at", "id")
     if user.role == Role.APPLICANT:
         return qs.filter(state__in=[State.DRAFT, State.RETURNED]).order_by("created_at", "id")
     return qs.none()

@@ -2,44 +2,78 @@
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import F
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vpnregistry.accounts.models import District, Operator, Organisation, Role
 from vpnregistry.accounts.selectors import operator_for_network
 from vpnregistry.allowlist.services import request_publication
-from vpnregistry.applications.models import Application, Attestation, Resource, Review, TrackingCounter
+from vpnregistry.applications.fees import fee_for
+from vpnregistry.applications.models import (
+    Application,
+    Attestation,
+    RejectionReason,
+    Resource,
+    Review,
+    TrackingCounter,
+)
+from vpnregistry.applications.msisdn import NotAMobileNumber, looks_like_msisdn, normalise_msisdn
 from vpnregistry.applications.notifications import notify_transition
 from vpnregistry.applications.status import issue_status_secret
 from vpnregistry.audit.services import record
 from vpnregistry.db import Network, network_keys, serialise
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.netblocks import ParseError, check_prefix
-from vpnregistry.registrations.selectors import conflicting_registration
+from vpnregistry.registrations.selectors import conflicting_number, conflicting_registration
 from vpnregistry.registrations.services import create_registrations
 
 State = Application.State
-DECISIONS = ("approve", "reject")
+DECISIONS = ("approve", "reject", "return")
+APPEAL_DECISIONS = ("uphold", "dismiss")
+# Before a decision: the applicant may still withdraw.
+WITHDRAWABLE = {
+    State.DRAFT,
+    State.SUBMITTED,
+    State.IN_REVIEW,
+    State.AWAITING_PAYMENT,
+    State.AWAITING_DECISION,
+    State.RETURNED,
+}
+LIVE = ~Q(state=Resource.State.REMOVED)
+REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]{2,63}")
 MAX_RESOURCES = 1000
 
 
 @dataclass(frozen=True)
 class CleanResource:
-    net: Network
+    net: Network | None
     operator: Operator
     subscriber_id: str
     district: District | None = None
+    msisdn: str = ""  # a mobile number in E.164, instead of a network
+
+    @property
+    def value(self) -> str:
+        return self.msisdn or str(self.net)
 
 
 def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> list[CleanResource]:
-    """Check every resource asked for; refuse the lot, naming each bad one, or return them all."""
+    """Check every resource asked for; refuse the lot, naming each bad one, or return them all.
+
+    An item has a `value` (an address, a prefix or a mobile number), a `subscriber_id`, optionally a
+    `district` code, and an `operator` code: required for a mobile number (the mobile operator that
+    attests it), optional for an address (then it must be the operator whose space holds it).
+    """
     items = list(items)
     if not items:
         raise InvalidInput({"resources": [_("At least one resource is required.")]})
@@ -48,11 +82,18 @@ def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> 
             {"resources": [_("At most %(n)d resources in one application.") % {"n": MAX_RESOURCES}]}
         )
     category = organisation.category
-    codes = {str(item.get("district") or "").strip() for item in items if isinstance(item, Mapping)} - {""}
+    mappings = [item for item in items if isinstance(item, Mapping)]
+    codes = {str(item.get("district") or "").strip() for item in mappings} - {""}
     districts = {d.code: d for d in District.objects.filter(code__in=codes)} if codes else {}
+    operator_codes = {str(item.get("operator") or "").strip() for item in mappings} - {""}
+    operators = (
+        {o.code: o for o in Operator.objects.filter(code__in=operator_codes)} if operator_codes else {}
+    )
     cleaned: list[CleanResource | None] = []
+    taken = _Taken()
+    numbers: dict[str, int] = {}
     errors: list[dict] = []
-    for _index, item in enumerate(items):
+    for item in items:
         error: dict[str, list[str]] = {}
         if not isinstance(item, Mapping):
             errors.append({"value": [_("Each resource must be an object with a value and a subscriber_id.")]})
@@ -73,37 +114,135 @@ def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> 
                 error["district"] = [
                     _("%(code)s is not a district code (see /api/v1/districts/).") % {"code": code}
                 ]
-        entry = None
-        try:
-            net = check_prefix(value, min_len_v4=category.min_len_v4, min_len_v6=category.min_len_v6)
-        except ParseError as exc:
-            error["value"] = [str(exc)]
-        else:
-            operator = operator_for_network(net)
-            clash = next(
-                (i for i, other in enumerate(cleaned) if other is not None and other.net.overlaps(net)), None
+        named = None
+        if operator_code := str(item.get("operator") or "").strip():
+            named = operators.get(operator_code)
+            if named is None:
+                error["operator"] = [
+                    _("%(code)s is not an operator code (see /api/v1/operators/).") % {"code": operator_code}
+                ]
+        if looks_like_msisdn(value):
+            entry = _clean_msisdn(
+                value,
+                organisation,
+                named,
+                operator_code,
+                numbers,
+                len(cleaned),
+                error,
+                subscriber_id,
+                district,
             )
-            if operator is None:
-                error["value"] = [_("%(net)s is in no operator's address space.") % {"net": net}]
-            elif clash is not None:
-                error["value"] = [
-                    _("%(net)s overlaps resource %(n)d (%(other)s) of this application.")
-                    % {"net": net, "n": clash + 1, "other": cleaned[clash].net}
-                ]
-            elif (other := conflicting_registration(net=net, organisation=organisation)) is not None:
-                error["value"] = [
-                    _("%(net)s overlaps %(other)s, registered to another organisation.")
-                    % {"net": net, "other": other.value}
-                ]
-            else:
-                entry = CleanResource(
-                    net=net, operator=operator, subscriber_id=subscriber_id, district=district
-                )
+        else:
+            entry = _clean_network(
+                value, organisation, category, named, cleaned, error, subscriber_id, district, taken
+            )
+            if entry is not None and not error:
+                taken.add(entry.net, len(cleaned))
         cleaned.append(None if error else entry)
         errors.append(error)
     if any(errors):
         raise InvalidInput({"resources": errors})
     return [c for c in cleaned if c is not None]
+
+
+class _Taken:
+    """The networks accepted so far in one application, per family, sorted: each new one is checked
+    against its neighbours in O(log n), not against every other. Accepted networks never overlap,
+    so a clash is with the one starting at or before the new one, or with the one right after it."""
+
+    def __init__(self):
+        self.starts: dict[int, list[int]] = {4: [], 6: []}
+        self.rows: dict[int, list[tuple[int, int]]] = {4: [], 6: []}  # (last address, position)
+
+    def clash(self, net: Network) -> int | None:
+        first, last = int(net.network_address), int(net.broadcast_address)
+        starts, rows = self.starts[net.version], self.rows[net.version]
+        i = bisect.bisect_right(starts, first)
+        if i and rows[i - 1][0] >= first:
+            return rows[i - 1][1]
+        if i < len(starts) and starts[i] <= last:
+            return rows[i][1]
+        return None
+
+    def add(self, net: Network, position: int) -> None:
+        first = int(net.network_address)
+        starts, rows = self.starts[net.version], self.rows[net.version]
+        i = bisect.bisect_right(starts, first)
+        starts.insert(i, first)
+        rows.insert(i, (int(net.broadcast_address), position))
+
+
+def _clean_network(value, organisation, category, named, cleaned, error, subscriber_id, district, taken):
+    try:
+        net = check_prefix(value, min_len_v4=category.min_len_v4, min_len_v6=category.min_len_v6)
+    except ParseError as exc:
+        error["value"] = [str(exc)]
+        return None
+    operator = operator_for_network(net)
+    clash = taken.clash(net)
+    if operator is None:
+        error["value"] = [_("%(net)s is in no operator's address space.") % {"net": net}]
+    elif named is not None and named.pk != operator.pk:
+        error["operator"] = [
+            _("%(net)s is in the address space of %(operator)s, not %(named)s.")
+            % {"net": net, "operator": operator.code, "named": named.code}
+        ]
+    elif clash is not None:
+        error["value"] = [
+            _("%(net)s overlaps resource %(n)d (%(other)s) of this application.")
+            % {"net": net, "n": clash + 1, "other": cleaned[clash].net}
+        ]
+    elif (other := conflicting_registration(net=net, organisation=organisation)) is not None:
+        error["value"] = [
+            _("%(net)s overlaps %(other)s, registered to another organisation.")
+            % {"net": net, "other": other.value}
+        ]
+    else:
+        return CleanResource(net=net, operator=operator, subscriber_id=subscriber_id, district=district)
+    return None
+
+
+def _clean_msisdn(
+    value, organisation, named, operator_code, numbers, position, error, subscriber_id, district
+):
+    try:
+        number = normalise_msisdn(value)
+    except NotAMobileNumber as exc:
+        error["value"] = [str(exc)]
+        return None
+    if not operator_code:
+        error["operator"] = [_("A mobile number needs the code of the mobile operator that attests it.")]
+    elif named is not None and named.kind != Operator.Kind.MOBILE:
+        error["operator"] = [_("%(code)s is not a mobile operator.") % {"code": named.code}]
+    if number in numbers:
+        error["value"] = [
+            _("%(number)s is resource %(n)d of this application already.")
+            % {"number": number, "n": numbers[number] + 1}
+        ]
+    elif (other := conflicting_number(number=number, organisation=organisation)) is not None:
+        error["value"] = [
+            _("%(number)s is registered to another organisation.") % {"number": number, "other": other.value}
+        ]
+    numbers.setdefault(number, position)
+    if error or named is None:
+        return None
+    return CleanResource(
+        net=None, msisdn=number, operator=named, subscriber_id=subscriber_id, district=district
+    )
+
+
+def resource_items(resources: Iterable[Resource]) -> list[dict]:
+    """Stored resources as the items clean_resources takes: to check them again, or to copy them."""
+    return [
+        {
+            "value": r.value,
+            "subscriber_id": r.subscriber_id,
+            "district": r.district.code if r.district_id else "",
+            "operator": r.operator.code,
+        }
+        for r in resources
+    ]
 
 
 def _transition(
@@ -160,7 +299,38 @@ def _clean_decision(decision: str, reason: str, *, allowed=DECISIONS) -> tuple[s
         )
     if decision == "reject" and not reason:
         raise InvalidInput({"reason": [_("A rejection needs a reason.")]})
+    if decision != "approve" and not reason:
+        raise InvalidInput({"reason": [_("This decision needs a reason.")]})
     return decision, reason
+
+
+# Reasons the code itself gives: they exist even if the seeded list was lost (a flushed database).
+SYSTEM_REASONS = {
+    "other": "Other: see the reason given",
+    "resources-refused": "Every resource was refused by its operator",
+}
+
+
+def _system_reason(code: str) -> RejectionReason:
+    return RejectionReason.objects.get_or_create(code=code, defaults={"text": SYSTEM_REASONS[code]})[0]
+
+
+def _rejection_reason(code: str) -> RejectionReason:
+    """One of the regulator's active rejection reasons; "other" when none is named."""
+    code = (code or "").strip() or "other"
+    if code in SYSTEM_REASONS:
+        _system_reason(code)
+    found = RejectionReason.objects.filter(code=code, active=True).first()
+    if found is None:
+        raise InvalidInput(
+            {
+                "reason_code": [
+                    _("%(code)s is not an active rejection reason (see /api/v1/rejection-reasons/).")
+                    % {"code": code}
+                ]
+            }
+        )
+    return found
 
 
 def create_application(*, actor, resources: Iterable[Mapping]) -> Application:
@@ -180,29 +350,33 @@ def create_application(*, actor, resources: Iterable[Mapping]) -> Application:
             obj=application,
             to_state=State.DRAFT,
             at=now,
-            data={"resources": [str(c.net) for c in cleaned]},
+            data={"resources": [c.value for c in cleaned]},
         )
     return application
 
 
-def _add_resources(application: Application, cleaned: list[CleanResource]) -> None:
-    rows = []
-    for c in cleaned:
+def _resource_row(application: Application, c: CleanResource, renews=None) -> Resource:
+    if c.msisdn:
+        kind, family, first, last = Resource.Kind.MSISDN, None, "", ""
+    else:
         family, first, last = network_keys(c.net)
-        rows.append(
-            Resource(
-                application=application,
-                kind=f"ipv{family}",
-                value=str(c.net),
-                family=family,
-                first=first,
-                last=last,
-                operator=c.operator,
-                subscriber_id=c.subscriber_id,
-                district=c.district,
-            )
-        )
-    Resource.objects.bulk_create(rows)
+        kind = f"ipv{family}"
+    return Resource(
+        application=application,
+        kind=kind,
+        value=c.value,
+        family=family,
+        first=first,
+        last=last,
+        operator=c.operator,
+        subscriber_id=c.subscriber_id,
+        district=c.district,
+        renews=renews,
+    )
+
+
+def _add_resources(application: Application, cleaned: list[CleanResource]) -> None:
+    Resource.objects.bulk_create([_resource_row(application, c) for c in cleaned])
 
 
 def _next_tracking_number(at: datetime) -> str:
@@ -215,7 +389,11 @@ def _next_tracking_number(at: datetime) -> str:
 
 
 def submit_application(*, actor, application: Application) -> Application:
-    """Send a draft (or a returned application) to the agency its category routes to."""
+    """Send a draft (or a returned application, for a new round) to the agency its category routes to.
+
+    A new round starts afresh with the agency's verification; resources the applicant left unchanged
+    keep their operator's attestation, changed ones wait for a new one.
+    """
     _require(actor, Role.APPLICANT)
     now = timezone.now()
     with transaction.atomic():
@@ -227,63 +405,113 @@ def submit_application(*, actor, application: Application) -> Application:
         # Conflicts may have appeared since the draft was made: check again.
         clean_resources(
             organisation=application.organisation,
-            items=[
-                {
-                    "value": r.value,
-                    "subscriber_id": r.subscriber_id,
-                    "district": r.district.code if r.district else "",
-                }
-                for r in application.resources.select_related("district")
-            ],
+            items=resource_items(application.resources.filter(LIVE).select_related("district", "operator")),
         )
+        resubmission = application.state == State.RETURNED
         if not application.tracking_number:
             application.tracking_number = _next_tracking_number(now)
             # For the public status page; only its hash is kept, the secret is shown once (status.py).
             application.status_secret = issue_status_secret(application)
         application.agency = application.category.agency
         application.submitted_at = now
+        application.verified_at = None
+        application.verified_by = None
+        application.decision_reason = ""
         _transition(
             actor=actor,
             application=application,
             to_state=State.SUBMITTED,
-            action="application.submit",
+            action="application.resubmit" if resubmission else "application.submit",
             at=now,
             data={"agency": application.agency.code},
         )
     return application
 
 
+def _reject(*, actor, application: Application, reason: str, code: RejectionReason, stage: str, at) -> None:
+    application.decided_at = at
+    application.decision_reason = reason
+    application.rejection_reason = code
+    application.rejected_at_stage = stage
+    _transition(
+        actor=actor,
+        application=application,
+        to_state=State.REJECTED,
+        action="application.reject",
+        reason=reason,
+        at=at,
+        data={"stage": stage, "reason_code": code.code},
+    )
+
+
+def _return(*, actor, application: Application, reason: str, stage: str, at) -> None:
+    application.decision_reason = reason
+    _transition(
+        actor=actor,
+        application=application,
+        to_state=State.RETURNED,
+        action="application.return",
+        reason=reason,
+        at=at,
+        data={"stage": stage},
+    )
+
+
 def _advance(*, actor, application: Application, at: datetime) -> None:
-    """Move on once agency verification and every operator attestation are in."""
-    resources = list(application.resources.values_list("state", flat=True))
+    """Move on once agency verification and every operator attestation are in; the fee comes first."""
+    resources = list(application.resources.filter(LIVE).values_list("state", flat=True))
     if resources and all(s == Resource.State.REFUSED for s in resources):
-        _transition(
+        _reject(
             actor=actor,
             application=application,
-            to_state=State.REJECTED,
-            action="application.reject",
             reason=_("Every resource was refused by its operator."),
+            code=_system_reason("resources-refused"),
+            stage="operators",
             at=at,
         )
         return
     if application.verified_at and Resource.State.PENDING not in resources:
-        _transition(
-            actor=actor,
-            application=application,
-            to_state=State.AWAITING_DECISION,
-            action="application.ready",
-            at=at,
-        )
+        fee = fee_for(application)
+        application.fee_addresses = fee.requested
+        application.fee_amount = fee.amount
+        # A payment once recorded covers the application's later rounds.
+        if fee.due and not application.payment_reference:
+            _transition(
+                actor=actor,
+                application=application,
+                to_state=State.AWAITING_PAYMENT,
+                action="application.fee",
+                at=at,
+                data={"addresses": fee.requested, "registered": fee.registered, "amount": str(fee.amount)},
+            )
+        else:
+            _transition(
+                actor=actor,
+                application=application,
+                to_state=State.AWAITING_DECISION,
+                action="application.ready",
+                at=at,
+            )
     elif application.state == State.SUBMITTED:
         _transition(
             actor=actor, application=application, to_state=State.IN_REVIEW, action="application.review", at=at
         )
 
 
-def verify_application(*, actor, application: Application, decision: str, reason: str = "") -> Application:
-    """The agency's verification of the applicant: approve lets it go on, reject ends it."""
+def _not_the_rejecter(actor, application: Application, stage: str) -> None:
+    """After an upheld appeal, whoever rejected the application does not decide it again."""
+    if application.reviews.filter(stage=stage, decision=Review.Decision.REJECT, reviewer=actor).exists():
+        raise NotAllowed(_("You rejected this application before; after its appeal another person decides."))
+
+
+def verify_application(
+    *, actor, application: Application, decision: str, reason: str = "", reason_code: str = ""
+) -> Application:
+    """The agency's verification of the applicant: approve lets it go on, reject ends it, return
+    sends it back to the applicant to edit and resubmit."""
     _require(actor, Role.AGENCY)
     decision, reason = _clean_decision(decision, reason)
+    code = _rejection_reason(reason_code) if decision == "reject" else None
     now = timezone.now()
     with transaction.atomic():
         application = _locked(application)
@@ -291,6 +519,7 @@ def verify_application(*, actor, application: Application, decision: str, reason
             raise NotAllowed(_("This application is routed to another agency."))
         if application.state not in {State.SUBMITTED, State.IN_REVIEW} or application.verified_at:
             raise WrongState(_("This application is not waiting for verification."))
+        _not_the_rejecter(actor, application, Review.Stage.AGENCY)
         Review.objects.create(
             application=application,
             stage=Review.Stage.AGENCY,
@@ -300,17 +529,9 @@ def verify_application(*, actor, application: Application, decision: str, reason
             at=now,
         )
         if decision == "reject":
-            application.decided_at = now
-            application.decision_reason = reason
-            _transition(
-                actor=actor,
-                application=application,
-                to_state=State.REJECTED,
-                action="application.reject",
-                reason=reason,
-                at=now,
-                data={"stage": "agency"},
-            )
+            _reject(actor=actor, application=application, reason=reason, code=code, stage="agency", at=now)
+        elif decision == "return":
+            _return(actor=actor, application=application, reason=reason, stage="agency", at=now)
         else:
             application.verified_at = now
             application.verified_by = actor
@@ -328,49 +549,134 @@ def verify_application(*, actor, application: Application, decision: str, reason
     return application
 
 
+def _attest(*, actor, application: Application, resource: Resource, decision: str, reason: str, at) -> None:
+    """Record one attestation; the caller holds the locks and checks the role."""
+    if resource.operator_id != actor.operator_id:
+        raise NotAllowed(_("This resource is not in your address space."))
+    if application.state not in {State.SUBMITTED, State.IN_REVIEW}:
+        raise WrongState(_("This application is not waiting for attestations."))
+    if resource.state != Resource.State.PENDING:
+        raise WrongState(_("This resource has been attested already."))
+    Attestation.objects.create(
+        resource=resource,
+        operator_id=actor.operator_id,
+        decision=decision,
+        reason=reason,
+        attested_by=actor,
+        at=at,
+    )
+    from_state = resource.state
+    resource.state = Resource.State.CONFIRMED if decision == "approve" else Resource.State.REFUSED
+    resource.save(update_fields=["state"])
+    record(
+        actor=actor,
+        action="resource.attest",
+        obj=resource,
+        from_state=from_state,
+        to_state=resource.state,
+        reason=reason,
+        at=at,
+        data={"value": resource.value, "application": application.tracking_number},
+    )
+
+
 def attest_resource(*, actor, resource: Resource, decision: str, reason: str = "") -> Resource:
     """The operator's yes or no on one resource in its space; a no drops that resource alone."""
     _require(actor, Role.OPERATOR)
-    decision, reason = _clean_decision(decision, reason)
+    decision, reason = _clean_decision(decision, reason, allowed=("approve", "reject"))
     now = timezone.now()
     with transaction.atomic():
         application = _locked(resource.application)
         resource = Resource.objects.select_for_update(of=("self",)).get(pk=resource.pk)
-        if resource.operator_id != actor.operator_id:
-            raise NotAllowed(_("This resource is not in your address space."))
-        if application.state not in {State.SUBMITTED, State.IN_REVIEW}:
-            raise WrongState(_("This application is not waiting for attestations."))
-        if resource.state != Resource.State.PENDING:
-            raise WrongState(_("This resource has been attested already."))
-        Attestation.objects.create(
-            resource=resource,
-            operator_id=actor.operator_id,
-            decision=decision,
-            reason=reason,
-            attested_by=actor,
-            at=now,
-        )
-        from_state = resource.state
-        resource.state = Resource.State.CONFIRMED if decision == "approve" else Resource.State.REFUSED
-        resource.save(update_fields=["state"])
-        record(
-            actor=actor,
-            action="resource.attest",
-            obj=resource,
-            from_state=from_state,
-            to_state=resource.state,
-            reason=reason,
-            at=now,
-            data={"value": resource.value, "application": application.tracking_number},
+        _attest(
+            actor=actor, application=application, resource=resource, decision=decision, reason=reason, at=now
         )
         _advance(actor=actor, application=application, at=now)
     return resource
 
 
-def decide_application(*, actor, application: Application, decision: str, reason: str = "") -> Application:
-    """The regulator's decision. Approval registers every confirmed resource and republishes."""
+MAX_BULK_ATTEST = 1000
+
+
+def attest_resources(*, actor, resource_ids, decision: str, reason: str = "") -> list[Resource]:
+    """The same yes or no on many resources at once: all of them are recorded, or none.
+
+    Ids that are not pending resources in the operator's own space are named and refuse the lot.
+    """
+    _require(actor, Role.OPERATOR)
+    decision, reason = _clean_decision(decision, reason, allowed=("approve", "reject"))
+    if not isinstance(resource_ids, list | tuple) or not resource_ids:
+        raise InvalidInput({"resources": [_("A list of resource ids is required.")]})
+    if len(resource_ids) > MAX_BULK_ATTEST:
+        raise InvalidInput({"resources": [_("At most %(n)d resources at once.") % {"n": MAX_BULK_ATTEST}]})
+    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in resource_ids):
+        raise InvalidInput({"resources": [_("Resource ids are positive whole numbers.")]})
+    if len(set(resource_ids)) != len(resource_ids):
+        raise InvalidInput({"resources": [_("A resource id is repeated.")]})
+    now = timezone.now()
+    with transaction.atomic():
+        # Applications first, then resources, each in id order: two bulk attestations cannot deadlock.
+        app_ids = sorted(
+            set(
+                Resource.objects.filter(pk__in=resource_ids, operator_id=actor.operator_id)
+                .exclude(application__state=State.DRAFT)
+                .values_list("application_id", flat=True)
+            )
+        )
+        applications = {
+            a.pk: a
+            for a in Application.objects.select_for_update(of=("self",)).filter(pk__in=app_ids).order_by("pk")
+        }
+        resources = {
+            r.pk: r
+            for r in Resource.objects.select_for_update(of=("self",))
+            .filter(pk__in=resource_ids, operator_id=actor.operator_id, application_id__in=app_ids)
+            .order_by("pk")
+        }
+        unknown = [i for i in resource_ids if i not in resources]
+        if unknown:
+            raise InvalidInput(
+                {
+                    "resources": [
+                        _("%(id)d is not a resource in your address space or numbering.") % {"id": i}
+                        for i in unknown
+                    ]
+                }
+            )
+        stale = [
+            r.pk
+            for r in resources.values()
+            if r.state != Resource.State.PENDING
+            or applications[r.application_id].state not in {State.SUBMITTED, State.IN_REVIEW}
+        ]
+        if stale:
+            raise WrongState(
+                _("These resources are not waiting for an attestation: %(ids)s.")
+                % {"ids": ", ".join(str(i) for i in sorted(stale))}
+            )
+        for pk in resource_ids:
+            resource = resources[pk]
+            _attest(
+                actor=actor,
+                application=applications[resource.application_id],
+                resource=resource,
+                decision=decision,
+                reason=reason,
+                at=now,
+            )
+        for application in applications.values():
+            _advance(actor=actor, application=application, at=now)
+    return [resources[pk] for pk in resource_ids]
+
+
+def decide_application(
+    *, actor, application: Application, decision: str, reason: str = "", reason_code: str = ""
+) -> Application:
+    """The regulator's decision. Approval registers every confirmed resource and republishes;
+    a rejection names a reason from the regulator's list; a return sends it back to the applicant."""
     _require(actor, Role.OFFICER)
     decision, reason = _clean_decision(decision, reason)
+    code = _rejection_reason(reason_code) if decision == "reject" else None
     now = timezone.now()
     with transaction.atomic():
         # Approvals are serialised: of two overlapping applications only the first can win.
@@ -380,6 +686,7 @@ def decide_application(*, actor, application: Application, decision: str, reason
             raise WrongState(_("This application is not awaiting a decision."))
         if application.verified_by_id == actor.pk:
             raise NotAllowed(_("You verified this application; another officer must decide it."))
+        _not_the_rejecter(actor, application, Review.Stage.DECISION)
         Review.objects.create(
             application=application,
             stage=Review.Stage.DECISION,
@@ -388,26 +695,19 @@ def decide_application(*, actor, application: Application, decision: str, reason
             reviewer=actor,
             at=now,
         )
-        application.decided_at = now
-        application.decided_by = actor
-        application.decision_reason = reason
-        if decision == "approve":
-            confirmed = application.resources.filter(state=Resource.State.CONFIRMED)
-            clashes = {}
-            for resource in confirmed:
-                other = conflicting_registration(
-                    net=resource_network(resource), organisation=application.organisation
-                )
-                if other is not None:
-                    clashes[resource.value] = [
-                        _(
-                            "%(net)s overlaps %(other)s, registered to another organisation since this was "
-                            "submitted."
-                        )
-                        % {"net": resource.value, "other": other.value}
-                    ]
+        if decision == "return":
+            _return(actor=actor, application=application, reason=reason, stage="decision", at=now)
+        elif decision == "approve":
+            application.decided_at = now
+            application.decided_by = actor
+            application.decision_reason = reason
+            clashes = [
+                message
+                for resource in application.resources.filter(state=Resource.State.CONFIRMED)
+                if (message := _clash(resource, application.organisation))
+            ]
             if clashes:
-                raise WrongState("; ".join(m for msgs in clashes.values() for m in msgs))
+                raise WrongState("; ".join(clashes))
             registrations = create_registrations(actor=actor, application=application, at=now)
             _transition(
                 actor=actor,
@@ -420,17 +720,331 @@ def decide_application(*, actor, application: Application, decision: str, reason
             )
             request_publication(reason=f"approval of {application.tracking_number}")
         else:
-            _transition(
-                actor=actor,
-                application=application,
-                to_state=State.REJECTED,
-                action="application.reject",
-                reason=reason,
-                at=now,
-                data={"stage": "decision"},
-            )
+            application.decided_by = actor
+            _reject(actor=actor, application=application, reason=reason, code=code, stage="decision", at=now)
     return application
+
+
+def _clash(resource: Resource, organisation) -> str:
+    if resource.kind == Resource.Kind.MSISDN:
+        if conflicting_number(number=resource.value, organisation=organisation) is not None:
+            return _("%(number)s was registered to another organisation since this was submitted.") % {
+                "number": resource.value
+            }
+        return ""
+    other = conflicting_registration(net=resource_network(resource), organisation=organisation)
+    if other is None:
+        return ""
+    return _("%(net)s overlaps %(other)s, registered to another organisation since this was submitted.") % {
+        "net": resource.value,
+        "other": other.value,
+    }
 
 
 def resource_network(resource: Resource) -> Network:
     return ipaddress.ip_network(resource.value)
+
+
+def _own(actor, application: Application) -> None:
+    if application.organisation_id != actor.organisation_id:
+        raise NotAllowed(_("This application belongs to another organisation."))
+
+
+def withdraw_application(*, actor, application: Application, reason: str = "") -> Application:
+    """The applicant takes its application back, at any time before a decision."""
+    _require(actor, Role.APPLICANT)
+    reason = (reason or "").strip()[:2000]
+    now = timezone.now()
+    with transaction.atomic():
+        application = _locked(application)
+        _own(actor, application)
+        if application.state not in WITHDRAWABLE:
+            raise WrongState(_("Only an application not yet decided can be withdrawn."))
+        _transition(
+            actor=actor,
+            application=application,
+            to_state=State.WITHDRAWN,
+            action="application.withdraw",
+            reason=reason,
+            at=now,
+        )
+    return application
+
+
+def replace_resources(*, actor, application: Application, resources: Iterable[Mapping]) -> Application:
+    """The applicant's new list of resources for a draft or a returned application.
+
+    Every item is checked as at creation. A resource asked for again unchanged (same value, operator,
+    subscriber ID and district) keeps its operator's attestation; any other is new and waits for one.
+    Resources left out are marked removed, so that the history of every round stays readable (a
+    draft's, never seen by anybody else, are deleted).
+    """
+    _require(actor, Role.APPLICANT)
+    now = timezone.now()
+    with transaction.atomic():
+        application = _locked(application)
+        _own(actor, application)
+        if application.state not in {State.DRAFT, State.RETURNED}:
+            raise WrongState(_("Only a draft or a returned application can be edited."))
+        cleaned = clean_resources(organisation=application.organisation, items=resources)
+        current = {
+            (r.value, r.operator_id, r.subscriber_id, r.district_id): r
+            for r in application.resources.filter(LIVE).select_for_update(of=("self",))
+        }
+        wanted = {
+            (c.value, c.operator.pk, c.subscriber_id, c.district.pk if c.district else None): c
+            for c in cleaned
+        }
+        kept = [current[key] for key in wanted if key in current]
+        gone = [r for key, r in current.items() if key not in wanted]
+        renews = {r.value: r.renews_id for r in current.values() if r.renews_id}
+        added = [
+            _resource_row(application, c, renews=None) for key, c in wanted.items() if key not in current
+        ]
+        for row in added:
+            row.renews_id = renews.get(row.value)
+        if application.state == State.DRAFT:
+            Resource.objects.filter(pk__in=[r.pk for r in gone]).delete()
+        else:
+            Resource.objects.filter(pk__in=[r.pk for r in gone]).update(state=Resource.State.REMOVED)
+        Resource.objects.bulk_create(added)
+        application.version = F("version") + 1
+        application.save(update_fields=["version"])
+        application.refresh_from_db(fields=["version"])
+        record(
+            actor=actor,
+            action="application.edit",
+            obj=application,
+            from_state=application.state,
+            to_state=application.state,
+            at=now,
+            data={
+                "added": [r.value for r in added],
+                "removed": [r.value for r in gone],
+                "kept": [r.value for r in kept],
+            },
+        )
+    return application
+
+
+def record_payment(*, actor, application: Application, reference: str) -> Application:
+    """An officer records the fee's payment reference (unique); the application goes on to a decision."""
+    _require(actor, Role.OFFICER)
+    reference = (reference or "").strip()
+    if not REFERENCE.fullmatch(reference):
+        raise InvalidInput(
+            {
+                "reference": [
+                    _(
+                        "A payment reference is 3 to 64 letters, digits or / _ . - "
+                        "(starting with a letter or digit)."
+                    )
+                ]
+            }
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        application = _locked(application)
+        if application.state != State.AWAITING_PAYMENT:
+            raise WrongState(_("This application is not awaiting payment."))
+        other = Application.objects.filter(payment_reference=reference).exclude(pk=application.pk).first()
+        if other is not None:
+            raise InvalidInput(
+                {"reference": [_("This reference was recorded already for %(other)s.") % {"other": other}]}
+            )
+        application.payment_reference = reference
+        application.paid_at = now
+        application.payment_recorded_by = actor
+        try:
+            with transaction.atomic():
+                _transition(
+                    actor=actor,
+                    application=application,
+                    to_state=State.AWAITING_DECISION,
+                    action="application.payment",
+                    at=now,
+                    data={"reference": reference, "amount": str(application.fee_amount)},
+                )
+        except IntegrityError:
+            # Another application took the same reference at the same moment.
+            raise InvalidInput({"reference": [_("This reference was recorded already.")]}) from None
+    return application
+
+
+def appeal_application(*, actor, application: Application, grounds: str) -> Application:
+    """The applicant appeals a rejection, once, within the appeal window, giving its grounds."""
+    _require(actor, Role.APPLICANT)
+    grounds = (grounds or "").strip()
+    if not grounds:
+        raise InvalidInput({"grounds": [_("An appeal needs its grounds.")]})
+    if len(grounds) > 5000:
+        raise InvalidInput({"grounds": [_("The grounds are longer than 5000 characters.")]})
+    now = timezone.now()
+    with transaction.atomic():
+        application = _locked(application)
+        _own(actor, application)
+        if application.state != State.REJECTED:
+            raise WrongState(_("Only a rejected application can be appealed."))
+        if application.appealed_at:
+            raise WrongState(_("This application was appealed already; the appeal's decision is final."))
+        deadline = application.decided_at + timedelta(days=settings.VPNREGISTRY_APPEAL_DAYS)
+        if now > deadline:
+            raise WrongState(
+                _("The time to appeal ended on %(date)s.") % {"date": timezone.localtime(deadline).date()}
+            )
+        application.appeal_grounds = grounds
+        application.appealed_at = now
+        _transition(
+            actor=actor,
+            application=application,
+            to_state=State.APPEALED,
+            action="application.appeal",
+            reason=grounds,
+            at=now,
+        )
+    return application
+
+
+def decide_appeal(*, actor, application: Application, decision: str, reason: str = "") -> Application:
+    """An officer other than the one who rejected (or verified) decides the appeal.
+
+    Upheld, the application resumes at the step that rejected it, for a fresh look by someone else:
+    a regulator's rejection goes back to awaiting_decision; an agency's back to verification; a
+    rejection because every resource was refused sends those resources back to their operators.
+    Dismissed, it stays rejected, finally.
+    """
+    _require(actor, Role.OFFICER)
+    decision, reason = _clean_decision(decision, reason, allowed=APPEAL_DECISIONS)
+    now = timezone.now()
+    with transaction.atomic():
+        application = _locked(application)
+        if application.state != State.APPEALED:
+            raise WrongState(_("This application has no appeal waiting."))
+        if actor.pk in {application.decided_by_id, application.verified_by_id}:
+            raise NotAllowed(
+                _("You rejected or verified this application; another officer decides its appeal.")
+            )
+        Review.objects.create(
+            application=application,
+            stage=Review.Stage.APPEAL,
+            decision=decision,
+            reason=reason,
+            reviewer=actor,
+            at=now,
+        )
+        application.appeal_decided_at = now
+        application.appeal_decided_by = actor
+        if decision == "dismiss":
+            _transition(
+                actor=actor,
+                application=application,
+                to_state=State.REJECTED,
+                action="application.appeal-dismiss",
+                reason=reason,
+                at=now,
+            )
+            return application
+        stage = application.rejected_at_stage
+        application.decided_at = None
+        application.decision_reason = ""
+        application.rejection_reason = None
+        if stage == "decision":
+            to_state = State.AWAITING_DECISION
+        else:
+            to_state = State.IN_REVIEW
+            if stage == "agency":
+                application.verified_at = None
+                application.verified_by = None
+            else:
+                for resource in application.resources.filter(state=Resource.State.REFUSED).select_for_update(
+                    of=("self",)
+                ):
+                    resource.state = Resource.State.PENDING
+                    resource.save(update_fields=["state"])
+                    record(
+                        actor=actor,
+                        action="resource.reopen",
+                        obj=resource,
+                        from_state=Resource.State.REFUSED,
+                        to_state=Resource.State.PENDING,
+                        reason=reason,
+                        at=now,
+                        data={"value": resource.value, "application": application.tracking_number},
+                    )
+        _transition(
+            actor=actor,
+            application=application,
+            to_state=to_state,
+            action="application.appeal-uphold",
+            reason=reason,
+            at=now,
+            data={"stage": stage},
+        )
+    return application
+
+
+def renew_registrations(*, actor, registrations) -> Application:
+    """A draft application copied from the organisation's registrations, to renew them.
+
+    Approved, it replaces each of them without a gap (see registrations/services.py). A registration
+    can have one renewal under way at a time; an active or expired one can be renewed.
+    """
+    from vpnregistry.registrations.models import Registration
+
+    _require(actor, Role.APPLICANT)
+    registrations = list(registrations)
+    if not registrations:
+        raise InvalidInput({"registrations": [_("Name at least one registration to renew.")]})
+    for registration in registrations:
+        if registration.organisation_id != actor.organisation_id:
+            raise NotAllowed(_("This registration belongs to another organisation."))
+        if registration.state not in {Registration.State.ACTIVE, Registration.State.EXPIRED}:
+            raise WrongState(
+                _("%(ref)s is %(state)s; only an active or expired registration can be renewed.")
+                % {"ref": registration.reference, "state": registration.get_state_display()}
+            )
+    now = timezone.now()
+    with transaction.atomic():
+        ids = [r.pk for r in registrations]
+        locked = list(Registration.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk"))
+        under_way = (
+            Resource.objects.filter(renews_id__in=ids)
+            .filter(LIVE)
+            .exclude(application__state__in=[State.APPROVED, State.REJECTED, State.WITHDRAWN])
+            .select_related("renews", "application")
+            .first()
+        )
+        if under_way is not None:
+            raise WrongState(
+                _("%(ref)s has a renewal under way already: %(app)s.")
+                % {"ref": under_way.renews.reference, "app": under_way.application}
+            )
+        by_id = {r.pk: r for r in locked}
+        originals = [
+            Resource.objects.select_related("operator", "district").get(pk=by_id[pk].resource_id)
+            for pk in ids
+        ]
+        cleaned = clean_resources(organisation=actor.organisation, items=resource_items(originals))
+        application = Application.objects.create(
+            organisation=actor.organisation,
+            category=actor.organisation.category,
+            created_by=actor,
+            state=State.DRAFT,
+        )
+        Resource.objects.bulk_create(
+            [_resource_row(application, c, renews=by_id[pk]) for c, pk in zip(cleaned, ids, strict=True)]
+        )
+        record(
+            actor=actor,
+            action="application.renew",
+            obj=application,
+            to_state=State.DRAFT,
+            at=now,
+            data={"renews": [by_id[pk].reference for pk in ids], "resources": [c.value for c in cleaned]},
+        )
+    return application
+
+
+# For views and the bulk module, which check the role before they parse a body.
+require_role = _require
+require_own = _own

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 class ResourceForm(forms.Form):
     value = forms.CharField(
-        label=_("Address or prefix"),
+        label=_("Address, prefix or mobile number"),
         max_length=100,
         required=False,
         widget=forms.TextInput(attrs={"placeholder": "203.0.113.0/24", "autocomplete": "off", "dir": "ltr"}),
@@ -22,7 +22,20 @@ class ResourceForm(forms.Form):
     )
 
 
-ResourceFormSet = forms.formset_factory(ResourceForm, extra=3, max_num=1000, validate_max=True)
+def _mobile_operators():
+    from vpnregistry.accounts.models import Operator
+
+    return [("", _("— (an address)"))] + [
+        (code, name)
+        for code, name in Operator.objects.filter(kind=Operator.Kind.MOBILE).values_list("code", "name")
+    ]
+
+
+class MobileResourceForm(ResourceForm):
+    operator = forms.ChoiceField(label=_("Mobile operator"), required=False, choices=_mobile_operators)
+
+
+ResourceFormSet = forms.formset_factory(MobileResourceForm, extra=3, max_num=1000, validate_max=True)
 
 
 class DecisionForm(forms.Form):

@@ -17,6 +17,9 @@ urlpatterns = [
     path("applications/<int:pk>/verify/", views.application_verify, name="application-verify"),
     path("applications/<int:pk>/decide/", views.application_decide, name="application-decide"),
     path("resources/<int:pk>/attest/", views.resource_attest, name="resource-attest"),
+    # Bulk resources, withdrawal, the fee, appeals, renewal (issue 4); before the registrations'
+    # routes, whose registrations/<pk>/<step>/ would otherwise take registrations/<pk>/renew/.
+    path("", include("vpnregistry.portal.urls_workflow")),
     path("", include(views_registrations.urlpatterns)),
     path("allowlist/", views.allowlist, name="allowlist"),
     path("events/", views_events.calendar, name="events"),

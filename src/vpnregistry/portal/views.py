@@ -17,7 +17,7 @@ from vpnregistry.allowlist import selectors as allowlist_selectors
 from vpnregistry.allowlist.selectors import latest_serial
 from vpnregistry.allowlist.services import file_url, msisdn_name
 from vpnregistry.applications import selectors, services
-from vpnregistry.applications.models import Application
+from vpnregistry.applications.models import Application, RejectionReason
 from vpnregistry.errors import InvalidInput
 from vpnregistry.portal import views_public
 from vpnregistry.portal.forms import DecisionForm, ResourceFormSet
@@ -84,15 +84,28 @@ def application_new(request):
 def application_detail(request, pk: int):
     application = selectors.application_for(request.user, pk)
     user = request.user
+    applicant = user.role == Role.APPLICANT
+    state = application.state
     context = {
         "application": application,
-        "resources": selectors.resources_visible_to(user, application),
+        "resources": selectors.resources_visible_to(user, application).select_related(
+            "renews", "registration"
+        ),
         "history": selectors.history_of(application),
         "identifiers": identifiers_for(user, application),
-        "can_submit": user.role == Role.APPLICANT and application.state in {"draft", "returned"},
+        "can_submit": applicant and state in {"draft", "returned"},
+        "can_edit": applicant and state in {"draft", "returned"},
+        "can_withdraw": applicant and state in services.WITHDRAWABLE,
+        "can_appeal": applicant and state == "rejected" and not application.appealed_at,
+        "can_renew": applicant and state == "approved",
         "can_verify": user.role == Role.AGENCY and application.is_open and not application.verified_at,
         "can_attest": user.role == Role.OPERATOR and application.is_open,
-        "can_decide": user.role == Role.OFFICER and application.state == "awaiting_decision",
+        "can_decide": user.role == Role.OFFICER and state == "awaiting_decision",
+        "can_pay": user.role == Role.OFFICER and state == "awaiting_payment",
+        "can_decide_appeal": user.role == Role.OFFICER and state == "appealed",
+        "show_voucher": bool(application.fee_amount)
+        and user.role in {Role.APPLICANT, Role.OFFICER, Role.AUDITOR},
+        "reasons": RejectionReason.objects.filter(active=True),
         "decision_form": DecisionForm(),
     }
     return render(request, "portal/application_detail.html", context)
@@ -127,6 +140,7 @@ def application_verify(request, pk: int):
             application=application,
             decision=request.POST.get("decision", ""),
             reason=request.POST.get("reason", ""),
+            reason_code=request.POST.get("reason_code", ""),
         ),
     )
 
@@ -143,6 +157,7 @@ def application_decide(request, pk: int):
             application=application,
             decision=request.POST.get("decision", ""),
             reason=request.POST.get("reason", ""),
+            reason_code=request.POST.get("reason_code", ""),
         ),
     )
 

@@ -55,6 +55,8 @@ class Registration(models.Model):
             models.Index(fields=["state", "family", "first"], name="reg_state_family_first"),
             models.Index(fields=["organisation", "state"], name="reg_org_state"),
             models.Index(fields=["state", "valid_until"], name="reg_state_until"),
+            # Mobile numbers have no address keys: their overlap is the same number.
+            models.Index(fields=["kind", "value", "state"], name="reg_kind_value_state"),
         ]
         constraints = [
             models.CheckConstraint(

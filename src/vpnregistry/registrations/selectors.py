@@ -25,6 +25,16 @@ def conflicting_registration(*, net: Network, organisation: Organisation) -> Reg
     )
 
 
+def conflicting_number(*, number: str, organisation: Organisation) -> Registration | None:
+    """An active registration of the same mobile number (E.164) by another organisation."""
+    return (
+        Registration.objects.filter(kind="msisdn", value=number, state=Registration.State.ACTIVE)
+        .exclude(organisation=organisation)
+        .only("id", "value")
+        .first()
+    )
+
+
 def registrations_for(user) -> QuerySet[Registration]:
     qs = Registration.objects.select_related("organisation", "operator")
     role = getattr(user, "role", None)

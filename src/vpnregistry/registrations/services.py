@@ -19,12 +19,30 @@ from vpnregistry.db import overlapping_q, serialise
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.registrations.models import ActivePeriod, Registration
 
+State = Registration.State
+
 
 def create_registrations(*, actor, application: Application, at: datetime) -> list[Registration]:
-    """Register every confirmed resource of an approved application; the caller holds the approval lock."""
-    until = at + timedelta(days=settings.REGISTRATION_VALIDITY_DAYS)
+    """Register every confirmed resource of an approved application; the caller holds the approval lock.
+
+    A resource that renews a registration replaces it without a gap: the old one ends at `at`, the
+    instant the new one begins, and the new one runs for the validity from the later of `at` and
+    the old one's end (renewing early loses no time). The old one is recorded as expired, with the
+    new one named as the reason.
+    """
+    validity = timedelta(days=settings.REGISTRATION_VALIDITY_DAYS)
     created = []
-    for resource in application.resources.filter(state=Resource.State.CONFIRMED):
+    for resource in application.resources.filter(state=Resource.State.CONFIRMED).order_by("id"):
+        old = None
+        until = at + validity
+        if resource.renews_id:
+            old = Registration.objects.select_for_update(of=("self",)).get(pk=resource.renews_id)
+            if old.state not in {State.ACTIVE, State.EXPIRED}:
+                raise WrongState(
+                    _("%(ref)s is %(state)s now and cannot be renewed.")
+                    % {"ref": old.reference, "state": old.get_state_display()}
+                )
+            until = max(at, old.valid_until) + validity
         registration = Registration.objects.create(
             resource=resource,
             organisation_id=application.organisation_id,
@@ -40,18 +58,37 @@ def create_registrations(*, actor, application: Application, at: datetime) -> li
             valid_until=until,
         )
         ActivePeriod.objects.create(registration=registration, start=at, end=until)
+        data = {
+            "value": registration.value,
+            "application": application.tracking_number,
+            "valid_until": until.isoformat(),
+        }
+        if old is not None:
+            data["renews"] = old.reference
         record(
             actor=actor,
             action="registration.create",
             obj=registration,
             to_state=registration.state,
-            data={
-                "value": registration.value,
-                "application": application.tracking_number,
-                "valid_until": until.isoformat(),
-            },
+            data=data,
             at=at,
         )
+        if old is not None and old.state == State.ACTIVE:
+            end_activity(registration=old, at=at)
+            old.state = State.EXPIRED
+            old.state_reason = _("Renewed by %(ref)s.") % {"ref": registration.reference}
+            old.state_changed_at = at
+            old.save(update_fields=["state", "state_reason", "state_changed_at"])
+            record(
+                actor=actor,
+                action="registration.renewed",
+                obj=old,
+                from_state=State.ACTIVE,
+                to_state=State.EXPIRED,
+                reason=old.state_reason,
+                at=at,
+                data={"value": old.value, "renewed_by": registration.reference},
+            )
         created.append(registration)
     return created
 
@@ -67,7 +104,6 @@ def resume_activity(*, registration: Registration, at: datetime) -> None:
         ActivePeriod.objects.create(registration=registration, start=at, end=registration.valid_until)
 
 
-State = Registration.State
 REMINDER_DAYS = (30, 7)
 
 

@@ -1,0 +1,132 @@
+"""Resources in bulk: a CSV of hundreds of resources, every row checked, the whole file refused with
+every bad row named by its line and field, or accepted.
+
+The file is UTF-8 (a byte-order mark is allowed), comma-separated, with a header naming its columns:
+``value`` and ``subscriber_id`` (required), ``district`` and ``operator`` (optional; ``operator`` is
+required on the rows of mobile numbers). Rows are checked by `services.clean_resources`, as resources
+entered one by one are.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.utils.translation import gettext as _
+
+from vpnregistry.applications import services
+from vpnregistry.errors import InvalidInput
+
+COLUMNS = ("value", "subscriber_id", "district", "operator")
+REQUIRED = ("value", "subscriber_id")
+MAX_BYTES = 1024 * 1024  # a thousand rows fit many times over
+
+
+def _refuse(*messages: str):
+    raise InvalidInput({"csv": list(messages)})
+
+
+def parse_csv(data: bytes | str) -> list[tuple[int, dict]]:
+    """(line number, row) for every row with content, or InvalidInput naming what is wrong."""
+    if isinstance(data, bytes):
+        if len(data) > MAX_BYTES:
+            _refuse(_("The file is larger than %(n)d bytes.") % {"n": MAX_BYTES})
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            _refuse(_("The file is not UTF-8 text (byte %(at)d).") % {"at": exc.start})
+    else:
+        text = data
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None or not any(h.strip() for h in header):
+            _refuse(_("line 1: the header is missing: %(cols)s.") % {"cols": ",".join(COLUMNS)})
+        header = [h.strip().lower() for h in header]
+        unknown = [h for h in header if h not in COLUMNS]
+        missing = [c for c in REQUIRED if c not in header]
+        repeated = sorted({h for h in header if header.count(h) > 1})
+        problems = []
+        if unknown:
+            problems.append(
+                _("line 1: unknown columns %(cols)s (the columns are %(known)s).")
+                % {"cols": ", ".join(unknown), "known": ", ".join(COLUMNS)}
+            )
+        if missing:
+            problems.append(_("line 1: missing columns %(cols)s.") % {"cols": ", ".join(missing)})
+        if repeated:
+            problems.append(_("line 1: repeated columns %(cols)s.") % {"cols": ", ".join(repeated)})
+        if problems:
+            _refuse(*problems)
+        rows: list[tuple[int, dict]] = []
+        problems = []
+        line = reader.line_num
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                line = reader.line_num
+                continue
+            start = line + 1  # the line this row began on (a quoted field may span lines)
+            line = reader.line_num
+            if len(cells) != len(header):
+                problems.append(
+                    _("line %(line)d: %(n)d fields where the header has %(m)d.")
+                    % {"line": start, "n": len(cells), "m": len(header)}
+                )
+                continue
+            rows.append((start, dict(zip(header, (c.strip() for c in cells), strict=True))))
+    except csv.Error as exc:
+        _refuse(_("line %(line)d: %(error)s") % {"line": reader.line_num, "error": exc})
+    if problems:
+        _refuse(*problems)
+    if not rows:
+        _refuse(_("The file has no rows under its header."))
+    if len(rows) > services.MAX_RESOURCES:
+        _refuse(_("At most %(n)d resources in one application.") % {"n": services.MAX_RESOURCES})
+    return rows
+
+
+def _by_line(rows: list[tuple[int, dict]], call):
+    """Run `call(items)`; turn its per-item errors into messages naming the line and the field."""
+    try:
+        return call([row for _line, row in rows])
+    except InvalidInput as exc:
+        items = exc.errors.get("resources")
+        if not isinstance(items, list) or not items or isinstance(items[0], str):
+            raise
+        raise InvalidInput(
+            {
+                "csv": [
+                    f"line {line}: {field}: {message}"
+                    for (line, _row), errors in zip(rows, items, strict=True)
+                    for field, messages in errors.items()
+                    for message in messages
+                ]
+            }
+        ) from None
+
+
+def create_application_from_csv(*, actor, data: bytes | str):
+    """A draft application holding every row of the file, or InvalidInput naming every bad row."""
+    services.require_role(actor, "applicant")
+    rows = parse_csv(data)
+    return _by_line(rows, lambda items: services.create_application(actor=actor, resources=items))
+
+
+def replace_resources_from_csv(*, actor, application, data: bytes | str):
+    """The resources of a draft or returned application replaced by the rows of the file."""
+    services.require_role(actor, "applicant")
+    services.require_own(actor, application)
+    rows = parse_csv(data)
+    return _by_line(
+        rows, lambda items: services.replace_resources(actor=actor, application=application, resources=items)
+    )
+
+
+def resources_as_csv(resources) -> str:
+    """Resources in the upload format: to download, edit and upload again."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for r in resources:
+        writer.writerow([r.value, r.subscriber_id, r.district.code if r.district_id else "", r.operator.code])
+    return out.getvalue()

@@ -1,0 +1,237 @@
+"""Portal pages of the workflow beyond the five steps: resources in bulk (CSV upload, editing a
+returned application, the operator's bulk attestation), withdrawal, the fee (voucher and payment),
+appeals and renewal. Each view parses the request, calls one service, renders or redirects."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from vpnregistry.accounts.models import Role
+from vpnregistry.applications import bulk, selectors, services
+from vpnregistry.applications.models import Application, Resource
+from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
+from vpnregistry.portal.paging import keyset_page
+from vpnregistry.portal.steps import run_step
+from vpnregistry.registrations import selectors as registration_selectors
+
+State = Application.State
+
+
+def _messages_of(exc: InvalidInput) -> list[str]:
+    out = []
+    for field, errors in exc.errors.items():
+        for message in errors if isinstance(errors, list) else [errors]:
+            if isinstance(message, dict):  # per-resource errors from the JSON shape
+                out.extend(f"{f}: {m}" for f, ms in message.items() for m in ms)
+            elif field == "csv":
+                out.append(str(message))
+            else:
+                out.append(f"{field}: {message}")
+    return out
+
+
+def _csv_of(request) -> bytes:
+    upload = request.FILES.get("file")
+    if upload is not None:
+        return upload.read(bulk.MAX_BYTES + 1)
+    return request.POST.get("text", "").encode()
+
+
+@login_required
+def application_csv(request):
+    """A new application from a CSV file (or pasted CSV text): every row checked, all or nothing."""
+    if request.user.role != Role.APPLICANT:
+        raise Http404("only applicants make applications")
+    errors: list[str] = []
+    text = ""
+    if request.method == "POST":
+        text = request.POST.get("text", "")
+        try:
+            application = bulk.create_application_from_csv(actor=request.user, data=_csv_of(request))
+        except InvalidInput as exc:
+            errors = _messages_of(exc)
+        else:
+            messages.success(
+                request,
+                _("Draft saved with %(n)d resources. Check it, then submit it.")
+                % {"n": application.resources.count()},
+            )
+            return redirect("portal:application-detail", pk=application.pk)
+    return render(
+        request,
+        "portal/application_csv.html",
+        {"errors": errors, "text": text, "columns": bulk.COLUMNS, "editing": None},
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def application_resources(request, pk: int):
+    """The applicant's new list of resources for a draft or returned application, as CSV."""
+    application = selectors.application_for(request.user, pk)
+    if request.user.role != Role.APPLICANT:
+        raise PermissionDenied(_("Only the applicant edits its resources."))
+    if application.state not in {State.DRAFT, State.RETURNED}:
+        messages.error(request, _("Only a draft or a returned application can be edited."))
+        return redirect("portal:application-detail", pk=pk)
+    errors: list[str] = []
+    if request.method == "POST":
+        text = request.POST.get("text", "")
+        try:
+            bulk.replace_resources_from_csv(
+                actor=request.user, application=application, data=_csv_of(request)
+            )
+        except InvalidInput as exc:
+            errors = _messages_of(exc)
+        except RegistryError as exc:
+            errors = [exc.message]
+        else:
+            messages.success(request, _("Resources saved. Submit the application again when ready."))
+            return redirect("portal:application-detail", pk=pk)
+    else:
+        live = application.resources.exclude(state=Resource.State.REMOVED).select_related(
+            "operator", "district"
+        )
+        text = bulk.resources_as_csv(live)
+    return render(
+        request,
+        "portal/application_csv.html",
+        {"errors": errors, "text": text, "columns": bulk.COLUMNS, "editing": application},
+        status=400 if errors else 200,
+    )
+
+
+def _step(request, pk: int, call):
+    return run_step(request, call, then="portal:application-detail", pk=pk)
+
+
+@require_POST
+@login_required
+def application_withdraw(request, pk: int):
+    application = selectors.application_for(request.user, pk)
+    return _step(
+        request,
+        pk,
+        lambda: services.withdraw_application(
+            actor=request.user, application=application, reason=request.POST.get("reason", "")
+        ),
+    )
+
+
+@require_POST
+@login_required
+def application_payment(request, pk: int):
+    application = selectors.application_for(request.user, pk)
+    return _step(
+        request,
+        pk,
+        lambda: services.record_payment(
+            actor=request.user, application=application, reference=request.POST.get("reference", "")
+        ),
+    )
+
+
+@require_POST
+@login_required
+def application_appeal(request, pk: int):
+    application = selectors.application_for(request.user, pk)
+    return _step(
+        request,
+        pk,
+        lambda: services.appeal_application(
+            actor=request.user, application=application, grounds=request.POST.get("grounds", "")
+        ),
+    )
+
+
+@require_POST
+@login_required
+def application_appeal_decision(request, pk: int):
+    application = selectors.application_for(request.user, pk)
+    return _step(
+        request,
+        pk,
+        lambda: services.decide_appeal(
+            actor=request.user,
+            application=application,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+        ),
+    )
+
+
+@login_required
+def application_voucher(request, pk: int):
+    """The fee voucher, a printable page: for the applicant, officers and auditors."""
+    application = selectors.application_for(request.user, pk)
+    if request.user.role not in {Role.APPLICANT, Role.OFFICER, Role.AUDITOR}:
+        raise PermissionDenied(_("The fee voucher is for the applicant and the regulator."))
+    if not application.fee_amount:
+        raise Http404("no fee is due on this application")
+    return render(request, "portal/voucher.html", {"application": application})
+
+
+@require_POST
+@login_required
+def registration_renew(request, pk: int):
+    """A draft renewal copied from the registration; the applicant checks and submits it."""
+    registration = registration_selectors.registrations_for(request.user).filter(pk=pk).first()
+    if registration is None:
+        raise Http404("no such registration")
+    try:
+        application = services.renew_registrations(actor=request.user, registrations=[registration])
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from None
+    except RegistryError as exc:
+        messages.error(request, exc.message)
+        return redirect("portal:application-detail", pk=registration.resource.application_id)
+    messages.success(
+        request,
+        _("Renewal drafted from %(ref)s. Check it, then submit it.") % {"ref": registration.reference},
+    )
+    return redirect("portal:application-detail", pk=application.pk)
+
+
+@login_required
+def attestation_queue(request):
+    """The operator's pending resources, oldest application first, with checkboxes to attest many."""
+    if request.user.role != Role.OPERATOR:
+        raise Http404("attestations are for operators")
+    if request.method == "POST":
+        ids = request.POST.getlist("resource")
+        try:
+            chosen = [int(i) for i in ids]
+        except ValueError:
+            chosen = []
+        try:
+            done = services.attest_resources(
+                actor=request.user,
+                resource_ids=chosen,
+                decision=request.POST.get("decision", ""),
+                reason=request.POST.get("reason", ""),
+            )
+        except InvalidInput as exc:
+            for message in _messages_of(exc):
+                messages.error(request, message)
+        except RegistryError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("%(n)d resources attested.") % {"n": len(done)})
+        return redirect("portal:attestation-queue")
+    pending = (
+        Resource.objects.filter(
+            operator_id=request.user.operator_id,
+            state=Resource.State.PENDING,
+            application__state__in=[State.SUBMITTED, State.IN_REVIEW],
+        )
+        .select_related("application", "district")
+        .order_by("-id")
+    )
+    page = keyset_page(pending, request.GET.get("before"), size=100)
+    return render(request, "portal/attestation_queue.html", {"page": page})
