@@ -26,7 +26,8 @@ from rest_framework.test import APIClient
 from tests.auth import login
 from tests.workflow import approved, draft, to_decision
 from vpnregistry.applications import services
-from vpnregistry.applications.models import Application
+from vpnregistry.applications.models import Application, Notification
+from vpnregistry.applications.notifications import notify_users
 from vpnregistry.registrations.certificates import issue_certificate
 from vpnregistry.registrations.models import Registration
 from vpnregistry.restrictions.complaints import file_complaint
@@ -46,6 +47,7 @@ IDENTITIES = [
 EVERYONE = set(IDENTITIES)
 SIGNED_IN = EVERYONE - {"anonymous"}
 ALLOWLIST = {"operator", "other_operator", "officer", "auditor"}
+QUEUES = {"agency", "operator", "other_operator", "officer"}
 
 
 @dataclass
@@ -532,6 +534,27 @@ RULES: dict[str, list[Rule]] = {
     "admin:logout": [Rule("POST", C("/admin/logout/"), EVERYONE, json=False, reached_status=302)],
     "portal:event-new": [Rule("GET", C("/events/new/"), {"officer"})],
     "portal:audit-log": [Rule("GET", C("/audit/"), {"officer", "auditor"})],
+    # Queues and turnaround: each worker role its own queue; the report for officers and auditors.
+    "portal:queue": [Rule("GET", C("/queue/"), QUEUES)],
+    "api:queue": [Rule("GET", C("/api/v1/queue/"), QUEUES)],
+    "portal:turnaround": [Rule("GET", C("/turnaround/"), {"officer", "auditor"})],
+    "portal:step-target": [
+        Rule("POST", C("/turnaround/targets/"), {"officer"}, {"step": "decision", "days": "4"}, json=False)
+    ],
+    # Notifications: everyone their own, nobody another's.
+    "portal:notifications": [Rule("GET", C("/notifications/"), SIGNED_IN)],
+    "portal:notifications-read-all": [Rule("POST", C("/notifications/read/"), SIGNED_IN, json=False)],
+    "portal:notification-read": [
+        Rule("POST", lambda c: f"/notifications/{c['notification'].pk}/read/", {"applicant"}, json=False)
+    ],
+    "api:notification-list": [Rule("GET", C("/api/v1/notifications/"), SIGNED_IN)],
+    "api:notification-detail": [
+        Rule("GET", lambda c: f"/api/v1/notifications/{c['notification'].pk}/", {"applicant"})
+    ],
+    "api:notification-read": [
+        Rule("POST", lambda c: f"/api/v1/notifications/{c['notification'].pk}/read/", {"applicant"})
+    ],
+    "api:notification-read-all": [Rule("POST", C("/api/v1/notifications/read/"), SIGNED_IN)],
 }
 
 
@@ -592,9 +615,15 @@ def ctx(world):
         "event_now": event_now,
         "statement": issue_statement(actor=world.applicant, event=event_now),
         "complaint": complaint,
+        "notification": notify_one(world.applicant),
         "event": create_event(actor=world.officer, publish=True, **common),
         "draft_event": create_event(actor=world.officer, **common),
     }
+
+
+def notify_one(user) -> Notification:
+    notify_users([user], subject="matrix", body="a notification of the applicant's own")
+    return Notification.objects.filter(recipient=user).latest("id")
 
 
 def _client(world, identity):

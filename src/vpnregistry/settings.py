@@ -209,7 +209,20 @@ EXEMPTIONS_MAX_BODY_BYTES = int(os.environ.get("VPNREGISTRY_EXEMPTIONS_MAX_BODY_
 # URL names whose views read and limit their bodies themselves, and the limit the middleware applies.
 REQUEST_BODY_LIMITS = {"api:exemption-check": "EXEMPTIONS_MAX_BODY_BYTES"}
 
-EMAIL_BACKEND = os.environ.get("VPNREGISTRY_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Email: printed to the console in development, sent by SMTP in production (debug off).
+EMAIL_BACKEND = os.environ.get(
+    "VPNREGISTRY_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("VPNREGISTRY_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("VPNREGISTRY_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("VPNREGISTRY_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("VPNREGISTRY_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _flag("VPNREGISTRY_EMAIL_STARTTLS", False)
+EMAIL_USE_SSL = _flag("VPNREGISTRY_EMAIL_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("VPNREGISTRY_EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("VPNREGISTRY_FROM_EMAIL", "registry@vpnregistry.invalid")
 
 # Web security. Pages load nothing inline and nothing from elsewhere (django-csp sets the header).

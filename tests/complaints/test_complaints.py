@@ -9,6 +9,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.complaints.conftest import KARACHI_SOUTH, LAHORE, located, make_event
+from vpnregistry.applications.models import Notification
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.audit.services import verify_chain
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
@@ -336,3 +337,9 @@ def test_email_tells_the_operator_and_the_regulator(
     assert world.operator.email in recipients and world.officer.email in recipients
     assert world.other_operator.email not in recipients and world.other_applicant.email not in recipients
     assert world.applicant.email not in recipients  # the complainant filed it
+    # Each is also listed in the portal, linked to the complaint.
+    listed = Notification.objects.filter(recipient=world.operator).get()
+    assert listed.link.startswith("/complaints/")
+    assert not Notification.objects.filter(
+        recipient=world.applicant, link__startswith="/complaints/"
+    ).exists()

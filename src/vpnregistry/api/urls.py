@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from vpnregistry.api import views, views_complaints, views_privacy, views_public
+from vpnregistry.api import views, views_complaints, views_privacy, views_public, views_queues
 
 router = DefaultRouter()
 router.register("operators", views.OperatorViewSet, basename="operator")
@@ -17,12 +17,14 @@ router.register("districts", views.DistrictViewSet, basename="district")
 router.register("services", views.ServiceViewSet, basename="service")
 router.register("events", views.EventViewSet, basename="event")
 router.register("complaints", views_complaints.ComplaintViewSet, basename="complaint")
+router.register("notifications", views_queues.NotificationViewSet, basename="notification")
 
 app_name = "api"
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
     path("me/token/", views.MyTokenView.as_view(), name="my-token"),
     path("organisation/export/", views_privacy.OrganisationExportView.as_view(), name="organisation-export"),
+    path("queue/", views_queues.QueueView.as_view(), name="queue"),
     path("exemptions/check", views.ExemptionCheckView.as_view(), name="exemption-check"),
     path("allowlist/index.json", views.AllowlistIndexView.as_view(), name="allowlist-index"),
     path(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vpnregistry.accounts.models import Agency, Category, District, Operator, Organisation
@@ -69,6 +70,8 @@ class Application(models.Model):
     appeal_decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # When the application entered its current state (set by every transition): the queues wait from it.
+    state_changed_at = models.DateTimeField(default=timezone.now)
     # Bumped on every change so that a stale form cannot overwrite a newer state.
     version = models.PositiveIntegerField(default=1)
 
@@ -78,6 +81,19 @@ class Application(models.Model):
             models.Index(fields=["organisation", "-created_at"], name="app_org_created"),
             models.Index(fields=["agency", "state", "submitted_at"], name="app_agency_queue"),
             models.Index(fields=["state", "submitted_at"], name="app_state_queue"),
+            # The queues (applications/queues.py): each is a walk of an index holding only waiting work,
+            # in waiting order, so a page costs the same at a million applications as at a hundred.
+            models.Index(
+                fields=["agency", "submitted_at", "id"],
+                name="app_agency_waiting",
+                condition=Q(state__in=["submitted", "in_review"], verified_at__isnull=True),
+            ),
+            models.Index(
+                fields=["submitted_at", "id"],
+                name="app_review_waiting",
+                condition=Q(state__in=["submitted", "in_review"]),
+            ),
+            models.Index(fields=["state", "state_changed_at", "id"], name="app_state_since"),
         ]
 
     def __str__(self) -> str:
@@ -121,7 +137,11 @@ class Resource(models.Model):
 
     class Meta:
         ordering = ["application_id", "family", "first", "id"]
-        indexes = [models.Index(fields=["operator", "state"], name="resource_operator_state")]
+        indexes = [
+            models.Index(fields=["operator", "state"], name="resource_operator_state"),
+            # The operator's queue probes each waiting application for its own pending resources.
+            models.Index(fields=["application", "operator", "state"], name="resource_app_operator"),
+        ]
 
     def __str__(self) -> str:
         return self.value
@@ -213,3 +233,82 @@ class TrackingCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+class StepTarget(models.Model):
+    """How many days the regulator allows for one step of the workflow; work waiting longer is overdue."""
+
+    step = models.CharField(max_length=20, unique=True)
+    days = models.PositiveSmallIntegerField()
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["step"]
+        constraints = [models.CheckConstraint(condition=Q(days__gte=1), name="step_target_days_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.step}: {self.days} days"
+
+
+class StepDuration(models.Model):
+    """How long one completed step took: written when the step ends, so turnaround is an index walk."""
+
+    step = models.CharField(max_length=20)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    # Whose step it was: "agency:<code>", "operator:<code>" or "regulator".
+    party = models.CharField(max_length=80)
+    entered_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    seconds = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["ended_at", "id"]
+        indexes = [models.Index(fields=["step", "ended_at", "seconds"], name="stepduration_step_ended")]
+
+    def __str__(self) -> str:
+        return f"{self.step} of {self.application_id}: {self.seconds} s"
+
+
+class Escalation(models.Model):
+    """Work that waited past its target, escalated once per entry into the step."""
+
+    step = models.CharField(max_length=20)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    party = models.CharField(max_length=80)
+    entered_at = models.DateTimeField()
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "step", "party", "entered_at"], name="escalation_once_per_entry"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step} of {self.application_id} escalated"
+
+
+class Notification(models.Model):
+    """A message to one user, listed in the portal beside the email that carried it."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-id"], name="notification_recipient"),
+            models.Index(fields=["recipient"], name="notification_unread", condition=Q(read_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,37 +1,161 @@
-"""Email to the people concerned when an application changes state."""
+"""Telling people: an email and a notification in the portal, to everyone concerned by a change.
+
+The applicant organisation's members hear of every transition of their application; the staff who
+must act next (the routed agency's reviewers, the operators whose resources wait, the officers) hear
+when work starts waiting for them, as the table of steps in `applications/queues.py` says.
+
+These run after the transaction that made the change has committed, never inside it; recipients are
+written and mailed in batches, so that a message to many people never holds one large transaction,
+and a mail server that is down is logged, never raised.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import get_connection, send_mass_mail
+from django.db import DatabaseError, transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vpnregistry.accounts.models import Role
+from vpnregistry.applications.models import Notification
 
 logger = logging.getLogger(__name__)
+BATCH = 500
 
 
-def notify_organisation(organisation, *, subject: str, body: str) -> None:
-    """One email to each active member, none seeing the others; failures are logged, never raised."""
-    recipients = [e for e in organisation.members.filter(is_active=True).values_list("email", flat=True) if e]
-    if not recipients:
-        return
-    try:
-        send_mass_mail(
-            [(f"[vpnregistry] {subject}", body, settings.DEFAULT_FROM_EMAIL, [r]) for r in recipients],
-            fail_silently=False,
-        )
-    except OSError:
-        logger.exception("could not send %r to organisation %s", subject, organisation.pk)
+def _batches(users: Iterable | QuerySet):
+    if isinstance(users, QuerySet):
+        users = users.only("pk", "email").order_by("pk").iterator(chunk_size=BATCH)
+    chunk = []
+    for user in users:
+        chunk.append(user)
+        if len(chunk) == BATCH:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def notify_users(
+    users: Iterable | QuerySet, *, subject: str, body: str, link: str = "", email_only: str = ""
+) -> int:
+    """A notification for each user and an email to each with an address (none sees the others).
+
+    `email_only` is added to the email's body and never stored (a secret shown once). Returns how many
+    users were notified.
+    """
+    subject = subject[:200]
+    now = timezone.now()
+    mail_body = f"{body}\n\n{email_only}" if email_only else body
+    count = 0
+    connection = None
+    for chunk in _batches(users):
+        try:
+            with transaction.atomic():
+                Notification.objects.bulk_create(
+                    [
+                        Notification(recipient=u, subject=subject, body=body, link=link, created_at=now)
+                        for u in chunk
+                    ]
+                )
+        except DatabaseError:
+            logger.exception("could not store notification %r", subject)
+        count += len(chunk)
+        mails = [
+            (f"[vpnregistry] {subject}", mail_body, settings.DEFAULT_FROM_EMAIL, [u.email])
+            for u in chunk
+            if u.email
+        ]
+        if not mails:
+            continue
+        try:
+            connection = connection or get_connection(fail_silently=False)
+            send_mass_mail(mails, fail_silently=False, connection=connection)
+        except OSError:
+            logger.exception("could not send %r to %d recipients", subject, len(mails))
+    return count
+
+
+def notify_organisation(
+    organisation, *, subject: str, body: str, link: str = "", email_only: str = ""
+) -> None:
+    """Every active member of the organisation."""
+    members = organisation.members.filter(is_active=True)
+    notify_users(members, subject=subject, body=body, link=link, email_only=email_only)
+
+
+def application_link(application) -> str:
+    return reverse("portal:application-detail", args=[application.pk])
 
 
 def notify_transition(*, application, from_state: str, to_state: str, reason: str) -> None:
-    """Tell the applicant organisation's members that their application moved on."""
+    """The applicant organisation, and the staff whose work the application now waits for."""
+    from vpnregistry.applications import queues
+
     label = application.tracking_number or f"draft {application.pk}"
-    body = f"Application {label} moved from {from_state or 'new'} to {to_state}."
+    link = application_link(application)
+    body = _("Application %(label)s moved from %(from)s to %(to)s.") % {
+        "label": label,
+        "from": from_state or _("new"),
+        "to": to_state,
+    }
     if reason:
-        body += f"\n\nReason: {reason}"
+        body += "\n\n" + _("Reason: %(reason)s") % {"reason": reason}
     secret = getattr(application, "status_secret", None)  # set only by the first submission
+    private = ""
     if secret and to_state == "submitted":
-        body += "\n\nWith this secret and the tracking number, anyone can follow the application on the "
-        body += f"public status page: {secret}\nKeep it; the registry cannot show it again."
-    notify_organisation(application.organisation, subject=f"{label}: {to_state.replace('_', ' ')}", body=body)
+        # In the email only: the secret is never stored, so it is not in the listed notification either.
+        private = _(
+            "With this secret and the tracking number, anyone can follow the application on the public "
+            "status page: %(secret)s\nKeep it; the registry cannot show it again."
+        ) % {"secret": secret}
+    notify_organisation(
+        application.organisation,
+        subject=f"{label}: {to_state.replace('_', ' ')}",
+        body=body,
+        link=link,
+        email_only=private,
+    )
+    for step in queues.steps_entered(application, from_state, to_state):
+        staff = queues.owners(step, application).exclude(role=Role.APPLICANT)
+        notify_users(
+            staff,
+            subject=_("%(label)s waits for you: %(step)s") % {"label": label, "step": step.label},
+            body=_("Application %(label)s of %(org)s (%(category)s) now waits for %(step)s.")
+            % {
+                "label": label,
+                "org": application.organisation.name,
+                "category": application.category.name,
+                "step": step.label,
+            },
+            link=link,
+        )
+
+
+# --- the portal's list ---------------------------------------------------------------------------
+
+
+def notifications_for(user) -> QuerySet[Notification]:
+    """The user's own notifications, newest first; nobody else's, whatever their role."""
+    if not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient_id=user.pk).order_by("-id")
+
+
+def mark_read(*, actor, pk=None) -> int:
+    """Mark one of the actor's notifications read (404 for anyone else's), or all of them."""
+    qs = notifications_for(actor).filter(read_at__isnull=True)
+    if pk is not None:
+        try:
+            notification = notifications_for(actor).get(pk=pk)
+        except (Notification.DoesNotExist, ValueError, TypeError):
+            raise Http404("no such notification") from None
+        qs = qs.filter(pk=notification.pk)
+    return qs.update(read_at=timezone.now())

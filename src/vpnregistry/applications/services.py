@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from vpnregistry.accounts.models import District, Operator, Organisation, Role
 from vpnregistry.accounts.selectors import operator_for_network
 from vpnregistry.allowlist.services import request_publication
+from vpnregistry.applications import queues
 from vpnregistry.applications.fees import fee_for
 from vpnregistry.applications.models import (
     Application,
@@ -256,7 +257,9 @@ def _transition(
     data: dict | None = None,
 ) -> None:
     from_state = application.state
+    entered_at = application.state_changed_at
     application.state = to_state
+    application.state_changed_at = at
     application.version = F("version") + 1
     application.save()
     application.refresh_from_db(fields=["version"])
@@ -269,6 +272,9 @@ def _transition(
         reason=reason,
         data=data,
         at=at,
+    )
+    queues.record_durations(
+        application=application, actor=actor, from_state=from_state, entered_at=entered_at, at=at
     )
     transaction.on_commit(
         lambda: notify_transition(

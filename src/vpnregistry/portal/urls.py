@@ -36,4 +36,5 @@ urlpatterns = [
     path("", include("vpnregistry.portal.urls_privacy")),
     # Registration certificates and the public status of applications.
     path("", include("vpnregistry.portal.urls_public")),
+    path("", include("vpnregistry.portal.urls_queues")),
 ]

@@ -18,14 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vpnregistry.accounts.models import Role, User
+from vpnregistry.applications.notifications import notify_users
 from vpnregistry.audit.services import record
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.registrations.models import ActivePeriod, Registration
@@ -211,21 +212,15 @@ def _notify(complaint: Complaint, *, subject: str, exclude) -> None:
         | Q(role=Role.OPERATOR, operator_id=complaint.operator_id)
         | Q(role=Role.OFFICER)
     )
-    recipients = sorted({e for e in people.exclude(pk=exclude.pk).values_list("email", flat=True) if e})
-    if not recipients:
-        return
     body = _("Complaint %(id)s is now %(state)s. Read its timeline in the portal.") % {
         "id": complaint.pk,
         "state": complaint.get_state_display(),
     }
+    link = reverse("portal:complaint-detail", args=[complaint.pk])
 
     def send():
-        try:
-            send_mass_mail(
-                [(f"[vpnregistry] {subject}", body, settings.DEFAULT_FROM_EMAIL, [r]) for r in recipients]
-            )
-        except OSError:
-            logger.exception("could not send the notification for complaint %s", complaint.pk)
+        # An email and a notification in the portal for each; failures are logged, never raised.
+        notify_users(people.exclude(pk=exclude.pk), subject=subject, body=body, link=link)
 
     transaction.on_commit(send)
 

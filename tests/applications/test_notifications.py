@@ -1,0 +1,106 @@
+"""Notifications: who is told at each transition, the portal's list, isolation, volume, failures."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.http import Http404
+
+from tests.factories import UserFactory
+from tests.workflow import draft
+from vpnregistry.accounts.models import Role
+from vpnregistry.applications import notifications, services
+from vpnregistry.applications.models import Notification
+
+
+class BrokenBackend(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("the mail server is down")
+
+
+def told(application=None):
+    return {n.recipient.username: n for n in Notification.objects.select_related("recipient")}
+
+
+def test_submission_tells_the_applicant_the_routed_agency_and_the_operators_concerned(
+    world, django_capture_on_commit_callbacks
+):
+    application = draft(world, "14.1.105.0/24")  # in Indus's space
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit_application(actor=world.applicant, application=application)
+    application.refresh_from_db()
+    got = told()
+    assert set(got) == {"applicant", "reviewer", "indus-staff"}
+    assert got["reviewer"].link == f"/applications/{application.pk}/"
+    assert "Agency verification" in got["reviewer"].subject
+    assert "Operator attestation" in got["indus-staff"].subject
+    assert application.tracking_number in got["applicant"].subject
+    assert {m.to[0] for m in mail.outbox} == {
+        "applicant@example.org",
+        "reviewer@example.org",
+        "indus-staff@example.org",
+    }
+    assert all(len(m.to) == 1 for m in mail.outbox)
+
+
+def test_officers_are_told_when_an_application_awaits_decision(world, django_capture_on_commit_callbacks):
+    application = draft(world, "14.1.105.0/24")
+    services.submit_application(actor=world.applicant, application=application)
+    services.verify_application(actor=world.agency, application=application, decision="approve")
+    Notification.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        resource = application.resources.get()
+        services.attest_resource(actor=world.operator, resource=resource, decision="approve")
+    got = told()
+    assert set(got) == {"applicant", "officer", "officer2"}
+    assert "Decision" in got["officer"].subject
+
+
+def test_a_step_already_waiting_is_not_announced_again(world, django_capture_on_commit_callbacks):
+    application = draft(world, "14.1.105.0/24", "14.192.130.0/24")
+    services.submit_application(actor=world.applicant, application=application)
+    Notification.objects.all().delete()
+    # submitted -> in_review: the agency and Indus still wait, as before; only the applicant hears.
+    margalla = application.resources.get(operator=world.margalla)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.attest_resource(actor=world.other_operator, resource=margalla, decision="approve")
+    assert set(told()) == {"applicant"}
+
+
+def test_members_of_the_organisation_only_and_inactive_ones_are_skipped(world):
+    UserFactory(username="gone", role=Role.APPLICANT, organisation=world.org, is_active=False)
+    UserFactory(username="colleague", role=Role.APPLICANT, organisation=world.org)
+    notifications.notify_organisation(world.org, subject="s", body="b")
+    assert set(told()) == {"applicant", "colleague"}
+
+
+def test_many_recipients_are_written_and_mailed_in_batches(world, monkeypatch):
+    monkeypatch.setattr(notifications, "BATCH", 3)
+    users = [UserFactory(role=Role.OFFICER) for _ in range(7)]
+    mail.outbox.clear()
+    assert notifications.notify_users(users, subject="s", body="b") == 7
+    assert Notification.objects.filter(recipient__in=users).count() == 7
+    assert len(mail.outbox) == 7
+
+
+def test_a_mail_server_that_is_down_is_logged_and_the_notification_still_listed(world, settings, caplog):
+    settings.EMAIL_BACKEND = "tests.applications.test_notifications.BrokenBackend"
+    notifications.notify_users([world.applicant], subject="still here", body="b")
+    assert Notification.objects.get(recipient=world.applicant).subject == "still here"
+    assert "could not send" in caplog.text
+
+
+def test_each_user_sees_and_marks_only_their_own(world):
+    notifications.notify_users([world.applicant], subject="mine", body="")
+    notifications.notify_users([world.other_applicant], subject="theirs", body="")
+    mine = notifications.notifications_for(world.applicant)
+    assert [n.subject for n in mine] == ["mine"]
+    theirs = Notification.objects.get(recipient=world.other_applicant)
+    with pytest.raises(Http404):
+        notifications.mark_read(actor=world.applicant, pk=theirs.pk)
+    assert notifications.mark_read(actor=world.applicant) == 1
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+    assert notifications.mark_read(actor=world.other_applicant, pk=theirs.pk) == 1
