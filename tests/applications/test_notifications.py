@@ -104,3 +104,18 @@ def test_each_user_sees_and_marks_only_their_own(world):
     theirs.refresh_from_db()
     assert theirs.read_at is None
     assert notifications.mark_read(actor=world.other_applicant, pk=theirs.pk) == 1
+
+
+def test_the_status_secret_is_emailed_but_never_stored_in_a_notification(
+    world, django_capture_on_commit_callbacks
+):
+    application = draft(world, "14.1.105.0/24")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit_application(actor=world.applicant, application=application)
+    secret = application.status_secret
+    assert secret
+    emailed = next(m for m in mail.outbox if m.to == [world.applicant.email])
+    assert secret in emailed.body
+    assert not any(secret in n.body or secret in n.subject for n in Notification.objects.all())
+    assert not any(secret in m.body for m in mail.outbox if m.to != [world.applicant.email])

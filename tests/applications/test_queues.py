@@ -345,7 +345,7 @@ def test_migration_fills_state_changed_at_from_the_audit_log(world):
     drafted = draft(world, "14.1.106.0/24")
     ready = AuditEvent.objects.get(object_id=str(waiting.pk), action="application.ready")
     Application.objects.update(state_changed_at=timezone.now() + timedelta(days=365))
-    migration = importlib.import_module("vpnregistry.applications.migrations.0004_queue_data")
+    migration = importlib.import_module("vpnregistry.applications.migrations.0005_queue_data")
     migration.fill(apps, connection.schema_editor())
     waiting.refresh_from_db()
     drafted.refresh_from_db()

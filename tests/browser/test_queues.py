@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.browser.test_flow import log_in, log_out
+from tests.auth import totp_secret
+from tests.browser.conftest import login
+from tests.browser.test_flow import log_out
 from tests.workflow import draft
 from vpnregistry.applications import services
 from vpnregistry.applications.models import Application, StepTarget
@@ -28,7 +30,7 @@ def test_queue_turnaround_and_notifications(live_server, world, browser_page, sc
     StepTarget.objects.update_or_create(step="agency", defaults={"days": 5})
     StepTarget.objects.update_or_create(step="decision", defaults={"days": 3})
 
-    log_in(page, base, "reviewer")
+    login(page, base, "reviewer", totp_secret=totp_secret(world.agency))
     page.get_by_role("link", name="Queue").click()
     rows = page.locator("table.queue tbody tr")
     assert rows.nth(0).inner_text().startswith(late.tracking_number)
@@ -46,7 +48,7 @@ def test_queue_turnaround_and_notifications(live_server, world, browser_page, sc
     log_out(page)
 
     page.set_viewport_size({"width": 375, "height": 800})
-    log_in(page, base, "officer")
+    login(page, base, "officer", totp_secret=totp_secret(world.officer))
     page.goto(f"{base}/turnaround/")
     assert page.get_by_label("Decision").input_value() == "3"
     page.get_by_label("Decision").fill("4")

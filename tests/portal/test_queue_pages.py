@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.auth import login as login_as
 from tests.workflow import draft, to_decision
 from vpnregistry.applications import services
 from vpnregistry.applications.models import Application, Notification, StepTarget
@@ -17,8 +18,7 @@ from vpnregistry.applications.notifications import notify_users
 @pytest.fixture
 def login(client):
     def _login(user):
-        client.force_login(user)
-        return client
+        return login_as(client, user)
 
     return _login
 
