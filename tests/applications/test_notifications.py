@@ -112,8 +112,8 @@ def test_the_status_secret_is_emailed_but_never_stored_in_a_notification(
     application = draft(world, "14.1.105.0/24")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.submit_application(actor=world.applicant, application=application)
-    secret = application.status_secret
+        submitted = services.submit_application(actor=world.applicant, application=application)
+    secret = submitted.status_secret
     assert secret
     emailed = next(m for m in mail.outbox if m.to == [world.applicant.email])
     assert secret in emailed.body
