@@ -46,7 +46,21 @@ def test_submission_tells_the_applicant_the_routed_agency_and_the_operators_conc
 
 
 def test_officers_are_told_when_an_application_awaits_decision(world, django_capture_on_commit_callbacks):
-    application = draft(world, "14.1.105.0/24")
+    # One address: no fee, so the application goes straight to the decision.
+    application = draft(world, "14.1.105.7/32", user=world.freelancer_applicant)
+    services.submit_application(actor=world.freelancer_applicant, application=application)
+    services.verify_application(actor=world.agency, application=application, decision="approve")
+    Notification.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        resource = application.resources.get()
+        services.attest_resource(actor=world.operator, resource=resource, decision="approve")
+    got = told()
+    assert set(got) == {"freelancer", "officer", "officer2"}
+    assert "Decision" in got["officer"].subject
+
+
+def test_officers_are_told_when_a_payment_is_to_be_recorded(world, django_capture_on_commit_callbacks):
+    application = draft(world, "14.1.105.0/24")  # 256 addresses: the fee applies
     services.submit_application(actor=world.applicant, application=application)
     services.verify_application(actor=world.agency, application=application, decision="approve")
     Notification.objects.all().delete()
@@ -55,7 +69,7 @@ def test_officers_are_told_when_an_application_awaits_decision(world, django_cap
         services.attest_resource(actor=world.operator, resource=resource, decision="approve")
     got = told()
     assert set(got) == {"applicant", "officer", "officer2"}
-    assert "Decision" in got["officer"].subject
+    assert "Payment" in got["officer"].subject
 
 
 def test_a_step_already_waiting_is_not_announced_again(world, django_capture_on_commit_callbacks):

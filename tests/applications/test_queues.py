@@ -183,10 +183,12 @@ def test_every_transition_sets_state_changed_at(world):
 def test_completed_steps_store_their_durations(world, django_capture_on_commit_callbacks):
     application = to_decision(world, "14.1.105.0/24", "14.192.130.0/24")
     rows = {(d.step, d.party) for d in StepDuration.objects.filter(application=application)}
+    # Two /24s take the organisation past the fee threshold: the officer recorded the payment too.
     assert rows == {
         ("agency", "agency:pseb"),
         ("operator", "operator:indus"),
         ("operator", "operator:margalla"),
+        ("payment", "regulator"),
     }
     agency = StepDuration.objects.get(application=application, step="agency")
     assert agency.ended_at == application.verified_at and agency.entered_at == application.submitted_at
@@ -343,9 +345,15 @@ def test_escalate_command(world, capsys):
 def test_migration_fills_state_changed_at_from_the_audit_log(world):
     waiting = to_decision(world, "14.1.105.0/24")
     drafted = draft(world, "14.1.106.0/24")
-    ready = AuditEvent.objects.get(object_id=str(waiting.pk), action="application.ready")
+    ready = (
+        AuditEvent.objects.filter(
+            object_type="application", object_id=str(waiting.pk), to_state=waiting.state
+        )
+        .exclude(from_state=waiting.state)
+        .latest("seq")
+    )
     Application.objects.update(state_changed_at=timezone.now() + timedelta(days=365))
-    migration = importlib.import_module("vpnregistry.applications.migrations.0005_queue_data")
+    migration = importlib.import_module("vpnregistry.applications.migrations.0006_queue_data")
     migration.fill(apps, connection.schema_editor())
     waiting.refresh_from_db()
     drafted.refresh_from_db()

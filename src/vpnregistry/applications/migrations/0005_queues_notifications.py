@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_province_district"),
-        ("applications", "0003_status_secret"),
+        ("applications", "0004_workflow"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -29,7 +29,7 @@ def fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("applications", "0004_queues_notifications"),
+        ("applications", "0005_queues_notifications"),
         ("audit", "0002_checkpoints"),
     ]
 
