@@ -137,6 +137,10 @@ def _walk_everything(world):
     agency.post(f"/api/v1/applications/{pk}/verify/", {"decision": "approve"}, format="json")
     resource = as_json(operator.get("/api/v1/resources/"))["results"][0]
     operator.post(f"/api/v1/resources/{resource['id']}/attest/", {"decision": "approve"}, format="json")
+    # A /24 takes the organisation past the fee threshold: another officer records the payment.
+    world.client(world.officer2).post(
+        f"/api/v1/applications/{pk}/payment/", {"reference": "PAY-1"}, format="json"
+    )
     officer.get(f"/api/v1/applications/{pk}/")
     officer.post(f"/api/v1/applications/{pk}/decide/", {"decision": "approve", "reason": "ok"}, format="json")
     registration = Registration.objects.get(resource__application_id=pk)
