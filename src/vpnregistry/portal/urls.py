@@ -36,4 +36,6 @@ urlpatterns = [
     path("", include("vpnregistry.portal.urls_privacy")),
     # Registration certificates and the public status of applications.
     path("", include("vpnregistry.portal.urls_public")),
+    # Sign-up, members, documents and operators' space changes (issue 4 items 1, 2, 10).
+    path("", include("vpnregistry.portal.urls_onboarding")),
 ]
