@@ -36,6 +36,14 @@ class RegistryAdminSite(admin.AdminSite):
     def has_permission(self, request):
         return is_regulator(request.user)
 
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # Only the registry's reference data is edited here: other apps' models (groups, tokens, login
+        # attempts, authenticators) have commands and pages of their own.
+        models = [model_or_iterable] if isinstance(model_or_iterable, type) else list(model_or_iterable)
+        models = [m for m in models if m._meta.app_label in {"accounts"}]
+        if models:
+            super().register(models, admin_class, **options)
+
     def login(self, request, extra_context=None):
         # One way in: the portal's login, with its lockout (and whatever else it asks of staff).
         next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index", current_app=self.name)

@@ -102,6 +102,7 @@ def test_bad_tampered_and_expired_links_are_refused(signed_up, settings):
         ({"password": "123"}, "password"),  # Django's validators
         ({"password": "shalimar-admin"}, "password"),  # too like the username
         ({"ntn": "x" * 21}, "ntn"),
+        ({"cnic": "123"}, "cnic"),  # the identifiers' own formats
     ],
 )
 def test_signup_refusals_name_the_field_and_save_nothing(world, change, field):
@@ -142,7 +143,7 @@ def test_signup_pages_and_api(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         created = api.post(
             "/api/v1/signup/",
-            {**SIGNUP, "username": "api-admin", "email": "api@example.org", "name": "API Ltd"},
+            {**SIGNUP, "username": "api-admin", "email": "api@example.org", "name": "API Ltd", "ntn": ""},
             format="json",
         )
     assert created.status_code == 201 and created.json()["username"] == "api-admin"
@@ -300,3 +301,10 @@ def test_members_page_and_api(world, admin, django_capture_on_commit_callbacks):
 
     invited = Client().get(f"/invitations/{token}/")
     assert invited.status_code == 409 or invited.status_code == 400  # used already
+
+
+def test_one_organisation_per_ntn(signed_up):
+    with pytest.raises(InvalidInput) as exc:
+        onboarding.register_organisation(**{**SIGNUP, "username": "again", "email": "again@example.org"})
+    assert "ntn" in exc.value.errors
+    assert Organisation.objects.filter(name=SIGNUP["name"]).count() == 1

@@ -5,12 +5,6 @@ from django.contrib import admin
 from vpnregistry.accounts.models import Agency, Category, DocumentRequirement, DocumentType
 from vpnregistry.admin_site import RegulatorAdmin, RegulatorInline
 
-# Only the registry's reference data is edited here: the apps before this one registered models
-# (groups, tokens, login attempts) that have commands and pages of their own.
-for registered in list(admin.site._registry):
-    if registered._meta.app_label in {"auth", "authtoken", "axes"}:
-        admin.site.unregister(registered)
-
 
 @admin.register(Agency)
 class AgencyAdmin(RegulatorAdmin):

@@ -17,16 +17,18 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
+from vpnregistry.accounts.identifiers import clean_identifiers
 from vpnregistry.accounts.models import Category, Invitation, Organisation, Role, User
 from vpnregistry.audit.services import record
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
+from vpnregistry.fieldcrypt import blind_indexes
 
 logger = logging.getLogger(__name__)
 
@@ -105,16 +107,18 @@ def register_organisation(
     found = Category.objects.filter(code=str(category or "").strip()).first()
     if found is None:
         errors["category"] = [_("Choose one of the categories.")]
-    identifiers = {}
-    for field_name, value in zip(IDENTIFIER_FIELDS, (ntn, secp_number, pseb_number, cnic), strict=True):
-        value = (value or "").strip()
-        if value:
-            # The model field's own validators (length, and the format checks of the identifiers).
-            try:
-                Organisation._meta.get_field(field_name).run_validators(value)
-            except ValidationError as exc:
-                errors[field_name] = list(exc.messages)
-        identifiers[field_name] = value
+    raw = {
+        f: (v or "").strip()
+        for f, v in zip(IDENTIFIER_FIELDS, (ntn, secp_number, pseb_number, cnic), strict=True)
+    }
+    try:
+        # Their formats and canonical forms are the identifiers module's (an NTN's check digit, ...).
+        identifiers = {**raw, **clean_identifiers(raw)}
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+        identifiers = raw
+    if identifiers.get("ntn") and "ntn" not in errors and _ntn_taken(identifiers["ntn"]):
+        errors["ntn"] = [_("An organisation with this NTN is registered already.")]
     username, email = _clean_account(username, email, password, errors)
     if errors:
         raise InvalidInput(errors)
@@ -123,7 +127,11 @@ def register_organisation(
         organisation = Organisation(name=name, category=found)
         for field_name, value in identifiers.items():
             setattr(organisation, field_name, value)
-        organisation.save()
+        try:
+            with transaction.atomic():
+                organisation.save()
+        except IntegrityError:  # the same NTN registered a moment ago
+            raise InvalidInput({"ntn": [_("An organisation with this NTN is registered already.")]}) from None
         user = User(
             username=username,
             email=email,
@@ -143,6 +151,10 @@ def register_organisation(
         )
         transaction.on_commit(lambda: send_verification(user))
     return user
+
+
+def _ntn_taken(ntn: str) -> bool:
+    return Organisation.objects.filter(ntn_index__in=blind_indexes("ntn", ntn)).exists()
 
 
 def signup_token(user: User) -> str:
