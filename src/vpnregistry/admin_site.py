@@ -40,7 +40,7 @@ class RegistryAdminSite(admin.AdminSite):
         # Only the registry's reference data is edited here: other apps' models (groups, tokens, login
         # attempts, authenticators) have commands and pages of their own.
         models = [model_or_iterable] if isinstance(model_or_iterable, type) else list(model_or_iterable)
-        models = [m for m in models if m._meta.app_label in {"accounts"}]
+        models = [m for m in models if m._meta.app_label in {"accounts", "applications"}]
         if models:
             super().register(models, admin_class, **options)
 
