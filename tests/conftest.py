@@ -7,11 +7,19 @@ import shutil
 from dataclasses import dataclass
 
 import pytest
+from django.apps import apps as django_apps
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from tests.factories import AgencyFactory, CategoryFactory, OperatorFactory, OrganisationFactory, UserFactory
-from vpnregistry.accounts.models import Role
+from tests.factories import (
+    AgencyFactory,
+    CategoryFactory,
+    OperatorFactory,
+    OrganisationFactory,
+    UserFactory,
+)
+from vpnregistry.accounts.models import Category, Role
+from vpnregistry.accounts.reference import seed as seed_reference
 
 # Two operators share real blocks of the country's space; the tests use /24s inside them.
 INDUS_SPACE = ["14.1.104.0/22", "27.0.184.0/22", "2001:dd8:1c::/48"]
@@ -54,6 +62,7 @@ def _private_publication_dirs(settings, tmp_path):
     # Each test publishes into, and signs with keys from, directories of its own.
     settings.ALLOWLIST_DIR = tmp_path / "allowlist"
     settings.ALLOWLIST_KEYS_DIR = tmp_path / "keys"
+    settings.DOCUMENTS_DIR = tmp_path / "documents"
 
 
 @dataclass
@@ -88,6 +97,13 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
+    # The real reference data (categories, agencies, the documents each category needs), seeded again
+    # here because a transactional test's flush removes what the migration seeded. The world keeps
+    # three of its categories, under short names, with their real document requirements.
+    seed_reference(django_apps)
+    Category.objects.exclude(code__in=["company", "freelancer", "bank"]).delete()
+    for code in ["company", "freelancer", "bank"]:
+        Category.objects.filter(code=code).update(name=code.title())
     pseb = AgencyFactory(code="pseb", name="Software Export Board")
     licensing = AgencyFactory(code="licensing", name="Licensing Desk")
     company = CategoryFactory(code="company", agency=pseb)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import secrets
+from datetime import timedelta
 
 import factory
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from vpnregistry.accounts.models import AddressSpace, Agency, Category, Operator, Organisation, Role, User
@@ -50,11 +54,19 @@ class OperatorFactory(factory.django.DjangoModelFactory):
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
+    """An organisation with the documents its category needs on file (`documents=False`: none)."""
+
     class Meta:
         model = Organisation
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Organisation {n} (Pvt) Ltd")
     category = factory.SubFactory(CategoryFactory)
+
+    @factory.post_generation
+    def documents(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            put_documents_on_file(obj)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -71,3 +83,33 @@ class UserFactory(factory.django.DjangoModelFactory):
     def token(obj, create, extracted, **kwargs):
         obj.save()
         Token.objects.get_or_create(user=obj)
+
+
+def put_documents_on_file(organisation, *, user=None, valid_days: int = 365) -> list:
+    """Every document the organisation's category needs, on file and valid (one of each requirement)."""
+    from vpnregistry.accounts.documents import documents_dir
+    from vpnregistry.accounts.models import Document, DocumentRequirement
+    from vpnregistry.accounts.sample_files import minimal_pdf
+
+    documents = []
+    for requirement in DocumentRequirement.objects.filter(category=organisation.category).prefetch_related(
+        "document_types"
+    ):
+        kind = requirement.document_types.order_by("id").first()
+        content = minimal_pdf(f"{kind.name} of {organisation.name}")
+        name = secrets.token_hex(16)
+        (documents_dir() / name).write_bytes(content)
+        documents.append(
+            Document.objects.create(
+                organisation=organisation,
+                document_type=kind,
+                file=name,
+                name=f"{kind.code}.pdf",
+                sha256=hashlib.sha256(content).hexdigest(),
+                content_type="application/pdf",
+                size=len(content),
+                uploaded_by=user,
+                expires_on=timezone.localdate() + timedelta(days=valid_days) if kind.needs_expiry else None,
+            )
+        )
+    return documents

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
@@ -24,7 +25,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.auth import login
+from tests.factories import PASSWORD, UserFactory
 from tests.workflow import approved, draft, to_decision
+from vpnregistry.accounts import onboarding
+from vpnregistry.accounts.documents import upload_document
+from vpnregistry.accounts.sample_files import minimal_pdf
+from vpnregistry.accounts.space import propose_change
 from vpnregistry.applications import services
 from vpnregistry.applications.models import Application, Notification
 from vpnregistry.applications.notifications import notify_users
@@ -511,27 +517,13 @@ RULES: dict[str, list[Rule]] = {
             "POST", C("/attestations/"), {"operator", "other_operator"}, {"decision": "approve"}, json=False
         ),
     ],
-    # The admin holds the rejection reasons, for staff accounts only: none of the roles is staff.
-    "admin:login": [Rule("GET", C("/admin/login/"), EVERYONE)],
+    # The rejection reasons are in the same admin: officers edit them, never delete them (retired instead).
     **{
-        name: [Rule("GET", C(url), set())]
-        for name, url in [
-            ("admin:index", "/admin/"),
-            ("admin:app_list", "/admin/applications/"),
-            ("admin:password_change", "/admin/password_change/"),
-            ("admin:password_change_done", "/admin/password_change/done/"),
-            ("admin:autocomplete", "/admin/autocomplete/"),
-            ("admin:jsi18n", "/admin/jsi18n/"),
-            ("admin:view_on_site", "/admin/r/1/1/"),
-            ("admin:applications_rejectionreason_changelist", "/admin/applications/rejectionreason/"),
-            ("admin:applications_rejectionreason_add", "/admin/applications/rejectionreason/add/"),
-            ("admin:applications_rejectionreason_change", "/admin/applications/rejectionreason/1/change/"),
-            ("admin:applications_rejectionreason_delete", "/admin/applications/rejectionreason/1/delete/"),
-            ("admin:applications_rejectionreason_history", "/admin/applications/rejectionreason/1/history/"),
+        f"admin:applications_rejectionreason_{view}": [
+            Rule("GET", lambda c, view=view: _reason_url(view), set() if view == "delete" else {"officer"})
         ]
+        for view in ["changelist", "add", "change", "delete", "history"]
     },
-    # Logging out of the admin sends anybody who is not staff to the admin's index (then its login).
-    "admin:logout": [Rule("POST", C("/admin/logout/"), EVERYONE, json=False, reached_status=302)],
     "portal:event-new": [Rule("GET", C("/events/new/"), {"officer"})],
     "portal:audit-log": [Rule("GET", C("/audit/"), {"officer", "auditor"})],
     # Queues and turnaround: each worker role its own queue; the report for officers and auditors.
@@ -555,7 +547,171 @@ RULES: dict[str, list[Rule]] = {
         Rule("POST", lambda c: f"/api/v1/notifications/{c['notification'].pk}/read/", {"applicant"})
     ],
     "api:notification-read-all": [Rule("POST", C("/api/v1/notifications/read/"), SIGNED_IN)],
+    # Sign-up and invitations: public; the links carry signed tokens.
+    "portal:signup": [Rule("GET", C("/signup/"), EVERYONE)],
+    "portal:signup-verify": [Rule("GET", lambda c: f"/signup/verify/{c['signup_token']}/", EVERYONE)],
+    "portal:signup-resend": [Rule("GET", C("/signup/resend/"), EVERYONE)],
+    "portal:invitation-accept": [Rule("GET", lambda c: f"/invitations/{c['invitation_token']}/", EVERYONE)],
+    "api:signup": [Rule("POST", C("/api/v1/signup/"), EVERYONE, {"name": ""})],
+    "api:signup-verify": [Rule("POST", C("/api/v1/signup/verify/"), EVERYONE, {"token": "x"})],
+    "api:signup-resend": [Rule("POST", C("/api/v1/signup/resend/"), EVERYONE, {"email": "x@example.org"})],
+    "api:invitation-accept": [Rule("POST", C("/api/v1/invitations/accept/"), EVERYONE, {"token": "x"})],
+    # An organisation's members: its members see them; its admins (the applicant) manage them.
+    "portal:organisation-members": [
+        Rule("GET", C("/organisation/members/"), {"applicant", "other_applicant"})
+    ],
+    "portal:organisation-invite": [
+        Rule(
+            "POST",
+            C("/organisation/members/invite/"),
+            {"applicant"},
+            {"email": "new@example.org"},
+            json=False,
+        )
+    ],
+    "portal:member-remove": [
+        Rule("POST", lambda c: f"/organisation/members/{c['member'].pk}/remove/", {"applicant"}, json=False)
+    ],
+    "portal:member-admin": [
+        Rule(
+            "POST",
+            lambda c: f"/organisation/members/{c['member'].pk}/admin/",
+            {"applicant"},
+            {"admin": "1"},
+            json=False,
+        )
+    ],
+    "api:member-list": [Rule("GET", C("/api/v1/organisation/members/"), {"applicant", "other_applicant"})],
+    "api:member-remove": [
+        Rule("POST", lambda c: f"/api/v1/organisation/members/{c['member'].pk}/remove/", {"applicant"})
+    ],
+    "api:member-admin": [
+        Rule(
+            "POST",
+            lambda c: f"/api/v1/organisation/members/{c['member'].pk}/admin/",
+            {"applicant"},
+            {"admin": True},
+        )
+    ],
+    "api:invitation-list": [
+        Rule("GET", C("/api/v1/organisation/invitations/"), {"applicant", "other_applicant"}),
+        Rule("POST", C("/api/v1/organisation/invitations/"), {"applicant"}, {"email": "new@example.org"}),
+    ],
+    # Documents: the organisation's members, the agency its application went to, officers.
+    "portal:documents": [Rule("GET", C("/documents/"), {"applicant", "other_applicant"})],
+    "portal:document-download": [
+        Rule("GET", lambda c: f"/documents/{c['document'].pk}/", {"applicant", "agency", "officer"})
+    ],
+    "portal:organisation-documents": [
+        Rule(
+            "GET",
+            lambda c: f"/organisations/{c['world'].org.pk}/documents/",
+            {"applicant", "agency", "officer"},
+        )
+    ],
+    "api:document-list": [
+        Rule(
+            "GET",
+            lambda c: f"/api/v1/documents/?organisation={c['world'].org.pk}",
+            {"applicant", "agency", "officer"},
+        ),
+        Rule("POST", C("/api/v1/documents/"), {"applicant", "other_applicant"}, {"document_type": "cnic"}),
+    ],
+    "api:document-detail": [
+        Rule("GET", lambda c: f"/api/v1/documents/{c['document'].pk}/", {"applicant", "agency", "officer"})
+    ],
+    "api:document-file": [
+        Rule(
+            "GET", lambda c: f"/api/v1/documents/{c['document'].pk}/file/", {"applicant", "agency", "officer"}
+        )
+    ],
+    "api:document-requirements": [
+        Rule(
+            "GET",
+            lambda c: f"/api/v1/documents/requirements/?organisation={c['world'].org.pk}",
+            {"applicant", "agency", "officer"},
+        )
+    ],
+    # Operators' address space: operators propose, officers decide, auditors read.
+    "portal:space-changes": [
+        Rule("GET", C("/space/"), {"operator", "other_operator", "officer", "auditor"}),
+        Rule("POST", C("/space/"), {"operator", "other_operator"}, {"action": "add"}, json=False),
+    ],
+    "portal:space-change-decide": [
+        Rule(
+            "POST",
+            lambda c: f"/space/{c['space_change'].pk}/decide/",
+            {"officer"},
+            {"decision": "approve"},
+            json=False,
+        )
+    ],
+    "api:space-change-list": [
+        Rule("GET", C("/api/v1/space-changes/"), {"operator", "other_operator", "officer", "auditor"}),
+        Rule("POST", C("/api/v1/space-changes/"), {"operator", "other_operator"}, {"action": "add"}),
+    ],
+    "api:space-change-detail": [
+        Rule(
+            "GET",
+            lambda c: f"/api/v1/space-changes/{c['space_change'].pk}/",
+            {"operator", "officer", "auditor"},
+        )
+    ],
+    "api:space-change-approve": [
+        Rule("POST", lambda c: f"/api/v1/space-changes/{c['space_change'].pk}/approve/", {"officer"})
+    ],
+    "api:space-change-reject": [
+        Rule(
+            "POST",
+            lambda c: f"/api/v1/space-changes/{c['space_change'].pk}/reject/",
+            {"officer"},
+            {"reason": "matrix"},
+        )
+    ],
+    # The admin: officers edit the reference data; everyone else is sent to its login page.
+    # The admin's login sends everyone to the portal's (lockout, and any second factor, apply there).
+    "admin:login": [Rule("GET", C("/admin/login/"), EVERYONE, json=False, reached_status=302)],
+    "admin:logout": [Rule("POST", C("/admin/logout/"), EVERYONE, json=False, reached_status=302)],
+    "admin:index": [Rule("GET", C("/admin/"), {"officer"})],
+    "admin:app_list": [Rule("GET", C("/admin/accounts/"), {"officer"})],
+    "admin:password_change": [Rule("GET", C("/admin/password_change/"), {"officer"})],
+    "admin:password_change_done": [Rule("GET", C("/admin/password_change/done/"), {"officer"})],
+    "admin:jsi18n": [Rule("GET", C("/admin/jsi18n/"), {"officer"})],
+    "admin:autocomplete": [
+        Rule(
+            "GET",
+            C("/admin/autocomplete/?app_label=accounts&model_name=category&field_name=agency&term=s"),
+            {"officer"},
+        )
+    ],
+    **{
+        f"admin:accounts_{model}_{view}": [
+            Rule("GET", lambda c, model=model, view=view: _admin_url(c, model, view), {"officer"})
+        ]
+        for model in ["agency", "category", "documenttype"]
+        for view in ["changelist", "add", "change", "delete", "history"]
+    },
 }
+
+
+def _reason_url(view: str) -> str:
+    from vpnregistry.applications.models import RejectionReason
+
+    if view in {"changelist", "add"}:
+        return f"/admin/applications/rejectionreason/{'add/' if view == 'add' else ''}"
+    reason = RejectionReason.objects.first() or RejectionReason.objects.create(code="matrix", text="Matrix")
+    return f"/admin/applications/rejectionreason/{reason.pk}/{view}/"
+
+
+def _admin_url(ctx, model: str, view: str) -> str:
+    from vpnregistry.accounts.models import Agency, Category, DocumentType
+
+    if view == "changelist":
+        return f"/admin/accounts/{model}/"
+    if view == "add":
+        return f"/admin/accounts/{model}/add/"
+    pk = {"agency": Agency, "category": Category, "documenttype": DocumentType}[model].objects.first().pk
+    return f"/admin/accounts/{model}/{pk}/{view}/"
 
 
 def test_every_url_is_declared():
@@ -600,8 +756,35 @@ def ctx(world):
         service="mobile-data",
         evidence=evidence,
     )
+    # The applicant is its organisation's admin; another member is there to be removed.
+    world.applicant.is_org_admin = True
+    world.applicant.save(update_fields=["is_org_admin"])
+    member = UserFactory(username="member", organisation=world.org)
+    pending = onboarding.register_organisation(
+        name="Pending Ltd",
+        category="company",
+        email="pending@example.org",
+        username="pending",
+        password=PASSWORD,
+    )
+    invitation = onboarding.invite_member(actor=world.applicant, email="invited@example.org")
+    pdf = SimpleUploadedFile("cnic.pdf", minimal_pdf("CNIC"), content_type="application/pdf")
+    document = upload_document(
+        actor=world.applicant,
+        document_type="cnic",
+        upload=pdf,
+        expires_on=timezone.localdate() + timedelta(1),
+    )
+    space_change = propose_change(actor=world.operator, action="add", prefix="103.4.0.0/22")
     return {
         "world": world,
+        "member": member,
+        "signup_token": onboarding.signup_token(pending),
+        "invitation_token": signing.dumps(
+            {"i": invitation.pk, "e": invitation.email}, salt=onboarding.INVITATION_SALT
+        ),
+        "document": document,
+        "space_change": space_change,
         "draft": draft(world, "27.0.184.0/24"),
         "submitted": submitted,
         "awaiting": awaiting,

@@ -7,30 +7,21 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from vpnregistry.accounts import two_factor
 from vpnregistry.accounts.models import AddressSpace, Agency, Category, Operator, Organisation, Role, User
+from vpnregistry.accounts.reference import CATEGORIES, seed
+from vpnregistry.accounts.sample_files import minimal_pdf, minimal_png
 
-AGENCIES = [
-    ("pseb", "Software Export Board"),
-    ("mofa", "Foreign Office"),
-    ("licensing", "Regulator's Licensing Desk"),
-]
-# code, name, agency, shortest IPv4 prefix, shortest IPv6 prefix
-CATEGORIES = [
-    ("company", "Company / software house", "pseb", 24, 48),
-    ("call_centre", "Call centre", "pseb", 24, 48),
-    ("freelancer", "Freelancer", "pseb", 32, 64),
-    ("video_conferencing", "Video conferencing", "licensing", 24, 48),
-    ("bank", "Bank", "licensing", 24, 48),
-    ("foreign_mission", "Foreign mission", "mofa", 24, 48),
-]
 ORGANISATIONS = [
     ("Ravi Software House (Pvt) Ltd", "company", "1234567-8"),
     ("Clifton Contact Centre (Pvt) Ltd", "call_centre", "2345678-9"),
@@ -80,6 +71,8 @@ def is_loaded() -> bool:
 
 def _user(username: str, role: str, **links) -> tuple[User, str]:
     password = secrets.token_urlsafe(12)
+    if role == Role.APPLICANT:
+        links.setdefault("is_org_admin", True)
     user = User(username=username, role=role, email=f"{username}@example.org", **links)
     user.set_password(password)
     user.save()
@@ -101,13 +94,11 @@ def load() -> list[DemoAccount]:
     """Create the demo world; refuses to run with DEBUG off, and does nothing if it already exists."""
     if not settings.DEBUG:
         raise RuntimeError("demo data is for development only: it refuses to load when DEBUG is off")
-    agencies = {code: Agency.objects.create(code=code, name=name) for code, name in AGENCIES}
-    categories = {
-        code: Category.objects.create(
-            code=code, name=name, agency=agencies[agency], min_len_v4=v4, min_len_v6=v6
-        )
-        for code, name, agency, v4, v6 in CATEGORIES
-    }
+    # The categories, their agencies and documents are the reference data a migration seeded (the
+    # regulator may have edited them since); the routing is read from them, not set here.
+    seed(django_apps)
+    agencies = {a.code: a for a in Agency.objects.all()}
+    categories = {c.code: c for c in Category.objects.filter(code__in=[code for code, *_ in CATEGORIES])}
     operators = {
         code: Operator.objects.create(code=code, name=name, kind=kind) for code, name, kind in OPERATORS
     }
@@ -144,6 +135,8 @@ def load() -> list[DemoAccount]:
         if category != "company"
     }
     members["company"] = applicant
+    for member in members.values():
+        _file_documents(member)
     licensing, _ = _user("demo-licensing", Role.AGENCY, agency=agencies["licensing"])
     margalla_staff, _ = _user("demo-margalla", Role.OPERATOR, operator=operators["margalla"])
     _officer2, _ = _user("demo-officer-2", Role.OFFICER)
@@ -166,6 +159,28 @@ def _totp_secret(user: User) -> str | None:
     if not two_factor.must_use_totp(user):
         return None
     return two_factor.base32_secret(two_factor.provision(user=user))
+
+
+def _file_documents(member: User) -> None:
+    """Every document the member's category needs, on file: small generated PDFs (a PNG for the CNIC)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from vpnregistry.accounts.documents import requirement_status, upload_document
+
+    organisation = member.organisation
+    for status in requirement_status(organisation):
+        kind = status.types[0]
+        if kind.code == "cnic":
+            upload = SimpleUploadedFile("cnic-scan.png", minimal_png(64, 40), content_type="image/png")
+        else:
+            text = f"{kind.name}: {organisation.name} (demo document)"
+            upload = SimpleUploadedFile(f"{kind.code}.pdf", minimal_pdf(text), content_type="application/pdf")
+        upload_document(
+            actor=member,
+            document_type=kind,
+            upload=upload,
+            expires_on=timezone.localdate() + timedelta(days=300) if kind.needs_expiry else None,
+        )
 
 
 def _seed_applications(members, agency_user, licensing, operator_user, margalla_staff, officer, operators):
@@ -248,10 +263,6 @@ def _seed_applications(members, agency_user, licensing, operator_user, margalla_
 
 
 def _seed_events(officer):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     from vpnregistry.restrictions.services import create_event
 
     now = timezone.now().replace(second=0, microsecond=0)

@@ -60,8 +60,8 @@ if DEBUG:
     ALLOWED_HOSTS += ["testserver"]
 
 INSTALLED_APPS = [
-    # The admin app without its default site: applications/admin.py has a site of its own.
-    "django.contrib.admin.apps.SimpleAdminConfig",
+    # The regulator edits reference data (categories, their documents, agencies) in the admin.
+    "vpnregistry.apps.RegistryAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -330,6 +330,18 @@ ALLOWLIST_MIN_INTERVAL_SECONDS = int(os.environ.get("VPNREGISTRY_ALLOWLIST_MIN_I
 # Published files (every format of every serial, deltas, the signed index) and the signing keys.
 ALLOWLIST_DIR = Path(os.environ.get("VPNREGISTRY_ALLOWLIST_DIR", VAR_DIR / "allowlist"))
 ALLOWLIST_KEYS_DIR = Path(os.environ.get("VPNREGISTRY_KEYS_DIR", VAR_DIR / "keys"))
+
+# Organisations' documents: a private folder, never under STATIC_ROOT or MEDIA_ROOT; only views that
+# check who asks serve them.
+DOCUMENTS_DIR = Path(os.environ.get("VPNREGISTRY_DOCUMENTS_DIR", VAR_DIR / "documents"))
+# Documents are deleted this many days after the organisation's last registration ends
+# (`vpnregistry purge-documents`, from cron).
+DOCUMENT_RETENTION_DAYS = int(os.environ.get("VPNREGISTRY_DOCUMENT_RETENTION_DAYS", "365"))
+# A sign-up's email link works for this long; an invitation to join an organisation for this long.
+SIGNUP_LINK_SECONDS = int(os.environ.get("VPNREGISTRY_SIGNUP_LINK_SECONDS", str(2 * 24 * 3600)))
+INVITATION_LINK_SECONDS = int(os.environ.get("VPNREGISTRY_INVITATION_LINK_SECONDS", str(7 * 24 * 3600)))
+# The address that links in emails start with (the portal as people reach it).
+SITE_URL = os.environ.get("VPNREGISTRY_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # How many recent deltas the index lists; older clients fetch the whole snapshot.
 ALLOWLIST_INDEX_DELTAS = int(os.environ.get("VPNREGISTRY_INDEX_DELTAS", "500"))
 # How long the next key is announced before `vpnregistry keys rotate` may switch to it.

@@ -1,15 +1,15 @@
 """Top-level routes."""
 
+from django.contrib import admin
 from django.urls import include, path
 
-from vpnregistry.applications.admin import site as admin_site
 from vpnregistry.portal import views as portal_views
 
 urlpatterns = [
-    # The regulator's reference lists (rejection reasons), for staff accounts only.
-    path("admin/", admin_site.urls),
     path("healthz", portal_views.healthz, name="healthz"),
     path("api/v1/", include("vpnregistry.api.urls")),
+    # The regulator's reference data (categories, documents, agencies, rejection reasons): officers.
+    path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("vpnregistry.portal.urls")),
 ]

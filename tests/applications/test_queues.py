@@ -12,7 +12,7 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, put_documents_on_file
 from tests.workflow import draft, to_decision
 from vpnregistry.accounts.models import District, Role
 from vpnregistry.applications import queues, services
@@ -69,6 +69,7 @@ def test_targets_are_seeded_for_every_step(db):
 def test_agency_queue_is_its_own_agency_oldest_first_and_empties_on_verification(world):
     world.other_org.category = world.bank  # routed to the licensing desk
     world.other_org.save()
+    put_documents_on_file(world.other_org)  # a bank's documents differ from a company's
     newer = submitted(world, "14.1.105.0/24", days_ago=1)
     older = submitted(world, "14.1.106.0/24", days_ago=2)
     bank = submitted(world, "14.192.130.0/24", user=world.other_applicant, days_ago=3)

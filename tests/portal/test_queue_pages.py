@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tests.auth import login as login_as
+from tests.factories import put_documents_on_file
 from tests.workflow import draft, to_decision
 from vpnregistry.applications import services
 from vpnregistry.applications.models import Application, Notification, StepTarget
@@ -39,6 +40,7 @@ def submitted(world, value, days_ago=0, user=None):
 def test_each_role_sees_its_own_queue_at_one_url(login, world):
     world.other_org.category = world.bank
     world.other_org.save()
+    put_documents_on_file(world.other_org)  # a bank's documents differ from a company's
     ours = submitted(world, "14.1.105.0/24")
     theirs = submitted(world, "14.192.130.0/24", user=world.other_applicant)
     awaiting = to_decision(world, "14.1.106.0/24")

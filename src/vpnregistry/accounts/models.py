@@ -166,6 +166,11 @@ class User(AbstractUser):
     operator = models.ForeignKey(
         Operator, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
+    # An applicant who manages the organisation's members (the one who signed it up, or one they named).
+    is_org_admin = models.BooleanField(default=False)
+    # When the email address was proved by the sign-up link; an account signed up by itself is
+    # inactive until then, and a link works only once.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -198,3 +203,13 @@ class User(AbstractUser):
     @property
     def body(self) -> Organisation | Agency | Operator | None:
         return self.organisation or self.agency or self.operator
+
+
+# Documents, members' invitations and address-space changes live in a module of their own.
+from vpnregistry.accounts.models_onboarding import (  # noqa: E402, F401
+    AddressSpaceChange,
+    Document,
+    DocumentRequirement,
+    DocumentType,
+    Invitation,
+)

@@ -5,7 +5,14 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from vpnregistry.api import views, views_complaints, views_privacy, views_public, views_queues
+from vpnregistry.api import (
+    views,
+    views_complaints,
+    views_onboarding,
+    views_privacy,
+    views_public,
+    views_queues,
+)
 
 router = DefaultRouter()
 router.register("operators", views.OperatorViewSet, basename="operator")
@@ -18,6 +25,11 @@ router.register("services", views.ServiceViewSet, basename="service")
 router.register("events", views.EventViewSet, basename="event")
 router.register("complaints", views_complaints.ComplaintViewSet, basename="complaint")
 router.register("notifications", views_queues.NotificationViewSet, basename="notification")
+# Sign-up, members, documents and operators' space changes (issue 4 items 1, 2, 10).
+router.register("organisation/members", views_onboarding.MemberViewSet, basename="member")
+router.register("organisation/invitations", views_onboarding.InvitationViewSet, basename="invitation")
+router.register("documents", views_onboarding.DocumentViewSet, basename="document")
+router.register("space-changes", views_onboarding.SpaceChangeViewSet, basename="space-change")
 
 app_name = "api"
 urlpatterns = [
@@ -25,6 +37,10 @@ urlpatterns = [
     path("me/token/", views.MyTokenView.as_view(), name="my-token"),
     path("organisation/export/", views_privacy.OrganisationExportView.as_view(), name="organisation-export"),
     path("queue/", views_queues.QueueView.as_view(), name="queue"),
+    path("signup/", views_onboarding.SignupView.as_view(), name="signup"),
+    path("signup/verify/", views_onboarding.SignupVerifyView.as_view(), name="signup-verify"),
+    path("signup/resend/", views_onboarding.SignupResendView.as_view(), name="signup-resend"),
+    path("invitations/accept/", views_onboarding.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("exemptions/check", views.ExemptionCheckView.as_view(), name="exemption-check"),
     path("allowlist/index.json", views.AllowlistIndexView.as_view(), name="allowlist-index"),
     path(

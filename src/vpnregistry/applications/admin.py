@@ -1,25 +1,17 @@
-"""The regulator keeps its list of rejection reasons in the Django admin.
+"""The regulator keeps its list of rejection reasons in the admin (the registry's one admin site).
 
-The admin is a site of its own holding only the registry's reference lists: accounts, tokens and
-everything else go through the services, never through generic model editing. Only staff
-accounts (`is_staff`, made with `manage.py createsuperuser` or by setting the flag) can sign in.
+Officers edit them there (see vpnregistry/admin_site.py: by role, audited); accounts, tokens and
+everything else go through the services, never through generic model editing.
 """
 
 from django.contrib import admin
 
+from vpnregistry.admin_site import RegulatorAdmin
 from vpnregistry.applications.models import RejectionReason
 
 
-class RegistryAdminSite(admin.AdminSite):
-    site_header = "vpnregistry: reference lists"
-    site_title = "vpnregistry admin"
-
-
-site = RegistryAdminSite(name="admin")
-
-
-@admin.register(RejectionReason, site=site)
-class RejectionReasonAdmin(admin.ModelAdmin):
+@admin.register(RejectionReason)
+class RejectionReasonAdmin(RegulatorAdmin):
     list_display = ["code", "text", "active"]
     list_filter = ["active"]
     search_fields = ["code", "text"]

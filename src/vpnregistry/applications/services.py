@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vpnregistry.accounts.documents import require_documents
 from vpnregistry.accounts.models import District, Operator, Organisation, Role
 from vpnregistry.accounts.selectors import operator_for_network
 from vpnregistry.allowlist.services import request_publication
@@ -408,6 +409,7 @@ def submit_application(*, actor, application: Application) -> Application:
             raise NotAllowed(_("This application belongs to another organisation."))
         if application.state not in {State.DRAFT, State.RETURNED}:
             raise WrongState(_("Only a draft or a returned application can be submitted."))
+        require_documents(application.organisation)
         # Conflicts may have appeared since the draft was made: check again.
         clean_resources(
             organisation=application.organisation,

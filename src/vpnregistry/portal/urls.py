@@ -37,4 +37,6 @@ urlpatterns = [
     # Registration certificates and the public status of applications.
     path("", include("vpnregistry.portal.urls_public")),
     path("", include("vpnregistry.portal.urls_queues")),
+    # Sign-up, members, documents and operators' space changes (issue 4 items 1, 2, 10).
+    path("", include("vpnregistry.portal.urls_onboarding")),
 ]

@@ -33,10 +33,11 @@ from vpnregistry.registrations.models import ActivePeriod, Registration
 from vpnregistry.restrictions.models import Complaint, ComplaintMessage, RestrictionEvent
 from vpnregistry.restrictions.statements import utc
 from vpnregistry.timeutil import parse_time
+from vpnregistry.uploads import DOCUMENT_TYPES, MAX_UPLOAD, TEXT, Upload, read_upload
 
 logger = logging.getLogger(__name__)
 
-MAX_EVIDENCE = 5 * 1024 * 1024
+MAX_EVIDENCE = MAX_UPLOAD
 MAX_TEXT = 5000
 PAGE_SIZE = 25
 State = Complaint.State
@@ -52,45 +53,19 @@ def evidence_dir() -> Path:
     return path
 
 
-def sniff(head: bytes, whole: bytes) -> str | None:
-    """The media type from the content itself (never from the name or the declared type)."""
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    try:
-        text = whole.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if any(ord(c) < 32 and c not in "\t\n\r\f" for c in text) or "\x7f" in text:
-        return None
-    return "text/plain"
-
-
-@dataclass(frozen=True)
-class Evidence:
-    name: str
-    content: bytes
-    media_type: str
+# One checked upload: the same rules as every upload (see vpnregistry.uploads), plain text allowed too.
+Evidence = Upload
 
 
 def read_evidence(upload) -> tuple[Evidence | None, list[str]]:
     """Read an uploaded file (anything with .read() and .name) up to the limit; the reasons it is refused."""
-    if upload is None:
-        return None, []
-    content = upload.read(MAX_EVIDENCE + 1)
-    if len(content) > MAX_EVIDENCE:
-        return None, [_("The file is larger than 5 MB.")]
-    if not content:
-        return None, [_("The file is empty.")]
-    media_type = sniff(content[:16], content)
-    if media_type is None:
-        return None, [_("The file is not a PDF, PNG, JPEG or plain text file (judged by its content).")]
-    name = os.path.basename(str(getattr(upload, "name", "") or "evidence")).strip()
-    name = re.sub(r"[\x00-\x1f\x7f/\\]", "", name)[:200] or "evidence"
-    return Evidence(name=name, content=content, media_type=media_type), []
+    return read_upload(
+        upload,
+        allowed=DOCUMENT_TYPES | {TEXT},
+        refused=_("The file is not a PDF, PNG, JPEG or plain text file (judged by its content)."),
+        max_bytes=MAX_EVIDENCE,
+        default_name="evidence",
+    )
 
 
 def evidence_path(complaint: Complaint) -> Path:

@@ -1,0 +1,402 @@
+"""Sign-up of an organisation, its email verification, and its admins' management of members.
+
+An organisation registers itself: its name, category and identifiers, and its first member, who is
+its admin and stays inactive until the link mailed to them (signed, valid for
+settings.SIGNUP_LINK_SECONDS) is followed. An admin invites members by email (a signed link to an
+Invitation, valid for settings.INVITATION_LINK_SECONDS, usable once) and removes them (the account
+is deactivated, never deleted: the audit log names it). Every step is audited.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
+
+from vpnregistry.accounts.identifiers import clean_identifiers
+from vpnregistry.accounts.models import Category, Invitation, Organisation, Role, User
+from vpnregistry.audit.services import record
+from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
+from vpnregistry.fieldcrypt import blind_indexes
+
+logger = logging.getLogger(__name__)
+
+SIGNUP_SALT = "vpnregistry.accounts.signup"
+INVITATION_SALT = "vpnregistry.accounts.invitation"
+IDENTIFIER_FIELDS = ("ntn", "secp_number", "pseb_number", "cnic")
+
+
+def _send(subject: str, body: str, to: str) -> None:
+    """Mail one person; a failure is logged, never raised (the link can be sent again)."""
+    try:
+        send_mail(f"[vpnregistry] {subject}", body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=False)
+    except OSError:
+        logger.exception("could not send %r", subject)
+
+
+def _link(name: str, token: str) -> str:
+    return settings.SITE_URL + reverse(name, kwargs={"token": token})
+
+
+def _clean_email(email: str, errors: dict) -> str:
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = [_("Enter a valid email address.")]
+    return email.lower()
+
+
+def _clean_account(username: str, email: str, password: str, errors: dict) -> tuple[str, str]:
+    username = (username or "").strip()
+    email = _clean_email(email, errors)
+    if not username:
+        errors["username"] = [_("A username is required.")]
+    else:
+        try:
+            User.username_validator(username)
+        except ValidationError as exc:
+            errors["username"] = list(exc.messages)
+        else:
+            if len(username) > 150:
+                errors["username"] = [_("At most 150 characters.")]
+            elif User.objects.filter(username__iexact=username).exists():
+                errors["username"] = [_("This username is taken.")]
+    if "email" not in errors and User.objects.filter(email__iexact=email).exists():
+        errors["email"] = [_("An account with this email address exists already.")]
+    try:
+        validate_password(password or "", user=User(username=username, email=email))
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    return username, email
+
+
+# --- sign-up ----------------------------------------------------------------------------------
+
+
+def register_organisation(
+    *,
+    name: str,
+    category: str,
+    email: str,
+    username: str,
+    password: str,
+    ntn: str = "",
+    secp_number: str = "",
+    pseb_number: str = "",
+    cnic: str = "",
+) -> User:
+    """A new organisation and its admin, inactive until the emailed link is followed."""
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("The organisation's name is required.")]
+    elif len(name) > 200:
+        errors["name"] = [_("At most 200 characters.")]
+    found = Category.objects.filter(code=str(category or "").strip()).first()
+    if found is None:
+        errors["category"] = [_("Choose one of the categories.")]
+    raw = {
+        f: (v or "").strip()
+        for f, v in zip(IDENTIFIER_FIELDS, (ntn, secp_number, pseb_number, cnic), strict=True)
+    }
+    try:
+        # Their formats and canonical forms are the identifiers module's (an NTN's check digit, ...).
+        identifiers = {**raw, **clean_identifiers(raw)}
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+        identifiers = raw
+    if identifiers.get("ntn") and "ntn" not in errors and _ntn_taken(identifiers["ntn"]):
+        errors["ntn"] = [_("An organisation with this NTN is registered already.")]
+    username, email = _clean_account(username, email, password, errors)
+    if errors:
+        raise InvalidInput(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        organisation = Organisation(name=name, category=found)
+        for field_name, value in identifiers.items():
+            setattr(organisation, field_name, value)
+        try:
+            with transaction.atomic():
+                organisation.save()
+        except IntegrityError:  # the same NTN registered a moment ago
+            raise InvalidInput({"ntn": [_("An organisation with this NTN is registered already.")]}) from None
+        user = User(
+            username=username,
+            email=email,
+            role=Role.APPLICANT,
+            organisation=organisation,
+            is_org_admin=True,
+            is_active=False,
+        )
+        user.set_password(password)
+        user.save()
+        record(
+            actor=user,
+            action="organisation.signup",
+            obj=organisation,
+            at=now,
+            data={"category": found.code, "admin": user.pk},
+        )
+        transaction.on_commit(lambda: send_verification(user))
+    return user
+
+
+def _ntn_taken(ntn: str) -> bool:
+    return Organisation.objects.filter(ntn_index__in=blind_indexes("ntn", ntn)).exists()
+
+
+def signup_token(user: User) -> str:
+    return signing.dumps({"u": user.pk, "e": user.email}, salt=SIGNUP_SALT)
+
+
+def send_verification(user: User) -> None:
+    link = _link("portal:signup-verify", signup_token(user))
+    _send(
+        _("Confirm your email address"),
+        _(
+            "Someone (we hope you) registered %(org)s with the VPN registry and gave this address.\n\n"
+            "Follow this link within two days to confirm it and activate the account:\n%(link)s\n\n"
+            "If it was not you, ignore this message: the account stays inactive."
+        )
+        % {"org": user.organisation.name, "link": link},
+        user.email,
+    )
+
+
+def verify_email(*, token: str) -> User:
+    """Follow the sign-up link: the account becomes active. Works once, within the link's time."""
+    try:
+        data = signing.loads(token or "", salt=SIGNUP_SALT, max_age=settings.SIGNUP_LINK_SECONDS)
+    except signing.SignatureExpired:
+        expired = _("This link has expired. Ask for a new one (lost confirmation email).")
+        raise InvalidInput({"token": [expired]}) from None
+    except signing.BadSignature:
+        raise InvalidInput({"token": [_("This link is not valid.")]}) from None
+    now = timezone.now()
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=data.get("u"), email=data.get("e")).first()
+        if user is None:
+            raise InvalidInput({"token": [_("This link is not valid.")]})
+        if user.email_verified_at is not None:
+            raise WrongState(_("This email address was confirmed already. Log in."))
+        user.email_verified_at = now
+        user.is_active = True
+        user.save(update_fields=["email_verified_at", "is_active"])
+        record(actor=user, action="user.verify-email", obj=user, object_type="user", at=now)
+    return user
+
+
+# --- members ----------------------------------------------------------------------------------
+
+
+def require_org_admin(actor) -> Organisation:
+    if (
+        getattr(actor, "role", None) != Role.APPLICANT
+        or not actor.organisation_id
+        or not actor.is_org_admin
+        or not actor.is_active
+    ):
+        raise NotAllowed(_("Only an admin of the organisation can manage its members."))
+    return actor.organisation
+
+
+def members_of(user) -> QuerySet[User]:
+    """The members of the user's own organisation (any applicant may see who they are)."""
+    if getattr(user, "role", None) != Role.APPLICANT or not user.organisation_id:
+        return User.objects.none()
+    return User.objects.filter(organisation_id=user.organisation_id).order_by("-id")
+
+
+def invitations_of(user) -> QuerySet[Invitation]:
+    if getattr(user, "role", None) != Role.APPLICANT or not user.organisation_id:
+        return Invitation.objects.none()
+    return Invitation.objects.filter(organisation_id=user.organisation_id).order_by("-id")
+
+
+def invite_member(*, actor, email: str) -> Invitation:
+    """An admin invites a person by email; the link lets them choose a username and password."""
+    organisation = require_org_admin(actor)
+    errors: dict[str, list[str]] = {}
+    email = _clean_email(email, errors)
+    if not errors and User.objects.filter(email__iexact=email, is_active=True).exists():
+        errors["email"] = [_("An active account already uses this email address.")]
+    if errors:
+        raise InvalidInput(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            organisation=organisation, email=email, invited_by=actor, created_at=now
+        )
+        record(
+            actor=actor,
+            action="member.invite",
+            obj=invitation,
+            at=now,
+            data={"organisation": organisation.pk},
+        )
+        token = signing.dumps({"i": invitation.pk, "e": email}, salt=INVITATION_SALT)
+        link = _link("portal:invitation-accept", token)
+        transaction.on_commit(
+            lambda: _send(
+                _("You are invited to %(org)s on the VPN registry") % {"org": organisation.name},
+                _(
+                    "%(who)s invites you to act for %(org)s on the VPN registry.\n\n"
+                    "Follow this link within seven days to choose a username and password:\n%(link)s"
+                )
+                % {"who": actor.get_full_name() or actor.username, "org": organisation.name, "link": link},
+                email,
+            )
+        )
+    return invitation
+
+
+def invitation_from(token: str) -> Invitation:
+    """The open invitation a link names, or InvalidInput/WrongState saying why not."""
+    try:
+        data = signing.loads(token or "", salt=INVITATION_SALT, max_age=settings.INVITATION_LINK_SECONDS)
+    except signing.SignatureExpired:
+        raise InvalidInput({"token": [_("This invitation has expired. Ask for a new one.")]}) from None
+    except signing.BadSignature:
+        raise InvalidInput({"token": [_("This invitation link is not valid.")]}) from None
+    invitation = (
+        Invitation.objects.select_related("organisation")
+        .filter(pk=data.get("i"), email=data.get("e"))
+        .first()
+    )
+    if invitation is None:
+        raise InvalidInput({"token": [_("This invitation link is not valid.")]})
+    if invitation.accepted_at is not None:
+        raise WrongState(_("This invitation was used already. Log in."))
+    return invitation
+
+
+def accept_invitation(*, token: str, username: str, password: str) -> User:
+    """The invited person chooses a username and password and becomes an active member."""
+    invitation = invitation_from(token)
+    errors: dict[str, list[str]] = {}
+    username, _email = _clean_account(username, "", password, errors)
+    errors.pop("email", None)  # the invitation's address, proved by the link
+    if User.objects.filter(email__iexact=invitation.email, is_active=True).exists():
+        errors["email"] = [_("An active account already uses this email address.")]
+    if errors:
+        raise InvalidInput(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.accepted_at is not None:
+            raise WrongState(_("This invitation was used already. Log in."))
+        user = User(
+            username=username,
+            email=invitation.email,
+            role=Role.APPLICANT,
+            organisation_id=invitation.organisation_id,
+            email_verified_at=now,
+        )
+        user.set_password(password)
+        user.save()
+        invitation.accepted_at = now
+        invitation.accepted_user = user
+        invitation.save(update_fields=["accepted_at", "accepted_user"])
+        record(
+            actor=user,
+            action="member.join",
+            obj=invitation,
+            at=now,
+            data={"organisation": invitation.organisation_id, "user": user.pk},
+        )
+    return user
+
+
+def member_for(actor, pk) -> User:
+    """A member of the actor's own organisation, or NotAllowed: other organisations' users are not."""
+    try:
+        return members_of(actor).get(pk=int(pk))
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise NotAllowed(_("This person is not a member of your organisation.")) from None
+
+
+def remove_member(*, actor, member: User) -> User:
+    """An admin removes a member: the account is deactivated and its API token revoked."""
+    organisation = require_org_admin(actor)
+    now = timezone.now()
+    with transaction.atomic():
+        member = User.objects.select_for_update().filter(pk=member.pk).first()
+        if member is None or member.organisation_id != organisation.pk:
+            raise NotAllowed(_("This person is not a member of your organisation."))
+        if not member.is_active:
+            raise WrongState(_("This member was removed already."))
+        if member.is_org_admin:
+            admins = (
+                User.objects.select_for_update()
+                .filter(organisation=organisation, is_org_admin=True, is_active=True)
+                .exclude(pk=member.pk)
+            )
+            if not admins.exists():
+                raise WrongState(_("This is the organisation's last admin: name another admin first."))
+        member.is_active = False
+        member.save(update_fields=["is_active"])
+        Token.objects.filter(user=member).delete()
+        record(
+            actor=actor,
+            action="member.remove",
+            obj=member,
+            object_type="user",
+            at=now,
+            data={"organisation": organisation.pk},
+        )
+    return member
+
+
+def set_org_admin(*, actor, member: User, admin: bool) -> User:
+    """An admin names another member admin, or takes the role back (never from the last one)."""
+    organisation = require_org_admin(actor)
+    with transaction.atomic():
+        member = User.objects.select_for_update().filter(pk=member.pk).first()
+        if member is None or member.organisation_id != organisation.pk:
+            raise NotAllowed(_("This person is not a member of your organisation."))
+        if not member.is_active:
+            raise WrongState(_("This member was removed."))
+        if member.is_org_admin == admin:
+            raise WrongState(_("Nothing to change."))
+        if not admin and not (
+            User.objects.filter(organisation=organisation, is_org_admin=True, is_active=True)
+            .exclude(pk=member.pk)
+            .exists()
+        ):
+            raise WrongState(_("This is the organisation's last admin: name another admin first."))
+        member.is_org_admin = admin
+        member.save(update_fields=["is_org_admin"])
+        record(
+            actor=actor,
+            action="member.admin" if admin else "member.unadmin",
+            obj=member,
+            object_type="user",
+            data={"organisation": organisation.pk},
+        )
+    return member
+
+
+def resend_verification(*, email: str) -> None:
+    """A new sign-up link for an account still waiting for one; says nothing about other addresses."""
+    email = (email or "").strip()
+    user = (
+        User.objects.select_related("organisation")
+        .filter(
+            email__iexact=email, is_active=False, email_verified_at__isnull=True, organisation__isnull=False
+        )
+        .first()
+    )
+    if user is not None:
+        send_verification(user)

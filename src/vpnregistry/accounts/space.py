@@ -1,0 +1,200 @@
+"""Operators keep their own address space up to date; each change waits for an officer's approval.
+
+An operator's staff propose adding a prefix to their space or removing one of their prefixes; an
+officer approves (the space changes) or rejects with a reason. A prefix that overlaps another
+operator's space is refused, at the proposal and again at the approval; a prefix is not removed
+while a standing registration lies inside it. Every step is audited.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vpnregistry.accounts.models import AddressSpace, AddressSpaceChange, Role
+from vpnregistry.audit.services import record
+from vpnregistry.db import Network, overlapping_q, serialise
+from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
+from vpnregistry.netblocks import ParseError, check_prefix
+
+Action = AddressSpaceChange.Action
+State = AddressSpaceChange.State
+# The broadest prefixes an operator's space is kept in.
+MIN_LEN_V4, MIN_LEN_V6 = 8, 16
+
+
+def changes_for(user) -> QuerySet[AddressSpaceChange]:
+    """An operator's own changes; every change for officers and auditors; nothing for anyone else."""
+    qs = AddressSpaceChange.objects.select_related("operator", "proposed_by", "decided_by").order_by("-id")
+    role = getattr(user, "role", None)
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if role == Role.OPERATOR:
+        return qs.filter(operator_id=user.operator_id)
+    if role in {Role.OFFICER, Role.AUDITOR}:
+        return qs
+    return qs.none()
+
+
+def change_for(user, pk) -> AddressSpaceChange:
+    try:
+        return changes_for(user).get(pk=int(pk))
+    except (AddressSpaceChange.DoesNotExist, ValueError, TypeError):
+        raise Http404("no such change") from None
+
+
+def _problems(change_operator_id: int, action: str, net: Network) -> list[str]:
+    """Why this change cannot be made now (empty when it can)."""
+    if action == Action.ADD:
+        overlapping = AddressSpace.objects.filter(overlapping_q(net))
+        clash = overlapping.exclude(operator_id=change_operator_id).first()
+        if clash is not None:
+            return [
+                _("%(net)s overlaps %(other)s, in the space of another operator.")
+                % {"net": net, "other": clash.prefix}
+            ]
+        if (own := overlapping.first()) is not None:
+            return [
+                _("%(net)s overlaps %(other)s, already in your space.") % {"net": net, "other": own.prefix}
+            ]
+        return []
+    from vpnregistry.registrations.models import Registration
+
+    row = AddressSpace.objects.filter(operator_id=change_operator_id, prefix=str(net)).first()
+    if row is None:
+        return [_("%(net)s is not one of the prefixes of your space.") % {"net": net}]
+    standing = Registration.objects.filter(
+        overlapping_q(net), state__in=["active", "suspended"], operator_id=change_operator_id
+    ).first()
+    if standing is not None:
+        return [
+            _("%(net)s holds the standing registration %(ref)s: report it unassigned first.")
+            % {"net": net, "ref": standing.reference}
+        ]
+    return []
+
+
+def require_operator(actor) -> None:
+    if getattr(actor, "role", None) != Role.OPERATOR or not actor.operator_id:
+        raise NotAllowed(_("Only an operator's staff can change its address space."))
+
+
+def propose_change(*, actor, action: str, prefix: str, note: str = "") -> AddressSpaceChange:
+    """An operator's staff propose adding a prefix to, or removing one from, their own space."""
+    require_operator(actor)
+    errors: dict[str, list[str]] = {}
+    if action not in Action.values:
+        errors["action"] = [_("Must be one of: %(choices)s.") % {"choices": ", ".join(Action.values)}]
+    note = (note or "").strip()
+    if len(note) > 2000:
+        errors["note"] = [_("At most 2000 characters.")]
+    net = None
+    try:
+        net = check_prefix(str(prefix or "").strip(), min_len_v4=MIN_LEN_V4, min_len_v6=MIN_LEN_V6)
+    except ParseError as exc:
+        errors["prefix"] = [str(exc)]
+    if net is not None and not errors:
+        if problems := _problems(actor.operator_id, action, net):
+            errors["prefix"] = problems
+        elif AddressSpaceChange.objects.filter(
+            operator_id=actor.operator_id, state=State.PENDING, prefix=str(net)
+        ).exists():
+            errors["prefix"] = [_("A change of %(net)s is waiting for the regulator already.") % {"net": net}]
+    if errors:
+        raise InvalidInput(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        change = AddressSpaceChange(
+            operator_id=actor.operator_id, action=action, note=note, proposed_by=actor, proposed_at=now
+        )
+        change.set_network(net)
+        change.save()
+        record(
+            actor=actor,
+            action="space.propose",
+            obj=change,
+            object_type="addressspacechange",
+            to_state=State.PENDING,
+            at=now,
+            data={"operator": actor.operator.code, "action": action, "prefix": change.prefix},
+        )
+    return change
+
+
+def require_officer(actor) -> None:
+    if getattr(actor, "role", None) != Role.OFFICER:
+        raise NotAllowed(_("Only a regulator officer can decide changes to an operator's space."))
+
+
+def _decide(actor, change: AddressSpaceChange) -> AddressSpaceChange:
+    require_officer(actor)
+    change = AddressSpaceChange.objects.select_for_update().select_related("operator").get(pk=change.pk)
+    if change.state != State.PENDING:
+        raise WrongState(_("This change was decided already."))
+    return change
+
+
+def approve_change(*, actor, change: AddressSpaceChange, reason: str = "") -> AddressSpaceChange:
+    """An officer approves: the prefix joins or leaves the operator's space, if it still can."""
+    now = timezone.now()
+    with transaction.atomic():
+        # Serialised with approvals of applications, which read the space to find operators.
+        serialise("approval")
+        change = _decide(actor, change)
+        net = change.network
+        if problems := _problems(change.operator_id, change.action, net):
+            raise WrongState("; ".join(problems))
+        if change.action == Action.ADD:
+            row = AddressSpace(operator_id=change.operator_id)
+            row.set_network(net)
+            row.save()
+        else:
+            AddressSpace.objects.filter(operator_id=change.operator_id, prefix=change.prefix).delete()
+        change.state = State.APPROVED
+        change.decided_by = actor
+        change.decided_at = now
+        change.reason = (reason or "").strip()
+        change.save(update_fields=["state", "decided_by", "decided_at", "reason"])
+        record(
+            actor=actor,
+            action="space.approve",
+            obj=change,
+            object_type="addressspacechange",
+            from_state=State.PENDING,
+            to_state=State.APPROVED,
+            reason=change.reason,
+            at=now,
+            data={"operator": change.operator.code, "action": change.action, "prefix": change.prefix},
+        )
+    return change
+
+
+def reject_change(*, actor, change: AddressSpaceChange, reason: str) -> AddressSpaceChange:
+    """An officer rejects the change, with a reason."""
+    require_officer(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput({"reason": [_("A rejection needs a reason.")]})
+    now = timezone.now()
+    with transaction.atomic():
+        change = _decide(actor, change)
+        change.state = State.REJECTED
+        change.decided_by = actor
+        change.decided_at = now
+        change.reason = reason
+        change.save(update_fields=["state", "decided_by", "decided_at", "reason"])
+        record(
+            actor=actor,
+            action="space.reject",
+            obj=change,
+            object_type="addressspacechange",
+            from_state=State.PENDING,
+            to_state=State.REJECTED,
+            reason=reason,
+            at=now,
+            data={"operator": change.operator.code, "action": change.action, "prefix": change.prefix},
+        )
+    return change

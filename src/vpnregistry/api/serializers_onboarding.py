@@ -1,0 +1,136 @@
+"""Shapes of sign-up, members, documents and address-space changes in the API: no business logic."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from vpnregistry.accounts.models import AddressSpaceChange, Document, Invitation, User
+
+
+class SignupSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The organisation's name.")
+    category = serializers.CharField(help_text="A category code, e.g. company, freelancer, bank.")
+    ntn = serializers.CharField(required=False, allow_blank=True, default="")
+    secp_number = serializers.CharField(required=False, allow_blank=True, default="")
+    pseb_number = serializers.CharField(required=False, allow_blank=True, default="")
+    cnic = serializers.CharField(required=False, allow_blank=True, default="")
+    email = serializers.CharField(help_text="The admin's email address; the confirmation link goes there.")
+    username = serializers.CharField()
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+
+class SignupDoneSerializer(serializers.Serializer):
+    organisation = serializers.CharField()
+    username = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class LinkTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="The token from the emailed link.")
+
+
+class EmailAddressSerializer(serializers.Serializer):
+    email = serializers.CharField()
+
+
+class AcceptInvitationSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="The token from the invitation link.")
+    username = serializers.CharField()
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+
+class NoticeSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "is_active", "is_org_admin", "email_verified_at", "date_joined"]
+
+
+class MemberAdminSerializer(serializers.Serializer):
+    admin = serializers.BooleanField(help_text="true: make the member an admin; false: take the role back.")
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    invited_by = serializers.CharField(source="invited_by.username", read_only=True)
+    accepted = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "invited_by", "created_at", "accepted"]
+        read_only_fields = ["id", "created_at"]
+
+    def get_accepted(self, obj) -> bool:
+        return obj.accepted_at is not None
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    document_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    organisation = serializers.IntegerField(source="organisation_id", read_only=True)
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "organisation",
+            "document_type",
+            "name",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_by",
+            "uploaded_at",
+            "expires_on",
+            "deleted_at",
+        ]
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    document_type = serializers.CharField(help_text="A document type code the category asks for.")
+    file = serializers.FileField(help_text="PDF, PNG or JPEG (judged by its content), up to 5 MB.")
+    expires_on = serializers.DateField(required=False, allow_null=True, help_text="Required for some types.")
+
+
+class RequirementSerializer(serializers.Serializer):
+    name = serializers.CharField(source="requirement.name")
+    document_types = serializers.SerializerMethodField()
+    met = serializers.BooleanField()
+    document = serializers.IntegerField(source="document.pk", allow_null=True, default=None)
+
+    def get_document_types(self, obj) -> list[str]:
+        return [t.code for t in obj.types]
+
+
+class SpaceChangeSerializer(serializers.ModelSerializer):
+    operator = serializers.CharField(source="operator.code", read_only=True)
+    proposed_by = serializers.CharField(source="proposed_by.username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = AddressSpaceChange
+        fields = [
+            "id",
+            "operator",
+            "action",
+            "prefix",
+            "note",
+            "state",
+            "proposed_by",
+            "proposed_at",
+            "decided_by",
+            "decided_at",
+            "reason",
+        ]
+
+
+class SpaceChangeCreateSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=AddressSpaceChange.Action.choices)
+    prefix = serializers.CharField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SpaceDecisionSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")

@@ -1,0 +1,282 @@
+"""API views for sign-up, an organisation's members and documents, and operators' space changes.
+
+Parse the request, call one service or selector, respond; refusals come from the services.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from vpnregistry.accounts import documents, onboarding, space
+from vpnregistry.accounts.models import AddressSpaceChange, Document, Invitation, Organisation, Role, User
+from vpnregistry.api import serializers_onboarding as s
+from vpnregistry.api.permissions import role_permission
+from vpnregistry.api.views import ERROR, VALIDATION_ERROR, IdCursorPagination
+from vpnregistry.errors import InvalidInput
+from vpnregistry.portal.views_onboarding import document_response
+
+STEP_RESPONSES = {400: VALIDATION_ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
+PUBLIC_RESPONSES = {400: VALIDATION_ERROR, 409: ERROR}
+
+
+def _body(serializer_class, request):
+    body = serializer_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    return body.validated_data
+
+
+# --- sign-up (public) -------------------------------------------------------------------------
+
+
+class SignupView(APIView):
+    """Register an organisation and its admin; the admin confirms the email address before logging in."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=s.SignupSerializer, responses={201: s.SignupDoneSerializer, **PUBLIC_RESPONSES})
+    def post(self, request):
+        data = _body(s.SignupSerializer, request)
+        user = onboarding.register_organisation(**data)
+        return Response(
+            {
+                "organisation": user.organisation.name,
+                "username": user.username,
+                "detail": _("Check your email: follow its link within two days to activate the account."),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class SignupVerifyView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=s.LinkTokenSerializer, responses={200: s.NoticeSerializer, **PUBLIC_RESPONSES})
+    def post(self, request):
+        onboarding.verify_email(token=_body(s.LinkTokenSerializer, request)["token"])
+        return Response({"detail": _("The email address is confirmed; the account is active.")})
+
+
+class SignupResendView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=s.EmailAddressSerializer, responses={202: s.NoticeSerializer, 400: VALIDATION_ERROR}
+    )
+    def post(self, request):
+        onboarding.resend_verification(email=_body(s.EmailAddressSerializer, request)["email"])
+        return Response(
+            {"detail": _("If an account is waiting for that address, a new link is on its way.")},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class InvitationAcceptView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=s.AcceptInvitationSerializer, responses={201: s.MemberSerializer, **PUBLIC_RESPONSES}
+    )
+    def post(self, request):
+        user = onboarding.accept_invitation(**_body(s.AcceptInvitationSerializer, request))
+        return Response(s.MemberSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+# --- members ----------------------------------------------------------------------------------
+
+
+class MemberViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The members of the caller's organisation; its admins remove them or name other admins."""
+
+    permission_classes = [role_permission(Role.APPLICANT)]
+    serializer_class = s.MemberSerializer
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return User.objects.none()
+        return onboarding.members_of(self.request.user)
+
+    def get_object(self):
+        return onboarding.member_for(self.request.user, self.kwargs.get("pk"))
+
+    @extend_schema(request=None, responses={200: s.MemberSerializer, **STEP_RESPONSES})
+    @action(detail=True, methods=["post"])
+    def remove(self, request, pk=None):
+        member = onboarding.remove_member(actor=request.user, member=self.get_object())
+        return Response(s.MemberSerializer(member).data)
+
+    @extend_schema(request=s.MemberAdminSerializer, responses={200: s.MemberSerializer, **STEP_RESPONSES})
+    @action(detail=True, methods=["post"])
+    def admin(self, request, pk=None):
+        member = self.get_object()
+        onboarding.require_org_admin(request.user)
+        admin = _body(s.MemberAdminSerializer, request)["admin"]
+        member = onboarding.set_org_admin(actor=request.user, member=member, admin=admin)
+        return Response(s.MemberSerializer(member).data)
+
+
+class InvitationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Invitations to join the caller's organisation; an admin sends them by email."""
+
+    permission_classes = [role_permission(Role.APPLICANT)]
+    serializer_class = s.InvitationSerializer
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        return onboarding.invitations_of(self.request.user).select_related("invited_by")
+
+    @extend_schema(
+        request=s.EmailAddressSerializer, responses={201: s.InvitationSerializer, **STEP_RESPONSES}
+    )
+    def create(self, request):
+        invitation = onboarding.invite_member(
+            actor=request.user, email=_body(s.EmailAddressSerializer, request)["email"]
+        )
+        return Response(s.InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+# --- documents --------------------------------------------------------------------------------
+
+ORGANISATION_PARAMETER = OpenApiParameter(
+    "organisation",
+    int,
+    description="whose documents (reviewers: an organisation with an application routed to you; "
+    "members: their own, the default)",
+)
+
+
+class DocumentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """An organisation's documents on file: its members upload; members and its reviewers read."""
+
+    permission_classes = [role_permission(Role.APPLICANT, Role.AGENCY, Role.OFFICER)]
+    serializer_class = s.DocumentSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Document.objects.none()
+        return Document.objects.none()
+
+    def get_object(self):
+        return documents.document_for(self.request.user, self.kwargs.get("pk"))
+
+    def _organisation(self, request) -> Organisation:
+        wanted = request.query_params.get("organisation")
+        if wanted is None:
+            if request.user.role == Role.APPLICANT:
+                return request.user.organisation
+            raise InvalidInput({"organisation": [_("Say whose documents: ?organisation=ID.")]})
+        try:
+            organisation_id = int(wanted)
+        except ValueError:
+            raise InvalidInput({"organisation": [_("An organisation id is a number.")]}) from None
+        if not documents.may_read_organisation_documents(request.user, organisation_id):
+            raise Http404("no such organisation")
+        return get_object_or_404(Organisation, pk=organisation_id)
+
+    @extend_schema(parameters=[ORGANISATION_PARAMETER], responses={200: s.DocumentSerializer(many=True)})
+    def list(self, request):
+        """The documents still on file (deleted ones are not listed), newest first."""
+        qs = documents.documents_of(self._organisation(request)).order_by("-id")
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(s.DocumentSerializer(page, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": s.DocumentUploadSerializer},
+        responses={201: s.DocumentSerializer, **STEP_RESPONSES},
+    )
+    def create(self, request):
+        document = documents.upload_document(
+            actor=request.user,
+            document_type=request.data.get("document_type", ""),
+            upload=request.FILES.get("file"),
+            expires_on=request.data.get("expires_on") or None,
+        )
+        return Response(s.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="the file, with the media type checked from its content"
+            ),
+            401: ERROR,
+            403: ERROR,
+            404: ERROR,
+        }
+    )
+    @action(detail=True, methods=["get"])
+    def file(self, request, pk=None):
+        return document_response(self.get_object())
+
+    @extend_schema(
+        parameters=[ORGANISATION_PARAMETER],
+        responses={200: s.RequirementSerializer(many=True), 400: VALIDATION_ERROR, 404: ERROR},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def requirements(self, request):
+        """What the organisation's category needs, and whether a valid document is on file for each."""
+        status_rows = documents.requirement_status(self._organisation(request))
+        return Response(s.RequirementSerializer(status_rows, many=True).data)
+
+
+# --- operators' address space -----------------------------------------------------------------
+
+
+class SpaceChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Operators propose changes to their own address space; officers approve or reject them."""
+
+    permission_classes = [role_permission(Role.OPERATOR, Role.OFFICER, Role.AUDITOR)]
+    serializer_class = s.SpaceChangeSerializer
+    pagination_class = IdCursorPagination
+    filterset_fields = ["state", "action"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AddressSpaceChange.objects.none()
+        return space.changes_for(self.request.user)
+
+    def get_object(self):
+        return space.change_for(self.request.user, self.kwargs.get("pk"))
+
+    @extend_schema(
+        request=s.SpaceChangeCreateSerializer, responses={201: s.SpaceChangeSerializer, **STEP_RESPONSES}
+    )
+    def create(self, request):
+        space.require_operator(request.user)
+        change = space.propose_change(actor=request.user, **_body(s.SpaceChangeCreateSerializer, request))
+        return Response(s.SpaceChangeSerializer(change).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.SpaceDecisionSerializer, responses={200: s.SpaceChangeSerializer, **STEP_RESPONSES}
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        change = self.get_object()
+        space.require_officer(request.user)
+        reason = _body(s.SpaceDecisionSerializer, request)["reason"]
+        change = space.approve_change(actor=request.user, change=change, reason=reason)
+        return Response(s.SpaceChangeSerializer(change).data)
+
+    @extend_schema(
+        request=s.SpaceDecisionSerializer, responses={200: s.SpaceChangeSerializer, **STEP_RESPONSES}
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        change = self.get_object()
+        space.require_officer(request.user)
+        reason = _body(s.SpaceDecisionSerializer, request)["reason"]
+        change = space.reject_change(actor=request.user, change=change, reason=reason)
+        return Response(s.SpaceChangeSerializer(change).data)

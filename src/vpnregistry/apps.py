@@ -1,0 +1,7 @@
+"""The admin, for the regulator's reference data, with a site that admits officers only."""
+
+from django.contrib.admin.apps import AdminConfig
+
+
+class RegistryAdminConfig(AdminConfig):
+    default_site = "vpnregistry.admin_site.RegistryAdminSite"

@@ -1,0 +1,304 @@
+"""Portal pages for sign-up, an organisation's members and documents, and operators' space changes.
+
+Each view parses the request, calls one service or selector, and renders; refusals by role are 404
+(reads) or 403 (steps), mistakes are shown beside their fields.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from vpnregistry.accounts import documents, onboarding, space
+from vpnregistry.accounts.models import AddressSpaceChange, Category, Organisation, Role
+from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
+from vpnregistry.portal.paging import keyset_page
+from vpnregistry.portal.steps import run_step
+
+SIGNUP_FIELDS = ("name", "category", "ntn", "secp_number", "pseb_number", "cnic", "email", "username")
+
+
+def _errors(exc: InvalidInput) -> dict:
+    return {k: (v if isinstance(v, list) else [v]) for k, v in exc.errors.items()}
+
+
+# --- sign-up ----------------------------------------------------------------------------------
+
+
+def signup(request):
+    """An organisation registers itself and its first member (its admin)."""
+    data, errors = {}, {}
+    if request.method == "POST":
+        data = {f: request.POST.get(f, "") for f in SIGNUP_FIELDS}
+        try:
+            onboarding.register_organisation(**data, password=request.POST.get("password", ""))
+        except InvalidInput as exc:
+            errors = _errors(exc)
+        else:
+            return render(request, "portal/signup_sent.html", {"email": data["email"]})
+    return render(
+        request,
+        "portal/signup.html",
+        {"data": data, "errors": errors, "categories": Category.objects.order_by("name")},
+    )
+
+
+def signup_verify(request, token: str):
+    """The emailed link: a page with one button, so that a mail scanner's visit changes nothing."""
+    if request.method == "POST":
+        try:
+            onboarding.verify_email(token=token)
+        except RegistryError as exc:
+            reasons = (
+                [m for ms in _errors(exc).values() for m in ms]
+                if isinstance(exc, InvalidInput)
+                else [exc.message]
+            )
+            return render(request, "portal/signup_verify.html", {"reasons": reasons}, status=400)
+        messages.success(request, _("Your email address is confirmed. Log in, then file your documents."))
+        return redirect("portal:login")
+    return render(request, "portal/signup_verify.html", {"reasons": []})
+
+
+def signup_resend(request):
+    if request.method == "POST":
+        onboarding.resend_verification(email=request.POST.get("email", ""))
+        messages.success(request, _("If an account is waiting for that address, a new link is on its way."))
+        return redirect("portal:login")
+    return render(request, "portal/signup_resend.html")
+
+
+def invitation_accept(request, token: str):
+    """The invited person chooses a username and password."""
+    try:
+        invitation = onboarding.invitation_from(token)
+    except RegistryError as exc:
+        reasons = (
+            [m for ms in _errors(exc).values() for m in ms]
+            if isinstance(exc, InvalidInput)
+            else [exc.message]
+        )
+        return render(request, "portal/invitation_accept.html", {"reasons": reasons}, status=400)
+    data, errors = {}, {}
+    if request.method == "POST":
+        data = {"username": request.POST.get("username", "")}
+        try:
+            onboarding.accept_invitation(
+                token=token, username=data["username"], password=request.POST.get("password", "")
+            )
+        except InvalidInput as exc:
+            errors = _errors(exc)
+        except RegistryError as exc:
+            return render(request, "portal/invitation_accept.html", {"reasons": [exc.message]}, status=409)
+        else:
+            messages.success(request, _("Welcome. Log in with the username and password you chose."))
+            return redirect("portal:login")
+    return render(
+        request,
+        "portal/invitation_accept.html",
+        {"invitation": invitation, "data": data, "errors": errors, "reasons": []},
+    )
+
+
+# --- the organisation: members ------------------------------------------------------------------
+
+
+def _member(request) -> None:
+    if request.user.role != Role.APPLICANT:
+        raise Http404("this page is for members of an organisation")
+
+
+@login_required
+def organisation_members(request):
+    _member(request)
+    page = keyset_page(onboarding.members_of(request.user), request.GET.get("before"))
+    invitations = onboarding.invitations_of(request.user).filter(accepted_at__isnull=True)[:25]
+    return render(
+        request,
+        "portal/organisation_members.html",
+        {
+            "organisation": request.user.organisation,
+            "page": page,
+            "invitations": invitations,
+            "is_admin": request.user.is_org_admin,
+        },
+    )
+
+
+@require_POST
+@login_required
+def organisation_invite(request):
+    return run_step(
+        request,
+        lambda: onboarding.invite_member(actor=request.user, email=request.POST.get("email", "")),
+        then="portal:organisation-members",
+    )
+
+
+def _member_step(request, pk, call):
+    try:
+        member = onboarding.member_for(request.user, pk)
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from None
+    return run_step(request, lambda: call(member), then="portal:organisation-members")
+
+
+@require_POST
+@login_required
+def member_remove(request, pk: int):
+    return _member_step(request, pk, lambda m: onboarding.remove_member(actor=request.user, member=m))
+
+
+@require_POST
+@login_required
+def member_admin(request, pk: int):
+    admin = request.POST.get("admin") == "1"
+    return _member_step(
+        request, pk, lambda m: onboarding.set_org_admin(actor=request.user, member=m, admin=admin)
+    )
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+@login_required
+def document_list(request):
+    """The organisation's documents: what its category needs, what is on file, and an upload form."""
+    _member(request)
+    organisation = request.user.organisation
+    errors, data = {}, {}
+    if request.method == "POST":
+        data = {
+            "document_type": request.POST.get("document_type", ""),
+            "expires_on": request.POST.get("expires_on", ""),
+        }
+        try:
+            documents.upload_document(
+                actor=request.user,
+                document_type=data["document_type"],
+                upload=request.FILES.get("file"),
+                expires_on=data["expires_on"] or None,
+            )
+        except InvalidInput as exc:
+            errors = _errors(exc)
+        else:
+            messages.success(request, _("The document is on file."))
+            return redirect("portal:documents")
+    return render(
+        request,
+        "portal/documents.html",
+        {
+            "organisation": organisation,
+            "status": documents.requirement_status(organisation),
+            "documents": documents.documents_of(organisation)[:100],
+            "types": documents.document_types_for(organisation).order_by("name"),
+            "errors": errors,
+            "data": data,
+            "own": True,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def organisation_documents(request, pk: int):
+    """A reviewer's view of an applicant organisation's documents."""
+    if not documents.may_read_organisation_documents(request.user, int(pk)):
+        raise Http404("no such organisation")
+    organisation = get_object_or_404(Organisation.objects.select_related("category"), pk=pk)
+    return render(
+        request,
+        "portal/documents.html",
+        {
+            "organisation": organisation,
+            "status": documents.requirement_status(organisation),
+            "documents": documents.documents_of(organisation)[:100],
+            "own": False,
+        },
+    )
+
+
+def document_response(document) -> FileResponse:
+    """The file as an attachment, with the media type checked from its content (shared with the API)."""
+    response = FileResponse(
+        documents.open_document(document),
+        content_type=document.content_type,
+        as_attachment=True,
+        filename=document.name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def document_download(request, pk: int):
+    return document_response(documents.document_for(request.user, pk))
+
+
+# --- operators' address space -------------------------------------------------------------------
+
+
+@login_required
+def space_changes(request):
+    """Operators: their proposals and a form for a new one. Officers: the changes waiting, then the rest."""
+    user = request.user
+    if user.role not in {Role.OPERATOR, Role.OFFICER, Role.AUDITOR}:
+        raise Http404("this page is for operators and the regulator")
+    errors, data = {}, {}
+    if request.method == "POST":
+        data = {k: request.POST.get(k, "") for k in ("action", "prefix", "note")}
+        try:
+            space.propose_change(actor=user, **data)
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from None
+        except InvalidInput as exc:
+            errors = _errors(exc)
+        else:
+            messages.success(request, _("Proposed. The regulator will approve or reject it."))
+            return redirect("portal:space-changes")
+    state = request.GET.get("state") or ("pending" if user.role == Role.OFFICER else "")
+    qs = space.changes_for(user)
+    if state in AddressSpaceChange.State.values:
+        qs = qs.filter(state=state)
+    page = keyset_page(qs, request.GET.get("before"))
+    return render(
+        request,
+        "portal/space_changes.html",
+        {
+            "page": page,
+            "state": state,
+            "states": AddressSpaceChange.State.choices,
+            "actions": AddressSpaceChange.Action.choices,
+            "errors": errors,
+            "data": data,
+            "space": user.operator.address_space.order_by("family", "first")[:200]
+            if user.operator_id
+            else [],
+        },
+        status=400 if errors else 200,
+    )
+
+
+@require_POST
+@login_required
+def space_change_decide(request, pk: int):
+    change = space.change_for(request.user, pk)
+    decision = request.POST.get("decision", "")
+    reason = request.POST.get("reason", "")
+
+    def call():
+        if decision == "approve":
+            return space.approve_change(actor=request.user, change=change, reason=reason)
+        if decision == "reject":
+            return space.reject_change(actor=request.user, change=change, reason=reason)
+        if request.user.role != Role.OFFICER:
+            raise NotAllowed(_("Only a regulator officer can decide changes to an operator's space."))
+        raise InvalidInput({"decision": [_("Must be one of: approve, reject.")]})
+
+    return run_step(request, call, then="portal:space-changes")
