@@ -266,7 +266,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "vpnregistry.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "vpnregistry.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "vpnregistry.api.throttling.AnonymousRate",

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from vpnregistry.accounts.models import Role, User
 from vpnregistry.applications.notifications import notify_users
 from vpnregistry.audit.services import record
+from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.registrations.models import ActivePeriod, Registration
 from vpnregistry.restrictions.models import Complaint, ComplaintMessage, RestrictionEvent
@@ -50,6 +51,10 @@ def evidence_dir() -> Path:
     path = Path(settings.VAR_DIR) / "complaints"
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
+
+
+# What `sniff` can find, so what evidence is served as.
+EVIDENCE_TYPES = ("application/pdf", "image/png", "image/jpeg", "text/plain")
 
 
 def sniff(head: bytes, whole: bytes) -> str | None:
@@ -157,13 +162,13 @@ def page_for(user, cursor: str | None = None, *, state: str | None = None, size:
     if state:
         qs = qs.filter(state=state)
     if open_first(user):
-        if cursor and re.fullmatch(r"[01]\.\d+", cursor):
+        if cursor and re.fullmatch(r"[01]\.[0-9]+", cursor):
             closed, last = cursor.split(".")
             qs = qs.filter(Q(closed__gt=closed == "1") | Q(closed=closed == "1", id__gt=int(last)))
         qs = qs.order_by("closed", "id")
     else:
-        if cursor and cursor.isdigit():
-            qs = qs.filter(id__lt=int(cursor))
+        if (before := whole_number(cursor)) is not None:
+            qs = qs.filter(id__lt=before)
         qs = qs.order_by("-id")
     items = list(qs[: size + 1])
     more = len(items) > size
@@ -368,9 +373,9 @@ def _own_registration(actor, registration, errors) -> Registration | None:
 def _published_event(event, errors) -> RestrictionEvent | None:
     pk = event.pk if isinstance(event, RestrictionEvent) else event
     found = None
-    if str(pk or "").strip().isdigit():
+    if (number := whole_number(str(pk or "").strip())) is not None:
         found = (
-            RestrictionEvent.objects.filter(pk=int(pk), published_at__isnull=False)
+            RestrictionEvent.objects.filter(pk=number, published_at__isnull=False)
             .prefetch_related("districts", "provinces", "services")
             .first()
         )

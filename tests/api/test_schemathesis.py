@@ -1,0 +1,122 @@
+"""Schemathesis drives every operation of /api/v1/schema/ against the app itself.
+
+Each operation is called anonymously and as a caller the authorization table allows
+(`tests/test_authorization_matrix.py`), with generated valid and invalid input, against the world
+of that table (applications in several states, a registration, events, a complaint). Path ids are
+drawn from the objects that exist as often as from anywhere, so the steps are reached, not only
+refused with 404. Every example runs in a savepoint that is rolled back, so each sees that same
+world. Nothing may answer 500, and every answer, refusals included, must match the schema: its
+status code declared, its media type declared, its body valid against the declared shape.
+
+Examples per operation: VPNREGISTRY_FUZZ_EXAMPLES (default 12, bounded for CI); see
+docs/development.md for a long local run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, transaction
+from django.urls import resolve
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.test_authorization_matrix import IDENTITIES, RULES
+from tests.test_authorization_matrix import ctx as _matrix_ctx  # noqa: F401 (the fixture `ctx`)
+from vpnregistry.accounts.models import District
+from vpnregistry.restrictions.models import Service
+from vpnregistry.wsgi import application
+
+EXAMPLES = int(os.environ.get("VPNREGISTRY_FUZZ_EXAMPLES", "12"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
+schema.config.generation.update(with_security_parameters=False)
+
+
+@pytest.fixture
+def wsgi_in_test_transaction():
+    """Calls through the WSGI handler share the test's transaction, as Django's test client does:
+    the handler must not close the connection at the start and end of each request."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def _identity(case) -> str:
+    """The first identity the authorization table lets make this call."""
+    path = case.operation.path
+    concrete = path
+    for parameter in case.operation.path_parameters:
+        concrete = concrete.replace("{" + parameter.name + "}", "1")
+    name = resolve(concrete).view_name
+    rules = [r for r in RULES.get(name, []) if r.method == case.method.upper()]
+    if not rules:
+        pytest.fail(f"{case.method} {path} ({name}) has no rule in the authorization table")
+    allowed = rules[0].allowed
+    return next(i for i in IDENTITIES if i in allowed and i != "anonymous")
+
+
+def _known(ctx) -> dict[str, list]:
+    ids = sorted({v.pk for v in ctx.values() if hasattr(v, "pk") and isinstance(v.pk, int)})
+    codes = [*District.objects.order_by("code").values_list("code", flat=True)[:3]]
+    codes += [*Service.objects.order_by("code").values_list("code", flat=True)[:3]]
+    return {"id": ids, "code": codes, "which": ["latest", "1"], "name": ["txt", "nft", "json"]}
+
+
+def _aim(case, known, data) -> None:
+    """Point the path at objects that exist, half the time."""
+    for name, value in list(case.path_parameters.items()):
+        pool = known.get(name)
+        if pool:
+            case.path_parameters[name] = data.draw(st.sampled_from([value, *pool]), label=name)
+
+
+def _run(case, ctx, data, who: str) -> None:
+    _aim(case, _known(ctx), data)
+    headers = {}
+    if who != "anonymous":
+        user = getattr(ctx["world"], who)
+        headers["Authorization"] = f"Token {user.auth_token.key}"
+    with transaction.atomic():
+        case.call_and_validate(headers=headers, checks=CHECKS)
+        transaction.set_rollback(True)
+
+
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@schema.parametrize()
+@schema.given(data=st.data())
+@FUZZ_SETTINGS
+def test_as_allowed_caller(case, data, ctx, wsgi_in_test_transaction):
+    _run(case, ctx, data, _identity(case))
+
+
+@schema.parametrize()
+@schema.given(data=st.data())
+@FUZZ_SETTINGS
+def test_anonymously(case, data, ctx, wsgi_in_test_transaction):
+    _run(case, ctx, data, "anonymous")
