@@ -31,8 +31,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.test_authorization_matrix import IDENTITIES, RULES
-from tests.test_authorization_matrix import ctx as _matrix_ctx  # noqa: F401 (the fixture `ctx`)
+from tests import test_authorization_matrix as matrix
 from vpnregistry.accounts.models import District
 from vpnregistry.restrictions.models import Service
 from vpnregistry.wsgi import application
@@ -45,6 +44,10 @@ CHECKS = [
     response_schema_conformance,
     negative_data_rejection,
 ]
+
+# The world of the authorization table (applications in each state, a registration, events, a
+# complaint...), as the fixture `ctx`: objects added there for new routes are fuzzed here too.
+ctx = matrix.ctx
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
 schema.config.generation.update(with_security_parameters=False)
@@ -68,11 +71,11 @@ def _identity(case) -> str:
     for parameter in case.operation.path_parameters:
         concrete = concrete.replace("{" + parameter.name + "}", "1")
     name = resolve(concrete).view_name
-    rules = [r for r in RULES.get(name, []) if r.method == case.method.upper()]
+    rules = [r for r in matrix.RULES.get(name, []) if r.method == case.method.upper()]
     if not rules:
         pytest.fail(f"{case.method} {path} ({name}) has no rule in the authorization table")
     allowed = rules[0].allowed
-    return next(i for i in IDENTITIES if i in allowed and i != "anonymous")
+    return next(i for i in matrix.IDENTITIES if i in allowed and i != "anonymous")
 
 
 def _known(ctx) -> dict[str, list]:
@@ -97,7 +100,15 @@ def _run(case, ctx, data, who: str) -> None:
         user = getattr(ctx["world"], who)
         headers["Authorization"] = f"Token {user.auth_token.key}"
     with transaction.atomic():
-        case.call_and_validate(headers=headers, checks=CHECKS)
+        # A text body is a string whatever it holds (the bulk exemption check answers bad lines in
+        # its CSV), so generating "invalid" ones proves nothing.
+        text_body = (case.media_type or "").startswith("text/")
+        response = case.call_and_validate(
+            headers=headers, checks=[c for c in CHECKS if not (text_body and c is negative_data_rejection)]
+        )
+        if os.environ.get("FUZZ_TRACE"):
+            with open(os.environ["FUZZ_TRACE"], "a") as fh:
+                fh.write(f"{case.method} {case.operation.path} {who} {response.status_code}\n")
         transaction.set_rollback(True)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
@@ -158,6 +158,13 @@ class ApplicationViewSet(
     @extend_schema(
         request=s.ApplicationCreateSerializer,
         responses={201: s.ApplicationDetailSerializer, 400: VALIDATION_ERROR, 403: ERROR},
+        examples=[
+            OpenApiExample(
+                "one prefix",
+                value={"resources": [{"value": "14.1.104.0/24", "subscriber_id": "ACC-1001"}]},
+                request_only=True,
+            )
+        ],
     )
     def create(self, request, *args, **kwargs):
         resources = request.data.get("resources") if isinstance(request.data, dict) else None
@@ -534,7 +541,22 @@ class EventViewSet(
         return restriction_selectors.events_for_user(self.request.user)
 
     @extend_schema(
-        request=s.EventCreateSerializer, responses={201: s.EventSerializer, 400: VALIDATION_ERROR, 403: ERROR}
+        request=s.EventCreateSerializer,
+        responses={201: s.EventSerializer, 400: VALIDATION_ERROR, 403: ERROR},
+        examples=[
+            OpenApiExample(
+                "national, mobile data",
+                value={
+                    "title": "Mobile data suspended",
+                    "legal_reference": "Order 12/2026",
+                    "national": True,
+                    "services": ["mobile-data"],
+                    "starts_at": "2026-12-01T09:00",
+                    "ends_at": "2026-12-01T18:00",
+                },
+                request_only=True,
+            )
+        ],
     )
     def create(self, request, *args, **kwargs):
         body = s.EventCreateSerializer(data=request.data)
