@@ -22,7 +22,7 @@ MARGALLA_SPACE = ["14.192.128.0/19"]
 # Hypothesis profiles for every property test: "ci" (bounded, derandomized, no deadline) is chosen when
 # CI is set, "dev" otherwise; HYPOTHESIS_PROFILE names another ("thorough" for a long local run).
 # The API fuzzing (tests/api/test_schemathesis.py) counts its examples per operation on its own:
-# VPNREGISTRY_FUZZ_EXAMPLES, see docs/development.md.
+# VPNREGISTRY_FUZZ_EXAMPLES, see docs/testing.md.
 hypothesis_settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )

@@ -9,7 +9,7 @@ world. Nothing may answer 500, and every answer, refusals included, must match t
 status code declared, its media type declared, its body valid against the declared shape.
 
 Examples per operation: VPNREGISTRY_FUZZ_EXAMPLES (default 12, bounded for CI); see
-docs/development.md for a long local run.
+docs/testing.md for a long local run.
 """
 
 from __future__ import annotations
