@@ -140,3 +140,39 @@ def test_signatures_and_evidence_declare_the_media_types_they_are_served_as(tmp_
     # The complaints list answers with a page object, not a list of pages.
     page = paths["/api/v1/complaints/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert page == {"$ref": "#/components/schemas/ComplaintPage"}
+
+
+# --- NUL, which PostgreSQL refuses in any text ----------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/applications/?state=%00", "/complaints/?state=%00"])
+def test_a_portal_filter_holding_nul_is_a_400(client, world, url):
+    # On PostgreSQL these were 500s: the filter reached the query as it came.
+    client.force_login(world.applicant)
+    response = client.get(url)
+    assert response.status_code == 400
+    assert b"NUL" in response.content
+
+
+def test_an_api_query_holding_nul_is_a_json_400(world):
+    response = world.client(world.applicant).get("/api/v1/me/", {"x": "\x00"})
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
+
+
+def test_a_portal_form_field_holding_nul_is_a_400_and_nothing_written(client, world):
+    from vpnregistry.restrictions.models import RestrictionEvent
+
+    client.force_login(world.officer)
+    form = {
+        "title": "a\x00b",
+        "legal_reference": "r",
+        "services": ["mobile-data"],
+        "national": "on",
+        "starts_at": "2026-12-01T09:00",
+        "ends_at": "2026-12-01T10:00",
+    }
+    assert client.post("/events/new/", form).status_code == 400
+    assert not RestrictionEvent.objects.exists()
+    form["title"] = "a b"
+    assert client.post("/events/new/", form).status_code == 302  # the same form without it is taken

@@ -7,7 +7,8 @@ without doing anything. What a view declares itself wins; these only fill the co
 
 Which codes an operation gets follows from the operation itself:
 
-- 400 when it takes a body or query parameters (validation; a body that does not parse);
+- 400 always (validation; a body that does not parse; a query string holding NUL, refused by
+  `vpnregistry.middleware` before any view);
 - 401 always (a token that is wrong, expired or revoked is refused even where no sign-in is needed);
 - 403 unless it is a read open to everyone (roles, organisations, CSRF for session callers);
 - 404 when it names an object in its path or pages through a list (an unknown cursor or page);
@@ -102,9 +103,7 @@ class AutoSchema(SpectacularAutoSchema):
     def _error_codes(self, operation: dict) -> list[str]:
         where = {p.get("in") for p in operation.get("parameters", [])}
         has_body = "requestBody" in operation
-        codes = ["401", "429"]
-        if has_body or "query" in where:
-            codes.append("400")
+        codes = ["400", "401", "429"]
         if not self._open_read():
             codes.append("403")
         if "path" in where or self._paginated():
