@@ -2,7 +2,8 @@
 
 Whatever is typed, the page answers with a draft (a redirect, every filled row saved as typed) or
 with the form again, each error beside the field it is about and nothing written: never a 500,
-never half an application. (NUL, which no field takes, is refused for the whole request first.) Rows of good values are mixed in so that both outcomes are reached.
+never half an application. (NUL, which no field takes, is refused for the whole request first.)
+Rows of good values are mixed in so that both outcomes are reached.
 """
 
 from __future__ import annotations
