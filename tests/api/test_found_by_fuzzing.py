@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.management import call_command
 
+from tests.auth import login
 from tests.workflow import approved, draft
 from vpnregistry.applications.models import Application, Resource
 
@@ -82,7 +83,7 @@ def test_a_district_code_with_a_surrogate_is_named_not_a_crash(world):
 
 @pytest.mark.parametrize(("who", "url"), [("applicant", "/applications/"), ("auditor", "/audit/")])
 def test_portal_keyset_pages_ignore_a_before_of_odd_digits(client, world, who, url):
-    client.force_login(getattr(world, who))
+    login(client, getattr(world, who))
     assert client.get(url, {"before": "²"}).status_code == 200
 
 
@@ -148,7 +149,7 @@ def test_signatures_and_evidence_declare_the_media_types_they_are_served_as(tmp_
 @pytest.mark.parametrize("url", ["/applications/?state=%00", "/complaints/?state=%00"])
 def test_a_portal_filter_holding_nul_is_a_400(client, world, url):
     # On PostgreSQL these were 500s: the filter reached the query as it came.
-    client.force_login(world.applicant)
+    login(client, world.applicant)
     response = client.get(url)
     assert response.status_code == 400
     assert b"NUL" in response.content
@@ -163,7 +164,7 @@ def test_an_api_query_holding_nul_is_a_json_400(world):
 def test_a_portal_form_field_holding_nul_is_a_400_and_nothing_written(client, world):
     from vpnregistry.restrictions.models import RestrictionEvent
 
-    client.force_login(world.officer)
+    login(client, world.officer)
     form = {
         "title": "a\x00b",
         "legal_reference": "r",

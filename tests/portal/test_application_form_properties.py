@@ -15,6 +15,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.auth import login
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.models import AuditEvent
 
@@ -76,7 +77,7 @@ def _counts():
 
 @pytest.fixture
 def applicant_client(client, world):
-    client.force_login(world.applicant)
+    login(client, world.applicant)
     return client
 
 
@@ -152,7 +153,7 @@ event_forms = st.fixed_dictionaries(
 def test_any_event_form_is_recorded_or_refused_whole(client, world, form):
     from vpnregistry.restrictions.models import RestrictionEvent
 
-    client.force_login(world.officer)
+    login(client, world.officer)
     with transaction.atomic():
         before = RestrictionEvent.objects.count(), AuditEvent.objects.count()
         response = client.post("/events/new/", form)
