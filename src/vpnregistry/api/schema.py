@@ -94,8 +94,9 @@ class AutoSchema(SpectacularAutoSchema):
     def _is_list_view(self, serializer=None) -> bool:
         # A list action that answers with a page object of its own (`next` and `results`, paged by the
         # view itself) is not a list of that object.
-        if serializer is not None and is_serializer(serializer):
-            results = force_instance(serializer).fields.get("results")
+        instance = force_instance(serializer) if is_serializer(serializer) else None
+        if instance is not None and not isinstance(instance, serializers.ListSerializer):
+            results = instance.fields.get("results")
             if results is not None and isinstance(results, serializers.ListSerializer):
                 return False
         return super()._is_list_view(serializer)
