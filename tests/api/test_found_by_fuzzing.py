@@ -177,3 +177,11 @@ def test_a_portal_form_field_holding_nul_is_a_400_and_nothing_written(client, wo
     assert not RestrictionEvent.objects.exists()
     form["title"] = "a b"
     assert client.post("/events/new/", form).status_code == 302  # the same form without it is taken
+
+
+def test_a_step_on_a_list_route_answers_a_list_not_a_page(tmp_path):
+    # Attesting many resources at once (POST /resources/attest/) was declared as a cursor page.
+    operation = _schema(tmp_path)["paths"]["/api/v1/resources/attest/"]["post"]
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body == {"type": "array", "items": {"$ref": "#/components/schemas/Resource"}}
+    assert not [p for p in operation.get("parameters", []) if p["name"] == "cursor"]

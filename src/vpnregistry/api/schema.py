@@ -101,6 +101,13 @@ class AutoSchema(SpectacularAutoSchema):
                 return False
         return super()._is_list_view(serializer)
 
+    def _get_paginator(self):
+        # Only reads page: a step's answer (a POST on a list route, such as attesting many resources
+        # at once) is never a page, whatever the viewset's list does.
+        if self.method != "GET":
+            return None
+        return super()._get_paginator()
+
     def _error_codes(self, operation: dict) -> list[str]:
         where = {p.get("in") for p in operation.get("parameters", [])}
         has_body = "requestBody" in operation
