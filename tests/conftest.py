@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pytest
 from django.apps import apps as django_apps
 from django.utils import translation
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from tests.factories import (
@@ -24,6 +26,21 @@ from vpnregistry.accounts.reference import seed as seed_reference
 # Two operators share real blocks of the country's space; the tests use /24s inside them.
 INDUS_SPACE = ["14.1.104.0/22", "27.0.184.0/22", "2001:dd8:1c::/48"]
 MARGALLA_SPACE = ["14.192.128.0/19"]
+
+# Hypothesis profiles for every property test: "ci" (bounded, derandomized, no deadline) is chosen when
+# CI is set, "dev" otherwise; HYPOTHESIS_PROFILE names another ("thorough" for a long local run).
+# The API fuzzing (tests/api/test_schemathesis.py) counts its examples per operation on its own:
+# VPNREGISTRY_FUZZ_EXAMPLES, see docs/testing.md.
+hypothesis_settings.register_profile(
+    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+hypothesis_settings.register_profile("dev", max_examples=100, deadline=None)
+hypothesis_settings.register_profile(
+    "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile(
+    "ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev")
+)
 
 
 def require_tool(name: str) -> str:

@@ -73,6 +73,16 @@ class PrefixRow(models.Model):
         return ipaddress.ip_network(self.prefix)
 
 
+def whole_number(text) -> int | None:
+    """A whole number written in ASCII digits (an id, a keyset cursor), or None for anything else.
+
+    `str.isdigit` alone also accepts digits that `int` refuses ("²"), so a request carrying one would
+    crash the view instead of being answered; the database handles numbers beyond its range itself.
+    """
+    text = str(text or "")
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 # Fixed 64-bit numbers naming the advisory locks that serialise critical writes on PostgreSQL.
 LOCKS = {"approval": 0x7670726170707276, "publication": 0x767072707562, "audit": 0x76707261756469}
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils import timezone
 
+# The times the registry holds: from the Unix epoch to far enough ahead that a validity period or a
+# reminder added to the latest of them stays a valid date (Python's dates end in the year 9999, and
+# a time near either end overflows when it is moved to UTC or to the registry's zone).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
 
 def parse_time(value) -> datetime:
-    """An aware datetime from an ISO 8601 text (or a datetime); naive means the registry's time zone."""
+    """An aware datetime from an ISO 8601 text (or a datetime); naive means the registry's time zone.
+
+    Raises ValueError, saying why, for anything else, including times outside EARLIEST..LATEST.
+    """
     if isinstance(value, datetime):
         parsed = value
     else:
@@ -19,6 +28,15 @@ def parse_time(value) -> datetime:
             parsed = datetime.fromisoformat(text.replace("z", "Z"))
         except ValueError:
             raise ValueError(f"{text!r} is not an ISO 8601 time such as 2026-11-28T09:00") from None
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
+    try:
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
+        in_range = EARLIEST <= parsed.astimezone(UTC) < LATEST
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise ValueError(
+            f"{parsed.isoformat()} is outside the times the registry holds "
+            f"({EARLIEST.year} to {LATEST.year - 1})"
+        )
     return parsed

@@ -13,3 +13,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("vpnregistry.portal.urls")),
 ]
+
+# Under /api/ Django's own refusals answer in JSON like the API's; elsewhere they are Django's pages.
+handler400 = "vpnregistry.api.errors.bad_request"
+handler404 = "vpnregistry.api.errors.not_found"
+handler500 = "vpnregistry.api.errors.server_error"

@@ -1,6 +1,11 @@
 """Classification against the IANA special-purpose registries and the category limits."""
 
+import ipaddress
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from tests.netblocks.test_netblocks_properties import lines, networks
 
 from vpnregistry.netblocks import CATEGORY_LIMITS, ParseError, check_prefix, special_purpose
 
@@ -83,3 +88,31 @@ def test_category_limits():
         "bank",
         "foreign_mission",
     }
+
+
+# --- properties -------------------------------------------------------------------------------------
+# `check_prefix` is what every resource value typed in the portal or sent to the API goes through.
+
+
+@given(networks, st.sampled_from(sorted(set(CATEGORY_LIMITS.values()))))
+def test_check_prefix_accepts_exactly_public_prefixes_within_the_limits(net, limits):
+    min_v4, min_v6 = limits
+    refused = special_purpose(net) is not None or net.prefixlen < (min_v4 if net.version == 4 else min_v6)
+    try:
+        got = check_prefix(str(net), min_len_v4=min_v4, min_len_v6=min_v6)
+    except ParseError as exc:
+        assert refused, f"{net} refused: {exc}"
+    else:
+        assert not refused and got == net
+
+
+@given(st.one_of(st.text(max_size=60), lines()), st.sampled_from(sorted(set(CATEGORY_LIMITS.values()))))
+def test_check_prefix_answers_any_text_with_a_prefix_or_a_reason(text, limits):
+    min_v4, min_v6 = limits
+    try:
+        got = check_prefix(text, min_len_v4=min_v4, min_len_v6=min_v6)
+    except ParseError as exc:
+        assert str(exc)
+    else:
+        assert check_prefix(str(got), min_len_v4=min_v4, min_len_v6=min_v6) == got
+        assert ipaddress.ip_network(str(got), strict=True) == got

@@ -113,7 +113,7 @@ class Registry:
             raise SyncError(FETCH, f"{url}: {type(exc).__name__}: {exc}") from None
         if len(body) > MAX_BODY:
             raise SyncError(FETCH, f"{url}: the body is larger than {MAX_BODY} bytes")
-        if expected is not None and expected.isdigit() and int(expected) != len(body):
+        if expected is not None and expected.isascii() and expected.isdigit() and int(expected) != len(body):
             raise SyncError(FETCH, f"{url}: the body was cut short ({len(body)} of {expected} bytes)")
         return body
 

@@ -51,9 +51,12 @@ class ApplicationCreateSerializer(serializers.Serializer):
 
 class ResourceSerializer(serializers.ModelSerializer):
     operator = serializers.SlugRelatedField(read_only=True, slug_field="code")
-    district = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    district = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
     renews = serializers.SlugRelatedField(
-        read_only=True, slug_field="reference", help_text="the registration this resource renews"
+        read_only=True,
+        slug_field="reference",
+        allow_null=True,
+        help_text="the registration this resource renews",
     )
 
     class Meta:
@@ -72,10 +75,12 @@ class HistorySerializer(serializers.ModelSerializer):
 class ApplicationSerializer(serializers.ModelSerializer):
     organisation = serializers.CharField(source="organisation.name")
     category = serializers.SlugRelatedField(read_only=True, slug_field="code")
-    agency = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    agency = serializers.SlugRelatedField(
+        read_only=True, slug_field="code", allow_null=True, help_text="set once the application is submitted"
+    )
     resources = serializers.SerializerMethodField()
     rejection_reason = serializers.SlugRelatedField(
-        read_only=True, slug_field="code", help_text="code from /api/v1/rejection-reasons/"
+        read_only=True, slug_field="code", allow_null=True, help_text="code from /api/v1/rejection-reasons/"
     )
 
     class Meta:
@@ -199,7 +204,7 @@ class AddressSpaceSerializer(serializers.ModelSerializer):
 class OperatorSyncSerializer(serializers.ModelSerializer):
     last_serial = serializers.IntegerField(source="sync.last_serial", default=None, allow_null=True)
     last_seen = serializers.DateTimeField(source="sync.last_seen", default=None, allow_null=True)
-    downloads = serializers.IntegerField(source="sync.downloads", default=0)
+    downloads = serializers.SerializerMethodField(help_text="downloads recorded; 0 before the first")
     behind = serializers.IntegerField(
         help_text="serials between the latest and the operator's latest download"
     )
@@ -207,6 +212,13 @@ class OperatorSyncSerializer(serializers.ModelSerializer):
     class Meta:
         model = Operator
         fields = ["code", "name", "kind", "last_serial", "behind", "last_seen", "downloads"]
+
+    def get_downloads(self, obj) -> int:
+        # An operator that never downloaded has no sync row; the count is then 0, not null.
+        try:
+            return obj.sync.downloads
+        except Operator.sync.RelatedObjectDoesNotExist:
+            return 0
 
 
 class DistrictSerializer(serializers.ModelSerializer):
@@ -279,7 +291,7 @@ class ExemptionSerializer(serializers.Serializer):
 class RegistrationSerializer(serializers.ModelSerializer):
     organisation = serializers.CharField(source="organisation.name")
     operator = serializers.SlugRelatedField(read_only=True, slug_field="code")
-    district = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    district = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
 
     class Meta:
         model = Registration

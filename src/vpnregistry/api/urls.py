@@ -45,18 +45,18 @@ urlpatterns = [
     path("allowlist/index.json", views.AllowlistIndexView.as_view(), name="allowlist-index"),
     path(
         "allowlist/index.json.minisig",
-        views.AllowlistIndexView.as_view(signature=".minisig"),
+        views.AllowlistIndexSignatureView.as_view(),
         name="allowlist-index-signature",
     ),
     path("allowlist/operators/", views.OperatorSyncView.as_view(), name="allowlist-operators"),
     path("allowlist/key.pub", views.AllowlistKeyView.as_view(), name="allowlist-key"),
     re_path(
-        r"^allowlist/(?P<which>latest|\d+)\.(?P<name>[a-z0-9][a-z0-9_.-]*?)\.minisig$",
-        views.AllowlistFileView.as_view(signature=".minisig"),
+        r"^allowlist/(?P<which>(?:latest|\d+))\.(?P<name>[a-z0-9][a-z0-9_.-]*?)\.minisig$",
+        views.AllowlistFileSignatureView.as_view(),
         name="allowlist-file-signature",
     ),
     re_path(
-        r"^allowlist/(?P<which>latest|\d+)\.(?P<name>[a-z0-9][a-z0-9_.-]*)$",
+        r"^allowlist/(?P<which>(?:latest|\d+))\.(?P<name>[a-z0-9][a-z0-9_.-]*)$",
         views.AllowlistFileView.as_view(),
         name="allowlist-file",
     ),

@@ -7,8 +7,8 @@ from pathlib import Path
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import generics, mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination, PageNumberPagination
@@ -24,12 +24,14 @@ from vpnregistry.allowlist import keys
 from vpnregistry.allowlist import selectors as allowlist_selectors
 from vpnregistry.allowlist.formats import FORMATS
 from vpnregistry.allowlist.services import file_path, msisdn_name
+from vpnregistry.api import schema
 from vpnregistry.api import serializers as s
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.api.serializers_public import SubmittedApplicationSerializer
 from vpnregistry.applications import bulk, selectors, services
 from vpnregistry.applications.models import RejectionReason, Resource
 from vpnregistry.audit.services import record
+from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput
 from vpnregistry.netblocks import ParseError
 from vpnregistry.registrations import selectors as registration_selectors
@@ -40,8 +42,9 @@ from vpnregistry.restrictions import services as restriction_services
 from vpnregistry.restrictions.models import Service
 from vpnregistry.timeutil import parse_time
 
-ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
-VALIDATION_ERROR = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input, keyed by field")
+# Re-exported for the views that name them; `api.schema` adds the refusals views leave out.
+ERROR = schema.ERROR
+VALIDATION_ERROR = schema.VALIDATION_ERROR
 
 
 class IdCursorPagination(CursorPagination):
@@ -155,6 +158,13 @@ class ApplicationViewSet(
     @extend_schema(
         request=s.ApplicationCreateSerializer,
         responses={201: s.ApplicationDetailSerializer, 400: VALIDATION_ERROR, 403: ERROR},
+        examples=[
+            OpenApiExample(
+                "one prefix",
+                value={"resources": [{"value": "14.1.104.0/24", "subscriber_id": "ACC-1001"}]},
+                request_only=True,
+            )
+        ],
     )
     def create(self, request, *args, **kwargs):
         resources = request.data.get("resources") if isinstance(request.data, dict) else None
@@ -328,7 +338,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
 
 MEDIA_TYPES = {name: fmt.media_type for name, fmt in FORMATS.items()} | {"delta.json": "application/json"}
 ALLOWLIST_READERS = role_permission("operator", "officer", "auditor")
-FILE_RESPONSES = {(200, "text/plain"): OpenApiTypes.STR, 304: None, 401: ERROR, 403: ERROR, 404: ERROR}
+# The media types of the published files (without parameters: text/plain, application/json, text/csv).
+FILE_MEDIA_TYPES = sorted({media_type.split(";")[0] for media_type in MEDIA_TYPES.values()})
 
 
 def _conditional(request, *, etag: str, body_or_path, content_type: str, immutable: bool) -> HttpResponse:
@@ -356,16 +367,11 @@ class AllowlistIndexView(APIView):
     permission_classes = [ALLOWLIST_READERS]
     signature = ""  # ".minisig" on the signature's route
 
-    @extend_schema(
-        responses={
-            (200, "application/json"): OpenApiTypes.OBJECT,
-            304: None,
-            401: ERROR,
-            403: ERROR,
-            404: ERROR,
-        }
-    )
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT, 304: None, 404: ERROR})
     def get(self, request):
+        return self.respond(request)
+
+    def respond(self, request):
         signature = self.signature
         index = allowlist_selectors.signed_index()
         if index is None:
@@ -388,24 +394,46 @@ class AllowlistIndexView(APIView):
         )
 
 
+class AllowlistIndexSignatureView(AllowlistIndexView):
+    """The index's detached minisign signature."""
+
+    signature = ".minisig"
+
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR, 304: None, 404: ERROR})
+    def get(self, request):
+        return self.respond(request)
+
+
 class AllowlistKeyView(APIView):
     """The registry's current public key, in minisign's format."""
 
     permission_classes = [ALLOWLIST_READERS]
 
-    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR, 401: ERROR, 403: ERROR})
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR})
     def get(self, request):
         return HttpResponse(keys.current_key().public.to_file(), content_type="text/plain; charset=utf-8")
 
 
 class AllowlistFileView(APIView):
-    """One published file (or its `.minisig`) of one serial; `latest` names the newest serial."""
+    """One published file of one serial; `latest` names the newest serial."""
 
     permission_classes = [ALLOWLIST_READERS]
     signature = ""  # ".minisig" on the signature's route
 
-    @extend_schema(responses=FILE_RESPONSES)
+    @extend_schema(
+        responses={
+            **{
+                (200, media_type): OpenApiTypes.OBJECT if media_type.endswith("json") else OpenApiTypes.STR
+                for media_type in FILE_MEDIA_TYPES
+            },
+            304: None,
+            404: ERROR,
+        }
+    )
     def get(self, request, which: str, name: str):
+        return self.respond(request, which, name)
+
+    def respond(self, request, which: str, name: str):
         signature = self.signature
         snapshot = allowlist_selectors.snapshot_at(which)
         if snapshot is None:
@@ -444,6 +472,16 @@ class AllowlistFileView(APIView):
         ):
             raise Http404("no such file")
         return name
+
+
+class AllowlistFileSignatureView(AllowlistFileView):
+    """The detached minisign signature of one published file."""
+
+    signature = ".minisig"
+
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR, 304: None, 404: ERROR})
+    def get(self, request, which: str, name: str):
+        return self.respond(request, which, name)
 
 
 class OperatorSyncView(generics.ListAPIView):
@@ -503,7 +541,22 @@ class EventViewSet(
         return restriction_selectors.events_for_user(self.request.user)
 
     @extend_schema(
-        request=s.EventCreateSerializer, responses={201: s.EventSerializer, 400: VALIDATION_ERROR, 403: ERROR}
+        request=s.EventCreateSerializer,
+        responses={201: s.EventSerializer, 400: VALIDATION_ERROR, 403: ERROR},
+        examples=[
+            OpenApiExample(
+                "national, mobile data",
+                value={
+                    "title": "Mobile data suspended",
+                    "legal_reference": "Order 12/2026",
+                    "national": True,
+                    "services": ["mobile-data"],
+                    "starts_at": "2026-12-01T09:00",
+                    "ends_at": "2026-12-01T18:00",
+                },
+                request_only=True,
+            )
+        ],
     )
     def create(self, request, *args, **kwargs):
         body = s.EventCreateSerializer(data=request.data)
@@ -581,8 +634,10 @@ class ExemptionCheckView(APIView):
     )
     def post(self, request):
         at = _at(request)
-        column = request.query_params.get("column")
-        if column is not None and (not column.isdigit() or int(column) < 1):
+        # Empty is as if absent, like every optional query parameter of the API.
+        raw_column = request.query_params.get("column") or None
+        column = whole_number(raw_column)
+        if raw_column is not None and (column is None or column < 1):
             raise InvalidInput({"column": ["A column number counts from 1."]})
         # Read the raw body ourselves, in blocks, into a spool file: Django's in-memory body limit
         # applies only to request.body and form parsing, which this never touches.
@@ -590,9 +645,7 @@ class ExemptionCheckView(APIView):
 
         def answers():
             with body:
-                yield from exemptions.answer_stream(
-                    exemptions.read_stream(body), at, column=int(column) if column else None
-                )
+                yield from exemptions.answer_stream(exemptions.read_stream(body), at, column=column)
 
         response = StreamingHttpResponse(answers(), content_type="text/csv; charset=utf-8")
         response["X-Exemptions-At"] = at.isoformat()

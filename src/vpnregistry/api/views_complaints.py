@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import FileResponse, Http404, HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -14,11 +15,12 @@ from rest_framework.views import APIView
 from vpnregistry.accounts.models import Role
 from vpnregistry.api import serializers_complaints as s
 from vpnregistry.api.views import ERROR, VALIDATION_ERROR
-from vpnregistry.errors import NotAllowed
+from vpnregistry.errors import InvalidInput, NotAllowed
 from vpnregistry.restrictions import complaints, statements
 from vpnregistry.restrictions.models import Complaint
 
 TEXT = "text/plain; charset=utf-8"
+STATES = ", ".join(Complaint.State.values)
 
 
 class EventStatementView(APIView):
@@ -120,6 +122,8 @@ class ComplaintViewSet(viewsets.GenericViewSet):
     )
     def list(self, request):
         state = request.query_params.get("state") or None
+        if state is not None and state not in Complaint.State.values:
+            raise InvalidInput({"state": [_("Must be one of: %(choices)s.") % {"choices": STATES}]})
         page = complaints.page_for(request.user, request.query_params.get("cursor"), state=state)
         next_url = None
         if page.next_cursor:
@@ -189,9 +193,12 @@ class ComplaintViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="the evidence file, with its checked media type"
-            ),
+            **{
+                (200, media_type): OpenApiResponse(
+                    OpenApiTypes.BINARY, description="the evidence file, with its checked media type"
+                )
+                for media_type in complaints.EVIDENCE_TYPES
+            },
             401: ERROR,
             404: ERROR,
         }

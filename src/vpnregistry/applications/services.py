@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -69,6 +70,12 @@ class CleanResource:
         return self.msisdn or str(self.net)
 
 
+def _storable(text: str) -> bool:
+    """Text a person could type: no control characters (NUL, which PostgreSQL refuses, among them) and
+    no lone surrogates (which no database encodes); JSON bodies can carry both."""
+    return not any(unicodedata.category(c) in {"Cc", "Cs"} for c in text)
+
+
 def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> list[CleanResource]:
     """Check every resource asked for; refuse the lot, naming each bad one, or return them all.
 
@@ -85,9 +92,14 @@ def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> 
         )
     category = organisation.category
     mappings = [item for item in items if isinstance(item, Mapping)]
-    codes = {str(item.get("district") or "").strip() for item in mappings} - {""}
+    # Codes no database stores (NUL, lone surrogates) are looked up nowhere: they are unknown.
+    codes = {
+        code for code in {str(item.get("district") or "").strip() for item in mappings} if _storable(code)
+    }
+    codes -= {""}
     districts = {d.code: d for d in District.objects.filter(code__in=codes)} if codes else {}
     operator_codes = {str(item.get("operator") or "").strip() for item in mappings} - {""}
+    operator_codes = {code for code in operator_codes if _storable(code)}
     operators = (
         {o.code: o for o in Operator.objects.filter(code__in=operator_codes)} if operator_codes else {}
     )
@@ -109,19 +121,25 @@ def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> 
             ]
         elif len(subscriber_id) > 64:
             error["subscriber_id"] = [_("The subscriber ID is longer than 64 characters.")]
+        elif not _storable(subscriber_id):
+            error["subscriber_id"] = [
+                _("The subscriber ID holds control characters; type it as on the bill.")
+            ]
         district = None
         if code := str(item.get("district") or "").strip():
             district = districts.get(code)
             if district is None:
                 error["district"] = [
-                    _("%(code)s is not a district code (see /api/v1/districts/).") % {"code": code}
+                    _("%(code)s is not a district code (see /api/v1/districts/).")
+                    % {"code": code if _storable(code) else ascii(code)}
                 ]
         named = None
         if operator_code := str(item.get("operator") or "").strip():
             named = operators.get(operator_code)
             if named is None:
                 error["operator"] = [
-                    _("%(code)s is not an operator code (see /api/v1/operators/).") % {"code": operator_code}
+                    _("%(code)s is not an operator code (see /api/v1/operators/).")
+                    % {"code": operator_code if _storable(operator_code) else ascii(operator_code)}
                 ]
         if looks_like_msisdn(value):
             entry = _clean_msisdn(

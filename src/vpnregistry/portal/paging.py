@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vpnregistry.db import whole_number
+
 PAGE_SIZE = 25
 
 
@@ -15,8 +17,8 @@ class Page:
 
 def keyset_page(qs, before: str | None, size: int = PAGE_SIZE) -> Page:
     """Rows of `qs` (ordered by descending id) with an id below `before`, one page of them."""
-    if before and before.isdigit():
-        qs = qs.filter(id__lt=int(before))
+    if (below := whole_number(before)) is not None:
+        qs = qs.filter(id__lt=below)
     items = list(qs[: size + 1])
     more = len(items) > size
     items = items[:size]

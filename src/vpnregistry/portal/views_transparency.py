@@ -16,6 +16,7 @@ from vpnregistry.accounts.models import Role
 from vpnregistry.allowlist import keys
 from vpnregistry.audit import selectors
 from vpnregistry.audit.models import Checkpoint
+from vpnregistry.db import whole_number
 from vpnregistry.registrations.statistics import statistics as compute
 
 LOG_READERS = {Role.AUDITOR, Role.OFFICER}
@@ -29,7 +30,7 @@ def _date(value: str | None) -> date | None:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return whole_number(value)
 
 
 @require_GET

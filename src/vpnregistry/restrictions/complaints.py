@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from vpnregistry.accounts.models import Role, User
 from vpnregistry.applications.notifications import notify_users
 from vpnregistry.audit.services import record
+from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.registrations.models import ActivePeriod, Registration
 from vpnregistry.restrictions.models import Complaint, ComplaintMessage, RestrictionEvent
@@ -55,6 +56,8 @@ def evidence_dir() -> Path:
 
 # One checked upload: the same rules as every upload (see vpnregistry.uploads), plain text allowed too.
 Evidence = Upload
+# What evidence may be, judged from its content, so what it is served as (the API declares these).
+EVIDENCE_TYPES = ("application/pdf", "image/png", "image/jpeg", "text/plain")
 
 
 def read_evidence(upload) -> tuple[Evidence | None, list[str]]:
@@ -132,13 +135,13 @@ def page_for(user, cursor: str | None = None, *, state: str | None = None, size:
     if state:
         qs = qs.filter(state=state)
     if open_first(user):
-        if cursor and re.fullmatch(r"[01]\.\d+", cursor):
+        if cursor and re.fullmatch(r"[01]\.[0-9]+", cursor):
             closed, last = cursor.split(".")
             qs = qs.filter(Q(closed__gt=closed == "1") | Q(closed=closed == "1", id__gt=int(last)))
         qs = qs.order_by("closed", "id")
     else:
-        if cursor and cursor.isdigit():
-            qs = qs.filter(id__lt=int(cursor))
+        if (before := whole_number(cursor)) is not None:
+            qs = qs.filter(id__lt=before)
         qs = qs.order_by("-id")
     items = list(qs[: size + 1])
     more = len(items) > size
@@ -343,9 +346,9 @@ def _own_registration(actor, registration, errors) -> Registration | None:
 def _published_event(event, errors) -> RestrictionEvent | None:
     pk = event.pk if isinstance(event, RestrictionEvent) else event
     found = None
-    if str(pk or "").strip().isdigit():
+    if (number := whole_number(str(pk or "").strip())) is not None:
         found = (
-            RestrictionEvent.objects.filter(pk=int(pk), published_at__isnull=False)
+            RestrictionEvent.objects.filter(pk=number, published_at__isnull=False)
             .prefetch_related("districts", "provinces", "services")
             .first()
         )

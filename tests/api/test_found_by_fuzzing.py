@@ -1,0 +1,187 @@
+"""What schemathesis and hypothesis found in the API and the portal, each kept as a plain test."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from tests.auth import login
+from tests.workflow import approved, draft
+from vpnregistry.applications.models import Application, Resource
+
+
+def _schema(tmp_path) -> dict:
+    out = tmp_path / "schema.json"
+    call_command("spectacular", "--format", "openapi-json", "--file", str(out))
+    return json.loads(out.read_text())
+
+
+# --- 500s ------------------------------------------------------------------------------------------
+
+
+def test_a_cursor_of_digits_int_refuses_is_ignored_not_a_crash(world):
+    # "²".isdigit() is True, int("²") raises ValueError.
+    response = world.client(world.applicant).get("/api/v1/complaints/", {"cursor": "²"})
+    assert response.status_code == 200
+
+
+def test_a_csv_column_of_digits_int_refuses_is_a_400(world):
+    response = world.client(world.operator).post(
+        "/api/v1/exemptions/check?column=%C2%B2", data="14.1.105.1\n", content_type="text/plain"
+    )
+    assert response.status_code == 400
+    assert "column" in response.json()
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00", "9999-12-31T23:59-05:00"])
+def test_a_time_that_overflows_in_utc_is_a_400(world, at):
+    response = world.client(world.operator).get(
+        "/api/v1/exemptions/check", {"address": "14.1.105.1", "at": at}
+    )
+    assert response.status_code == 400
+    assert "outside the times" in response.json()["at"][0]
+
+
+def test_an_event_outside_the_times_held_is_refused(world):
+    body = {
+        "title": "t",
+        "legal_reference": "r",
+        "national": True,
+        "services": ["mobile-data"],
+        "starts_at": "0001-01-01T00:00",
+        "ends_at": "2026-01-01T00:00",
+    }
+    response = world.client(world.officer).post("/api/v1/events/", body, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"starts_at"}
+
+
+@pytest.mark.parametrize("subscriber_id", ["\ud800", "a\x00b", "tab\tinside"])
+def test_a_subscriber_id_no_database_stores_is_refused_and_nothing_written(world, subscriber_id):
+    # A lone surrogate crashed both databases; NUL was stored by SQLite and crashed PostgreSQL.
+    body = json.dumps({"resources": [{"value": "14.1.104.0/24", "subscriber_id": subscriber_id}]})
+    response = world.client(world.applicant).post(
+        "/api/v1/applications/", data=body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()["resources"][0]) == {"subscriber_id"}
+    assert not Application.objects.exists() and not Resource.objects.exists()
+
+
+def test_a_district_code_with_a_surrogate_is_named_not_a_crash(world):
+    body = json.dumps(
+        {"resources": [{"value": "14.1.104.0/24", "subscriber_id": "S", "district": "x\ud800"}]}
+    )
+    response = world.client(world.applicant).post(
+        "/api/v1/applications/", data=body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "district" in response.json()["resources"][0]
+
+
+@pytest.mark.parametrize(("who", "url"), [("applicant", "/applications/"), ("auditor", "/audit/")])
+def test_portal_keyset_pages_ignore_a_before_of_odd_digits(client, world, who, url):
+    login(client, getattr(world, who))
+    assert client.get(url, {"before": "²"}).status_code == 200
+
+
+# --- answers that did not match the schema ---------------------------------------------------------
+
+
+def test_unknown_api_urls_answer_in_json_and_portal_ones_in_html(client, world):
+    response = client.get("/api/v1/allowlist/latest.-/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+def test_an_unknown_complaint_state_is_refused(world):
+    response = world.client(world.applicant).get("/api/v1/complaints/", {"state": "lost"})
+    assert response.status_code == 400
+    assert "state" in response.json()
+    assert world.client(world.applicant).get("/api/v1/complaints/", {"state": ""}).status_code == 200
+
+
+def test_fields_that_can_be_null_say_so(world, tmp_path):
+    application = draft(world, "14.1.104.0/24")
+    data = world.client(world.applicant).get(f"/api/v1/applications/{application.pk}/").json()
+    assert data["agency"] is None and data["resources"][0]["district"] is None
+    schemas = _schema(tmp_path)["components"]["schemas"]
+    assert schemas["ApplicationDetail"]["properties"]["agency"]["nullable"] is True
+    assert schemas["Resource"]["properties"]["district"]["nullable"] is True
+    assert schemas["Registration"]["properties"]["district"]["nullable"] is True
+
+
+def test_an_operator_that_never_downloaded_has_zero_downloads(world):
+    approved(world, "14.1.105.0/24")
+    rows = world.client(world.officer).get("/api/v1/allowlist/operators/").json()["results"]
+    assert {row["code"]: row["downloads"] for row in rows} == {"indus": 0, "margalla": 0}
+
+
+def test_signatures_and_evidence_declare_the_media_types_they_are_served_as(tmp_path):
+    paths = _schema(tmp_path)["paths"]
+
+    def media(path):
+        return set(paths[path]["get"]["responses"]["200"]["content"])
+
+    assert media("/api/v1/allowlist/index.json") == {"application/json"}
+    assert media("/api/v1/allowlist/index.json.minisig") == {"text/plain"}
+    assert media("/api/v1/allowlist/{which}.{name}") == {"application/json", "text/csv", "text/plain"}
+    assert media("/api/v1/allowlist/{which}.{name}.minisig") == {"text/plain"}
+    assert media("/api/v1/complaints/{id}/evidence/") == {
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "text/plain",
+    }
+    # The complaints list answers with a page object, not a list of pages.
+    page = paths["/api/v1/complaints/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert page == {"$ref": "#/components/schemas/ComplaintPage"}
+
+
+# --- NUL, which PostgreSQL refuses in any text ----------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/applications/?state=%00", "/complaints/?state=%00"])
+def test_a_portal_filter_holding_nul_is_a_400(client, world, url):
+    # On PostgreSQL these were 500s: the filter reached the query as it came.
+    login(client, world.applicant)
+    response = client.get(url)
+    assert response.status_code == 400
+    assert b"NUL" in response.content
+
+
+def test_an_api_query_holding_nul_is_a_json_400(world):
+    response = world.client(world.applicant).get("/api/v1/me/", {"x": "\x00"})
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
+
+
+def test_a_portal_form_field_holding_nul_is_a_400_and_nothing_written(client, world):
+    from vpnregistry.restrictions.models import RestrictionEvent
+
+    login(client, world.officer)
+    form = {
+        "title": "a\x00b",
+        "legal_reference": "r",
+        "services": ["mobile-data"],
+        "national": "on",
+        "starts_at": "2026-12-01T09:00",
+        "ends_at": "2026-12-01T10:00",
+    }
+    assert client.post("/events/new/", form).status_code == 400
+    assert not RestrictionEvent.objects.exists()
+    form["title"] = "a b"
+    assert client.post("/events/new/", form).status_code == 302  # the same form without it is taken
+
+
+def test_a_step_on_a_list_route_answers_a_list_not_a_page(tmp_path):
+    # Attesting many resources at once (POST /resources/attest/) was declared as a cursor page.
+    operation = _schema(tmp_path)["paths"]["/api/v1/resources/attest/"]["post"]
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body == {"type": "array", "items": {"$ref": "#/components/schemas/Resource"}}
+    assert not [p for p in operation.get("parameters", []) if p["name"] == "cursor"]
