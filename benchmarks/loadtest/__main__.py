@@ -83,6 +83,7 @@ def prepare(
     from vpnregistry.allowlist.services import publish_snapshot
     from vpnregistry.applications.models import Application, Resource
     from vpnregistry.db import network_keys
+    from vpnregistry.demo import _file_documents
     from vpnregistry.registrations.models import ActivePeriod, Registration, new_reference
 
     # Every /24 of the country's space, with the operator whose space holds it.
@@ -150,6 +151,7 @@ def prepare(
     for i in range(applicants):
         org = Organisation.objects.create(name=f"Load-test software house {i:03d}", category=company)
         user = User.objects.create(username=f"load-applicant-{i:03d}", role=Role.APPLICANT, organisation=org)
+        _file_documents(user)  # what its category needs before it may submit, as the demo's have
         applicant_accounts.append({"token": Token.objects.create(user=user).key, "value": str(spare[i][0])})
     # Half the addresses asked about are registered, half are not.
     addresses = [v.split("/")[0] for v, _k, _op in rows[:500]] + [

@@ -326,6 +326,8 @@ VPNREGISTRY_FEE_THRESHOLD = int(os.environ.get("VPNREGISTRY_FEE_THRESHOLD", "5")
 VPNREGISTRY_FEE_PER_ADDRESS = os.environ.get("VPNREGISTRY_FEE_PER_ADDRESS", "1000")
 # Days after a rejection during which the applicant may appeal.
 VPNREGISTRY_APPEAL_DAYS = int(os.environ.get("VPNREGISTRY_APPEAL_DAYS", "30"))
+# An operator's row of downloads is written when the serial it fetched changes, else at most this often.
+DOWNLOAD_NOTE_SECONDS = int(os.environ.get("VPNREGISTRY_DOWNLOAD_NOTE_SECONDS", "60"))
 # A snapshot is published at most this often; changes in between wait for the next one.
 ALLOWLIST_MIN_INTERVAL_SECONDS = int(os.environ.get("VPNREGISTRY_ALLOWLIST_MIN_INTERVAL", "0"))
 # Published files (every format of every serial, deltas, the signed index) and the signing keys.

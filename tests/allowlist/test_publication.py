@@ -218,6 +218,24 @@ def test_downloads_are_logged_per_operator(world):
     assert OperatorSync.objects.count() == 1
 
 
+def test_polls_of_one_serial_are_written_once_a_minute_and_a_new_serial_at_once(world, settings):
+    from vpnregistry.allowlist import selectors
+
+    settings.DOWNLOAD_NOTE_SECONDS = 60
+    selectors._unwritten.clear()
+    approved(world, "14.1.105.0/24")
+    client = world.client(world.operator)
+    for _ in range(5):
+        client.get("/api/v1/allowlist/index.json")
+    sync = OperatorSync.objects.get(operator=world.indus)
+    assert (sync.last_serial, sync.downloads) == (1, 1)  # the first poll wrote; four wait
+    approved(world, "14.1.106.0/24")  # serial 2
+    client.get("/api/v1/allowlist/index.json")
+    sync.refresh_from_db()
+    # A new serial is written at once, with the polls counted since the last write.
+    assert (sync.last_serial, sync.downloads) == (2, 6)
+
+
 def test_mobile_numbers_go_only_to_their_operator(world):
     from tests.factories import OperatorFactory, UserFactory
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
+from django.conf import settings
 from django.db.models import ExpressionWrapper, F, IntegerField, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -29,16 +33,36 @@ def signed_index() -> SignedIndex | None:
     return SignedIndex.objects.filter(id=1).first()
 
 
+# Downloads noted by this process but not yet written: operator id -> (serial, file, count, written at).
+_unwritten: dict[int, tuple[int | None, str, int, float]] = {}
+_unwritten_lock = threading.Lock()
+
+
 def note_download(*, operator_id: int, serial: int | None, name: str) -> None:
-    """Remember an operator's latest download: one row per operator, updated in place."""
-    now = timezone.now()
+    """Remember an operator's latest download: one row per operator, updated in place.
+
+    Hundreds of operators poll every minute; a write per poll would make every poll a writer. A
+    process writes an operator's row when the serial it fetched changes, and otherwise at most once
+    every DOWNLOAD_NOTE_SECONDS, adding the downloads it counted in between; so who runs behind is
+    exact, and last_seen and the count lag by at most that long.
+    """
+    interval = settings.DOWNLOAD_NOTE_SECONDS
+    now = time.monotonic()
+    with _unwritten_lock:
+        previous = _unwritten.get(operator_id)
+        if previous and previous[0] == serial and now - previous[3] < interval:
+            _unwritten[operator_id] = (serial, name, previous[2] + 1, previous[3])
+            return
+        count = (previous[2] if previous else 0) + 1
+        _unwritten[operator_id] = (serial, name, 0, now)
+    seen = timezone.now()
     updated = OperatorSync.objects.filter(operator_id=operator_id).update(
-        last_serial=serial, last_file=name, last_seen=now, downloads=F("downloads") + 1
+        last_serial=serial, last_file=name, last_seen=seen, downloads=F("downloads") + count
     )
     if not updated:
         OperatorSync.objects.get_or_create(
             operator_id=operator_id,
-            defaults={"last_serial": serial, "last_file": name, "last_seen": now, "downloads": 1},
+            defaults={"last_serial": serial, "last_file": name, "last_seen": seen, "downloads": count},
         )
 
 
