@@ -185,3 +185,14 @@ def test_a_step_on_a_list_route_answers_a_list_not_a_page(tmp_path):
     body = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert body == {"type": "array", "items": {"$ref": "#/components/schemas/Resource"}}
     assert not [p for p in operation.get("parameters", []) if p["name"] == "cursor"]
+
+
+def test_an_error_that_quotes_a_lone_surrogate_is_still_answered(world):
+    # Found in CI: a mobile number "\ud800" was quoted in its error message, which UTF-8 cannot
+    # carry; the answer is written with ASCII escapes instead, and names the field.
+    client = world.client(world.freelancer_applicant)
+    body = '{"resources": [{"value": "\\ud800", "subscriber_id": "S", "operator": "x"}]}'
+    response = client.post("/api/v1/applications/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "value" in json.loads(response.content)["resources"][0]
+    assert not Application.objects.exists()
