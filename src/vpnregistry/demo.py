@@ -18,7 +18,16 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from vpnregistry.accounts import two_factor
-from vpnregistry.accounts.models import AddressSpace, Agency, Category, Operator, Organisation, Role, User
+from vpnregistry.accounts.models import (
+    AddressSpace,
+    Agency,
+    Category,
+    NumberBlock,
+    Operator,
+    Organisation,
+    Role,
+    User,
+)
 from vpnregistry.accounts.reference import CATEGORIES, seed
 from vpnregistry.accounts.sample_files import minimal_pdf, minimal_png
 
@@ -102,6 +111,8 @@ def load() -> list[DemoAccount]:
     operators = {
         code: Operator.objects.create(code=code, name=name, kind=kind) for code, name, kind in OPERATORS
     }
+    # The mobile operator's numbering (made up): every number beginning 034.
+    NumberBlock.objects.create(operator=operators["sabz"], prefix="+9234")
     # The two fixed-line operators share the country's space block by block.
     rows = []
     for family_file in ("pk-ipv4.cidr", "pk-ipv6.cidr"):
@@ -242,7 +253,7 @@ def _seed_applications(members, agency_user, licensing, operator_user, margalla_
             {
                 "value": "0345 1234567",
                 "subscriber_id": "SUB-M-0001",
-                "operator": "sabz",
+                # No operator named: the number goes to the operator whose numbering holds it.
                 "district": "pb-lahore",
             }
         ],

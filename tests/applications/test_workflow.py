@@ -238,7 +238,7 @@ def test_mobile_number_is_registered_and_published_for_its_operator(world, mobil
 @pytest.mark.usefixtures("mobile")
 def test_mobile_number_refusals(world):
     cases = [
-        ({"value": "03001234567", "subscriber_id": "S"}, "operator", "needs the code of the mobile operator"),
+        ({"value": "03001234567", "subscriber_id": "S"}, "operator", "name the mobile operator"),
         (
             {"value": "03001234567", "subscriber_id": "S", "operator": "indus"},
             "operator",
@@ -293,7 +293,8 @@ def test_mobile_numbers_in_a_csv(world, mobile):
     with pytest.raises(InvalidInput) as exc:
         bulk.create_application_from_csv(actor=world.freelancer_applicant, data=data)
     assert exc.value.errors["csv"] == [
-        "line 3: operator: A mobile number needs the code of the mobile operator that attests it."
+        "line 3: operator: No operator's numbering holds +923011234567: name the mobile operator that "
+        "attests it."
     ]
 
 

@@ -64,9 +64,7 @@ def test_mobile_number_from_the_new_application_form(login, world):
         "form-0-operator": "",
     }
     response = client.post("/applications/new/", data)
-    assert (
-        response.status_code == 200 and "needs the code of the mobile operator" in response.content.decode()
-    )
+    assert response.status_code == 200 and "name the mobile operator that" in response.content.decode()
     data["form-0-operator"] = "jazz"
     assert client.post("/applications/new/", data).status_code == 302
     assert Resource.objects.get().value == "+923001234567"

@@ -212,4 +212,5 @@ from vpnregistry.accounts.models_onboarding import (  # noqa: E402, F401
     DocumentRequirement,
     DocumentType,
     Invitation,
+    NumberBlock,
 )

@@ -151,3 +151,25 @@ class AddressSpaceChange(PrefixRow):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.prefix} ({self.operator})"
+
+    @property
+    def is_numbering(self) -> bool:
+        """A change of a mobile operator's numbering (a block such as +92300), not of address space."""
+        return self.prefix.startswith("+")
+
+
+class NumberBlock(models.Model):
+    """A block of the country's mobile numbering an operator holds: every E.164 number it begins.
+
+    Numbers move between operators (number portability), so a block says which operator a number was
+    issued to; the applicant may name another operator for a ported number.
+    """
+
+    operator = models.ForeignKey("accounts.Operator", on_delete=models.PROTECT, related_name="number_blocks")
+    prefix = models.CharField(max_length=16, unique=True)
+
+    class Meta:
+        ordering = ["prefix"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} ({self.operator})"

@@ -1,4 +1,7 @@
-"""Operators keep their own address space up to date; each change waits for an officer's approval.
+"""Operators keep their own address space and numbering up to date; each change waits for an officer.
+
+Numbering changes (blocks of mobile numbers such as +92300, see accounts/numbering.py) take the
+same path as address space: a change whose prefix begins with "+" is one of numbering.
 
 An operator's staff propose adding a prefix to their space or removing one of their prefixes; an
 officer approves (the space changes) or rejects with a reason. A prefix that overlaps another
@@ -14,7 +17,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vpnregistry.accounts.models import AddressSpace, AddressSpaceChange, Role
+from vpnregistry.accounts import numbering
+from vpnregistry.accounts.models import AddressSpace, AddressSpaceChange, NumberBlock, Role
 from vpnregistry.audit.services import record
 from vpnregistry.db import Network, overlapping_q, serialise
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
@@ -91,18 +95,32 @@ def propose_change(*, actor, action: str, prefix: str, note: str = "") -> Addres
     note = (note or "").strip()
     if len(note) > 2000:
         errors["note"] = [_("At most 2000 characters.")]
-    net = None
-    try:
-        net = check_prefix(str(prefix or "").strip(), min_len_v4=MIN_LEN_V4, min_len_v6=MIN_LEN_V6)
-    except ParseError as exc:
-        errors["prefix"] = [str(exc)]
-    if net is not None and not errors:
-        if problems := _problems(actor.operator_id, action, net):
+    net = block = None
+    text = str(prefix or "").strip()
+    if numbering.looks_like_block(text):
+        try:
+            block = numbering.clean_block(text)
+        except ValueError as exc:
+            errors["prefix"] = [str(exc)]
+    else:
+        try:
+            net = check_prefix(text, min_len_v4=MIN_LEN_V4, min_len_v6=MIN_LEN_V6)
+        except ParseError as exc:
+            errors["prefix"] = [str(exc)]
+    if (net is not None or block is not None) and not errors:
+        problems = (
+            numbering.block_problems(actor.operator_id, action, block)
+            if block
+            else _problems(actor.operator_id, action, net)
+        )
+        if problems:
             errors["prefix"] = problems
         elif AddressSpaceChange.objects.filter(
-            operator_id=actor.operator_id, state=State.PENDING, prefix=str(net)
+            operator_id=actor.operator_id, state=State.PENDING, prefix=block or str(net)
         ).exists():
-            errors["prefix"] = [_("A change of %(net)s is waiting for the regulator already.") % {"net": net}]
+            errors["prefix"] = [
+                _("A change of %(net)s is waiting for the regulator already.") % {"net": block or net}
+            ]
     if errors:
         raise InvalidInput(errors)
     now = timezone.now()
@@ -110,7 +128,11 @@ def propose_change(*, actor, action: str, prefix: str, note: str = "") -> Addres
         change = AddressSpaceChange(
             operator_id=actor.operator_id, action=action, note=note, proposed_by=actor, proposed_at=now
         )
-        change.set_network(net)
+        if block:
+            # Numbering has no address keys: family 0 keeps it out of every address-space seek.
+            change.prefix, change.family, change.first, change.last = block, 0, "", ""
+        else:
+            change.set_network(net)
         change.save()
         record(
             actor=actor,
@@ -144,10 +166,12 @@ def approve_change(*, actor, change: AddressSpaceChange, reason: str = "") -> Ad
         # Serialised with approvals of applications, which read the space to find operators.
         serialise("approval")
         change = _decide(actor, change)
-        net = change.network
-        if problems := _problems(change.operator_id, change.action, net):
+        if change.is_numbering:
+            _approve_numbering(change)
+        elif problems := _problems(change.operator_id, change.action, change.network):
             raise WrongState("; ".join(problems))
-        if change.action == Action.ADD:
+        elif change.action == Action.ADD:
+            net = change.network
             row = AddressSpace(operator_id=change.operator_id)
             row.set_network(net)
             row.save()
@@ -170,6 +194,15 @@ def approve_change(*, actor, change: AddressSpaceChange, reason: str = "") -> Ad
             data={"operator": change.operator.code, "action": change.action, "prefix": change.prefix},
         )
     return change
+
+
+def _approve_numbering(change: AddressSpaceChange) -> None:
+    if problems := numbering.block_problems(change.operator_id, change.action, change.prefix):
+        raise WrongState("; ".join(problems))
+    if change.action == Action.ADD:
+        NumberBlock.objects.create(operator_id=change.operator_id, prefix=change.prefix)
+    else:
+        NumberBlock.objects.filter(operator_id=change.operator_id, prefix=change.prefix).delete()
 
 
 def reject_change(*, actor, change: AddressSpaceChange, reason: str) -> AddressSpaceChange:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from vpnregistry.accounts.documents import require_documents
 from vpnregistry.accounts.models import District, Operator, Organisation, Role
+from vpnregistry.accounts.numbering import operator_for_number
 from vpnregistry.accounts.selectors import operator_for_network
 from vpnregistry.allowlist.services import request_publication
 from vpnregistry.applications import queues
@@ -232,7 +233,13 @@ def _clean_msisdn(
         error["value"] = [str(exc)]
         return None
     if not operator_code:
-        error["operator"] = [_("A mobile number needs the code of the mobile operator that attests it.")]
+        # The operator whose numbering the number was issued from; a ported number names its operator.
+        named = operator_for_number(number)
+        if named is None:
+            error["operator"] = [
+                _("No operator's numbering holds %(number)s: name the mobile operator that attests it.")
+                % {"number": number}
+            ]
     elif named is not None and named.kind != Operator.Kind.MOBILE:
         error["operator"] = [_("%(code)s is not a mobile operator.") % {"code": named.code}]
     if number in numbers:

@@ -280,6 +280,7 @@ def space_changes(request):
             "space": user.operator.address_space.order_by("family", "first")[:200]
             if user.operator_id
             else [],
+            "blocks": user.operator.number_blocks.all()[:200] if user.operator_id else [],
         },
         status=400 if errors else 200,
     )

@@ -1,0 +1,110 @@
+"""Mobile operators' numbering: blocks proposed and decided like address space, and numbers routed by them."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import TestCase
+
+from tests.factories import OperatorFactory, UserFactory
+from vpnregistry.accounts import numbering, space
+from vpnregistry.accounts.models import NumberBlock, Operator, Role
+from vpnregistry.applications import services
+from vpnregistry.errors import InvalidInput, WrongState
+
+
+@pytest.fixture
+def mobiles(world):
+    jazz = OperatorFactory(code="jazz", kind=Operator.Kind.MOBILE)
+    sabz = OperatorFactory(code="sabz", kind=Operator.Kind.MOBILE)
+    return (
+        jazz,
+        UserFactory(username="jazz-staff", role=Role.OPERATOR, operator=jazz),
+        sabz,
+        UserFactory(username="sabz-staff", role=Role.OPERATOR, operator=sabz),
+    )
+
+
+def held(world, block, staff):
+    change = space.propose_change(actor=staff, action="add", prefix=block)
+    space.approve_change(actor=world.officer, change=change)
+    return change
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [("+92300", "+92300"), ("0300", "+92300"), ("0092 301", "+92301"), ("+92-3001", "+923001")],
+)
+def test_blocks_are_read_in_the_forms_people_write(text, stored):
+    assert numbering.looks_like_block(text)
+    assert numbering.clean_block(text) == stored
+
+
+@pytest.mark.parametrize("text", ["+923", "+92500", "+4420", "+92300123456789", "0300x"])
+def test_what_is_not_a_mobile_block_is_refused_by_name(world, mobiles, text):
+    _jazz, staff, _sabz, _ = mobiles
+    with pytest.raises(InvalidInput) as exc:
+        space.propose_change(actor=staff, action="add", prefix=text)
+    assert "prefix" in exc.value.errors
+    assert not NumberBlock.objects.exists()
+
+
+def test_a_block_joins_the_numbering_once_an_officer_approves(world, mobiles):
+    jazz, staff, _sabz, _ = mobiles
+    change = space.propose_change(actor=staff, action="add", prefix="0300", note="issued 2026")
+    assert change.prefix == "+92300" and change.is_numbering and change.state == "pending"
+    assert numbering.operator_for_number("+923001234567") is None  # not before the approval
+    space.approve_change(actor=world.officer, change=change)
+    assert numbering.operator_for_number("+923001234567") == jazz
+    assert numbering.operator_for_number("+923011234567") is None
+    with pytest.raises(WrongState):
+        space.approve_change(actor=world.officer, change=change)
+
+
+def test_overlapping_another_operators_block_is_refused_either_way(world, mobiles):
+    _jazz, jazz_staff, _sabz, sabz_staff = mobiles
+    held(world, "+92300", jazz_staff)
+    for block in ["+923001", "+92300"]:
+        with pytest.raises(InvalidInput) as exc:
+            space.propose_change(actor=sabz_staff, action="add", prefix=block)
+        assert "another operator" in exc.value.errors["prefix"][0]
+    held(world, "+92310", sabz_staff)
+    with pytest.raises(InvalidInput):  # a broader block over someone else's is refused too
+        space.propose_change(actor=jazz_staff, action="add", prefix="+9231")
+
+
+def test_only_a_mobile_operator_holds_numbering(world):
+    with pytest.raises(InvalidInput) as exc:
+        space.propose_change(actor=world.operator, action="add", prefix="+92345")
+    assert "mobile operator" in exc.value.errors["prefix"][0]
+
+
+def test_the_longest_block_wins_and_a_ported_number_names_its_operator(world, mobiles):
+    jazz, jazz_staff, sabz, sabz_staff = mobiles
+    held(world, "+92300", jazz_staff)
+    held(world, "+92333", sabz_staff)
+    application = services.create_application(
+        actor=world.freelancer_applicant,
+        resources=[
+            {"value": "0300 1234567", "subscriber_id": "S-1"},  # routed by numbering
+            {"value": "0300 7654321", "subscriber_id": "S-2", "operator": "sabz"},  # ported to sabz
+        ],
+    )
+    by_value = {r.value: r.operator for r in application.resources.all()}
+    assert by_value == {"+923001234567": jazz, "+923007654321": sabz}
+
+
+def test_a_block_with_a_standing_registration_is_not_removed(world, mobiles):
+    _jazz, staff, _sabz, _ = mobiles
+    held(world, "+92300", staff)
+    application = services.create_application(
+        actor=world.freelancer_applicant, resources=[{"value": "03001234567", "subscriber_id": "S"}]
+    )
+    services.submit_application(actor=world.freelancer_applicant, application=application)
+    services.verify_application(actor=world.agency, application=application, decision="approve")
+    services.attest_resource(actor=staff, resource=application.resources.get(), decision="approve")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.decide_application(actor=world.officer, application=application, decision="approve")
+    with pytest.raises(InvalidInput) as exc:
+        space.propose_change(actor=staff, action="remove", prefix="+92300")
+    assert "standing registration" in exc.value.errors["prefix"][0]
+    assert NumberBlock.objects.filter(prefix="+92300").exists()
