@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.auth import totp_secret
 from tests.browser.conftest import login
@@ -42,7 +43,7 @@ def test_whole_flow_in_the_browser(live_server, world, browser_page, screenshot)
     page.get_by_role("link", name=tracking).click()
     page.get_by_label("Verified").check()
     page.get_by_role("button", name="Record").click()
-    assert "Done." in page.content()
+    expect(page.locator("body")).to_contain_text("Done.")
     screenshot(page, "04-agency-verified")
     log_out(page)
 
@@ -51,7 +52,7 @@ def test_whole_flow_in_the_browser(live_server, world, browser_page, screenshot)
     page.get_by_label("Yes, assigned").check()
     page.get_by_role("button", name="Record").click()
     # 256 addresses: the fee applies before the decision.
-    assert "Awaiting payment" in page.content()
+    expect(page.locator("body")).to_contain_text("Awaiting payment")
     screenshot(page, "05-operator-attested")
     log_out(page)
 
@@ -69,7 +70,7 @@ def test_whole_flow_in_the_browser(live_server, world, browser_page, screenshot)
     screenshot(page, "07-officer-approved")
 
     page.get_by_role("link", name="Allowlist").click()
-    assert "Latest serial" in page.content()
+    expect(page.locator("body")).to_contain_text("Latest serial")
     screenshot(page, "08-officer-allowlist")
 
     page.goto(f"{base}/api/v1/allowlist/latest.txt")

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.auth import totp_secret
 from tests.browser.conftest import login
@@ -54,6 +55,6 @@ def test_queue_turnaround_and_notifications(live_server, world, browser_page, sc
     page.get_by_label("Decision").fill("4")
     page.get_by_label("Decision").press("Enter")  # by keyboard: the form submits
     page.wait_for_load_state()
-    assert "Done." in page.content()
+    expect(page.locator("body")).to_contain_text("Done.")
     screenshot(page, "22-officer-turnaround-phone")
     assert StepTarget.objects.get(step="decision").days == 4
