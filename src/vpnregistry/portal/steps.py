@@ -31,3 +31,8 @@ def run_step(request, call: Callable[[], object], *, then: str, **kwargs):
     else:
         messages.success(request, _("Done."))
     return redirect(then, **kwargs)
+
+
+def application_step(request, pk: int, call: Callable[[], object]):
+    """run_step for a step on an application: the outcome is shown on the application's page."""
+    return run_step(request, call, then="portal:application-detail", pk=pk)

@@ -22,7 +22,7 @@ from vpnregistry.errors import InvalidInput
 from vpnregistry.portal import views_public
 from vpnregistry.portal.forms import DecisionForm, ResourceFormSet
 from vpnregistry.portal.paging import keyset_page
-from vpnregistry.portal.steps import run_step
+from vpnregistry.portal.steps import application_step
 
 
 @require_GET
@@ -111,17 +111,15 @@ def application_detail(request, pk: int):
     return render(request, "portal/application_detail.html", context)
 
 
-def _run(request, pk: int, call) -> object:
-    return run_step(request, call, then="portal:application-detail", pk=pk)
-
-
 @require_POST
 @login_required
 def application_submit(request, pk: int):
     application = selectors.application_for(request.user, pk)
     done = []
     submit = services.submit_application
-    response = _run(request, pk, lambda: done.append(submit(actor=request.user, application=application)))
+    response = application_step(
+        request, pk, lambda: done.append(submit(actor=request.user, application=application))
+    )
     if done and getattr(done[0], "status_secret", None):
         # The first submission: its status secret is shown on the next page, once, and never again.
         views_public.announce_status_secret(request, done[0].status_secret)
@@ -132,7 +130,7 @@ def application_submit(request, pk: int):
 @login_required
 def application_verify(request, pk: int):
     application = selectors.application_for(request.user, pk)
-    return _run(
+    return application_step(
         request,
         pk,
         lambda: services.verify_application(
@@ -149,7 +147,7 @@ def application_verify(request, pk: int):
 @login_required
 def application_decide(request, pk: int):
     application = selectors.application_for(request.user, pk)
-    return _run(
+    return application_step(
         request,
         pk,
         lambda: services.decide_application(
@@ -166,7 +164,7 @@ def application_decide(request, pk: int):
 @login_required
 def resource_attest(request, pk: int):
     resource = selectors.resource_for_operator(request.user, pk)
-    return _run(
+    return application_step(
         request,
         resource.application_id,
         lambda: services.attest_resource(

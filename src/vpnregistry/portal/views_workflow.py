@@ -17,7 +17,7 @@ from vpnregistry.applications import bulk, selectors, services
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
 from vpnregistry.portal.paging import keyset_page
-from vpnregistry.portal.steps import run_step
+from vpnregistry.portal.steps import application_step
 from vpnregistry.registrations import selectors as registration_selectors
 
 State = Application.State
@@ -107,15 +107,11 @@ def application_resources(request, pk: int):
     )
 
 
-def _step(request, pk: int, call):
-    return run_step(request, call, then="portal:application-detail", pk=pk)
-
-
 @require_POST
 @login_required
 def application_withdraw(request, pk: int):
     application = selectors.application_for(request.user, pk)
-    return _step(
+    return application_step(
         request,
         pk,
         lambda: services.withdraw_application(
@@ -128,7 +124,7 @@ def application_withdraw(request, pk: int):
 @login_required
 def application_payment(request, pk: int):
     application = selectors.application_for(request.user, pk)
-    return _step(
+    return application_step(
         request,
         pk,
         lambda: services.record_payment(
@@ -141,7 +137,7 @@ def application_payment(request, pk: int):
 @login_required
 def application_appeal(request, pk: int):
     application = selectors.application_for(request.user, pk)
-    return _step(
+    return application_step(
         request,
         pk,
         lambda: services.appeal_application(
@@ -154,7 +150,7 @@ def application_appeal(request, pk: int):
 @login_required
 def application_appeal_decision(request, pk: int):
     application = selectors.application_for(request.user, pk)
-    return _step(
+    return application_step(
         request,
         pk,
         lambda: services.decide_appeal(
