@@ -94,6 +94,9 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "vpnregistry.middleware.RefuseNulMiddleware",
+    # Operators' polls of the allowlist with a token, answered by the API's own code without the rest
+    # of this stack and DRF's; anything else goes on (vpnregistry/allowlist/fastpath.py).
+    "vpnregistry.allowlist.fastpath.AllowlistFastPath",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Two-factor: django-otp reads the verified device from the session; ours holds a session that

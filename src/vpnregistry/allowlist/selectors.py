@@ -12,17 +12,20 @@ from django.utils import timezone
 
 from vpnregistry.accounts.models import Operator
 from vpnregistry.allowlist.models import OperatorSync, SignedIndex, Snapshot
+from vpnregistry.db import raw_first, whole_number
 
 
 def snapshot_at(which: str) -> Snapshot | None:
-    """`latest` or a serial number; without its content (the whole list), which serving a file never reads."""
-    qs = Snapshot.objects.order_by("-serial").defer("content")
+    """`latest` or a serial number; without its content (the whole list), which serving a file never reads.
+
+    Every poll asks this, so it runs as plain SQL (`raw_first`) rather than a compiled queryset.
+    """
     if which == "latest":
-        return qs.first()
-    try:
-        return qs.filter(serial=int(which)).first()
-    except ValueError:
+        return raw_first(Snapshot, 'ORDER BY "serial" DESC LIMIT 1', exclude=("content",))
+    serial = whole_number(which)
+    if serial is None or serial >= 1 << 63:  # past a 64-bit column: no such serial, and no driver error
         return None
+    return raw_first(Snapshot, 'WHERE "serial" = %s', (serial,), exclude=("content",))
 
 
 def latest_serial() -> int | None:
@@ -30,7 +33,7 @@ def latest_serial() -> int | None:
 
 
 def signed_index() -> SignedIndex | None:
-    return SignedIndex.objects.filter(id=1).first()
+    return raw_first(SignedIndex, 'WHERE "id" = 1')
 
 
 # Downloads noted by this process but not yet written: operator id -> (serial, file, count, written at).

@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -342,6 +343,19 @@ ALLOWLIST_READERS = role_permission("operator", "officer", "auditor")
 FILE_MEDIA_TYPES = sorted({media_type.split(";")[0] for media_type in MEDIA_TYPES.values()})
 
 
+class FilesAsTheyAre(BaseContentNegotiation):
+    """Published files have one media type whatever the client's Accept says: no 406 for `text/plain`.
+
+    Refusals (404, 401) still come as JSON, by the first renderer.
+    """
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 def _conditional(request, *, etag: str, body_or_path, content_type: str, immutable: bool) -> HttpResponse:
     """A response with an ETag, answered with 304 when the client already holds it."""
     quoted = f'"{etag}"'
@@ -364,6 +378,7 @@ def _note(request, serial, name):
 class AllowlistIndexView(APIView):
     """The signed index: session, latest serial, the snapshot's files and recent deltas, the keys."""
 
+    content_negotiation_class = FilesAsTheyAre
     permission_classes = [ALLOWLIST_READERS]
     signature = ""  # ".minisig" on the signature's route
 
@@ -407,6 +422,7 @@ class AllowlistIndexSignatureView(AllowlistIndexView):
 class AllowlistKeyView(APIView):
     """The registry's current public key, in minisign's format."""
 
+    content_negotiation_class = FilesAsTheyAre
     permission_classes = [ALLOWLIST_READERS]
 
     @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR})
@@ -417,6 +433,7 @@ class AllowlistKeyView(APIView):
 class AllowlistFileView(APIView):
     """One published file of one serial; `latest` names the newest serial."""
 
+    content_negotiation_class = FilesAsTheyAre
     permission_classes = [ALLOWLIST_READERS]
     signature = ""  # ".minisig" on the signature's route
 

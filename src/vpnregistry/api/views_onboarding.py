@@ -24,6 +24,7 @@ from vpnregistry.api.permissions import role_permission
 from vpnregistry.api.views import ERROR, VALIDATION_ERROR, IdCursorPagination
 from vpnregistry.errors import InvalidInput
 from vpnregistry.portal.views_onboarding import document_response
+from vpnregistry.uploads import DOCUMENT_TYPES
 
 STEP_RESPONSES = {400: VALIDATION_ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
 PUBLIC_RESPONSES = {400: VALIDATION_ERROR, 409: ERROR}
@@ -209,9 +210,12 @@ class DocumentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="the file, with the media type checked from its content"
-            ),
+            **{
+                (200, media_type): OpenApiResponse(
+                    OpenApiTypes.BINARY, description="the file, with the media type checked from its content"
+                )
+                for media_type in sorted(DOCUMENT_TYPES)
+            },
             401: ERROR,
             403: ERROR,
             404: ERROR,

@@ -1,0 +1,127 @@
+"""The allowlist's fast path answers operators' polls exactly as the full stack does, or not at all."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from tests.auth import login
+from tests.factories import OperatorFactory, UserFactory
+from tests.workflow import approved
+from vpnregistry.allowlist import fastpath
+
+FAST = "vpnregistry.allowlist.fastpath.AllowlistFastPath"
+
+
+def _answer(settings, user_or_token, path, headers, *, fast: bool):
+    stack = list(settings.MIDDLEWARE)
+    assert FAST in stack
+    if not fast:
+        settings.MIDDLEWARE = [m for m in stack if m != FAST]
+    client = APIClient()  # a new client loads the middleware as the settings now name it
+    token = getattr(getattr(user_or_token, "auth_token", None), "key", user_or_token)
+    if token:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    response = client.get(path, **headers)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    settings.MIDDLEWARE = stack
+    return response.status_code, dict(response.headers), body
+
+
+@pytest.fixture
+def polls(world, monkeypatch):
+    """The world with a published serial, and a count of the answers the fast path gave itself."""
+    sabz = OperatorFactory(code="sabz", kind="mobile")
+    world.sabz_staff = UserFactory(username="sabz-staff", role="operator", operator=sabz)
+    approved(world, "14.1.105.0/24")
+    answered = []
+    original = fastpath.AllowlistFastPath.answer
+
+    def counting(self, request):
+        response = original(self, request)
+        answered.append(response is not None)
+        return response
+
+    monkeypatch.setattr(fastpath.AllowlistFastPath, "answer", counting)
+    world.answered = answered
+    return world
+
+
+def _etag(world, path):
+    return world.client(world.operator).get(path)["ETag"]
+
+
+CASES = [
+    # (who, path, headers, answered by the fast path)
+    ("operator", "/api/v1/allowlist/index.json", {}, True),
+    ("operator", "/api/v1/allowlist/index.json.minisig", {}, True),
+    ("operator", "/api/v1/allowlist/latest.txt", {}, True),
+    ("operator", "/api/v1/allowlist/latest.nft.minisig", {}, True),
+    ("operator", "/api/v1/allowlist/1.json", {}, True),
+    ("operator", "/api/v1/allowlist/latest.txt", {"HTTP_ACCEPT": "text/plain"}, True),
+    ("officer", "/api/v1/allowlist/latest.bird", {}, True),
+    ("auditor", "/api/v1/allowlist/latest.ipset", {}, True),
+    ("sabz_staff", "/api/v1/allowlist/latest.msisdn.csv", {}, True),
+    # Everything else goes on to the full stack, which answers with its reasons.
+    ("sabz_staff", "/api/v1/allowlist/latest.msisdn.other.csv", {}, False),  # another's numbers
+    ("operator", "/api/v1/allowlist/99.txt", {}, False),  # no such serial
+    ("operator", "/api/v1/allowlist/1.exe", {}, False),  # no such file
+    ("applicant", "/api/v1/allowlist/latest.txt", {}, False),  # a role that may not read it
+    ("not-a-token", "/api/v1/allowlist/latest.txt", {}, False),
+    (None, "/api/v1/allowlist/latest.txt", {}, False),
+    ("operator", "/api/v1/allowlist/key.pub", {}, False),  # not a poll
+    ("operator", "/api/v1/allowlist/operators/", {}, False),
+]
+
+
+@pytest.mark.parametrize(("who", "path", "headers", "fast"), CASES)
+def test_the_fast_path_answers_as_the_full_stack_does(polls, settings, who, path, headers, fast):
+    user = getattr(polls, who, who) if who else None
+    for conditional in (False, True):
+        extra = dict(headers)
+        if conditional and fast:
+            extra["HTTP_IF_NONE_MATCH"] = _etag(polls, path) if who == "operator" else '"x"'
+        polls.answered.clear()
+        full = _answer(settings, user, path, extra, fast=False)
+        assert polls.answered == []  # the full stack alone
+        quick = _answer(settings, user, path, extra, fast=True)
+        assert polls.answered == [fast]
+        assert quick[0] == full[0] and quick[2] == full[2]
+        assert _differences(quick[1], full[1]) == {}
+
+
+def _differences(quick: dict, full: dict) -> dict:
+    """Headers that differ, but for one: the full stack reads the session for its two-factor check and
+    so answers `Vary: Cookie`; the fast path never reads it, and its answer depends on the token alone."""
+    quick, full = ({**h, "Vary": h["Vary"].replace(", Cookie", "")} if "Vary" in h else h for h in (quick, full))
+    return {k: (quick.get(k), full.get(k)) for k in quick.keys() | full.keys() if quick.get(k) != full.get(k)}
+
+
+def test_a_revoked_token_is_refused_at_once(polls, settings):
+    client = polls.client(polls.operator)
+    assert client.get("/api/v1/allowlist/latest.txt").status_code == 200
+    polls.operator.auth_token.delete()
+    assert client.get("/api/v1/allowlist/latest.txt").status_code == 401
+    assert polls.answered[-1] is False
+
+
+def test_the_throttle_counts_the_fast_path_and_refuses_through_the_full_stack(polls, settings):
+    settings.VPNREGISTRY_THROTTLE_RATES = {**settings.VPNREGISTRY_THROTTLE_RATES, "user": "3/min"}
+    cache.clear()
+    client = polls.client(polls.operator)
+    statuses = [client.get("/api/v1/allowlist/index.json").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert polls.answered == [True, True, True, False]
+    assert "Retry-After" in client.get("/api/v1/allowlist/index.json")
+
+
+def test_other_methods_and_sessions_take_the_full_stack(polls):
+    client = polls.client(polls.operator)
+    assert client.post("/api/v1/allowlist/index.json").status_code == 405
+    assert client.head("/api/v1/allowlist/index.json").status_code == 200
+    assert polls.answered == []  # not even looked at
+    session = APIClient()
+    login(session, polls.auditor)  # password and second factor, as in the portal
+    assert session.get("/api/v1/allowlist/index.json").status_code == 200
+    assert polls.answered == [False]  # no token: declined
