@@ -116,7 +116,6 @@ def refresh_planner_statistics() -> None:
             cursor.execute("ANALYZE")
 
 
-
 class RowReader:
     """Model instances from rows of plain SQL, each column converted as the ORM would convert it.
 
@@ -159,7 +158,8 @@ def reader(model: type[models.Model], exclude: frozenset[str] = frozenset()) -> 
 def raw_first(model: type[models.Model], tail: str, params: tuple = (), *, exclude: tuple[str, ...] = ()):
     """The first row of `SELECT <the model's columns> FROM <its table> <tail>`, as a model instance."""
     read = reader(model, frozenset(exclude))
-    sql = f"SELECT {read.select_list()} FROM {connection.ops.quote_name(model._meta.db_table)} {tail}"
+    table = connection.ops.quote_name(model._meta.db_table)
+    sql = f"SELECT {read.select_list()} FROM {table} {tail}"  # noqa: S608 (the callers' tails are constants)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

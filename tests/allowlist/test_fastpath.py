@@ -94,7 +94,9 @@ def test_the_fast_path_answers_as_the_full_stack_does(polls, settings, who, path
 def _differences(quick: dict, full: dict) -> dict:
     """Headers that differ, but for one: the full stack reads the session for its two-factor check and
     so answers `Vary: Cookie`; the fast path never reads it, and its answer depends on the token alone."""
-    quick, full = ({**h, "Vary": h["Vary"].replace(", Cookie", "")} if "Vary" in h else h for h in (quick, full))
+    quick, full = (
+        {**h, "Vary": h["Vary"].replace(", Cookie", "")} if "Vary" in h else h for h in (quick, full)
+    )
     return {k: (quick.get(k), full.get(k)) for k in quick.keys() | full.keys() if quick.get(k) != full.get(k)}
 
 

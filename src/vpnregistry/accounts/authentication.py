@@ -22,8 +22,9 @@ def _token_query() -> tuple[str, object, list]:
     """The SQL, and how to convert the token's creation time it returns after the user's columns."""
     quote = connection.ops.quote_name
     created = Token._meta.get_field("created").get_col(Token._meta.db_table)
+    # Names from the models' metadata, quoted; the key goes as a parameter.
     sql = (
-        f"SELECT {reader(User).select_list('u')}, t.{quote(created.target.column)} "
+        f"SELECT {reader(User).select_list('u')}, t.{quote(created.target.column)} "  # noqa: S608
         f"FROM {quote(User._meta.db_table)} u JOIN {quote(Token._meta.db_table)} t "
         f"ON t.{quote('user_id')} = u.{quote('id')} WHERE t.{quote('key')} = %s"
     )

@@ -83,11 +83,10 @@ def _holder_sql(firsts: int) -> str:
     come tens a second, and compiling the queryset cost more than running it.
     """
     q = connection.ops.quote_name
-    reg, period, district = (
-        q(m._meta.db_table) for m in (Registration, ActivePeriod, District)
-    )
+    reg, period, district = (q(m._meta.db_table) for m in (Registration, ActivePeriod, District))
+    # Quoted names from the models; every value a parameter.
     return (
-        f"SELECT r.{q('reference')}, r.{q('district_id')}, d.{q('province_id')} FROM {reg} r "
+        f"SELECT r.{q('reference')}, r.{q('district_id')}, d.{q('province_id')} FROM {reg} r "  # noqa: S608
         f"JOIN {period} p ON p.{q('registration_id')} = r.{q('id')} "
         f"LEFT JOIN {district} d ON d.{q('id')} = r.{q('district_id')} "
         f"WHERE r.{q('family')} = %s AND r.{q('first')} IN ({', '.join(['%s'] * firsts)}) "
@@ -127,8 +126,8 @@ _published_lock = threading.Lock()
 def _latest_publication() -> tuple | None:
     q = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {q('published_at')}, {q('id')} FROM {q(RestrictionEvent._meta.db_table)} "
+        cursor.execute(  # quoted names from the model, no values
+            f"SELECT {q('published_at')}, {q('id')} FROM {q(RestrictionEvent._meta.db_table)} "  # noqa: S608
             f"WHERE {q('published_at')} IS NOT NULL ORDER BY {q('published_at')} DESC, {q('id')} DESC LIMIT 1"
         )
         return cursor.fetchone()
