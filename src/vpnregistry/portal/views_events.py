@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,11 +52,21 @@ def _feed_events():
     return selectors.published_events().filter(ends_at__gte=since).order_by("starts_at", "id")[:1000]
 
 
+# The JSON feed as last built by this process: (publication, minute) it was built for, and its bytes.
+# A new publication shows at once; an event leaving the window does so within the minute.
+_feed_json: dict = {}
+
+
 @require_GET
 def events_json(request):
-    return JsonResponse(
-        {"events": [_event_dict(e) for e in _feed_events()], "generated_at": timezone.now().isoformat()}
-    )
+    key = (selectors.latest_publication(), int(time.time() // 60))
+    held = _feed_json.get("held")
+    if held is None or held[0] != key:
+        body = json.dumps(
+            {"events": [_event_dict(e) for e in _feed_events()], "generated_at": timezone.now().isoformat()}
+        ).encode()
+        _feed_json["held"] = held = (key, body)
+    return HttpResponse(held[1], content_type="application/json")
 
 
 @require_GET

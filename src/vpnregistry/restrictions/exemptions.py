@@ -33,7 +33,7 @@ from vpnregistry.errors import TooLarge
 from vpnregistry.netblocks import ParseError, parse_address
 from vpnregistry.registrations.models import ActivePeriod, Registration
 from vpnregistry.restrictions.models import RestrictionEvent
-from vpnregistry.restrictions.selectors import events_in_force, published_events
+from vpnregistry.restrictions.selectors import events_in_force, latest_publication, published_events
 
 READ_SIZE = 1 << 22  # bytes of the request read at a time
 HEADER = b"address,exempt,registration,events\n"
@@ -123,19 +123,9 @@ _published: dict = {}
 _published_lock = threading.Lock()
 
 
-def _latest_publication() -> tuple | None:
-    q = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(  # quoted names from the model, no values
-            f"SELECT {q('published_at')}, {q('id')} FROM {q(RestrictionEvent._meta.db_table)} "  # noqa: S608
-            f"WHERE {q('published_at')} IS NOT NULL ORDER BY {q('published_at')} DESC, {q('id')} DESC LIMIT 1"
-        )
-        return cursor.fetchone()
-
-
 def published_in_force(at: datetime) -> tuple[list[RestrictionEvent], dict]:
     """`events_in_force(at)` and their scopes; for a time from now on, from this process's copy."""
-    key = _latest_publication()
+    key = latest_publication()
     with _published_lock:
         held = dict(_published) if _published and _published["key"] == key else None
     if held is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from vpnregistry.restrictions.models import RestrictionEvent
@@ -18,6 +19,21 @@ def published_events() -> QuerySet[RestrictionEvent]:
 def events_in_force(at: datetime) -> list[RestrictionEvent]:
     """Events in force at `at`, as published by then: a later publication never rewrites the past."""
     return list(published_events().filter(starts_at__lte=at, ends_at__gt=at, published_at__lte=at))
+
+
+def latest_publication() -> tuple | None:
+    """When the last event was published, and its id: one index seek that changes with every publication.
+
+    Published events never change (a correction is a new event), so whoever keeps copies of them
+    (`exemptions.published_in_force`, the public feeds) asks only this to know they are current.
+    """
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(  # quoted names from the model, no values
+            f"SELECT {q('published_at')}, {q('id')} FROM {q(RestrictionEvent._meta.db_table)} "  # noqa: S608
+            f"WHERE {q('published_at')} IS NOT NULL ORDER BY {q('published_at')} DESC, {q('id')} DESC LIMIT 1"
+        )
+        return cursor.fetchone()
 
 
 def events_for_user(user) -> QuerySet[RestrictionEvent]:
