@@ -26,3 +26,20 @@ def _warm() -> None:
 
 
 _warm()
+
+
+def _freeze() -> None:
+    """Move what loading made (some 120,000 objects that live as long as the process) out of the
+    collector's reach, as the `gc.freeze` documentation advises for servers that fork.
+
+    With `gunicorn --preload` the workers inherit them frozen: a full collection no longer walks
+    them (0.12 s on the load-test machine), and the collector does not write to their pages, which
+    stay shared with the master instead of being copied into every worker.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
+_freeze()
