@@ -118,6 +118,15 @@ def test_the_throttle_counts_the_fast_path_and_refuses_through_the_full_stack(po
     assert "Retry-After" in client.get("/api/v1/allowlist/index.json")
 
 
+def test_a_request_left_to_the_full_stack_is_counted_once(polls, settings):
+    settings.VPNREGISTRY_THROTTLE_RATES = {**settings.VPNREGISTRY_THROTTLE_RATES, "user": "3/min"}
+    cache.clear()
+    client = polls.client(polls.operator)
+    statuses = [client.get("/api/v1/allowlist/99.txt").status_code for _ in range(4)]
+    assert statuses == [404, 404, 404, 429]  # three counted, not six
+    assert polls.answered == [False, False, False, False]
+
+
 def test_other_methods_and_sessions_take_the_full_stack(polls):
     client = polls.client(polls.operator)
     assert client.post("/api/v1/allowlist/index.json").status_code == 405
