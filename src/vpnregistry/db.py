@@ -142,8 +142,9 @@ class RowReader:
         quote = connection.ops.quote_name
         return ", ".join(f"{alias}.{quote(c)}" if alias else quote(c) for c in self._columns)
 
-    def instance(self, row) -> models.Model:
-        values = list(row[: self.width])
+    def instance(self, row, start: int = 0) -> models.Model:
+        """The instance from `row[start:start + width]` (a row may carry another model's columns too)."""
+        values = list(row[start : start + self.width])
         for i, col, converters in self._converters:
             for convert in converters:
                 values[i] = convert(values[i], col, connection)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -18,32 +18,27 @@ from vpnregistry.db import reader
 
 
 @functools.cache
-def _token_query() -> tuple[str, object, list]:
-    """The SQL, and how to convert the token's creation time it returns after the user's columns."""
+def _token_sql() -> str:
     quote = connection.ops.quote_name
-    created = Token._meta.get_field("created").get_col(Token._meta.db_table)
     # Names from the models' metadata, quoted; the key goes as a parameter.
-    sql = (
-        f"SELECT {reader(User).select_list('u')}, t.{quote(created.target.column)} "  # noqa: S608
-        f"FROM {quote(User._meta.db_table)} u JOIN {quote(Token._meta.db_table)} t "
-        f"ON t.{quote('user_id')} = u.{quote('id')} WHERE t.{quote('key')} = %s"
+    return (
+        f"SELECT {reader(Token).select_list('t')}, {reader(User).select_list('u')} "  # noqa: S608
+        f"FROM {quote(Token._meta.db_table)} t JOIN {quote(User._meta.db_table)} u "
+        f"ON u.{quote('id')} = t.{quote('user_id')} WHERE t.{quote('key')} = %s"
     )
-    return sql, created, connection.ops.get_db_converters(created)
 
 
-def _user_by_token(key: str) -> tuple[User, datetime] | None:
-    """The token's user and when the token was made, in one query of plain SQL."""
-    sql, created, converters = _token_query()
+def _token_with_user(key: str) -> Token | None:
+    """The token and its user, in one query of plain SQL."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key])
+        cursor.execute(_token_sql(), [key])
         row = cursor.fetchone()
     if row is None:
         return None
-    users = reader(User)
-    made = row[users.width]
-    for convert in converters:
-        made = convert(made, created, connection)
-    return users.instance(row), made
+    tokens = reader(Token)
+    token = tokens.instance(row)
+    token.user = reader(User).instance(row, start=tokens.width)
+    return token
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):
@@ -55,12 +50,11 @@ class ExpiringTokenAuthentication(TokenAuthentication):
     """
 
     def authenticate_credentials(self, key):
-        found = _user_by_token(key)
-        if found is None:
+        token = _token_with_user(key)
+        if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        user, created = found
-        if not user.is_active:
+        if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        if created + timedelta(days=settings.API_TOKEN_DAYS) <= timezone.now():
+        if token.created + timedelta(days=settings.API_TOKEN_DAYS) <= timezone.now():
             raise exceptions.AuthenticationFailed(_("This token has expired; ask for a new one."))
-        return user, Token(key=key, user=user, created=created)
+        return token.user, token

@@ -83,7 +83,7 @@ class AllowlistFastPath:
             before = set(response.headers)
             response = self.csp.process_response(request, response)
             self.policy = {k: v for k, v in response.headers.items() if k not in before}
-            return response
-        for name, value in self.policy.items():
-            response.headers[name] = value
+        else:
+            for name, value in self.policy.items():
+                response.headers[name] = value
         return response

@@ -22,7 +22,8 @@ def events_in_force(at: datetime) -> list[RestrictionEvent]:
 
 
 def latest_publication() -> tuple | None:
-    """When the last event was published, and its id: one index seek that changes with every publication.
+    """When the last event was published, and its id: one short query (events are few, a handful a
+    month) whose answer changes with every publication.
 
     Published events never change (a correction is a new event), so whoever keeps copies of them
     (`exemptions.published_in_force`, the public feeds) asks only this to know they are current.
