@@ -147,7 +147,7 @@ class ApplicationViewSet(
     def get_serializer_context(self):
         context = super().get_serializer_context()
         user = self.request.user
-        context["visible_resources"] = lambda app: selectors.resources_visible_to(user, app)
+        context["visible_resources"] = lambda app: selectors.visible_resources(user, app)
         context["history"] = selectors.history_of
         context["identifiers"] = lambda app: identifiers_for(user, app)
         return context
@@ -299,7 +299,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return (
             Resource.objects.filter(operator_id=self.request.user.operator_id)
             .exclude(application__state="draft")
-            .select_related("operator")
+            .select_related(*selectors.RESOURCE_RELATED)
         )
 
     def list(self, request):
@@ -733,7 +733,7 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
         user = request.user
         context = {
             "request": request,
-            "visible_resources": lambda app: selectors.resources_visible_to(user, app),
+            "visible_resources": lambda app: selectors.visible_resources(user, app),
             "history": selectors.history_of,
             "identifiers": lambda app: identifiers_for(user, app),
         }

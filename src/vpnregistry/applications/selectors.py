@@ -30,12 +30,29 @@ def applications_for(user) -> QuerySet[Application]:
     return qs.none()
 
 
+# What a resource is shown with: read in the same query, never one query per resource.
+RESOURCE_RELATED = ("operator", "district", "renews")
+
+
 def resources_visible_to(user, application: Application) -> QuerySet[Resource]:
     """An operator sees only the resources in its own space; the others see all of them."""
-    qs = application.resources.select_related("operator")
+    qs = application.resources.select_related(*RESOURCE_RELATED)
     if user.role == Role.OPERATOR:
         qs = qs.filter(operator_id=user.operator_id)
     return qs
+
+
+def visible_resources(user, application: Application) -> list[Resource] | QuerySet[Resource]:
+    """As `resources_visible_to`, from the resources a list prefetched (`with_resources`) if it did.
+
+    A page of applications then costs one query for all their resources, not one per application.
+    """
+    if "resources" not in getattr(application, "_prefetched_objects_cache", {}):
+        return resources_visible_to(user, application)
+    rows = application.resources.all()
+    if user.role == Role.OPERATOR:
+        return [r for r in rows if r.operator_id == user.operator_id]
+    return list(rows)
 
 
 def application_for(user, pk) -> Application:
@@ -95,4 +112,6 @@ def history_of(application: Application) -> QuerySet[AuditEvent]:
 
 
 def with_resources(qs: QuerySet[Application]) -> QuerySet[Application]:
-    return qs.prefetch_related(Prefetch("resources", queryset=Resource.objects.select_related("operator")))
+    return qs.prefetch_related(
+        Prefetch("resources", queryset=Resource.objects.select_related(*RESOURCE_RELATED))
+    )
