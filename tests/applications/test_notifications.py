@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import UserFactory
 from tests.workflow import draft
@@ -43,6 +45,39 @@ def test_submission_tells_the_applicant_the_routed_agency_and_the_operators_conc
         "indus-staff@example.org",
     }
     assert all(len(m.to) == 1 for m in mail.outbox)
+
+
+def notification_inserts(queries) -> int:
+    return sum(q["sql"].startswith('INSERT INTO "applications_notification"') for q in queries)
+
+
+def test_a_transition_writes_what_it_tells_every_group_in_one_insert(
+    world, django_capture_on_commit_callbacks
+):
+    application = draft(world, "14.1.105.0/24", "14.192.130.0/24")  # both operators concerned
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        services.submit_application(actor=world.applicant, application=application)
+    assert notification_inserts(queries.captured_queries) == 1
+    assert set(told()) == {"applicant", "reviewer", "indus-staff", "margalla-staff"}
+
+
+def test_batches_cut_across_messages(world, monkeypatch):
+    monkeypatch.setattr(notifications, "BATCH", 3)
+    officers = [UserFactory(role=Role.OFFICER) for _ in range(4)]
+    mail.outbox.clear()
+    with CaptureQueriesContext(connection) as queries:
+        made = notifications.send(
+            [
+                notifications.Message(officers[:2], "first", "b"),
+                notifications.Message(officers[2:], "second", "b"),
+                notifications.Message(world.org.members.all(), "third", "b"),  # a queryset: the applicant
+            ]
+        )
+    assert made == 5
+    assert notification_inserts(queries.captured_queries) == 2  # three rows, then two
+    subjects = sorted(Notification.objects.values_list("subject", flat=True))
+    assert subjects == ["first", "first", "second", "second", "third"]
+    assert len(mail.outbox) == 5
 
 
 def test_officers_are_told_when_an_application_awaits_decision(world, django_capture_on_commit_callbacks):
@@ -88,6 +123,19 @@ def test_members_of_the_organisation_only_and_inactive_ones_are_skipped(world):
     UserFactory(username="colleague", role=Role.APPLICANT, organisation=world.org)
     notifications.notify_organisation(world.org, subject="s", body="b")
     assert set(told()) == {"applicant", "colleague"}
+
+
+def test_telling_an_organisation_costs_the_same_queries_for_one_member_or_five(world):
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            notifications.notify_organisation(world.org, subject="s", body="b")
+        return len(queries.captured_queries)
+
+    one = count()
+    for i in range(4):
+        UserFactory(username=f"colleague-{i}", role=Role.APPLICANT, organisation=world.org)
+    assert count() == one
+    assert Notification.objects.filter(subject="s").count() == 1 + 5
 
 
 def test_many_recipients_are_written_and_mailed_in_batches(world, monkeypatch):

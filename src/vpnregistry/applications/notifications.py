@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import get_connection, send_mass_mail
@@ -30,65 +31,89 @@ logger = logging.getLogger(__name__)
 BATCH = 500
 
 
-def _batches(users: Iterable | QuerySet):
+@dataclass(frozen=True)
+class Message:
+    """One subject and body for some users. `email_only` is added to the email and never stored."""
+
+    users: Iterable | QuerySet
+    subject: str
+    body: str
+    link: str = ""
+    email_only: str = ""
+
+
+def _recipients(users: Iterable | QuerySet):
+    """(pk, email) of each user. A queryset is read as plain pairs, in chunks: no model instances, so
+    nothing deferred to load one row at a time (a related manager's rows would reload their key)."""
     if isinstance(users, QuerySet):
-        users = users.only("pk", "email").order_by("pk").iterator(chunk_size=BATCH)
-    chunk = []
-    for user in users:
-        chunk.append(user)
-        if len(chunk) == BATCH:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+        return users.order_by("pk").values_list("pk", "email").iterator(chunk_size=BATCH)
+    return ((user.pk, user.email) for user in users)
+
+
+def send(messages: Iterable[Message]) -> int:
+    """Each message to each of its users: a notification, and an email to those with an address.
+
+    Rows are written `BATCH` at a time, one transaction a batch whichever messages they come from (a
+    transition that tells three groups writes once), and each batch is mailed once written; no
+    recipient sees the others. Returns how many notifications were made.
+    """
+    now = timezone.now()
+    rows: list[Notification] = []
+    mails: list[tuple] = []
+    count = 0
+    connection = None
+
+    def flush() -> None:
+        nonlocal connection
+        if rows:
+            try:
+                with transaction.atomic():
+                    Notification.objects.bulk_create(rows)
+            except DatabaseError:
+                logger.exception("could not store %d notifications (%r, ...)", len(rows), rows[0].subject)
+        if mails:
+            try:
+                connection = connection or get_connection(fail_silently=False)
+                send_mass_mail(mails, fail_silently=False, connection=connection)
+            except OSError:
+                logger.exception("could not send %d emails (%r, ...)", len(mails), mails[0][0])
+        rows.clear()
+        mails.clear()
+
+    for message in messages:
+        subject = message.subject[:200]
+        mail_body = f"{message.body}\n\n{message.email_only}" if message.email_only else message.body
+        for pk, email in _recipients(message.users):
+            rows.append(
+                Notification(
+                    recipient_id=pk, subject=subject, body=message.body, link=message.link, created_at=now
+                )
+            )
+            if email:
+                mails.append((f"[vpnregistry] {subject}", mail_body, settings.DEFAULT_FROM_EMAIL, [email]))
+            count += 1
+            if len(rows) == BATCH:
+                flush()
+    flush()
+    return count
 
 
 def notify_users(
     users: Iterable | QuerySet, *, subject: str, body: str, link: str = "", email_only: str = ""
 ) -> int:
-    """A notification for each user and an email to each with an address (none sees the others).
-
-    `email_only` is added to the email's body and never stored (a secret shown once). Returns how many
-    users were notified.
-    """
-    subject = subject[:200]
-    now = timezone.now()
-    mail_body = f"{body}\n\n{email_only}" if email_only else body
-    count = 0
-    connection = None
-    for chunk in _batches(users):
-        try:
-            with transaction.atomic():
-                Notification.objects.bulk_create(
-                    [
-                        Notification(recipient=u, subject=subject, body=body, link=link, created_at=now)
-                        for u in chunk
-                    ]
-                )
-        except DatabaseError:
-            logger.exception("could not store notification %r", subject)
-        count += len(chunk)
-        mails = [
-            (f"[vpnregistry] {subject}", mail_body, settings.DEFAULT_FROM_EMAIL, [u.email])
-            for u in chunk
-            if u.email
-        ]
-        if not mails:
-            continue
-        try:
-            connection = connection or get_connection(fail_silently=False)
-            send_mass_mail(mails, fail_silently=False, connection=connection)
-        except OSError:
-            logger.exception("could not send %r to %d recipients", subject, len(mails))
-    return count
+    """One message to the users (see `send`). Returns how many users were notified."""
+    return send([Message(users, subject, body, link, email_only)])
 
 
 def notify_organisation(
     organisation, *, subject: str, body: str, link: str = "", email_only: str = ""
 ) -> None:
     """Every active member of the organisation."""
-    members = organisation.members.filter(is_active=True)
-    notify_users(members, subject=subject, body=body, link=link, email_only=email_only)
+    notify_users(_members(organisation), subject=subject, body=body, link=link, email_only=email_only)
+
+
+def _members(organisation) -> QuerySet:
+    return organisation.members.filter(is_active=True)
 
 
 def application_link(application) -> str:
@@ -116,27 +141,31 @@ def notify_transition(*, application, from_state: str, to_state: str, reason: st
             "With this secret and the tracking number, anyone can follow the application on the public "
             "status page: %(secret)s\nKeep it; the registry cannot show it again."
         ) % {"secret": secret}
-    notify_organisation(
-        application.organisation,
-        subject=f"{label}: {to_state.replace('_', ' ')}",
-        body=body,
-        link=link,
-        email_only=private,
-    )
-    for step in queues.steps_entered(application, from_state, to_state):
-        staff = queues.owners(step, application).exclude(role=Role.APPLICANT)
-        notify_users(
-            staff,
-            subject=_("%(label)s waits for you: %(step)s") % {"label": label, "step": step.label},
-            body=_("Application %(label)s of %(org)s (%(category)s) now waits for %(step)s.")
-            % {
-                "label": label,
-                "org": application.organisation.name,
-                "category": application.category.name,
-                "step": step.label,
-            },
-            link=link,
+    messages = [
+        Message(
+            _members(application.organisation),
+            f"{label}: {to_state.replace('_', ' ')}",
+            body,
+            link,
+            email_only=private,
         )
+    ]
+    for step in queues.steps_entered(application, from_state, to_state):
+        messages.append(
+            Message(
+                queues.owners(step, application).exclude(role=Role.APPLICANT),
+                _("%(label)s waits for you: %(step)s") % {"label": label, "step": step.label},
+                _("Application %(label)s of %(org)s (%(category)s) now waits for %(step)s.")
+                % {
+                    "label": label,
+                    "org": application.organisation.name,
+                    "category": application.category.name,
+                    "step": step.label,
+                },
+                link,
+            )
+        )
+    send(messages)
 
 
 # --- the portal's list ---------------------------------------------------------------------------

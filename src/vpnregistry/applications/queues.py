@@ -554,7 +554,7 @@ def escalate(*, now: datetime | None = None, batch: int = 500) -> EscalationRepo
     Each escalation is recorded (an `Escalation` row and an audit event, in one transaction); then
     every recipient (the step's owners and the officers) gets one message listing what was escalated.
     """
-    from vpnregistry.applications.notifications import notify_users
+    from vpnregistry.applications.notifications import Message, send
 
     now = now or timezone.now()
     report = EscalationReport()
@@ -600,15 +600,16 @@ def escalate(*, now: datetime | None = None, batch: int = 500) -> EscalationRepo
                 digest[user_id].append(line)
         report.escalated[step.code] = count
     link = reverse("portal:queue") + "?overdue=1"
-    for user in User.objects.filter(pk__in=list(digest)).order_by("pk"):
-        lines = digest[user.pk]
-        notify_users(
+    heading = _("These waited longer than the regulator's target and have been escalated:")
+    # One message a recipient, written together in batches rather than a transaction each.
+    send(
+        Message(
             [user],
-            subject=_("%(n)d items waiting past their target") % {"n": len(lines)},
-            body=_("These waited longer than the regulator's target and have been escalated:")
-            + "\n\n"
-            + "\n".join(lines),
-            link=link,
+            _("%(n)d items waiting past their target") % {"n": len(digest[user.pk])},
+            heading + "\n\n" + "\n".join(digest[user.pk]),
+            link,
         )
+        for user in User.objects.filter(pk__in=list(digest)).only("pk", "email").order_by("pk")
+    )
     report.recipients = len(digest)
     return report

@@ -413,8 +413,8 @@ def _add_resources(application: Application, cleaned: list[CleanResource]) -> No
 
 def _next_tracking_number(at: datetime) -> str:
     year = timezone.localtime(at).year
-    TrackingCounter.objects.get_or_create(year=year)
-    counter = TrackingCounter.objects.select_for_update().get(year=year)
+    # Locked as read; the year's first submission makes the row (a racing one re-reads it).
+    counter, _created = TrackingCounter.objects.select_for_update().get_or_create(year=year)
     counter.last += 1
     counter.save(update_fields=["last"])
     return f"VR-{year}-{counter.last:06d}"
