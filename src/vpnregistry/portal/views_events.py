@@ -49,7 +49,13 @@ def calendar(request):
 
 def _feed_events():
     since = timezone.now() - timedelta(days=FEED_DAYS)
-    return selectors.published_events().filter(ends_at__gte=since).order_by("starts_at", "id")[:1000]
+    # The iCalendar feed names each district with its province (District.__str__): read once for all.
+    return (
+        selectors.published_events()
+        .prefetch_related("districts__province")
+        .filter(ends_at__gte=since)
+        .order_by("starts_at", "id")[:1000]
+    )
 
 
 # The JSON feed as last built by this process: (publication, minute) it was built for, and its bytes.

@@ -226,7 +226,8 @@ def attestation_queue(request):
             state=Resource.State.PENDING,
             application__state__in=[State.SUBMITTED, State.IN_REVIEW],
         )
-        .select_related("application", "district")
+        # A district is shown with its province (District.__str__): joined, not read once per row.
+        .select_related("application", "district__province")
         .order_by("-id")
     )
     page = keyset_page(pending, request.GET.get("before"), size=100)
