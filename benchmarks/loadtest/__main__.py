@@ -227,8 +227,12 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def server_cpu_seconds(master: int) -> float:
-    """CPU time (user + system) used so far by gunicorn's master and its workers, from /proc."""
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) used so far by a server's parent process and its children, from /proc.
+
+    The parent's own time, the time of the children it has reaped (so that a worker or a database
+    backend that exits between two readings is still counted), and its live children's time.
+    """
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for entry in Path("/proc").iterdir():
@@ -239,9 +243,25 @@ def server_cpu_seconds(master: int) -> float:
         except OSError:
             continue
         pid, ppid = int(entry.name), int(fields[1])
-        if pid == master or ppid == master:
+        if pid == root:
+            total += sum(int(f) for f in fields[11:15]) / tick  # utime, stime, cutime, cstime
+        elif ppid == root:
             total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def postmaster_pid(database_url: str) -> int | None:
+    """The PostgreSQL server's parent process when it runs on this machine and /proc shows it, else None."""
+    import psycopg
+
+    try:
+        with psycopg.connect(database_url, connect_timeout=5) as conn:
+            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        parent = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        name = Path(f"/proc/{parent}/comm").read_text().strip()
+    except (OSError, psycopg.Error, ValueError):
+        return None
+    return parent if name.startswith("postgres") else None
 
 
 def _ms(value: str) -> float:
@@ -333,6 +353,8 @@ def main() -> int:
         )
         accounts_file = home / "accounts.json"
         accounts_file.write_text(json.dumps(accounts))
+        # PostgreSQL's own CPU belongs to the cost of a request, when the server runs here.
+        postmaster = postmaster_pid(args.database_url) if args.database_url else None
         port = _free_port()
         server = serve(home, args.database_url, port, args.workers, args.threads)
         locust = None
@@ -354,10 +376,12 @@ def main() -> int:
             locust = subprocess.Popen(command, env=env, cwd=home)
             time.sleep(ramp)  # CPU counts over the measured stretch only, as the figures do
             load_before = os.getloadavg()[0]
-            cpu_before = server_cpu_seconds(server.pid)
+            cpu_before = tree_cpu_seconds(server.pid)
+            db_before = tree_cpu_seconds(postmaster) if postmaster else 0.0
             locust_before = process_cpu_seconds(locust.pid)
             time.sleep(args.run_time - 1)
-            server_cpu = server_cpu_seconds(server.pid) - cpu_before
+            server_cpu = tree_cpu_seconds(server.pid) - cpu_before
+            db_cpu = tree_cpu_seconds(postmaster) - db_before if postmaster else 0.0
             locust_cpu = process_cpu_seconds(locust.pid) - locust_before
             load_after = os.getloadavg()[0]
             locust.wait(timeout=args.run_time + 120)
@@ -372,11 +396,15 @@ def main() -> int:
                 server.kill()
         figures = report(home / "load_stats.csv", args.run_time)
     # The machine may be shared: what the server itself spent per request bounds what it can carry.
+    # With PostgreSQL on this machine, its processes' CPU is part of that cost and is counted too.
     cpu_seconds = args.run_time - 1  # the stretch over which CPU was read, inside the measured one
-    per_request_ms = 1000 * server_cpu / max(figures["rate"] * cpu_seconds, 1)
+    per_request_ms = 1000 * (server_cpu + db_cpu) / max(figures["rate"] * cpu_seconds, 1)
     cores = os.cpu_count() or 1
+    spent = f"gunicorn {server_cpu:.1f} s" + (f" + PostgreSQL {db_cpu:.1f} s" if postmaster else "")
+    if args.database_url and not postmaster:
+        spent += " (PostgreSQL runs elsewhere: not counted)"
     print(
-        f"server CPU {server_cpu:.1f} s in {cpu_seconds} s at {figures['rate']:.0f} requests/s = "
+        f"server CPU {spent} in {cpu_seconds} s at {figures['rate']:.0f} requests/s = "
         f"{per_request_ms:.1f} ms a request: "
         f"{cores} cores carry at most ~{1000 * cores / per_request_ms:.0f} requests/s "
         f"(~{1000 * (cores - locust_cpu / cpu_seconds) / per_request_ms:.0f}/s beside locust's "
@@ -385,6 +413,7 @@ def main() -> int:
     )
     figures.update(
         server_cpu_seconds=round(server_cpu, 2),
+        database_cpu_seconds=round(db_cpu, 2) if postmaster else None,
         server_cpu_ms_per_request=round(per_request_ms, 2),
         locust_cores=round(locust_cpu / cpu_seconds, 2),
         load_average=[load_before, load_after],
