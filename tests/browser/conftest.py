@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from tests.auth import fresh_code
 from tests.conftest import require_tool
@@ -41,6 +42,10 @@ def browser_page(monkeypatch):
         finally:
             context.close()
             browser.close()
+            # Django keeps connections per context (asgiref's Local), and the test ran its ORM calls
+            # under Playwright's greenlets: close what they opened here, or it outlives the test and
+            # keeps PostgreSQL from dropping the test database at the end of the run.
+            connections.close_all()
 
 
 @pytest.fixture
