@@ -8,8 +8,6 @@ column shown without a join is caught.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -17,14 +15,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.api import test_list_queries_more as api
+from tests import listing
 from tests.auth import login
+from tests.listing import INDUS, Case
 from tests.workflow import draft
 from vpnregistry.applications import services
 from vpnregistry.audit.services import make_checkpoint, record
 from vpnregistry.portal import views_events
-
-INDUS = api.INDUS
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +32,7 @@ def _private_var_dir(settings, tmp_path):
 def applications(world, start, n):
     """Drafts for the applicant's home page and list, submitted ones for the staff's."""
     for i in range(start, start + n):
-        draft(world, api.MARGALLA[i])
+        draft(world, listing.MARGALLA[i])
         services.submit_application(actor=world.applicant, application=draft(world, INDUS[i]))
 
 
@@ -63,21 +60,13 @@ def statement_events(world, start, n):
     """Published events that have begun (the statements page lists them), each with a district."""
     begin = timezone.now() - timedelta(days=10)
     for i in range(start, start + n):
-        api.make_event(
+        listing.make_event(
             world,
             begin + timedelta(days=i),
             begin + timedelta(days=i, hours=6),
             provinces=["PB"],
-            districts=[api.LAHORE],
+            districts=[listing.LAHORE],
         )
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    url: str | Callable
-    role: str | None  # None: not signed in
-    make: Callable
 
 
 def _organisation_documents(world) -> str:
@@ -87,41 +76,41 @@ def _organisation_documents(world) -> str:
 STAFF_APPLICATIONS = ["agency", "operator", "officer", "auditor"]
 CASES = [
     *[Case(f"home ({r})", "/", r, applications) for r in ["applicant", "agency", "operator"]],
-    Case("home (officer)", "/", "officer", api.queue_work),
+    Case("home (officer)", "/", "officer", listing.queue_work),
     *[
         Case(f"applications ({r})", "/applications/", r, applications)
         for r in ["applicant", *STAFF_APPLICATIONS]
     ],
     *[
-        Case(f"rejected applications ({r})", "/applications/", r, api.rejected_applications)
+        Case(f"rejected applications ({r})", "/applications/", r, listing.rejected_applications)
         for r in ["applicant", "officer"]
     ],
-    *[Case(f"queue ({r})", "/queue/", r, api.queue_work) for r in ["agency", "operator", "officer"]],
+    *[Case(f"queue ({r})", "/queue/", r, listing.queue_work) for r in ["agency", "operator", "officer"]],
     Case("attestations", "/attestations/", "operator", pending_resources),
     *[
-        Case(f"registrations ({r})", "/registrations/", r, api.registrations)
+        Case(f"registrations ({r})", "/registrations/", r, listing.registrations)
         for r in ["applicant", "operator", "officer", "auditor"]
     ],
     *[
-        Case(f"complaints ({r})", "/complaints/", r, api._complaints)
+        Case(f"complaints ({r})", "/complaints/", r, listing.filed_complaints)
         for r in ["applicant", "operator", "officer", "auditor"]
     ],
     Case("statements", "/statements/", "applicant", statement_events),
-    Case("events (public)", "/events/", None, api.events),
-    Case("events (officer)", "/events/", "officer", api.events),
+    Case("events (public)", "/events/", None, listing.events),
+    Case("events (officer)", "/events/", "officer", listing.events),
     Case("events.ics", "/events.ics", None, statement_events),
     Case("events.json", "/events.json", None, statement_events),
-    Case("notifications", "/notifications/", "applicant", api.notifications),
+    Case("notifications", "/notifications/", "applicant", listing.notifications),
     Case("audit log (auditor)", "/audit/?action=test.listed", "auditor", audit_records),
     Case("audit log (officer)", "/audit/?action=test.listed", "officer", audit_records),
     Case("checkpoints", "/transparency/checkpoints/", None, checkpoints),
-    Case("allowlist operators", "/allowlist/", "officer", api.synced_operators),
-    Case("members", "/organisation/members/", "applicant", api.members),
-    Case("organisation", "/organisation/", "applicant", api.members),
-    Case("documents (member)", "/documents/", "applicant", api.documents),
-    Case("documents (officer)", _organisation_documents, "officer", api.documents),
+    Case("allowlist operators", "/allowlist/", "officer", listing.synced_operators),
+    Case("members", "/organisation/members/", "applicant", listing.members),
+    Case("organisation", "/organisation/", "applicant", listing.members),
+    Case("documents (member)", "/documents/", "applicant", listing.documents),
+    Case("documents (officer)", _organisation_documents, "officer", listing.documents),
     *[
-        Case(f"space changes ({r})", "/space/?state=all", r, api.space_changes)
+        Case(f"space changes ({r})", "/space/?state=all", r, listing.space_changes)
         for r in ["operator", "officer", "auditor"]
     ],
 ]
