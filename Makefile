@@ -8,7 +8,7 @@ PORT ?= 8000
 # Parallel workers for the suite; CI's machine has two cores.
 WORKERS ?= 2
 
-.PHONY: assets messages install run test test-sqlite test-postgres lint bench bench-quick loadtest clean
+.PHONY: assets messages install run test test-sqlite test-postgres lint bench bench-quick loadtest scale clean
 
 # Front-end assets come from npm (package-lock.json pins them) and are copied beside the portal's
 # own static files; nothing is fetched from a CDN at run time.
@@ -81,6 +81,11 @@ loadtest: install
 	$(BIN)/python -m pip install -q -e '.[load]'
 	$(BIN)/python -m benchmarks.loadtest --run-time $(LOADTEST_SECONDS) \
 	  $(if $(LOADTEST_DATABASE_URL),--database-url $(LOADTEST_DATABASE_URL))
+
+# A million registrations on the EMPTY PostgreSQL database SCALE_DATABASE_URL names, every path measured
+# against its target behind gunicorn; exits 1 on a miss. SCALE_ARGS: e.g. --registrations 100000, --reuse.
+scale: install
+	$(BIN)/python -m benchmarks.scale $(SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) var build dist src/*.egg-info

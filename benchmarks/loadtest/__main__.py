@@ -19,9 +19,6 @@ import csv
 import ipaddress
 import json
 import os
-import secrets
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,38 +26,15 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from cryptography.fernet import Fernet
+from benchmarks.serving import env as _env
+from benchmarks.serving import free_port as _free_port
+from benchmarks.serving import serve, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 HERE = Path(__file__).resolve().parent
 TARGET_RATE = 200.0  # requests a second offered
 TARGET_P99_MS = 100.0  # for the allowlist downloads
-
-
-FIELD_KEY = Fernet.generate_key().decode()
-
-
-def _env(home: Path, database_url: str | None) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VPNREGISTRY_", "DJANGO_"))}
-    env.pop("DATABASE_URL", None)
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    env.update(
-        VPNREGISTRY_VAR=str(home),
-        VPNREGISTRY_DEBUG="1",
-        # The same identifier key for the preparation (debug on) and the server (debug off).
-        VPNREGISTRY_FIELD_KEYS=FIELD_KEY,
-        VPNREGISTRY_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        DJANGO_SETTINGS_MODULE="vpnregistry.settings",
-    )
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare(
@@ -171,37 +145,6 @@ def prepare(
             "txt_bytes": snapshot.files["txt"]["size"],
         },
     }
-
-
-def serve(home: Path, database_url: str | None, port: int, workers: int, threads: int) -> subprocess.Popen:
-    env = _env(home, database_url)
-    env.update(
-        VPNREGISTRY_DEBUG="0",
-        VPNREGISTRY_SECRET_KEY=secrets.token_urlsafe(40),
-        VPNREGISTRY_ALLOWED_HOSTS="127.0.0.1",
-        # TLS ends at the proxy in front in production; here the client talks plain HTTP to gunicorn.
-        VPNREGISTRY_SSL_REDIRECT="0",
-        VPNREGISTRY_LOG_LEVEL="ERROR",
-    )
-    process = subprocess.Popen(
-        [
-            BIN / "gunicorn", "vpnregistry.wsgi:application", "--bind", f"127.0.0.1:{port}",
-            "--workers", str(workers), "--threads", str(threads), "--timeout", "60",
-            "--log-level", "warning", "--backlog", "2048", "--preload",
-        ],
-        env=env, cwd=home,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("gunicorn exited before it served")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise SystemExit("gunicorn did not start in 60 s")
 
 
 def warm_up(port: int, accounts: dict, workers: int) -> None:
@@ -389,11 +332,7 @@ def main() -> int:
         finally:
             if locust is not None and locust.poll() is None:
                 locust.kill()
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server)
         figures = report(home / "load_stats.csv", args.run_time)
     # The machine may be shared: what the server itself spent per request bounds what it can carry.
     # With PostgreSQL on this machine, its processes' CPU is part of that cost and is counted too.

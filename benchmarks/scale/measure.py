@@ -1,0 +1,282 @@
+"""What `make scale` measures on the registry `build.py` wrote, each against its target.
+
+Requests go to gunicorn with production settings over loopback, one client in sequence (the figures
+are latencies, not throughput); commands run as the operator or cron would run them, each its own
+process, timed whole, with its peak memory read from the kernel (`wait4`).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.serving import BIN, env
+
+
+@dataclass
+class Figure:
+    path: str
+    measured: str
+    target: str
+    met: bool | None  # None: informative, no target
+    detail: dict = field(default_factory=dict)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+class Client:
+    """One keep-alive connection to the server, as one person's browser or one operator's script."""
+
+    def __init__(self, port: int, *, token: str | None = None, session: str | None = None):
+        self.port = port
+        self.headers = {"Host": "127.0.0.1"}
+        if token:
+            self.headers["Authorization"] = f"Token {token}"
+        if session:
+            self.headers["Cookie"] = f"sessionid={session}"
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes, float]:
+        headers = dict(self.headers)
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        start = time.perf_counter()
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            response = self.conn.getresponse()
+            payload = response.read()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+            self.conn.request(method, path, body=data, headers=headers)
+            response = self.conn.getresponse()
+            payload = response.read()
+        elapsed = (time.perf_counter() - start) * 1000
+        if response.getheader("Connection", "").lower() == "close":
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        return response.status, payload, elapsed
+
+    def get(self, path: str) -> tuple[int, bytes, float]:
+        return self.request("GET", path)
+
+
+def timed_command(home: Path, database_url: str, *args: str, extra_env: dict | None = None) -> dict:
+    """Run `vpnregistry <args>` with production settings; wall seconds, peak RSS (MB), exit code, output."""
+    from benchmarks.serving import production_env
+
+    environ = production_env(home, database_url, **(extra_env or {}))
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [str(BIN / "vpnregistry"), *args],
+        env=environ,
+        cwd=home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    out = b""
+    # wait4 gives the child's own peak memory; read its output as it comes so that it never blocks.
+    assert process.stdout is not None
+    out = process.stdout.read()
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "peak_mb": usage.ru_maxrss / 1024,
+        "code": process.returncode,
+        "output": out.decode(errors="replace")[-2000:],
+    }
+
+
+def prepare_env(home: Path, database_url: str) -> dict:
+    return env(home, database_url)
+
+
+# --- the rows of the table ---------------------------------------------------------------------------
+
+
+def publish_force(home: Path, database_url: str) -> Figure:
+    run = timed_command(home, database_url, "publish", "--force")
+    ok = run["code"] == 0
+    return Figure(
+        "publish a snapshot in every format (`vpnregistry publish --force`)",
+        f"{run['seconds']:.1f} s, {run['peak_mb']:.0f} MB peak" + ("" if ok else f" (exit {run['code']})"),
+        "≤ 5 s, ≤ 400 MB",
+        ok and run["seconds"] <= 5 and run["peak_mb"] <= 400,
+        {"seconds": run["seconds"], "peak_mb": run["peak_mb"], "output": run["output"][-400:]},
+    )
+
+
+def sweep_idle(home: Path, database_url: str) -> Figure:
+    timed_command(home, database_url, "sweep")  # whatever was due is done; the next run has nothing to do
+    run = timed_command(home, database_url, "sweep")
+    return Figure(
+        "`vpnregistry sweep` with nothing to do",
+        f"{run['seconds']:.1f} s, {run['peak_mb']:.0f} MB peak",
+        "≤ 2 s",
+        run["code"] == 0 and run["seconds"] <= 2,
+        {"seconds": run["seconds"], "peak_mb": run["peak_mb"]},
+    )
+
+
+def verify_log(home: Path, database_url: str, records: int) -> Figure:
+    run = timed_command(home, database_url, "verify-log")
+    rate = records / run["seconds"] if run["seconds"] else 0
+    return Figure(
+        "`vpnregistry verify-log` (the nightly run)",
+        f"{run['seconds']:.1f} s for {records:,} records ({rate:,.0f} a second)",
+        "≥ 200,000 records a second, or incremental",
+        run["code"] == 0 and (rate >= 200_000),
+        {"seconds": run["seconds"], "records": records, "rate": rate, "output": run["output"][-400:]},
+    )
+
+
+def exemption_checks(port: int, token: str, addresses: list[str], n: int = 400) -> Figure:
+    client = Client(port, token=token)
+    times, bad = [], 0
+    for i in range(n + 20):
+        status, _body, ms = client.get(f"/api/v1/exemptions/check?address={addresses[i % len(addresses)]}")
+        if i >= 20:  # the first few warm the connection and the worker
+            times.append(ms)
+            bad += status != 200
+    p50, p99 = percentile(times, 50), percentile(times, 99)
+    return Figure(
+        "`GET /api/v1/exemptions/check?address=`",
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms over {n} ({bad} errors)",
+        "p99 ≤ 5 ms",
+        bad == 0 and p99 <= 5,
+        {"p50_ms": p50, "p99_ms": p99, "errors": bad},
+    )
+
+
+def statistics_first(port: int) -> Figure:
+    """/statistics/ and /statistics.json, each the first request of a fresh server process."""
+    client = Client(port)
+    results = {}
+    for path in ("/statistics/", "/statistics.json"):
+        status, _body, ms = client.get(path)
+        results[path] = (status, ms)
+    worst = max(ms for _s, ms in results.values())
+    ok = all(s == 200 for s, _ms in results.values())
+    return Figure(
+        "`/statistics/` and `/statistics.json`, first request of a process",
+        ", ".join(f"{p} {ms:,.0f} ms" + ("" if s == 200 else f" ({s})") for p, (s, ms) in results.items()),
+        "≤ 200 ms",
+        ok and worst <= 200,
+        {p: ms for p, (_s, ms) in results.items()},
+    )
+
+
+def pages(port: int, visits: list[tuple[str, str, dict]], repeat: int = 12) -> Figure:
+    """Every listed page or API list, `repeat` times each; p99 per page, the worst reported."""
+    per_page: dict[str, list[float]] = {}
+    errors = []
+    clients: dict[str, Client] = {}
+    for role, path, creds in visits:
+        key = f"{role} {path}"
+        client = clients.get(role) or Client(port, **creds)
+        clients[role] = client
+        for i in range(repeat + 1):
+            status, _body, ms = client.get(path)
+            if status != 200:
+                errors.append(f"{key}: {status}")
+                break
+            if i:  # the first visit of each warms that worker's caches
+                per_page.setdefault(key, []).append(ms)
+    p99s = {k: percentile(v, 99) for k, v in per_page.items()}
+    worst = sorted(p99s.items(), key=lambda kv: -kv[1])[:5]
+    return Figure(
+        "every portal page and API list (officer, agency, operator, auditor, applicant)",
+        f"{len(p99s)} pages, worst p99 "
+        + ", ".join(f"{k} {v:.0f} ms" for k, v in worst[:3])
+        + (f"; {len(errors)} errors" if errors else ""),
+        "p99 ≤ 200 ms",
+        not errors and all(v <= 200 for v in p99s.values()),
+        {"p99_ms": p99s, "errors": errors},
+    )
+
+
+def approvals(port: int, officer_token: str, ready: list[int], index_token: str) -> tuple[Figure, Figure]:
+    """The officer approves each ready application in turn; then how long until a serial carries it."""
+    officer = Client(port, token=officer_token)
+    poller = Client(port, token=index_token)
+    times, to_serial, errors = [], [], []
+    for app_id in ready:
+        before = _serial(poller)
+        started = time.monotonic()
+        status, body, ms = officer.request(
+            "POST", f"/api/v1/applications/{app_id}/decide/", {"decision": "approve", "reason": "Scale test."}
+        )
+        if status != 200:
+            errors.append(f"{app_id}: {status} {body[:200]!r}")
+            continue
+        times.append(ms)
+        # Bounded: a publication that never comes is reported, not waited on for ever.
+        deadline = started + 300
+        while time.monotonic() < deadline:
+            if _serial(poller) > before:
+                to_serial.append(time.monotonic() - started)
+                break
+            time.sleep(0.25)
+        else:
+            errors.append(f"{app_id}: no new serial within 300 s")
+    p50, p99 = percentile(times, 50), percentile(times, 99)
+    request = Figure(
+        "an officer's approval (the request)",
+        f"p50 {p50:,.0f} ms, p99 {p99:,.0f} ms over {len(times)}"
+        + (f"; {len(errors)} errors" if errors else ""),
+        "p99 ≤ 200 ms",
+        not errors and p99 <= 200,
+        {"p50_ms": p50, "p99_ms": p99, "errors": errors, "all_ms": times},
+    )
+    median = statistics.median(to_serial) if to_serial else float("nan")
+    serial = Figure(
+        "approval to a new serial in the signed index",
+        f"median {median:.1f} s, max {max(to_serial, default=float('nan')):.1f} s",
+        "informative",
+        None,
+        {"seconds": to_serial},
+    )
+    return request, serial
+
+
+def _serial(client: Client) -> int:
+    status, body, _ms = client.get("/api/v1/allowlist/index.json")
+    if status != 200:
+        return 0
+    return json.loads(body)["serial"]
+
+
+def legacy_import(home: Path, database_url: str, csv_path: Path, rows: int) -> Figure:
+    run = timed_command(home, database_url, "import-legacy", str(csv_path), "--skip-invalid")
+    tail = run["output"].strip().splitlines()[-1:] or [""]
+    return Figure(
+        f"`vpnregistry import-legacy` of {rows:,} rows",
+        f"{run['seconds']:.1f} s"
+        + ("" if run["code"] == 0 else f" (exit {run['code']})")
+        + f": {tail[0][:120]}",
+        "≤ 30 s for 31,000 rows",
+        run["code"] == 0 and run["seconds"] <= 30 * max(1, rows / 31_000),
+        {"seconds": run["seconds"], "output": run["output"][-600:]},
+    )
+
+
+def sample(seq, k: int, seed: int = 1) -> list:
+    rng = random.Random(seed)
+    return rng.sample(list(seq), min(k, len(seq)))
