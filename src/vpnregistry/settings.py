@@ -336,6 +336,8 @@ VPNREGISTRY_APPEAL_DAYS = int(os.environ.get("VPNREGISTRY_APPEAL_DAYS", "30"))
 # An operator's row of downloads is written when the serial it fetched changes, else at most this often.
 DOWNLOAD_NOTE_SECONDS = int(os.environ.get("VPNREGISTRY_DOWNLOAD_NOTE_SECONDS", "60"))
 # A snapshot is published at most this often; changes in between wait for the next one.
+# How often the scheduled job recomputes the public statistics (pages only read what it stored).
+VPNREGISTRY_STATISTICS_REFRESH_SECONDS = int(os.environ.get("VPNREGISTRY_STATISTICS_REFRESH", "600"))
 ALLOWLIST_MIN_INTERVAL_SECONDS = int(os.environ.get("VPNREGISTRY_ALLOWLIST_MIN_INTERVAL", "0"))
 # Published files (every format of every serial, deltas, the signed index) and the signing keys.
 ALLOWLIST_DIR = Path(os.environ.get("VPNREGISTRY_ALLOWLIST_DIR", VAR_DIR / "allowlist"))

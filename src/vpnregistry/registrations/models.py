@@ -117,3 +117,23 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"certificate of {self.registration_id}"
+
+
+class PublishedStatistics(models.Model):
+    """The public statistics as last computed, suppressed: pages read the latest row and never compute.
+
+    A scheduled job (`vpnregistry refresh-statistics`) adds a row; at a million registrations the
+    computation takes seconds, which nobody viewing a page should wait for. The last few rows are
+    kept, older ones removed.
+    """
+
+    generated_at = models.DateTimeField()
+    seconds = models.FloatField(help_text=_("How long computing the figures took."))
+    data = models.JSONField()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "published statistics"
+
+    def __str__(self) -> str:
+        return f"statistics of {self.generated_at:%Y-%m-%d %H:%M}"

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import importlib
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Exists, F, Func, IntegerField, Max, OuterRef, Q, Value
 from django.db.models.functions import Cast, Length, StrIndex, Substr, TruncMonth
 from django.utils import timezone
 
 from vpnregistry.accounts.models import Category, Province
 from vpnregistry.applications.models import Attestation, Resource, Review
-from vpnregistry.registrations.models import Registration
+from vpnregistry.registrations.models import PublishedStatistics, Registration
 
 THRESHOLD = 5
 PRIMARY = "<5"  # fewer than THRESHOLD counted (for addresses: held by fewer than THRESHOLD organisations)
 SECONDARY = "x"  # withheld so that a "<5" cannot be worked out from the totals
-CACHE_KEY = "vpnregistry:statistics:v1"
-CACHE_SECONDS = 600
+CACHE_KEY = "vpnregistry:statistics:v2"
+# A process re-reads the stored figures at most this often: they change once a refresh.
+CACHE_SECONDS = 60
+KEEP = 5  # stored computations kept; older ones are removed
 
 # ---------------------------------------------------------------------------------------------
 # Suppression: a pure function on a table of counts with its margins.
@@ -588,6 +593,37 @@ def compute_statistics() -> dict:
     }
 
 
+def refresh_statistics() -> PublishedStatistics:
+    """Compute every figure and store it for the pages: the scheduled job, never a page view."""
+    started = time.perf_counter()
+    data = compute_statistics()
+    with transaction.atomic():
+        row = PublishedStatistics.objects.create(
+            generated_at=timezone.now(), seconds=time.perf_counter() - started, data=data
+        )
+        stale = PublishedStatistics.objects.filter(id__lt=row.id).order_by("-id").values_list("id", flat=True)
+        PublishedStatistics.objects.filter(id__in=list(stale[KEEP - 1 :])).delete()
+    cache.delete(CACHE_KEY)
+    return row
+
+
+def not_computed() -> dict:
+    return {
+        "generated_at": None,
+        "threshold": THRESHOLD,
+        "notes": [
+            "The statistics have not been computed yet: they are refreshed every "
+            f"{settings.VPNREGISTRY_STATISTICS_REFRESH_SECONDS // 60} minutes."
+        ],
+        "tables": [],
+    }
+
+
 def statistics() -> dict:
-    """The figures, computed at most once per cache period."""
-    return cache.get_or_set(CACHE_KEY, compute_statistics, CACHE_SECONDS)
+    """The figures as last refreshed: one indexed read (or none, from the cache); never computed here."""
+    data = cache.get(CACHE_KEY)
+    if data is None:
+        latest = PublishedStatistics.objects.order_by("-id").values_list("data", flat=True).first()
+        data = latest if latest is not None else not_computed()
+        cache.set(CACHE_KEY, data, CACHE_SECONDS)
+    return data
