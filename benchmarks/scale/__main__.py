@@ -415,6 +415,7 @@ def main() -> int:
     take("publish", measure.publish_force, home, url)
     take("sweep", measure.sweep_idle, home, url)
     take("verify-log", measure.verify_log, home, url, size["audit"])
+    take("statistics", measure.statistics_refresh, home, url)
     needs_server = {"statistics", "exemptions", "pages", "approvals"} & set(args.only)
     if needs_server:
         port = free_port()

@@ -147,6 +147,18 @@ def verify_log(home: Path, database_url: str, records: int) -> Figure:
     )
 
 
+def statistics_refresh(home: Path, database_url: str) -> Figure:
+    """The scheduled job that computes the public statistics (pages only read what it stores)."""
+    run = timed_command(home, database_url, "refresh-statistics")
+    return Figure(
+        "`vpnregistry refresh-statistics` (the job, every 10 minutes)",
+        f"{run['seconds']:.1f} s, {run['peak_mb']:.0f} MB peak" + ("" if run["code"] == 0 else " (failed)"),
+        "informative",
+        None if run["code"] == 0 else False,
+        {"seconds": run["seconds"], "peak_mb": run["peak_mb"], "output": run["output"][-400:]},
+    )
+
+
 def exemption_checks(port: int, token: str, addresses: list[str], n: int = 400) -> Figure:
     client = Client(port, token=token)
     times, bad = [], 0
