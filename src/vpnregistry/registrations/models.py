@@ -53,6 +53,12 @@ class Registration(models.Model):
         ordering = ["-valid_from", "-id"]
         indexes = [
             models.Index(fields=["state", "family", "first"], name="reg_state_family_first"),
+            # Whatever the state: the exemption answers (active then, not now) seek the covering
+            # prefixes of an address by family and first key, and check the last.
+            models.Index(fields=["family", "first", "last"], name="reg_family_first"),
+            # A holder's and an operator's pages, newest first: an ordered walk of their own rows.
+            models.Index(fields=["organisation", "-id"], name="reg_org_id"),
+            models.Index(fields=["operator", "-id"], name="reg_operator_id"),
             models.Index(fields=["organisation", "state"], name="reg_org_state"),
             models.Index(fields=["state", "valid_until"], name="reg_state_until"),
             # Mobile numbers have no address keys: their overlap is the same number.
