@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
+import queue
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from vpnregistry.accounts.identifiers import IDENTIFIER_FIELDS
 from vpnregistry.accounts.identifiers import mask as mask_identifier
@@ -201,23 +206,32 @@ def _event_digest(event: AuditEvent) -> str:
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool
-    checked: int
+    checked: int  # records 1 to `checked` are good: read now, or before `start` by an earlier run
     first_bad_seq: int | None = None
     problem: str = ""
     checkpoints: int = 0
+    start: int = 0  # an incremental run read only the records after this one, its anchor
+    note: str = ""  # where an incremental run started, or why it read the whole log
 
 
-def verify_chain(*, batch: int = 5000, checkpoints: bool = True) -> ChainReport:
-    """Walk the whole log in order; name the first record whose content, link or position is wrong.
+def verify_chain(*, batch: int = 10_000, checkpoints: bool = True, incremental: bool = False) -> ChainReport:
+    """Walk the log in order; name the first record whose content, link or position is wrong.
 
     With `checkpoints`, every signed checkpoint is checked too: its signature, and that record
-    `count` exists and has the hash it states. A log cut short after a checkpoint fails here, since
-    a chain that merely ends earlier would verify on its own.
+    `count` exists and has the hash it states; and the log must be at least as long as the last
+    successful run found it. A log cut short fails here, since a chain that merely ends earlier
+    would verify on its own.
+
+    `incremental` reads only the records after an anchor: the newest valid checkpoint that the
+    latest run, if it succeeded, had verified. The anchor record and every checkpointed record
+    before it are still checked one by one (present, the signed hash, content matching it), so a
+    truncation or a rewrite up to a checkpoint shows; an edit to any other record before the
+    anchor does not (a full run's job). Without such an anchor the whole log is read.
     """
-    marks: dict[int, list[Checkpoint]] = {}
-    problems: list[tuple[int, str]] = []
     all_checkpoints = list(Checkpoint.objects.order_by("id")) if checkpoints else []
     trusted = trusted_keys() if all_checkpoints else []
+    valid: list[Checkpoint] = []
+    problems: list[tuple[int, str]] = []
     previous_body = ""
     for checkpoint in all_checkpoints:
         problem = _checkpoint_problem(checkpoint, trusted, previous_body)
@@ -225,51 +239,326 @@ def verify_chain(*, batch: int = 5000, checkpoints: bool = True) -> ChainReport:
             # A checkpoint that is not what was signed proves nothing about the records.
             problems.append((checkpoint.count, problem))
         else:
-            marks.setdefault(checkpoint.count, []).append(checkpoint)
+            valid.append(checkpoint)
         previous_body = checkpoint.body
-    report = _verify_records(marks=marks, batch=batch)
-    found = [(report.first_bad_seq, report.problem)] if not report.ok else []
-    if problems or found:
-        seq, problem = min(problems + found, key=lambda p: p[0])
+    anchor, note = _anchor(valid) if incremental else (None, "")
+    start, prev_hash = (anchor.count, anchor.hash) if anchor else (0, GENESIS)
+    problems += _checkpointed_records([c for c in valid if c.count <= start])
+    marks: dict[int, list[Checkpoint]] = {}
+    for checkpoint in valid:
+        if checkpoint.count > start:
+            marks.setdefault(checkpoint.count, []).append(checkpoint)
+    report = _walk(after=start, prev_hash=prev_hash, marks=marks, batch=batch)
+    head = start + report.checked
+    if not report.ok:
+        problems.append((report.first_bad_seq, report.problem))
+    else:
+        longest = max(marks, default=0)
+        if longest > head:
+            missing = f"records {head + 1} to {longest} are missing"
+            problems.append((head + 1, f"{missing}: a signed checkpoint counted {longest}"))
+        last = VerifyRun.objects.filter(ok=True).order_by("-id").first() if checkpoints else None
+        if last is not None and last.checked > head:
+            missing = f"records {head + 1} to {last.checked} are missing"
+            problems.append((head + 1, f"{missing}: the run of {_when(last.at)} counted {last.checked}"))
+    count = len(all_checkpoints)
+    if problems:
+        seq, problem = min(problems, key=lambda p: p[0])
         seq = max(seq, 1)
-        return ChainReport(False, min(report.checked, seq - 1), seq, problem, len(all_checkpoints))
-    return ChainReport(True, report.checked, checkpoints=len(all_checkpoints))
+        return ChainReport(False, min(head, seq - 1), seq, problem, count, start, note)
+    return ChainReport(True, head, checkpoints=count, start=start, note=note)
 
 
-def _verify_records(*, marks: dict[int, list[Checkpoint]], batch: int) -> ChainReport:
-    prev_hash = GENESIS
-    expected_seq = 1
+def _when(at: datetime) -> str:
+    return f"{timezone.localtime(at):%Y-%m-%d %H:%M %Z}"
+
+
+def _anchor(valid: list[Checkpoint]) -> tuple[Checkpoint | None, str]:
+    """Where an incremental run starts: the newest valid checkpoint that the latest run verified
+    (it existed then and counted no more records than that run found), if that run succeeded.
+    After a failed run, the whole log is read again: a break found before the anchor would
+    otherwise be forgotten."""
+    run = VerifyRun.objects.order_by("-id").first()
+    if run is None:
+        return None, "no earlier run: the whole log was read"
+    if not run.ok:
+        return None, f"the last run, of {_when(run.at)}, found the chain broken: the whole log was read"
+    covered = [c for c in valid if c.count <= run.checked and c.at <= run.at]
+    if not covered:
+        return None, f"no checkpoint that the last run, of {_when(run.at)}, verified: the whole log was read"
+    anchor = max(covered, key=lambda c: (c.count, c.id))
+    return anchor, (
+        f"read from record {anchor.count + 1} on: the checkpoint of {anchor.day} counted "
+        f"{anchor.count} and the run of {_when(run.at)} verified them"
+    )
+
+
+def _checkpointed_records(checkpoints: list[Checkpoint]) -> list[tuple[int, str]]:
+    """Each record that a checkpoint counted, looked up on its own: present, with the hash the
+    checkpoint signed and content that matches it. An incremental run reads no other record up to
+    its anchor."""
+    problems = []
+    for checkpoint in checkpoints:
+        if checkpoint.count == 0 and checkpoint.hash != GENESIS:
+            problems.append((1, f"the checkpoint of {checkpoint.day} names an empty log wrongly"))
+    counts = sorted({c.count for c in checkpoints if c.count})
+    found: dict[int, tuple[str, str]] = {}
+    for first in range(0, len(counts), 500):
+        rows, ats = _read(seqs=counts[first : first + 500])
+        for row, digest in zip(rows, _digests(rows, ats), strict=True):
+            found[row[0]] = (row[10], digest)
+    for checkpoint in sorted(checkpoints, key=lambda c: (c.count, c.id)):
+        if not checkpoint.count:
+            continue
+        stored, digest = found.get(checkpoint.count, (None, None))
+        if stored is None:
+            problem = f"record {checkpoint.count} is missing: the checkpoint of {checkpoint.day} counted it"
+        elif stored != checkpoint.hash:
+            problem = f"its hash differs from the one the checkpoint of {checkpoint.day} signed"
+        elif digest != stored:
+            problem = "its content does not match its hash"
+        else:
+            continue
+        problems.append((checkpoint.count, problem))
+    return problems
+
+
+def _walk(*, after: int, prev_hash: str, marks: dict[int, list[Checkpoint]], batch: int) -> ChainReport:
+    """Check the records after seq `after` in order, the first one linking to `prev_hash`, and
+    those that checkpoints counted against them. `checked` counts the good records read."""
+    expected = after + 1
     checked = 0
-    for checkpoint in marks.get(0, []):
-        if checkpoint.hash != GENESIS:
-            return ChainReport(False, 0, 1, f"the checkpoint of {checkpoint.day} names an empty log wrongly")
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=batch):
-        if event.seq != expected_seq:
-            return ChainReport(False, checked, expected_seq, f"record {expected_seq} is missing")
-        if event.prev_hash != prev_hash:
-            return ChainReport(False, checked, event.seq, "does not link to the record before it")
-        if _event_digest(event) != event.hash:
-            return ChainReport(False, checked, event.seq, "its content does not match its hash")
-        for checkpoint in marks.get(event.seq, []):
-            if checkpoint.hash != event.hash:
-                return ChainReport(
-                    False,
-                    checked,
-                    event.seq,
-                    f"its hash differs from the one the checkpoint of {checkpoint.day} signed",
-                )
-        prev_hash = event.hash
-        expected_seq += 1
-        checked += 1
-    longest = max(marks, default=0)
-    if longest > checked:
-        return ChainReport(
-            False,
-            checked,
-            checked + 1,
-            f"records {checked + 1} to {longest} are missing: a signed checkpoint counted {longest}",
-        )
+    collecting = gc.isenabled()
+    # Nothing here makes reference cycles, and collections that scan pages of tuples cost more
+    # than the hashing (about a third of the run, measured).
+    gc.disable()
+    pages = _pages(after, batch)
+    try:
+        for rows, ats in pages:
+            for row, digest in zip(rows, _digests(rows, ats), strict=True):
+                seq, stored = row[0], row[10]
+                if seq != expected:
+                    return ChainReport(False, checked, expected, f"record {expected} is missing")
+                if row[9] != prev_hash:
+                    return ChainReport(False, checked, seq, "does not link to the record before it")
+                if digest != stored:
+                    return ChainReport(False, checked, seq, "its content does not match its hash")
+                for checkpoint in marks.get(seq, ()):
+                    if checkpoint.hash != stored:
+                        return ChainReport(
+                            False,
+                            checked,
+                            seq,
+                            f"its hash differs from the one the checkpoint of {checkpoint.day} signed",
+                        )
+                prev_hash = stored
+                expected += 1
+                checked += 1
+    finally:
+        pages.close()
+        if collecting:
+            gc.enable()
     return ChainReport(True, checked)
+
+
+# Reading records for verification: plain tuples in seq order, never model instances. Each row is
+# (seq, at, actor_label, action, object, from_state, to_state, reason, data, prev_hash, hash), with
+# `object` as "type:id" and `data` as JSON text; each `at` comes separately, as the JSON string
+# _digest puts in the hash. PostgreSQL writes that itself (to_char); SQLite stores what Django
+# wrote, "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC, which is rearranged.
+
+_PG_AT = "'\"' || to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"') || '\"'"
+
+
+def _utc_text(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _sqlite_at(stored) -> str:
+    if isinstance(stored, str) and stored[10:11] == " ":
+        if len(stored) == 26:
+            return f"{stored[:10]}T{stored[11:]}+00:00"
+        if len(stored) == 19:
+            return f"{stored[:10]}T{stored[11:]}.000000+00:00"
+    # Anything else is read as Django's converter reads it.
+    at = parse_datetime(stored) if isinstance(stored, str) else stored
+    if not isinstance(at, datetime):
+        return str(stored)
+    return _utc_text(at if timezone.is_aware(at) else at.replace(tzinfo=UTC))
+
+
+def _query(*, seqs: int = 0) -> str:
+    """The SELECT of a page (parameters: after which seq, how many) or of `seqs` given records."""
+    quote = connection.ops.quote_name
+    column = {field.name: quote(field.column) for field in AuditEvent._meta.concrete_fields}
+    at = column["at"]
+    data = column["data"]
+    if connection.vendor == "postgresql":
+        at = _PG_AT.format(at)
+        data = f"{data}::text"
+    seq = column["seq"]
+    columns = [
+        seq,
+        at,
+        column["actor_label"],
+        column["action"],
+        f"{column['object_type']} || ':' || {column['object_id']}",
+        column["from_state"],
+        column["to_state"],
+        column["reason"],
+        data,
+        column["prev_hash"],
+        column["hash"],
+    ]
+    # Quoted names and placeholders only: the values go in as parameters.
+    table = quote(AuditEvent._meta.db_table)
+    where = f"{seq} IN ({', '.join(['%s'] * seqs)})" if seqs else f"{seq} > %s"
+    limit = "" if seqs else " LIMIT %s"
+    return f"SELECT {', '.join(columns)} FROM {table} WHERE {where} ORDER BY {seq}{limit}"  # noqa: S608
+
+
+def _read(*, after: int = 0, limit: int = 0, seqs: list[int] | None = None):
+    """Records after seq `after` (at most `limit`), or those whose seq is in `seqs`: (rows, ats)."""
+    vendor = connection.vendor
+    if vendor in ("postgresql", "sqlite"):
+        query, params = (_query(seqs=len(seqs)), seqs) if seqs else (_query(), [after, limit])
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            rows = cursor.fetchall()
+        if vendor == "postgresql":
+            return rows, [row[1] for row in rows]
+        return rows, [_ESCAPE(_sqlite_at(row[1])) for row in rows]
+    # Any other database: through the ORM's converters, then back to JSON text.
+    events = AuditEvent.objects.order_by("seq")
+    events = events.filter(seq__in=seqs) if seqs else events.filter(seq__gt=after)[:limit]
+    fields = ["seq", "at", "actor_label", "action", "object_type", "object_id", "from_state"]
+    fields += ["to_state", "reason", "data", "prev_hash", "hash"]
+    rows = [
+        (*row[:4], f"{row[4]}:{row[5]}", *row[6:9], json.dumps(row[9]), *row[10:])
+        for row in events.values_list(*fields)
+    ]
+    return rows, [_ESCAPE(_utc_text(row[1])) for row in rows]
+
+
+def _pages(after: int, size: int):
+    """Pages of (rows, ats) after seq `after`, keyset-paged by seq. On PostgreSQL each next page
+    is read in a thread, on the same connection, while the caller hashes this one: the server's
+    work then overlaps Python's instead of adding to it."""
+    if connection.vendor != "postgresql":
+        while True:
+            rows, ats = _read(after=after, limit=size)
+            if not rows:
+                return
+            yield rows, ats
+            after = rows[-1][0]
+    connection.ensure_connection()
+    raw = connection.connection  # psycopg's connection: thread-safe; Django's wrapper is not
+    query = _query()
+
+    def read(after: int):
+        with raw.cursor() as cursor:
+            cursor.execute(query, [after, size])
+            rows = cursor.fetchall()
+        return rows, [row[1] for row in rows]
+
+    yield from _read_ahead(read, after)
+
+
+def _read_ahead(read, after: int):
+    ahead: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def reader():
+        position = after
+        try:
+            while not stop.is_set():
+                page = read(position)
+                ahead.put(page)
+                if not page[0]:
+                    return
+                position = page[0][-1][0]
+        except BaseException as exc:  # handed to the caller, which raises it
+            ahead.put(exc)
+
+    thread = threading.Thread(target=reader, name="verify-log read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            page = ahead.get()
+            if isinstance(page, BaseException):
+                raise page
+            if not page[0]:
+                return
+            yield page
+    finally:
+        # The caller stopped early (a broken record) or finished: let the reader go and wait for
+        # it, so that nothing else uses the connection while it still might.
+        stop.set()
+        while thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                ahead.get(timeout=0.05)
+        thread.join()
+
+
+# Hashing a page: the bytes _digest hashes, without building a dict per record. The outer object
+# is written out with its keys in sorted order and each string escaped by the function json.dumps
+# (ensure_ascii=False) uses; `data` is parsed and re-encoded a whole page at a time, since one
+# json call per record costs more than the work it does.
+
+_ESCAPE = json.encoder.encode_basestring
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_SPACER = "\x00"  # between a page's values when they are encoded together
+_SPACER_JSON = ',"\\u0000",'
+
+
+def _digests(rows: list[tuple], ats: list[str]) -> list[str]:
+    """Each row's hash as _digest computes it."""
+    escape, sha256 = _ESCAPE, hashlib.sha256
+    datas = _canonical_data([row[8] for row in rows])
+    return [
+        sha256(
+            f'{{"action":{escape(action)},"actor":{escape(actor)},"at":{at},"data":{data},'
+            f'"from":{escape(from_state)},"object":{escape(obj)},"prev":{escape(prev)},'
+            f'"reason":{escape(reason)},"seq":{seq},"to":{escape(to_state)}}}'.encode()
+        ).hexdigest()
+        for (seq, _, actor, action, obj, from_state, to_state, reason, _, prev, _), at, data in zip(
+            rows, ats, datas, strict=True
+        )
+    ]
+
+
+def _canonical_data(texts: list[str]) -> list[str]:
+    """Each `data` JSON text as _digest encodes its value.
+
+    On PostgreSQL (jsonb) each text is exactly one JSON value, so the page's texts are parsed
+    as one array and the values encoded as one array with a spacer string between them, then
+    split at the spacers. No value can contain the spacer (jsonb refuses \\u0000, and a text that
+    has one is done alone), and a count that does not come out right is done alone too.
+    """
+    if texts and connection.vendor == "postgresql":
+        joined = ",".join(texts)
+        if "\\u0000" not in joined:
+            try:
+                values = json.loads(f"[{joined}]")
+            except ValueError:
+                values = []
+            if len(values) == len(texts):
+                spaced = [_SPACER] * (2 * len(values) - 1)
+                spaced[::2] = values
+                encoded = _CANONICAL(spaced)[1:-1].split(_SPACER_JSON)
+                if len(encoded) == len(texts):
+                    return encoded
+    return [_canonical_one(text) for text in texts]
+
+
+def _canonical_one(text: str) -> str:
+    if text == "{}":
+        return text
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = text  # what Django's JSONField reads when the text is not JSON
+    return _CANONICAL(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -390,15 +679,12 @@ def _check_since(previous: Checkpoint | None) -> str:
         at_mark = AuditEvent.objects.filter(seq=start).values_list("hash", flat=True).first()
         if at_mark != prev_hash:
             return f"record {start} no longer has the hash the previous checkpoint signed"
-    expected = start + 1
-    for event in AuditEvent.objects.filter(seq__gt=start).order_by("seq").iterator(chunk_size=5000):
-        if event.seq != expected:
-            return f"record {expected} is missing"
-        if event.prev_hash != prev_hash or _event_digest(event) != event.hash:
-            return f"record {event.seq} does not match its hash or link"
-        prev_hash = event.hash
-        expected += 1
-    return ""
+    report = _walk(after=start, prev_hash=prev_hash, marks={}, batch=10_000)
+    if report.ok:
+        return ""
+    if report.problem.startswith("record"):
+        return report.problem
+    return f"record {report.first_bad_seq}: {report.problem}"
 
 
 def record_verify_run(report: ChainReport, *, at: datetime | None = None) -> VerifyRun:
