@@ -48,10 +48,12 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-# The whole suite on SQLite, then the database tests again on PostgreSQL when DATABASE_URL is set.
+# The whole suite on SQLite, then the database tests again on PostgreSQL when DATABASE_URL is set;
+# browser and multi-process tests then run once, in the PostgreSQL pass (tests/conftest.py).
 # The fault tests run once, on a PostgreSQL cluster of their own (one per run: their xdist group).
 test: install lint
-	env -u DATABASE_URL $(BIN)/pytest -n $(WORKERS) --dist loadgroup -p no:cacheprovider
+	env -u DATABASE_URL $(if $(DATABASE_URL),VPNREGISTRY_PASS=sqlite-first) \
+	  $(BIN)/pytest -n $(WORKERS) --dist loadgroup -p no:cacheprovider
 	@if [ -n "$$DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL =="; \
 	  $(BIN)/pytest -n $(WORKERS) --dist loadgroup -p no:cacheprovider --create-db --ignore=tests/netblocks \

@@ -43,6 +43,21 @@ hypothesis_settings.load_profile(
 )
 
 
+# Tests that drive a browser or start processes of their own run once per `make test`: in the
+# PostgreSQL pass when one follows (the Makefile says so with VPNREGISTRY_PASS=sqlite-first), else in
+# the only pass there is.
+ONCE_MARKERS = ("browser", "multiprocess")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("VPNREGISTRY_PASS") != "sqlite-first":
+        return
+    skip = pytest.mark.skip(reason="runs once, in the PostgreSQL pass that follows")
+    for item in items:
+        if any(item.get_closest_marker(m) for m in ONCE_MARKERS):
+            item.add_marker(skip)
+
+
 def require_tool(name: str) -> str:
     """The path of a system tool, or skip (fail when VPNREGISTRY_REQUIRE_TOOLS=1, as CI sets it)."""
     path = shutil.which(name) or (f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None)
