@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from cryptography.fernet import Fernet
 
 BASE_DIR = Path(os.environ.get("VPNREGISTRY_HOME", Path.cwd())).resolve()
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "vpnregistry.allowlist",
     "vpnregistry.portal",
     "vpnregistry.api",
+    "vpnregistry.worker",
 ]
 
 MIDDLEWARE = [
@@ -338,7 +340,11 @@ DOWNLOAD_NOTE_SECONDS = int(os.environ.get("VPNREGISTRY_DOWNLOAD_NOTE_SECONDS", 
 # A snapshot is published at most this often; changes in between wait for the next one.
 # How often the scheduled job recomputes the public statistics (pages only read what it stored).
 VPNREGISTRY_STATISTICS_REFRESH_SECONDS = int(os.environ.get("VPNREGISTRY_STATISTICS_REFRESH", "600"))
-ALLOWLIST_MIN_INTERVAL_SECONDS = int(os.environ.get("VPNREGISTRY_ALLOWLIST_MIN_INTERVAL", "0"))
+# 30 s in production: with operators syncing every minute, an approval reaches their firewalls within
+# two; none in development and tests.
+ALLOWLIST_MIN_INTERVAL_SECONDS = int(
+    os.environ.get("VPNREGISTRY_ALLOWLIST_MIN_INTERVAL", "0" if DEBUG else "30")
+)
 # Published files (every format of every serial, deltas, the signed index) and the signing keys.
 ALLOWLIST_DIR = Path(os.environ.get("VPNREGISTRY_ALLOWLIST_DIR", VAR_DIR / "allowlist"))
 ALLOWLIST_KEYS_DIR = Path(os.environ.get("VPNREGISTRY_KEYS_DIR", VAR_DIR / "keys"))
@@ -358,6 +364,39 @@ SITE_URL = os.environ.get("VPNREGISTRY_SITE_URL", "http://127.0.0.1:8000").rstri
 ALLOWLIST_INDEX_DELTAS = int(os.environ.get("VPNREGISTRY_INDEX_DELTAS", "500"))
 # How long the next key is announced before `vpnregistry keys rotate` may switch to it.
 ALLOWLIST_KEY_ANNOUNCE_SECONDS = int(os.environ.get("VPNREGISTRY_KEY_ANNOUNCE_SECONDS", "86400"))
+
+# Celery (vpnregistry/worker/): the broker is RabbitMQ (amqp://...) or Redis (redis://...). Without
+# one, the embedded default, every task runs in the process that asks for it, once its transaction
+# has committed. Tasks are acknowledged late and are idempotent: a worker killed mid-task leaves its
+# task to run again elsewhere, with the same result.
+CELERY_BROKER_URL = os.environ.get("VPNREGISTRY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("VPNREGISTRY_BROKER_QUEUE", "vpnregistry")
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = TIME_ZONE
+# Redis hands an unacknowledged task to another worker only after this long (RabbitMQ at once, when
+# the worker's connection drops): longer than any task takes.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULE_FILENAME = VAR_DIR / "celerybeat-schedule"
+CELERY_BEAT_SCHEDULE = {
+    # A safety net: a change asks for publication itself; this catches what a crash left due.
+    "publish": {"task": "vpnregistry.publish", "schedule": 60.0},
+    "sweep": {"task": "vpnregistry.sweep", "schedule": 15 * 60.0},
+    "escalate": {"task": "vpnregistry.escalate", "schedule": 30 * 60.0},
+    "refresh-statistics": {
+        "task": "vpnregistry.refresh_statistics",
+        "schedule": float(VPNREGISTRY_STATISTICS_REFRESH_SECONDS),
+    },
+    # Daily, in the registry's time zone (CELERY_TIMEZONE), as the cron table had them.
+    "checkpoint": {"task": "vpnregistry.checkpoint", "schedule": crontab(hour=0, minute=10)},
+    "verify-log": {"task": "vpnregistry.verify_log", "schedule": crontab(hour=0, minute=30)},
+    "purge-documents": {"task": "vpnregistry.purge_documents", "schedule": crontab(hour=1, minute=45)},
+}
 
 LOGGING = {
     "version": 1,

@@ -123,6 +123,8 @@ class Registry:
             VPNREGISTRY_SECRET_KEY="fault-tests-" + "x" * 40,
             VPNREGISTRY_SSL_REDIRECT="0",
             VPNREGISTRY_ALLOWED_HOSTS="127.0.0.1",
+            # Production's default waits 30 s between snapshots; these tests publish on approval.
+            VPNREGISTRY_ALLOWLIST_MIN_INTERVAL="0",
         )
         log = open(self.var / "gunicorn.log", "wb")  # noqa: SIM115
         process = subprocess.Popen(

@@ -82,6 +82,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     rejection_reason = serializers.SlugRelatedField(
         read_only=True, slug_field="code", allow_null=True, help_text="code from /api/v1/rejection-reasons/"
     )
+    publication = serializers.SerializerMethodField()
 
     class Meta:
         model = Application
@@ -105,8 +106,24 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "appeal_grounds",
             "appealed_at",
             "appeal_decided_at",
+            "publication",
+            "published_serial",
             "resources",
         ]
+        read_only_fields = ["published_serial"]
+
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=["pending", "published"],
+            allow_null=True,
+            help_text="an approved application's registrations: on their way to the allowlist (pending), "
+            "or carried by it since `published_serial`; null before approval",
+        )
+    )
+    def get_publication(self, obj) -> str | None:
+        if obj.state != Application.State.APPROVED:
+            return None
+        return "published" if obj.published_serial is not None else "pending"
 
     def get_resources(self, obj) -> list[dict]:
         visible = self.context["visible_resources"](obj)

@@ -70,6 +70,9 @@ class Application(models.Model):
     appeal_decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The allowlist serial that first carried the registrations of its approval: set by the publisher;
+    # empty while the approval waits to be published (docs/publication.md).
+    published_serial = models.PositiveBigIntegerField(null=True, blank=True)
     # When the application entered its current state (set by every transition): the queues wait from it.
     state_changed_at = models.DateTimeField(default=timezone.now)
     # Bumped on every change so that a stale form cannot overwrite a newer state.

@@ -20,7 +20,7 @@ from vpnregistry.accounts.documents import require_documents
 from vpnregistry.accounts.models import District, Operator, Organisation, Role
 from vpnregistry.accounts.numbering import operator_for_number
 from vpnregistry.accounts.selectors import operator_for_network
-from vpnregistry.allowlist.services import request_publication
+from vpnregistry.allowlist.publication import request_publication
 from vpnregistry.applications import queues
 from vpnregistry.applications.fees import fee_for
 from vpnregistry.applications.models import (
@@ -751,7 +751,9 @@ def decide_application(
                 at=now,
                 data={"registrations": [r.pk for r in registrations]},
             )
-            request_publication(reason=f"approval of {application.tracking_number}")
+            request_publication(
+                reason=f"approval of {application.tracking_number}", application_id=application.pk
+            )
         else:
             application.decided_by = actor
             _reject(actor=actor, application=application, reason=reason, code=code, stage="decision", at=now)

@@ -14,6 +14,7 @@ from vpnregistry.accounts.identifiers import identifiers_for
 from vpnregistry.accounts.models import Role
 from vpnregistry.allowlist import keys
 from vpnregistry.allowlist import selectors as allowlist_selectors
+from vpnregistry.allowlist.publication import backlog as publication_backlog
 from vpnregistry.allowlist.selectors import latest_serial
 from vpnregistry.allowlist.services import file_url, msisdn_name
 from vpnregistry.applications import selectors, services
@@ -27,7 +28,16 @@ from vpnregistry.portal.steps import application_step
 
 @require_GET
 def healthz(request):
-    return JsonResponse({"status": "ok", "database": connection.vendor, "allowlist_serial": latest_serial()})
+    # A backlog is reported, never a reason to answer other than 200: taking a server out of the load
+    # balancer would not publish anything sooner.
+    return JsonResponse(
+        {
+            "status": "ok",
+            "database": connection.vendor,
+            "allowlist_serial": latest_serial(),
+            "publication": publication_backlog().as_dict(),
+        }
+    )
 
 
 @login_required

@@ -143,7 +143,7 @@ def _may_act(actor, registration: Registration, step: Transition) -> None:
 
 def change_state(*, actor, registration: Registration, step: str, reason: str = "") -> Registration:
     """One lifecycle step, audited, with the exemption history and the allowlist kept in step."""
-    from vpnregistry.allowlist.services import request_publication
+    from vpnregistry.allowlist.publication import request_publication
 
     transition = TRANSITIONS[step]
     reason = (reason or "").strip()
@@ -223,8 +223,10 @@ def sweep(*, now: datetime | None = None, batch: int = 1000) -> SweepReport:
     """For cron, idempotent: expire what has run out, send each reminder once, republish if needed.
 
     Expiry needs no change to the active periods: each one already ends at the end of validity.
+    Each batch of expiries records the wish to publish in its own transaction; the publication at
+    the end builds the allowlist only when something is due (allowlist/publication.py).
     """
-    from vpnregistry.allowlist.services import publish_snapshot
+    from vpnregistry.allowlist.publication import publish_pending, request_publication
 
     now = now or timezone.now()
     expired: list[str] = []
@@ -250,6 +252,8 @@ def sweep(*, now: datetime | None = None, batch: int = 1000) -> SweepReport:
                     data={"value": registration.value},
                 )
                 expired.append(registration.reference)
+            if due:
+                request_publication(reason=f"expiry of {len(due)} registration(s)", start=False)
         if len(due) < batch:
             break
     reminded: list[tuple[str, int]] = []
@@ -279,7 +283,7 @@ def sweep(*, now: datetime | None = None, batch: int = 1000) -> SweepReport:
                 "Renew it before then to stay on the allowlist.",
             )
             reminded.append((registration.reference, days))
-    snapshot = publish_snapshot(at=now)
+    snapshot = publish_pending(at=now).snapshot
     return SweepReport(
         expired=expired, reminded=reminded, published_serial=snapshot.serial if snapshot else None
     )

@@ -1,12 +1,16 @@
-"""Publish a snapshot if the allowlist has changed; for cron, when publication is rate-limited."""
+"""Publish a snapshot if anything is due; for cron, and to catch up by hand."""
 
 from django.core.management.base import BaseCommand
 
-from vpnregistry.allowlist.services import publish_snapshot, write_index
+from vpnregistry.allowlist.publication import publish_pending
+from vpnregistry.allowlist.services import write_index
 
 
 class Command(BaseCommand):
-    help = "Publish the next allowlist snapshot when anything has changed since the latest one."
+    help = (
+        "Publish the next allowlist snapshot when anything has changed since the latest one (known "
+        "from the pending changes, without building the allowlist)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="publish even when nothing has changed")
@@ -17,10 +21,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, force=False, reset_session=False, **options):
-        snapshot = publish_snapshot(force=force, reset_session=reset_session)
+        outcome = publish_pending(force=force, reset_session=reset_session)
+        snapshot = outcome.snapshot
         if snapshot is None:
             write_index()
-            self.stdout.write("Nothing has changed; no new snapshot (the index was re-signed).")
+            why = "nothing was due" if not outcome.due else "the changes left the allowlist as it was"
+            self.stdout.write(f"Nothing has changed ({why}); no new snapshot (the index was re-signed).")
         else:
             self.stdout.write(
                 f"Published serial {snapshot.serial} of session {snapshot.session}: "

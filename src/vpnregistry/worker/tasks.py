@@ -1,0 +1,97 @@
+"""The registry's tasks: each idempotent, so that a task run twice (a worker killed before it
+acknowledged, with late acknowledgement) ends as if it ran once.
+
+They are named (`vpnregistry.*`) so that code below this layer can ask for them by name through
+`dispatch` without importing this module. The scheduler's table is `CELERY_BEAT_SCHEDULE` in
+settings.py; each task is also a management command, for cron.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery.signals import worker_ready
+
+from vpnregistry.worker.celery import app, broker_url, dispatch
+
+logger = logging.getLogger(__name__)
+
+
+@app.task(name="vpnregistry.publish")
+def publish() -> int | None:
+    """Publish what is due; one publisher at a time; nothing due: return at once.
+
+    Too soon after the latest snapshot (`VPNREGISTRY_ALLOWLIST_MIN_INTERVAL`), it asks for itself
+    again when the interval has passed instead of dropping the wish.
+    """
+    from vpnregistry.allowlist.publication import PUBLISH_TASK, publish_pending
+
+    outcome = publish_pending(respect_interval=True)
+    if outcome.wait:
+        dispatch(PUBLISH_TASK, countdown=outcome.wait)
+    return outcome.serial
+
+
+@app.task(name="vpnregistry.sweep")
+def sweep() -> dict:
+    """Expire, remind, republish when due, sweep a killed publisher's temporary files."""
+    from vpnregistry.allowlist.publication import sweep_temporary_files
+    from vpnregistry.db import refresh_planner_statistics
+    from vpnregistry.registrations.services import sweep as run_sweep
+
+    report = run_sweep()
+    sweep_temporary_files()
+    refresh_planner_statistics()
+    return {
+        "expired": len(report.expired),
+        "reminded": len(report.reminded),
+        "published_serial": report.published_serial,
+    }
+
+
+@app.task(name="vpnregistry.escalate")
+def escalate() -> dict:
+    from vpnregistry.applications.queues import escalate as run_escalate
+
+    report = run_escalate()
+    return {"escalated": dict(report.escalated), "recipients": report.recipients}
+
+
+@app.task(name="vpnregistry.checkpoint")
+def checkpoint() -> str:
+    from vpnregistry.audit.services import make_checkpoint
+
+    return str(make_checkpoint().checkpoint.day)
+
+
+@app.task(name="vpnregistry.verify_log")
+def verify_log() -> int:
+    """Walk the audit chain (incrementally) and keep the result; a broken chain fails the task."""
+    from vpnregistry.audit.services import record_verify_run, verify_chain
+
+    report = verify_chain(incremental=True)
+    record_verify_run(report)
+    if not report.ok:
+        raise RuntimeError(f"audit record {report.first_bad_seq}: {report.problem}")
+    return report.checked
+
+
+@app.task(name="vpnregistry.purge_documents")
+def purge_documents() -> int:
+    from vpnregistry.accounts.documents import purge_documents as run_purge
+
+    return run_purge()
+
+
+@app.task(name="vpnregistry.refresh_statistics")
+def refresh_statistics() -> float:
+    from vpnregistry.registrations.statistics import refresh_statistics as run_refresh
+
+    return run_refresh().seconds
+
+
+@worker_ready.connect
+def _publish_on_start(**_kwargs) -> None:
+    """A worker that starts publishes whatever a crash left due, with no manual step."""
+    if broker_url():
+        dispatch("vpnregistry.publish")
