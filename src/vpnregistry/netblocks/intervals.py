@@ -242,6 +242,32 @@ class IntervalSet:
     ) -> IntervalSet:
         return cls.from_prefixes(PrefixArrays.from_arrays(v4_start, v4_len, v6_hi, v6_lo, v6_len))
 
+    @classmethod
+    def from_ranges(
+        cls,
+        v4_first: np.ndarray | None = None,
+        v4_last: np.ndarray | None = None,
+        v6_first: tuple[np.ndarray, np.ndarray] | None = None,
+        v6_last: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> IntervalSet:
+        """From inclusive address ranges [first, last], in any order, overlapping or not: IPv4 as
+        integer arrays, IPv6 as (hi, lo) pairs of uint64 arrays. A ValueError for a range that ends
+        before it starts, or an IPv4 address beyond 2**32 - 1."""
+        s4 = np.asarray(v4_first if v4_first is not None else [], I64)
+        l4 = np.asarray(v4_last if v4_last is not None else [], I64)
+        if len(s4) != len(l4):
+            raise ValueError("as many IPv4 firsts as lasts are needed")
+        if len(s4) and (int(s4.min()) < 0 or int(l4.max()) > 0xFFFFFFFF or bool((l4 < s4).any())):
+            raise ValueError("an IPv4 range ends before it starts or lies outside the IPv4 space")
+        sh, sl = (np.asarray(a, U64) for a in v6_first) if v6_first is not None else (_EMPTY_U, _EMPTY_U)
+        lh, ll = (np.asarray(a, U64) for a in v6_last) if v6_last is not None else (_EMPTY_U, _EMPTY_U)
+        if not len(sh) == len(sl) == len(lh) == len(ll):
+            raise ValueError("as many IPv6 firsts as lasts are needed")
+        if ((lh < sh) | ((lh == sh) & (ll < sl))).any():
+            raise ValueError("an IPv6 range ends before it starts")
+        s4, e4 = _normalise(s4, l4 + 1)
+        return cls._make(s4, e4, _normalise_v6((sh, sl, *_u128.add_one(lh, ll))))
+
     # algebra ---------------------------------------------------------------------------------------
 
     def _binary(self, other: IntervalSet, op: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> IntervalSet:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Scan", "format_v4_cidrs", "format_v6_cidrs", "scan_ipv4", "split_lines"]
+__all__ = ["Scan", "format_v4_cidrs", "format_v6_cidrs", "parse_hex128", "scan_ipv4", "split_lines"]
 
 I64 = np.int64
 _NL, _DOT, _SLASH, _CR = 10, 46, 47, 13
@@ -284,6 +284,40 @@ def split_lines(data: bytes, scan: Scan, lines: np.ndarray) -> list[str]:
         data[s:e].decode("utf-8", "replace")
         for s, e in zip(scan.line_start[lines].tolist(), scan.line_end[lines].tolist(), strict=True)
     ]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Fixed-width hex keys
+
+
+def _byte_of_two_digits() -> np.ndarray:
+    """For two ASCII bytes read as one little-endian uint16 (the first byte low), the byte their two
+    lower-case hex digits spell (the first digit high), or 0xFFFF when either is not one."""
+    digit = np.full(256, -1, np.int32)
+    digit[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16)
+    first, second = digit[np.arange(1 << 16) & 0xFF], digit[np.arange(1 << 16) >> 8]
+    return np.where((first >= 0) & (second >= 0), first << 4 | second, 0xFFFF).astype(np.uint16)
+
+
+_TWO_DIGITS = _byte_of_two_digits()
+
+
+def parse_hex128(text: bytes | bytearray | memoryview) -> tuple[np.ndarray, np.ndarray]:
+    """(hi, lo) uint64 arrays of 128-bit numbers written as 32 lower-case hex digits each, concatenated
+    without separators (the fixed-width keys under which a database stores addresses, in order).
+
+    Two digits at a time through a table of 65,536 entries. A ValueError names the first number
+    that is not 32 lower-case hex digits, or says the length is not a multiple of 32.
+    """
+    raw = np.frombuffer(text, np.uint8)
+    if len(raw) % 32:
+        raise ValueError(f"{len(raw)} bytes are not a whole number of 32-digit hex numbers")
+    octets = _TWO_DIGITS[raw.view("<u2")]
+    if len(octets) and int(octets.max()) > 0xFF:
+        n = int(np.argmax(octets > 0xFF)) // 16
+        raise ValueError(f"number {n} is not 32 lower-case hex digits: {bytes(raw[32 * n : 32 * n + 32])!r}")
+    pairs = octets.astype(np.uint8).view(">u8").reshape(-1, 2)
+    return pairs[:, 0].astype(np.uint64), pairs[:, 1].astype(np.uint64)
 
 
 # ---------------------------------------------------------------------------------------------------
