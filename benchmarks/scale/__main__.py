@@ -72,7 +72,7 @@ def setup_django(home: Path, url: str) -> None:
     django.setup()
 
 
-def ready_applications(n: int, world: dict, space_position: dict) -> tuple[list[int], dict]:
+def ready_applications(n: int, world: dict, space_position: dict) -> tuple[list[tuple[int, str]], dict]:
     """`n` applications in `awaiting_decision`, made through the services as people would make them."""
     import ipaddress
 
@@ -114,7 +114,7 @@ def ready_applications(n: int, world: dict, space_position: dict) -> tuple[list[
         application.refresh_from_db()
         if application.state != "awaiting_decision":
             raise SystemExit(f"a ready application ended in {application.state!r}, not awaiting_decision")
-        ready.append(application.id)
+        ready.append((application.id, value))
     return ready, space.position()
 
 
@@ -377,6 +377,15 @@ def main() -> int:
         "--approvals", type=int, default=20, help="approvals timed, one after another (default 20)"
     )
     parser.add_argument("--legacy-rows", type=int, default=31_000)
+    parser.add_argument(
+        "--approval-spacing", type=float, default=10.0, help="at most so many seconds between approvals (10)"
+    )
+    parser.add_argument(
+        "--sync-interval",
+        type=float,
+        default=60.0,
+        help="the operator's sync interval, as in production (60)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
     parser.add_argument("--reuse", action="store_true", help="measure again a registry an earlier run built")
     parser.add_argument(
@@ -431,14 +440,15 @@ def main() -> int:
                 data["addresses"],
             )
             take("pages", measure.pages, port, visits(accounts, data["sessions"], data["ids"]))
-            take(
-                "approvals",
-                measure.approvals,
-                port,
-                accounts["scale-officer"]["token"],
-                data["ready"],
-                accounts["scale-isp-00"]["token"],
-            )
+            if "approvals" in args.only:
+                print("[scale] measuring approvals", file=sys.stderr, flush=True)
+                figures.extend(
+                    measure.approvals(
+                        home, port, accounts["scale-officer"]["token"], data["ready"],
+                        accounts["scale-isp-00"]["token"],
+                        spacing=args.approval_spacing, sync_interval=args.sync_interval,
+                    )
+                )  # fmt: skip
         finally:
             stop(server)
     take("legacy", measure.legacy_import, home, url, Path(data["legacy_csv"]), args.legacy_rows)

@@ -43,6 +43,8 @@ WAITING = {
     "appealed": 300,
     "returned": 300,
 }
+# Resources per application: most ask for one or a few, large holders for up to hundreds.
+APPLICATION_SIZES = [1, 1, 1, 2, 3, 5, 10, 40, 250]
 FIXED_OPERATORS = 12
 MOBILE_OPERATORS = 4
 # Share of organisations per category, and the resources an organisation of it holds on average.
@@ -490,7 +492,15 @@ def build(*, registrations: int, organisations: int, audit_records: int, seed: i
         flushed += len(reg_rows)
         apps_rows, res_rows, reg_rows, per_rows, review_rows = [], [], [], [], []
 
+    # An organisation's registrations came in applications of a few to a few hundred resources
+    # (an application holds at most 1,000), one approved application each.
+    batches = []
     for oid, code, count in holdings:
+        while count > 0:
+            n = min(count, rng.choice(APPLICATION_SIZES))
+            batches.append((oid, code, n))
+            count -= n
+    for oid, code, count in batches:
         category = categories[code]
         decided = now - timedelta(days=rng.randrange(1, 700), seconds=rng.randrange(86400))
         submitted = decided - timedelta(days=rng.randrange(1, 6), seconds=rng.randrange(86400))
