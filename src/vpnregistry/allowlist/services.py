@@ -15,18 +15,18 @@ import logging
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from vpnregistry.allowlist import keys
 from vpnregistry.allowlist.deltas import make_delta
-from vpnregistry.allowlist.formats import FORMATS, Allowlist, render
+from vpnregistry.allowlist.formats import FORMATS, Allowlist, CidrList, render
 from vpnregistry.allowlist.models import SignedIndex, Snapshot
-from vpnregistry.db import serialise
-from vpnregistry.netblocks import aggregate
+from vpnregistry.db import KEY_WIDTH, serialise
 
 logger = logging.getLogger(__name__)
 
@@ -95,26 +95,71 @@ def _publish_file(
 
 
 def build_allowlist(*, session: str, serial: int, at: datetime) -> Allowlist:
-    """The allowlist as the registrations active at `at` make it: aggregated CIDRs and numbers."""
+    """The allowlist as the registrations active at `at` make it: aggregated CIDRs and numbers.
+
+    Built from the stored keys, not the values: each family's (first, last) keys are read in chunks
+    straight into arrays, merged and cut into CIDRs by `netblocks`, and printed from the integers,
+    so that no object is made per registration or per prefix (about a second for a million).
+    """
     # Imported here: registrations import applications, which import this module.
+    from vpnregistry.netblocks import IntervalSet
+    from vpnregistry.netblocks.textio import format_v4_cidrs, format_v6_cidrs
     from vpnregistry.registrations.models import Registration
     from vpnregistry.registrations.selectors import active_at_q
 
-    active = Registration.objects.filter(active_at_q(at))
-    prefixes = aggregate(active.filter(family__isnull=False).values_list("value", flat=True).iterator(20000))
+    active = Registration.objects.filter(active_at_q(at)).order_by()
+    v4 = _read_keys(active.filter(family=4))
+    if v4[0].any() or v4[2].any() or (v4[3] > 0xFFFFFFFF).any():
+        raise ValueError("an IPv4 registration's stored keys hold an address beyond the IPv4 space")
+    v6 = _read_keys(active.filter(family=6))
+    cidrs = IntervalSet.from_ranges(v4[1], v4[3], v6[:2], v6[2:]).cidr_arrays()
+    del v4, v6
     numbers: dict[str, list[str]] = {}
     for value, operator in (
-        active.filter(kind="msisdn").values_list("value", "operator__code").iterator(20000)
+        active.filter(kind="msisdn").values_list("value", "operator__code").iterator(KEY_CHUNK)
     ):
         numbers.setdefault(operator, []).append(value)
     return Allowlist(
         session=session,
         serial=serial,
         generated_at=iso(at),
-        ipv4=tuple(str(p) for p in prefixes if p.version == 4),
-        ipv6=tuple(str(p) for p in prefixes if p.version == 6),
+        ipv4=CidrList.from_text(format_v4_cidrs(cidrs.v4_start, cidrs.v4_len)),
+        ipv6=CidrList.from_text(format_v6_cidrs(cidrs.v6_hi, cidrs.v6_lo, cidrs.v6_len)),
         msisdn={op: tuple(sorted(set(v))) for op, v in sorted(numbers.items())},
     )
+
+
+KEY_CHUNK = 20000  # rows a fetch: a server-side cursor on PostgreSQL keeps only this many in memory
+
+
+def _read_keys(rows) -> tuple:
+    """(first hi, first lo, last hi, last lo) of the rows of a queryset, as uint64 arrays.
+
+    A plain chunked cursor (server-side on PostgreSQL): each chunk's keys are joined into one
+    string and parsed by NumPy.
+    """
+    import numpy as np
+
+    from vpnregistry.netblocks.textio import parse_hex128
+
+    connection = connections[rows.db]
+    sql, params = rows.values_list("first", "last").query.sql_with_params()
+    parts: list[tuple[np.ndarray, ...]] = []
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(KEY_CHUNK):
+            # first, last, first, last, ...: the keys' fixed width (db.KEY_WIDTH) marks the boundaries.
+            text = "".join(chain.from_iterable(chunk))
+            try:
+                hi, lo = parse_hex128(text.encode("ascii"))
+            except (ValueError, UnicodeEncodeError) as exc:
+                raise ValueError(
+                    f"a registration's stored keys are not {KEY_WIDTH}-digit hex: {exc}"
+                ) from None
+            parts.append((hi[0::2], lo[0::2], hi[1::2], lo[1::2]))
+    if not parts:
+        return tuple(np.empty(0, np.uint64) for _ in range(4))
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
 
 
 def canonical(document: dict) -> bytes:
