@@ -69,6 +69,26 @@ def require_tool(name: str) -> str:
     pytest.skip(message)
 
 
+def require_broker() -> str:
+    """The test broker's URL (VPNREGISTRY_TEST_BROKER_URL, set by .ci/run), once it answers; or skip
+    (fail when VPNREGISTRY_REQUIRE_TOOLS=1), as for the system tools."""
+    url = os.environ.get("VPNREGISTRY_TEST_BROKER_URL", "")
+    if not url:
+        message = "VPNREGISTRY_TEST_BROKER_URL is not set (a RabbitMQ broker, amqp://...)"
+    else:
+        from kombu import Connection
+
+        try:
+            with Connection(url, connect_timeout=5) as connection:
+                connection.ensure_connection(max_retries=1)
+            return url
+        except Exception as exc:
+            message = f"the test broker does not answer ({type(exc).__name__}: {exc})"
+    if os.environ.get("VPNREGISTRY_REQUIRE_TOOLS") == "1":
+        pytest.fail(message + " and VPNREGISTRY_REQUIRE_TOOLS=1 demands it")
+    pytest.skip(message)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The production hasher is slow by design; tests create many users.

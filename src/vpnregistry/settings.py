@@ -370,7 +370,6 @@ ALLOWLIST_KEY_ANNOUNCE_SECONDS = int(os.environ.get("VPNREGISTRY_KEY_ANNOUNCE_SE
 # has committed. Tasks are acknowledged late and are idempotent: a worker killed mid-task leaves its
 # task to run again elsewhere, with the same result.
 CELERY_BROKER_URL = os.environ.get("VPNREGISTRY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("VPNREGISTRY_BROKER_QUEUE", "vpnregistry")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

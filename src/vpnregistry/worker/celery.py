@@ -34,9 +34,18 @@ def dispatch(name: str, *, countdown: float | None = None) -> None:
     What the task would have done is found again by its next run (every task is idempotent and
     works from durable records), so a failure here is logged and left to that run.
     """
-    if broker_url():
+    if url := broker_url():
         try:
-            app.send_task(name, countdown=countdown)
+            if url == app.conf.broker_url:
+                app.send_task(name, countdown=countdown, queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+            else:  # the settings changed after the app read them (tests): no pooled connection
+                with app.connection_for_write(url) as connection:
+                    app.send_task(
+                        name,
+                        countdown=countdown,
+                        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+                        connection=connection,
+                    )
         except Exception:
             logger.exception("could not send the task %s to the broker; its next scheduled run does it", name)
         return

@@ -18,6 +18,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("celery_args", nargs=argparse.REMAINDER, help="passed to `celery worker`")
 
+    def run_from_argv(self, argv):
+        # Everything after the command's name is Celery's (argparse would refuse its options).
+        if any(a in {"-h", "--help"} for a in argv[2:]):
+            return super().run_from_argv(argv)
+        self.execute(celery_args=argv[2:], verbosity=1, skip_checks=True, no_color=False, force_color=False)
+        return None
+
     def handle(self, *args, celery_args=(), **options):
         if not broker_url():
             raise CommandError(
