@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from benchmarks.scale import measure
-from benchmarks.serving import BIN, env, free_port, serve, stop
+from benchmarks.serving import BIN, env, free_port, production_env, serve, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 MEASURES = ["publish", "sweep", "verify-log", "statistics", "exemptions", "pages", "approvals", "legacy"]
@@ -387,6 +387,14 @@ def main() -> int:
         help="the operator's sync interval, as in production (60)",
     )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
+    parser.add_argument(
+        "--broker-url",
+        default=os.environ.get("SCALE_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+        help="the broker the servers, a worker and beat use (default: RabbitMQ on 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--no-broker", action="store_true", help="no broker, worker or beat: tasks in-process"
+    )
     parser.add_argument("--reuse", action="store_true", help="measure again a registry an earlier run built")
     parser.add_argument(
         "--only", default=",".join(MEASURES), help=f"measures to take, of {','.join(MEASURES)}"
@@ -425,10 +433,24 @@ def main() -> int:
     take("sweep", measure.sweep_idle, home, url)
     take("verify-log", measure.verify_log, home, url, size["audit"])
     take("statistics", measure.statistics_refresh, home, url)
+    # Production runs a worker and the scheduler beside the servers: with a broker, both start here.
+    broker = {} if args.no_broker else {
+        "VPNREGISTRY_BROKER_URL": args.broker_url,
+        "VPNREGISTRY_BROKER_QUEUE": f"scale-{urlparse(url).path.lstrip('/')}",
+    }  # fmt: skip
     needs_server = {"statistics", "exemptions", "pages", "approvals"} & set(args.only)
     if needs_server:
         port = free_port()
-        server = serve(home, url, port, args.workers, 1, timeout=600)
+        server = serve(home, url, port, args.workers, 1, timeout=600, extra_env=broker)
+        helpers = []
+        if broker:
+            for command in (["worker", "--concurrency", "1"], ["beat"]):
+                helpers.append(
+                    subprocess.Popen(
+                        [BIN / "vpnregistry", *command], env=production_env(home, url, **broker), cwd=home,
+                        stdout=(home / f"{command[0]}.log").open("wb"), stderr=subprocess.STDOUT,
+                    )
+                )  # fmt: skip
         try:
             accounts = data["world"]["accounts"]
             take("statistics", measure.statistics_first, port)
@@ -451,6 +473,8 @@ def main() -> int:
                 )  # fmt: skip
         finally:
             stop(server)
+            for helper in helpers:
+                stop(helper)
     take("legacy", measure.legacy_import, home, url, Path(data["legacy_csv"]), args.legacy_rows)
 
     import platform
