@@ -16,6 +16,7 @@ from vpnregistry.audit.models import AuditEvent
 from vpnregistry.audit.services import verify_chain
 from vpnregistry.registrations import legacy
 from vpnregistry.registrations.models import ActivePeriod, Registration
+from vpnregistry.registrations.services import change_state
 from vpnregistry.restrictions import exemptions
 
 HEADER = "organisation,category,value,operator,subscriber_id,district,valid_from,valid_until\n"
@@ -217,7 +218,7 @@ def test_an_approval_between_the_check_and_the_write_wins(world):
     checked = legacy.check_file(text_of(GOOD))
     assert not checked.errors
     approved(world, "14.1.104.0/25", user=world.other_applicant)
-    result = legacy.import_rows(checked.rows, organisations=checked.organisations)
+    result = legacy.import_rows(checked)
     assert result.created == 2
     assert result.refused == [
         (2, "value: 14.1.104.0/24 overlaps 14.1.104.0/25, registered to another organisation")
@@ -229,24 +230,57 @@ def test_an_approval_between_the_check_and_the_write_wins(world):
 def test_space_that_left_its_operator_between_the_check_and_the_write_is_refused(world):
     checked = legacy.check_file(text_of(GOOD[:1]))
     AddressSpace.objects.filter(prefix="14.1.104.0/22").delete()
-    result = legacy.import_rows(checked.rows, organisations=checked.organisations)
+    result = legacy.import_rows(checked)
     assert result.created == 0
     assert result.refused == [(2, "value: 14.1.104.0/24 is no longer in indus's address space")]
 
 
-def test_the_write_rechecks_under_the_approval_lock(world, monkeypatch):
+def test_each_batch_is_rechecked_under_the_approval_lock(world, monkeypatch):
+    checked = legacy.check_file(text_of(GOOD))
     calls = []
     monkeypatch.setattr(legacy, "serialise", lambda name: calls.append(("lock", name)))
-    check = legacy.registry_clashes
+    recheck = legacy._Batch._recheck
 
-    def recheck(rows, organisation_of):
-        calls.append(("check", connection.in_atomic_block))
-        return check(rows, organisation_of)
+    def recorded(self, rows, now):
+        calls.append(("recheck", connection.in_atomic_block))
+        return recheck(self, rows, now)
 
-    checked = legacy.check_file(text_of(GOOD))
-    monkeypatch.setattr(legacy, "registry_clashes", recheck)
-    legacy.import_rows(checked.rows, organisations=checked.organisations, batch_size=2)
-    assert calls == [("lock", "approval"), ("check", True)] * 2
+    monkeypatch.setattr(legacy._Batch, "_recheck", recorded)
+    legacy.import_rows(checked, batch_size=2)
+    assert calls == [("lock", "approval"), ("recheck", True)] * 2
+
+
+def test_an_approval_between_two_batches_is_seen_by_the_next(world):
+    """The space of a row of the second batch is registered once the first has committed."""
+    rows = [GOOD[0], GOOD[2], "Late Ltd,company,14.1.106.0/24,indus,L-4,,2025-06-01,2027-06-01"]
+    checked = legacy.check_file(text_of(rows))
+    assert not checked.errors
+
+    def approve_after_first(done, total):
+        if done == 2:
+            approved(world, "14.1.106.128/25", user=world.other_applicant)
+
+    result = legacy.import_rows(checked, batch_size=2, progress=approve_after_first)
+    assert result.created == 2
+    assert result.refused == [
+        (4, "value: 14.1.106.0/24 overlaps 14.1.106.128/25, registered to another organisation")
+    ]
+    assert overlapping_active_pairs() == []
+
+
+def test_a_reinstatement_between_the_check_and_the_write_wins(world):
+    application = approved(world, "14.1.106.0/25", user=world.other_applicant)
+    registration = Registration.objects.get(resource__application=application)
+    change_state(actor=world.officer, registration=registration, step="suspend", reason="unpaid")
+    checked = legacy.check_file(text_of(["Late Ltd,company,14.1.106.0/24,indus,L-4,,2025-06-01,2027-06-01"]))
+    assert not checked.errors  # a suspended registration holds no space
+    change_state(actor=world.officer, registration=registration, step="reinstate", reason="paid")
+    result = legacy.import_rows(checked)
+    assert result.created == 0
+    assert result.refused == [
+        (2, "value: 14.1.106.0/24 overlaps 14.1.106.0/25, registered to another organisation")
+    ]
+    assert overlapping_active_pairs() == []
 
 
 def test_strict_import_refused_at_writing_time_says_so(world, tmp_path, monkeypatch):
@@ -303,7 +337,7 @@ def test_checking_and_writing_take_as_many_queries_for_many_rows_as_for_few(worl
             checked = legacy.check_file(text)
         assert not checked.errors and len(checked.rows) == count
         with CaptureQueriesContext(connection) as writing:
-            legacy.import_rows(checked.rows, organisations=checked.organisations, batch_size=count)
+            legacy.import_rows(checked, batch_size=count)
         inserts = [q for q in writing.captured_queries if q["sql"].startswith("INSERT")]
         counts.append((len(checking), len(writing) - len(inserts)))
         assert len(inserts) <= 12

@@ -16,11 +16,13 @@ address registered to two organisations.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import ipaddress
+import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,7 +41,7 @@ COLUMNS = ["organisation", "category", "value", "operator", "subscriber_id", "va
 OPTIONAL = ["district"]
 IMPORTER = "legacy-import"
 BATCH = 2000  # rows written per transaction: the approval lock is held about a third of a second
-CHUNK = 500  # rows (or keys) per VALUES list of a check query
+CHUNK = 5000  # rows (or keys) a check query asks about, in one JSON parameter
 ACTIVE = Registration.State.ACTIVE
 
 
@@ -83,6 +85,7 @@ class Checked:
     rows: list[Row]  # the rows without any error: only these may be written
     errors: list[tuple[int, str]]  # (line, every reason the row is bad), by line
     organisations: dict[Holder, int] = field(default_factory=dict)  # those that exist, by holder
+    mark: int = 0  # the last active period when the registry was read (see _activity_mark)
 
 
 def check_file(text: str, *, now: datetime | None = None) -> Checked:
@@ -101,6 +104,7 @@ def check_file(text: str, *, now: datetime | None = None) -> Checked:
             )
     rows = [row for row in rows if row.line not in problems]
     now = now or timezone.now()
+    mark = _activity_mark()
     organisations = _organisations({row.holder for row in rows})
     active = [row for row in rows if row.valid_until > now]
     for i, value in registry_clashes(active, lambda row: organisations.get(row.holder, 0)).items():
@@ -111,6 +115,7 @@ def check_file(text: str, *, now: datetime | None = None) -> Checked:
         [row for row in rows if row.line not in problems],
         sorted((line, "; ".join(reasons)) for line, reasons in problems.items()),
         organisations,
+        mark,
     )
 
 
@@ -264,80 +269,130 @@ def registry_clashes(rows: Sequence[Row], organisation_of: Callable[[Row], int])
     organisation than `organisation_of(row)`, the value of one such registration.
 
     Two CIDRs share an address only when one contains the other: either the registration starts
-    inside the row (one range seek per row, a VALUES list of rows at a time), or it starts before
-    the row and contains it, at one of the starts of the prefixes that could contain the row (the
-    distinct starts of all rows together, sought a VALUES list at a time).
+    inside the row (one range seek per row, thousands of rows a query), or it starts before the
+    row and contains it, at one of the starts of the prefixes that could contain the row (the
+    distinct starts of all rows together, thousands a query, each a point seek).
     """
     found: dict[int, str] = {}
     table = connection.ops.quote_name(Registration._meta.db_table)
     inside = (
         f"SELECT c.i, (SELECT r.value FROM {table} r WHERE r.state = %s AND r.family = c.fam "  # noqa: S608
         "AND r.first >= c.lo AND r.first <= c.hi AND r.organisation_id <> c.org "
-        "ORDER BY r.first LIMIT 1) FROM c"
+        f"ORDER BY r.first LIMIT 1) FROM {_json_rows('i bigint, fam int, lo text, hi text, org bigint')} c"
     )
     for start in range(0, len(rows), CHUNK):
-        params: list = []
-        for i, row in enumerate(rows[start : start + CHUNK], start):
-            params += [i, row.family, address_key(row.first), address_key(row.last), organisation_of(row)]
-        sql = f"WITH c(i, fam, lo, hi, org) AS (VALUES {_values(len(params) // 5, 5)}) {inside}"
+        chunk = [
+            [i, row.family, address_key(row.first), address_key(row.last), organisation_of(row)]
+            for i, row in enumerate(rows[start : start + CHUNK], start)
+        ]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, ACTIVE])
+            cursor.execute(inside, [ACTIVE, json.dumps(chunk)])
             found.update((i, value) for i, value in cursor.fetchall() if value is not None)
-    # Registrations starting before a row: kept by their start, with the sizes (host bits) seen.
-    starting: dict[tuple[int, int], list[tuple[int, int, str]]] = defaultdict(list)
-    hosts: dict[int, set[int]] = defaultdict(set)
-    for family, first, last, organisation_id, value in _active_starting_at(_enclosing_starts(rows)):
-        begin, end = int(first, 16), int(last, 16)
-        starting[family, begin].append((end, organisation_id, value))
-        hosts[family].add((end - begin + 1).bit_length() - 1)
+    around = _Held(_active_starting_at(_enclosing_starts(rows)))
     for i, row in enumerate(rows):
-        if i in found:
-            continue
-        own, organisation = _bits(row.family) - row.prefixlen, organisation_of(row)
-        for host in hosts.get(row.family, ()):
-            if host <= own:
-                continue
-            for end, holder, value in starting.get((row.family, row.first >> host << host), ()):
-                if end >= row.last and holder != organisation:
-                    found[i] = value
-                    break
-            if i in found:
-                break
+        if i not in found and (value := around.clash(row, organisation_of(row))) is not None:
+            found[i] = value
     return found
 
 
-def _values(rows: int, width: int) -> str:
-    one = "(" + ", ".join(["%s"] * width) + ")"
-    return ", ".join([one] * rows)
+def _json_rows(columns: str) -> str:
+    """A FROM item: the rows of one JSON parameter (an array of arrays) as the columns named, each
+    "name type" (bigint, int or text), on PostgreSQL and SQLite alike.
+
+    One parameter for thousands of rows: a VALUES list of as many placeholders costs more to
+    bind and to plan than the index seeks it asks for.
+    """
+    named = [column.split() for column in columns.split(",")]
+    if connection.vendor == "postgresql":
+        picked = ", ".join(f"(e->>{i})::{kind} AS {name}" for i, (name, kind) in enumerate(named))
+        return f"(SELECT {picked} FROM json_array_elements(%s::json) AS e)"  # noqa: S608 (constant columns)
+    picked = ", ".join(f"json_extract(e.value, '$[{i}]') AS {name}" for i, (name, _kind) in enumerate(named))
+    return f"(SELECT {picked} FROM json_each(%s) AS e)"  # noqa: S608 (constant columns)
 
 
-def _enclosing_starts(rows: Sequence[Row]) -> list[tuple[int, str]]:
-    """(family, key) of the first address of every prefix that could contain one of the rows, each
-    once (a start that is a row's own is sought by the range seek too, and harmlessly again here)."""
-    keys: list[tuple[int, str]] = []
+class _Held:
+    """Active registrations held in memory, (family, first, last, organisation, value) each, matched
+    against rows as the queries match them: starting inside a row, or starting before it and
+    containing it."""
+
+    def __init__(self, registrations: Iterable[tuple[int, str, str, int, str]]):
+        self.starting: dict[tuple[int, int], list[tuple[int, int, str]]] = defaultdict(list)
+        hosts: dict[int, set[int]] = defaultdict(set)
+        for family, first, last, organisation, value in registrations:
+            begin, end = int(first, 16), int(last, 16)
+            self.starting[family, begin].append((end, organisation, value))
+            hosts[family].add((end - begin + 1).bit_length() - 1)
+        self.hosts = {family: sorted(found) for family, found in hosts.items()}
+        self.firsts: dict[int, list[int]] = defaultdict(list)
+        for family, begin in sorted(self.starting):
+            self.firsts[family].append(begin)
+
+    def clash(self, row: Row, organisation: int) -> str | None:
+        """The value of a registration of another organisation sharing an address with the row."""
+        firsts = self.firsts.get(row.family, [])
+        at = bisect.bisect_left(firsts, row.first)
+        while at < len(firsts) and firsts[at] <= row.last:
+            for _end, holder, value in self.starting[row.family, firsts[at]]:
+                if holder != organisation:
+                    return value
+            at += 1
+        own = _bits(row.family) - row.prefixlen
+        for host in self.hosts.get(row.family, ()):
+            if host > own:
+                for end, holder, value in self.starting.get((row.family, row.first >> host << host), ()):
+                    if end >= row.last and holder != organisation:
+                        return value
+        return None
+
+
+def _enclosing_starts(rows: Sequence[Row]) -> list[list]:
+    """[family, first, last] keys: the first address of every prefix that could contain one of the
+    rows, each once, with the smallest last address a registration starting there must reach to
+    contain any of them (a start that is a row's own is sought by the range seek too, harmlessly)."""
+    keys: list[list] = []
     for family in (4, 6):
         bits = _bits(family)
-        firsts = [(row.first, bits - row.prefixlen) for row in rows if row.family == family]
-        starts: set[int] = set()
+        # Largest last first, so that for a start shared by several rows the smallest last is kept.
+        ends = sorted(
+            ((row.first, row.last, bits - row.prefixlen) for row in rows if row.family == family),
+            key=lambda end: -end[1],
+        )
+        need: dict[int, int] = {}
         for host in range(1, bits + 1):
-            starts.update(first >> host << host for first, own in firsts if own < host)
-        keys += [(family, address_key(start)) for start in sorted(starts)]
+            starts = {first >> host << host: last for first, last, own in ends if own < host}
+            for start, last in starts.items():
+                if last < need.get(start, last + 1):
+                    need[start] = last
+        keys += [[family, address_key(start), address_key(last)] for start, last in sorted(need.items())]
     return keys
 
 
-def _active_starting_at(keys: list[tuple[int, str]]) -> Iterator[tuple]:
-    """(family, first, last, organisation, value) of the active registrations starting at the keys."""
+def _active_starting_at(keys: list[list]) -> Iterator[tuple]:
+    """(family, first, last, organisation, value) of the active registrations starting at each key's
+    first address and reaching its last."""
     table = connection.ops.quote_name(Registration._meta.db_table)
+    sql = (
+        "SELECT r.family, r.first, r.last, r.organisation_id, r.value "  # noqa: S608
+        f"FROM {_json_rows('fam int, lo text, need text')} a JOIN {table} r "
+        "ON r.state = %s AND r.family = a.fam AND r.first = a.lo AND r.last >= a.need"
+    )
     for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        sql = (
-            f"WITH a(fam, lo) AS (VALUES {_values(len(chunk), 2)}) "  # noqa: S608
-            f"SELECT r.family, r.first, r.last, r.organisation_id, r.value FROM a JOIN {table} r "
-            "ON r.state = %s AND r.family = a.fam AND r.first = a.lo"
-        )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [value for key in chunk for value in key] + [ACTIVE])
+            cursor.execute(sql, [json.dumps(keys[start : start + CHUNK]), ACTIVE])
             yield from cursor.fetchall()
+
+
+def _activity_mark() -> int:
+    """The last active period: a registration that becomes active after this reads opens one after it
+    (an approval, a renewal and a reinstatement each open one; so does this import).
+
+    Read under the approval lock, which every writer of active periods holds, so that no period
+    below the mark is still uncommitted: the write re-checks its batches against the registrations
+    whose periods come after it.
+    """
+    with transaction.atomic():
+        serialise("approval")
+        return ActivePeriod.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
 @dataclass
@@ -348,27 +403,26 @@ class Imported:
 
 
 def import_rows(
-    rows: Sequence[Row],
+    checked: Checked,
     *,
-    organisations: dict[Holder, int] | None = None,
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = BATCH,
 ) -> Imported:
     """Write the checked rows in batches; rows seen before are skipped.
 
     Each batch is one transaction under the approval lock, as an approval is, and its rows are
-    checked again there against the registry (overlaps and operators' space): a row whose space
-    was registered to another organisation, or left its operator, since the check is refused and
-    reported, not written. Batches already written stay written when a later one fails; running
-    the import again finishes it.
+    checked again there against what changed in the registry since it was read: the registrations
+    that became active since (by the active periods opened after the check's mark), and the
+    operators' space as it is now. A row whose space was registered to another organisation, or
+    left its operator, meanwhile is refused and reported, not written. Batches already written stay
+    written when a later one fails; running the import again finishes it.
     """
-    if organisations is None:
-        organisations = _organisations({row.holder for row in rows})
     with transaction.atomic():
         importer, _ = User.objects.get_or_create(
             username=IMPORTER, defaults={"role": Role.OFFICER, "is_active": False}
         )
-    batch = _Batch(importer, dict(organisations))
+    batch = _Batch(importer, dict(checked.organisations), checked.mark)
+    rows = checked.rows
     for start in range(0, len(rows), batch_size):
         with transaction.atomic():
             serialise("approval")
@@ -379,30 +433,26 @@ def import_rows(
 
 
 class _Batch:
-    """What one import carries from batch to batch: organisations, applications, counts.
+    """What one import carries from batch to batch: organisations, applications, the activity mark,
+    counts.
 
     A row written by an earlier batch is recognised as any row imported before is, by the query of
     `_new`: its organisation is known by then.
     """
 
-    def __init__(self, importer: User, organisations: dict[Holder, int]):
+    def __init__(self, importer: User, organisations: dict[Holder, int], mark: int):
         self.importer = importer
         self.organisations = organisations
+        self.mark = mark
         self.applications: dict[int, int] = {}  # organisation -> the application this import made for it
         self.created = self.already = 0
         self.refused: list[tuple[int, str]] = []
 
     def write(self, rows: Sequence[Row]) -> None:
+        """Write one batch; the caller holds the approval lock in the batch's transaction."""
         now = timezone.now()
         rows, repeats = self._new(rows)
-        refused: dict[int, str] = {}
-        space = _Space()
-        for row in rows:
-            if space.operator_of(row) != row.operator.pk:
-                refused[row.line] = f"value: {row.value} is no longer in {row.operator.code}'s address space"
-        active = [row for row in rows if row.valid_until > now and row.line not in refused]
-        for i, value in registry_clashes(active, lambda row: self.organisations.get(row.holder, 0)).items():
-            refused[active[i].line] = _clash_message(active[i], value)
+        refused = self._recheck(rows, now)
         # A row repeated in the file shares the fate of its first: refused with it, or already there.
         for row, first in repeats:
             if first.line in refused:
@@ -411,8 +461,32 @@ class _Batch:
                 self.already += 1
         self.refused += refused.items()
         rows = [row for row in rows if row.line not in refused]
-        if not rows:
-            return
+        if rows:
+            self._write(rows, now)
+        # Every period up to here is either this import's or was read above: the next batch
+        # re-checks against those opened after it.
+        self.mark = ActivePeriod.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+    def _recheck(self, rows: list[Row], now: datetime) -> dict[int, str]:
+        """The rows the registry refuses now, by line, with why."""
+        refused: dict[int, str] = {}
+        space = _Space()
+        for row in rows:
+            if space.operator_of(row) != row.operator.pk:
+                refused[row.line] = f"value: {row.value} is no longer in {row.operator.code}'s address space"
+        fresh = _Held(
+            Registration.objects.filter(periods__id__gt=self.mark, state=ACTIVE, family__isnull=False)
+            .values_list("family", "first", "last", "organisation_id", "value")
+            .distinct()
+        )
+        for row in rows:
+            if row.line not in refused and row.valid_until > now:
+                value = fresh.clash(row, self.organisations.get(row.holder, 0))
+                if value is not None:
+                    refused[row.line] = _clash_message(row, value)
+        return refused
+
+    def _write(self, rows: list[Row], now: datetime) -> None:
         self._organisations_for(rows)
         self._applications_for(rows, now)
         resources = Resource.objects.bulk_create(
@@ -424,9 +498,9 @@ class _Batch:
                     family=row.family,
                     first=address_key(row.first),
                     last=address_key(row.last),
-                    operator=row.operator,
+                    operator_id=row.operator.pk,
                     subscriber_id=row.subscriber_id,
-                    district=row.district,
+                    district_id=row.district.pk if row.district else None,
                     state=Resource.State.CONFIRMED,
                 )
                 for row in rows
@@ -435,15 +509,15 @@ class _Batch:
         registrations = Registration.objects.bulk_create(
             [
                 Registration(
-                    resource=resource,
+                    resource_id=resource.pk,
                     organisation_id=self.organisations[row.holder],
-                    operator=row.operator,
+                    operator_id=resource.operator_id,
                     kind=resource.kind,
                     value=row.value,
                     family=row.family,
                     first=resource.first,
                     last=resource.last,
-                    district=row.district,
+                    district_id=resource.district_id,
                     state=ACTIVE if row.valid_until > now else Registration.State.EXPIRED,
                     valid_from=row.valid_from,
                     valid_until=row.valid_until,
@@ -453,7 +527,7 @@ class _Batch:
         )
         ActivePeriod.objects.bulk_create(
             [
-                ActivePeriod(registration=registration, start=row.valid_from, end=row.valid_until)
+                ActivePeriod(registration_id=registration.pk, start=row.valid_from, end=row.valid_until)
                 for row, registration in zip(rows, registrations, strict=True)
             ]
         )
@@ -512,11 +586,11 @@ class _Batch:
             [
                 Application(
                     organisation_id=organisation,
-                    category=row.category,
-                    created_by=self.importer,
+                    category_id=row.category.pk,
+                    created_by_id=self.importer.pk,
                     state=Application.State.APPROVED,
                     decided_at=now,
-                    decided_by=self.importer,
+                    decided_by_id=self.importer.pk,
                     decision_reason="Imported from the register kept before this registry.",
                 )
                 for organisation, row in first_rows.items()

@@ -64,14 +64,18 @@ class Command(BaseCommand):
                 self.stderr.write(message)
                 shown = time.monotonic()
 
-        result = legacy.import_rows(
-            checked.rows, organisations=checked.organisations, progress=progress, batch_size=batch
-        )
+        started = time.monotonic()
+        result = legacy.import_rows(checked, progress=progress, batch_size=batch)
         if tty and total:
             self.stderr.write("")
         for line, reason in result.refused:
             self.stderr.write(f"{file}:{line}: {reason}")
-        snapshot = publish_snapshot() if result.created else None
+        self.stderr.write(f"wrote {result.created:,} rows in {time.monotonic() - started:.1f} s")
+        snapshot = None
+        if result.created:
+            started = time.monotonic()
+            snapshot = publish_snapshot()
+            self.stderr.write(f"published serial {snapshot.serial} in {time.monotonic() - started:.1f} s")
         bad = len(checked.errors) + len(result.refused)
         self.stdout.write(
             f"{result.created} imported, {result.already} already there, {bad} skipped as bad"
