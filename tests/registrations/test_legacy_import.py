@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 
 import pytest
@@ -11,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.workflow import approved
 from vpnregistry.accounts.models import AddressSpace
-from vpnregistry.allowlist.models import Snapshot
+from vpnregistry.allowlist.models import PublicationDue, Snapshot
+from vpnregistry.applications.models import Application
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.audit.services import verify_chain
 from vpnregistry.registrations import legacy
@@ -317,6 +319,29 @@ def test_a_run_cut_short_is_finished_by_running_it_again(world, tmp_path, monkey
     assert Registration.objects.count() == 6
     assert imported_lines() == [2, 3, 4, 5, 6, 7]
     assert verify_chain().ok
+
+
+def test_what_a_run_cut_short_wrote_is_published_by_the_next_run(world, tmp_path, monkeypatch):
+    command = importlib.import_module("vpnregistry.registrations.management.commands.import-legacy")
+
+    def crash():
+        raise RuntimeError("killed before publishing")
+
+    monkeypatch.setattr(command, "publish_pending", crash)
+    with pytest.raises(RuntimeError):
+        run(tmp_path, GOOD)
+    assert PublicationDue.objects.exists()  # the wish committed with the registrations
+    monkeypatch.undo()
+    out, _ = run(tmp_path, GOOD)
+    assert out.startswith("0 imported, 3 already there, 0 skipped as bad; published serial")
+    assert "14.1.104.0/24" in Snapshot.objects.latest().content
+    assert not PublicationDue.objects.exists()
+    serials = set(
+        Application.objects.filter(created_by__username="legacy-import").values_list(
+            "published_serial", flat=True
+        )
+    )
+    assert serials == {Snapshot.objects.latest().serial}
 
 
 def freelancer_rows(count, start=0):

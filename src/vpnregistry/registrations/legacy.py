@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from vpnregistry.accounts.models import AddressSpace, Category, District, Operator, Organisation, Role, User
+from vpnregistry.allowlist.models import PublicationDue
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.services import record_many
 from vpnregistry.db import Network, address_key, serialise
@@ -43,6 +44,7 @@ IMPORTER = "legacy-import"
 BATCH = 2000  # rows written per transaction: the approval lock is held about a third of a second
 CHUNK = 5000  # rows (or keys) a check query asks about, in one JSON parameter
 ACTIVE = Registration.State.ACTIVE
+PUBLICATION_REASON = "import of the register kept before this registry"
 
 
 def _bits(family: int) -> int:
@@ -488,7 +490,13 @@ class _Batch:
 
     def _write(self, rows: list[Row], now: datetime) -> None:
         self._organisations_for(rows)
-        self._applications_for(rows, now)
+        made = self._applications_for(rows, now)
+        # The durable wish to publish, in the batch's transaction (as request_publication writes it,
+        # one per approved application): a run cut short is published by whatever publishes next.
+        PublicationDue.objects.bulk_create(
+            [PublicationDue(at=now, reason=PUBLICATION_REASON, application_id=pk) for pk in made]
+            or [PublicationDue(at=now, reason=PUBLICATION_REASON)]
+        )
         resources = Resource.objects.bulk_create(
             [
                 Resource(
@@ -576,7 +584,8 @@ class _Batch:
         )
         self.organisations.update(zip(missing, (o.pk for o in made), strict=True))
 
-    def _applications_for(self, rows: list[Row], now: datetime) -> None:
+    def _applications_for(self, rows: list[Row], now: datetime) -> list[int]:
+        """Make the applications this import has not made yet for the rows' organisations; their ids."""
         first_rows: dict[int, Row] = {}
         for row in rows:
             organisation = self.organisations[row.holder]
@@ -597,3 +606,4 @@ class _Batch:
             ]
         )
         self.applications.update(zip(first_rows, (a.pk for a in made), strict=True))
+        return [a.pk for a in made]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from vpnregistry.allowlist.services import publish_snapshot
+from vpnregistry.allowlist.publication import publish_pending
 from vpnregistry.registrations import legacy
 
 PROGRESS_EVERY = 10.0  # seconds between progress lines when stderr is not a terminal
@@ -71,10 +71,10 @@ class Command(BaseCommand):
         for line, reason in result.refused:
             self.stderr.write(f"{file}:{line}: {reason}")
         self.stderr.write(f"wrote {result.created:,} rows in {time.monotonic() - started:.1f} s")
-        snapshot = None
-        if result.created:
-            started = time.monotonic()
-            snapshot = publish_snapshot()
+        # Each batch recorded its wish to publish; publishing now also covers a run cut short before.
+        started = time.monotonic()
+        snapshot = publish_pending().snapshot
+        if snapshot is not None:
             self.stderr.write(f"published serial {snapshot.serial} in {time.monotonic() - started:.1f} s")
         bad = len(checked.errors) + len(result.refused)
         self.stdout.write(
