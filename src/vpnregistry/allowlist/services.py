@@ -14,12 +14,14 @@ import json
 import logging
 import os
 import uuid
-from datetime import UTC, datetime, timedelta
-from itertools import chain
+from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connections, transaction
+from django.db.models import CharField
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from vpnregistry.allowlist import keys
@@ -97,9 +99,9 @@ def _publish_file(
 def build_allowlist(*, session: str, serial: int, at: datetime) -> Allowlist:
     """The allowlist as the registrations active at `at` make it: aggregated CIDRs and numbers.
 
-    Built from the stored keys, not the values: each family's (first, last) keys are read in chunks
-    straight into arrays, merged and cut into CIDRs by `netblocks`, and printed from the integers,
-    so that no object is made per registration or per prefix (about a second for a million).
+    Built from the stored keys, not the values: the (family, first, last) keys of the active IP
+    registrations are read in chunks straight into arrays, merged and cut into CIDRs by `netblocks`,
+    and printed from the integers, so that no object is made per prefix published.
     """
     # Imported here: registrations import applications, which import this module.
     from vpnregistry.netblocks import IntervalSet
@@ -108,11 +110,8 @@ def build_allowlist(*, session: str, serial: int, at: datetime) -> Allowlist:
     from vpnregistry.registrations.selectors import active_at_q
 
     active = Registration.objects.filter(active_at_q(at)).order_by()
-    v4 = _read_keys(active.filter(family=4))
-    if v4[0].any() or v4[2].any() or (v4[3] > 0xFFFFFFFF).any():
-        raise ValueError("an IPv4 registration's stored keys hold an address beyond the IPv4 space")
-    v6 = _read_keys(active.filter(family=6))
-    cidrs = IntervalSet.from_ranges(v4[1], v4[3], v6[:2], v6[2:]).cidr_arrays()
+    v4, v6 = _read_keys(active.filter(family__isnull=False))
+    cidrs = IntervalSet.from_ranges(v4[0], v4[1], v6[:2], v6[2:]).cidr_arrays()
     del v4, v6
     numbers: dict[str, list[str]] = {}
     for value, operator in (
@@ -130,36 +129,51 @@ def build_allowlist(*, session: str, serial: int, at: datetime) -> Allowlist:
 
 
 KEY_CHUNK = 20000  # rows a fetch: a server-side cursor on PostgreSQL keeps only this many in memory
+_ROW = 1 + 2 * KEY_WIDTH  # the family's digit, then the first and last keys
 
 
-def _read_keys(rows) -> tuple:
-    """(first hi, first lo, last hi, last lo) of the rows of a queryset, as uint64 arrays.
+def _read_keys(rows) -> tuple[tuple, tuple]:
+    """((first, last), (first hi, first lo, last hi, last lo)) of the IPv4 and IPv6 rows of a
+    queryset of registrations, as int64 (IPv4) and uint64 (IPv6 halves) arrays.
 
-    A plain chunked cursor (server-side on PostgreSQL): each chunk's keys are joined into one
-    string and parsed by NumPy.
+    One scan: each row comes as one string, its family's digit and its two keys (fixed width), read
+    through a chunked cursor (server-side on PostgreSQL); each chunk's rows are joined and parsed
+    by NumPy. A key that is not 32 hex digits, or an IPv4 key beyond the IPv4 space, is an error.
     """
     import numpy as np
 
     from vpnregistry.netblocks.textio import parse_hex128
 
-    connection = connections[rows.db]
-    sql, params = rows.values_list("first", "last").query.sql_with_params()
-    parts: list[tuple[np.ndarray, ...]] = []
-    with connection.chunked_cursor() as cursor:
+    row = Concat(Cast("family", CharField()), "first", "last", output_field=CharField())
+    sql, params = rows.annotate(row=row).values_list("row").query.sql_with_params()
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    with connections[rows.db].chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(KEY_CHUNK):
-            # first, last, first, last, ...: the keys' fixed width (db.KEY_WIDTH) marks the boundaries.
-            text = "".join(chain.from_iterable(chunk))
+            texts = list(map(itemgetter(0), chunk))
             try:
-                hi, lo = parse_hex128(text.encode("ascii"))
+                if set(map(len, texts)) != {_ROW}:
+                    raise ValueError("a row is not a family's digit and two keys")
+                raw = np.frombuffer("".join(texts).encode("ascii"), np.uint8).reshape(-1, _ROW)
+                hi, lo = parse_hex128(np.ascontiguousarray(raw[:, 1:]))
             except (ValueError, UnicodeEncodeError) as exc:
                 raise ValueError(
                     f"a registration's stored keys are not {KEY_WIDTH}-digit hex: {exc}"
                 ) from None
-            parts.append((hi[0::2], lo[0::2], hi[1::2], lo[1::2]))
-    if not parts:
-        return tuple(np.empty(0, np.uint64) for _ in range(4))
-    return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
+            parts.append((raw[:, 0].copy(), hi, lo))
+    family = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.uint8)
+    hi = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.uint64)
+    lo = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, np.uint64)
+    del parts
+    four, six = family == ord("4"), family == ord("6")
+    if not (four | six).all():
+        raise ValueError("a registration's stored family is neither 4 nor 6")
+    # Row i's first key is at 2i, its last at 2i + 1.
+    v4_first, v4_last = lo[0::2][four].astype(np.int64), lo[1::2][four].astype(np.int64)
+    if hi[0::2][four].any() or hi[1::2][four].any() or (v4_last > 0xFFFFFFFF).any():
+        raise ValueError("an IPv4 registration's stored keys hold an address beyond the IPv4 space")
+    v6 = (hi[0::2][six], lo[0::2][six], hi[1::2][six], lo[1::2][six])
+    return (v4_first, v4_last), v6
 
 
 def canonical(document: dict) -> bytes:
@@ -346,25 +360,3 @@ def write_index(*, at: datetime | None = None) -> SignedIndex | None:
         },
     )
     return index
-
-
-def request_publication(*, reason: str = "") -> None:
-    """Publish once the current transaction commits, unless a snapshot was published too recently.
-
-    Changes close together go into one snapshot: with a minimum interval set, the cron job
-    (`vpnregistry publish`) picks up what was left waiting.
-    """
-
-    def _publish() -> None:
-        latest = latest_snapshot()
-        interval = timedelta(seconds=settings.ALLOWLIST_MIN_INTERVAL_SECONDS)
-        if latest and interval and timezone.now() - latest.created_at < interval:
-            logger.info("publication deferred (%s): latest snapshot is recent", reason)
-            return
-        try:
-            publish_snapshot()
-        except Exception:
-            # The approval has committed; the next `vpnregistry publish` will catch up.
-            logger.exception("publication after %s failed", reason)
-
-    transaction.on_commit(_publish)
