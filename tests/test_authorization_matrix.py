@@ -533,6 +533,9 @@ RULES: dict[str, list[Rule]] = {
     "portal:step-target": [
         Rule("POST", C("/turnaround/targets/"), {"officer"}, {"step": "decision", "days": "4"}, json=False)
     ],
+    # Emails given up on after every try: officers see them and send them again.
+    "portal:failed-mail": [Rule("GET", C("/mail/failed/"), {"officer"})],
+    "portal:failed-mail-retry": [Rule("POST", C("/mail/failed/retry/"), {"officer"}, json=False)],
     # Notifications: everyone their own, nobody another's.
     "portal:notifications": [Rule("GET", C("/notifications/"), SIGNED_IN)],
     "portal:notifications-read-all": [Rule("POST", C("/notifications/read/"), SIGNED_IN, json=False)],

@@ -230,6 +230,9 @@ EMAIL_USE_TLS = _flag("VPNREGISTRY_EMAIL_STARTTLS", False)
 EMAIL_USE_SSL = _flag("VPNREGISTRY_EMAIL_SSL", False)
 EMAIL_TIMEOUT = int(os.environ.get("VPNREGISTRY_EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("VPNREGISTRY_FROM_EMAIL", "registry@vpnregistry.invalid")
+# Tries of one email before it is given up on and listed for officers (pauses double from a minute,
+# at most an hour: 12 tries span about six hours). See applications/mail.py.
+VPNREGISTRY_MAIL_ATTEMPTS = max(1, int(os.environ.get("VPNREGISTRY_MAIL_ATTEMPTS", "12")))
 
 # Web security. Pages load nothing inline and nothing from elsewhere (django-csp sets the header).
 CONTENT_SECURITY_POLICY = {
@@ -385,6 +388,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = VAR_DIR / "celerybeat-schedule"
 CELERY_BEAT_SCHEDULE = {
     # A safety net: a change asks for publication itself; this catches what a crash left due.
     "publish": {"task": "vpnregistry.publish", "schedule": 60.0},
+    # Likewise for email: each notification asks for it; this sends what waited for a retry.
+    "send-mail": {"task": "vpnregistry.send_mail", "schedule": 60.0},
     "sweep": {"task": "vpnregistry.sweep", "schedule": 15 * 60.0},
     "escalate": {"task": "vpnregistry.escalate", "schedule": 30 * 60.0},
     "refresh-statistics": {

@@ -5,8 +5,9 @@ must act next (the routed agency's reviewers, the operators whose resources wait
 when work starts waiting for them, as the table of steps in `applications/queues.py` says.
 
 These run after the transaction that made the change has committed, never inside it; recipients are
-written and mailed in batches, so that a message to many people never holds one large transaction,
-and a mail server that is down is logged, never raised.
+written in batches, so that a message to many people never holds one large transaction. Each batch's
+emails are written with its notifications (`OutgoingMail`) and sent by a task (applications/mail.py):
+a mail server that is down delays them, retried with growing pauses, and never loses one.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.mail import get_connection, send_mass_mail
 from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 from django.http import Http404
@@ -25,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vpnregistry.accounts.models import Role
-from vpnregistry.applications.models import Notification
+from vpnregistry.applications.models import Notification, OutgoingMail
 
 logger = logging.getLogger(__name__)
 BATCH = 500
@@ -54,29 +53,29 @@ def send(messages: Iterable[Message]) -> int:
     """Each message to each of its users: a notification, and an email to those with an address.
 
     Rows are written `BATCH` at a time, one transaction a batch whichever messages they come from (a
-    transition that tells three groups writes once), and each batch is mailed once written; no
-    recipient sees the others. Returns how many notifications were made.
+    transition that tells three groups writes once), each batch's emails with it; the emails are
+    then sent by a task, one email a recipient, so that no recipient sees the others. Returns how
+    many notifications were made.
     """
+    from vpnregistry.applications.mail import start_sending
+
     now = timezone.now()
     rows: list[Notification] = []
-    mails: list[tuple] = []
+    mails: list[OutgoingMail] = []
     count = 0
-    connection = None
+    queued = False
 
     def flush() -> None:
-        nonlocal connection
+        nonlocal queued
         if rows:
             try:
                 with transaction.atomic():
                     Notification.objects.bulk_create(rows)
+                    if mails:
+                        OutgoingMail.objects.bulk_create(mails)
+                        queued = True
             except DatabaseError:
                 logger.exception("could not store %d notifications (%r, ...)", len(rows), rows[0].subject)
-        if mails:
-            try:
-                connection = connection or get_connection(fail_silently=False)
-                send_mass_mail(mails, fail_silently=False, connection=connection)
-            except OSError:
-                logger.exception("could not send %d emails (%r, ...)", len(mails), mails[0][0])
         rows.clear()
         mails.clear()
 
@@ -90,11 +89,22 @@ def send(messages: Iterable[Message]) -> int:
                 )
             )
             if email:
-                mails.append((f"[vpnregistry] {subject}", mail_body, settings.DEFAULT_FROM_EMAIL, [email]))
+                mails.append(
+                    OutgoingMail(
+                        recipient_id=pk,
+                        to=email,
+                        subject=f"[vpnregistry] {subject}",
+                        body=mail_body,
+                        created_at=now,
+                        next_attempt_at=now,
+                    )
+                )
             count += 1
             if len(rows) == BATCH:
                 flush()
     flush()
+    if queued:
+        start_sending()
     return count
 
 

@@ -11,4 +11,6 @@ urlpatterns = [
     path("notifications/", views_queues.notification_list, name="notifications"),
     path("notifications/read/", views_queues.notification_read, name="notifications-read-all"),
     path("notifications/<int:pk>/read/", views_queues.notification_read, name="notification-read"),
+    path("mail/failed/", views_queues.failed_mail, name="failed-mail"),
+    path("mail/failed/retry/", views_queues.failed_mail_retry, name="failed-mail-retry"),
 ]

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from vpnregistry.accounts.models import Agency, Category, District, Operator, Province, Role
-from vpnregistry.applications import notifications, queues
+from vpnregistry.applications import mail, notifications, queues
 from vpnregistry.applications.models import StepTarget
 from vpnregistry.errors import InvalidInput, NotAllowed
 from vpnregistry.portal.paging import keyset_page
@@ -123,3 +123,19 @@ def notification_read(request, pk: int | None = None):
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
     return redirect("portal:notifications")
+
+
+@login_required
+def failed_mail(request):
+    """The emails given up on after every try (the mail server down too long): officers only."""
+    if request.user.role != Role.OFFICER:
+        raise PermissionDenied(_("Only officers see the emails that could not be sent."))
+    page = keyset_page(mail.failed_mail(), request.GET.get("before"))
+    return render(request, "portal/failed_mail.html", {"page": page})
+
+
+@require_POST
+@login_required
+def failed_mail_retry(request):
+    """An officer sends the failed emails again, once the mail server works."""
+    return run_step(request, lambda: mail.retry_failed(actor=request.user), then="portal:failed-mail")

@@ -32,6 +32,20 @@ def publish() -> int | None:
     return outcome.serial
 
 
+@app.task(name="vpnregistry.send_mail")
+def send_mail() -> dict:
+    """Send the emails that are due; while some wait for a retry, ask for itself again when due."""
+    from django.utils import timezone
+
+    from vpnregistry.applications.mail import SEND_TASK, deliver_due
+
+    delivery = deliver_due()
+    if delivery.next_due is not None and broker_url():
+        wait = max(1.0, (delivery.next_due - timezone.now()).total_seconds())
+        dispatch(SEND_TASK, countdown=wait)
+    return {"sent": delivery.sent, "retried": delivery.retried, "failed": delivery.failed}
+
+
 @app.task(name="vpnregistry.sweep")
 def sweep() -> dict:
     """Expire, remind, republish when due, sweep a killed publisher's temporary files."""
