@@ -329,13 +329,14 @@ def legacy_file(path: Path, rows: int, overlapping: int, registrations: int, rng
     return {"rows": len(lines), "good": sum(1 for _l, ok in lines if ok), "bad_lines": bad_lines}
 
 
-def time_import(path: Path, env: dict, src: str | None) -> dict:
+def time_import(path: Path, env: dict, src: str | None, batch: int | None = None) -> dict:
     if src:
         env = dict(env, PYTHONPATH=os.pathsep.join([src, env.get("PYTHONPATH", "")]).rstrip(os.pathsep))
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     done = subprocess.run(
-        [BIN / "vpnregistry", "import-legacy", str(path), "--skip-invalid"],
+        [BIN / "vpnregistry", "import-legacy", str(path), "--skip-invalid"]
+        + (["--batch", str(batch)] if batch else []),
         env=env,
         capture_output=True,
         text=True,
@@ -374,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overlapping", type=int, help="rows overlapping registrations (default: a fifth)")
     parser.add_argument("--database-url", help="an existing PostgreSQL database (default: SQLite, temporary)")
     parser.add_argument("--src", help="run import-legacy from this checkout's src folder instead")
+    parser.add_argument("--batch", type=int, help="rows per transaction (the command's default if not given)")
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--keep-file", help="copy the legacy file here, to run it again by hand")
@@ -400,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         connection.close()
         if args.keep_file:
             shutil.copyfile(path, args.keep_file)
-        result = time_import(path, _env(home, args.database_url), args.src)
+        result = time_import(path, _env(home, args.database_url), args.src, args.batch)
     target = target_seconds(made["rows"])
     expected = f"{made['good']} imported, 0 already there, {bad} skipped as bad"
     right = result["summary"].startswith(expected) and result["reported_lines"] == made["bad_lines"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,7 +18,7 @@ from vpnregistry.applications.models import Application
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.audit.services import verify_chain
 from vpnregistry.registrations import legacy
-from vpnregistry.registrations.models import ActivePeriod, Registration
+from vpnregistry.registrations.models import REFERENCE_ALPHABET, ActivePeriod, Registration, new_reference
 from vpnregistry.registrations.services import change_state
 from vpnregistry.restrictions import exemptions
 
@@ -368,3 +369,12 @@ def test_checking_and_writing_take_as_many_queries_for_many_rows_as_for_few(worl
         assert len(inserts) <= 12
     assert Registration.objects.count() == 1 + 136
     assert counts[1] == counts[2], counts
+
+
+def test_references_are_made_as_new_reference_makes_them():
+    assert len(REFERENCE_ALPHABET) == 32  # each random byte's low five bits pick a symbol, uniformly
+    made = legacy._references(2000)
+    shape = re.compile(rf"R-[{REFERENCE_ALPHABET}]{{10}}")
+    assert all(shape.fullmatch(r) for r in [*made, new_reference()])
+    assert len(set(made)) == 2000
+    assert set("".join(r[2:] for r in made)) == set(REFERENCE_ALPHABET)
