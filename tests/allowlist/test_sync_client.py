@@ -299,3 +299,80 @@ def test_decisions_between_rounds_do_not_confuse_the_client(registry, world, tmp
         )
     assert sync(url, token, key, out) == client.OK
     assert entries(out) == ["14.1.105.0/24"]
+
+
+def _recording(tmp_path) -> tuple[str, Path]:
+    """An apply command that keeps a copy of each file it is given, in order, and succeeds."""
+    kept = tmp_path / "loaded"
+    kept.mkdir()
+    return f"sh -c 'cp \"$1\" {kept}/$(ls {kept} | wc -l).nft' _ {{file}}", kept
+
+
+def test_a_round_with_nothing_new_loads_nothing_and_a_change_loads_only_the_change(registry, world, tmp_path):
+    url, token, key = registry
+    out = tmp_path / "out"
+    command, kept = _recording(tmp_path)
+    apply = ("--apply", "nft", "--apply-command", command)
+    assert sync(url, token, key, out, *apply) == client.OK
+    assert sync(url, token, key, out, *apply) == client.OK  # up to date: not loaded again
+    assert sorted(p.name for p in kept.iterdir()) == ["0.nft"]
+    assert "flush set inet vpnregistry allow_v4" in (kept / "0.nft").read_text()  # the whole list first
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        approved(world, "14.1.106.0/24")
+    assert sync(url, token, key, out, *apply) == client.OK
+    change = (kept / "1.nft").read_text()
+    assert "flush" not in change and "14.1.105.0/24" not in change
+    assert "add element inet vpnregistry allow_v4 {\n\t14.1.106.0/24,\n}" in change
+
+
+def test_a_change_that_fails_to_load_falls_back_to_the_whole_list(registry, world, tmp_path):
+    url, token, key = registry
+    out = tmp_path / "out"
+    kept = tmp_path / "loaded"
+    kept.mkdir()
+    # Refuses a change (as nft does when the set no longer holds what the client thinks), takes a whole list.
+    command = f'sh -c \'grep -q flush "$1" && cp "$1" {kept}/$(ls {kept} | wc -l).nft\' _ {{file}}'
+    apply = ("--apply", "nft", "--apply-command", command)
+    assert sync(url, token, key, out, *apply) == client.OK
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        approved(world, "14.1.106.0/24")
+    assert sync(url, token, key, out, *apply) == client.OK
+    whole = (kept / "1.nft").read_text()
+    assert "flush set" in whole and "14.1.105.0/24" in whole and "14.1.106.0/24" in whole
+
+
+def test_changes_load_into_nftables_on_top_of_the_whole_list(registry, world, tmp_path):
+    """Whole list, then a change adding and removing entries, loaded by nft into one namespace: the
+    sets hold exactly what the registry publishes."""
+    nft = require_tool("nft")
+    unshare = require_tool("unshare")
+    url, token, key = registry
+    out = tmp_path / "out"
+    command, kept = _recording(tmp_path)
+    apply = ("--apply", "nft", "--apply-command", command)
+    assert sync(url, token, key, out, *apply) == client.OK
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        approved(world, "14.1.106.0/24")  # 105 and 106 are no pair: a new entry
+        approved(world, "14.1.104.0/24")  # 104 + 105 make 14.1.104.0/23: an entry removed, one added
+        approved(world, "2001:dd8:1c:1::/64")
+    assert sync(url, token, key, out, *apply) == client.OK
+    change = (kept / "1.nft").read_text()
+    assert "delete element inet vpnregistry allow_v4 {\n\t14.1.105.0/24,\n}" in change
+    listing = tmp_path / "sets.json"
+    script = f"{nft} -f {kept}/0.nft && {nft} -f {kept}/1.nft && {nft} -j list sets > {listing}"
+    subprocess.run([unshare, "-rn", "sh", "-c", script], check=True, capture_output=True)
+    sets = {
+        item["set"]["name"]: item["set"].get("elem", [])
+        for item in json.loads(listing.read_text())["nftables"]
+        if "set" in item
+    }
+
+    def flat(elements):
+        return sorted(
+            f"{e['prefix']['addr']}/{e['prefix']['len']}" if isinstance(e, dict) else str(e) for e in elements
+        )
+
+    assert flat(sets["allow_v4"]) == ["14.1.104.0/23", "14.1.106.0/24"]
+    assert flat(sets["allow_v6"]) == ["2001:dd8:1c:1::/64"]
+    assert entries(out) == ["14.1.104.0/23", "14.1.106.0/24", "2001:dd8:1c:1::/64"]

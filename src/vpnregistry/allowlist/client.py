@@ -2,8 +2,9 @@
 
 Fetch the signed index, verify it with the pinned key (or the next key it announced), apply the
 deltas since the serial held (or fetch the whole snapshot), check every SHA-256, refuse a rollback
-or a changed session, write the outputs atomically, optionally load them, and keep the last good
-list whenever anything fails. Needs no database and no Django settings.
+or a changed session, write the outputs atomically, optionally load them (the whole list once, then
+only what changed: a round with nothing new loads nothing), and keep the last good list whenever
+anything fails. Needs no database and no Django settings.
 
 Exit codes:
   0  up to date, or updated
@@ -32,8 +33,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vpnregistry.allowlist.deltas import apply_delta
-from vpnregistry.allowlist.formats import FORMATS, Allowlist, render
+from vpnregistry.allowlist.deltas import apply_delta, make_delta
+from vpnregistry.allowlist.formats import FORMATS, IPSET_SETS, NFT_SETS, NFT_TABLE, Allowlist, render
 from vpnregistry.allowlist.signing import PublicKey, SignatureError, verify
 
 log = logging.getLogger("vpnregistry.sync")
@@ -58,6 +59,9 @@ class State:
     session: str | None = None
     serial: int | None = None
     trusted_keys: list[str] = field(default_factory=list)
+    # What --apply last loaded, as "<apply>:<session>:<serial>": a round with nothing new loads
+    # nothing, and the next change is loaded as a delta on top of it.
+    applied: str | None = None
 
     @classmethod
     def load(cls, path: Path) -> State:
@@ -65,7 +69,10 @@ class State:
             return cls()
         data = json.loads(path.read_text())
         return cls(
-            session=data.get("session"), serial=data.get("serial"), trusted_keys=data.get("trusted_keys", [])
+            session=data.get("session"),
+            serial=data.get("serial"),
+            trusted_keys=data.get("trusted_keys", []),
+            applied=data.get("applied"),
         )
 
     def save(self, path: Path) -> None:
@@ -209,19 +216,31 @@ class Syncer:
             )
 
         current = self.state_dir / "allowlist.json"
-        if not reset and state.serial == serial and current.exists():
-            allowlist = load_held(current)
+        held = load_held(current) if current.exists() else None
+        if not reset and state.serial == serial and held is not None:
+            allowlist = held
             how = "up to date"
         else:
             allowlist, how = self._fetch(index, state, trusted, reset)
 
-        self._write_outputs(allowlist, files)
-        write_atomic(current, render("json", allowlist).encode())
+        applied = f"{self.args.apply}:{session}:{serial}" if self.args.apply else None
+        outputs = [self.out / f"allowlist.{name}" for name in self.args.format or ["txt"]]
+        if how != "up to date" or not all(p.exists() for p in outputs) or state.applied != applied:
+            # What was loaded before, if it is the held list: then only the difference is loaded.
+            before = (
+                held
+                if self.args.apply
+                and held is not None
+                and state.applied == f"{self.args.apply}:{held.session}:{held.serial}"
+                else None
+            )
+            self._write_outputs(allowlist, files, loaded=before)
+            write_atomic(current, render("json", allowlist).encode())
         keys = index.get("keys") or {}
         accepted = {
             k for k in (keys.get("current"), keys.get("next")) if k and k != self.pinned.to_minisign()
         }
-        State(session=session, serial=serial, trusted_keys=sorted(accepted)).save(
+        State(session=session, serial=serial, trusted_keys=sorted(accepted), applied=applied).save(
             self.state_dir / "state.json"
         )
         log.info(
@@ -271,7 +290,10 @@ class Syncer:
             raise SyncError(VERIFY, "the snapshot's session or serial differs from the index's")
         return allowlist, "full snapshot"
 
-    def _write_outputs(self, allowlist: Allowlist, files: dict) -> None:
+    def _write_outputs(self, allowlist: Allowlist, files: dict, *, loaded: Allowlist | None = None) -> None:
+        """Write every output atomically; with --apply, load the new list first (the files are replaced
+        only once it loaded). With `loaded`, the list the firewall holds now, only the difference is
+        loaded (a large set takes minutes to load whole); if that fails, the whole list is."""
         formats = self.args.format or ["txt"]
         staged = []
         for name in formats:
@@ -281,20 +303,61 @@ class Syncer:
             staged.append((tmp, path))
         if self.args.apply:
             target = next((tmp for tmp, path in staged if path.name == f"allowlist.{self.args.apply}"), None)
-            template = self.args.apply_command or APPLY_COMMANDS[self.args.apply]
-            argv = [part.replace("{file}", str(target)) for part in shlex.split(template)]
             try:
-                result = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                result = None
-                error = str(exc)
-            if result is None or result.returncode != 0:
+                self._load(allowlist, target, loaded)
+            except SyncError:
                 for tmp, _ in staged:
                     tmp.unlink(missing_ok=True)
-                detail = error if result is None else (result.stderr or result.stdout).strip()[-500:]
-                raise SyncError(APPLY, f"loading with {argv[0]} failed: {detail}")
+                raise
         for tmp, path in staged:
             os.replace(tmp, path)
+
+    def _load(self, allowlist: Allowlist, whole: Path, loaded: Allowlist | None) -> None:
+        if loaded is not None and loaded.session == allowlist.session:
+            script = render_change(self.args.apply, loaded, allowlist)
+            if script is None:
+                return  # no IP entry changed (a mobile operator's numbers, say): nothing to load
+            change = whole.with_name(f".allowlist.{self.args.apply}.change")
+            change.write_text(script)
+            try:
+                self._run_apply(change)
+                return
+            except SyncError as exc:
+                log.warning("%s; loading the whole list instead", exc)
+            finally:
+                change.unlink(missing_ok=True)
+        self._run_apply(whole)
+
+    def _run_apply(self, path: Path) -> None:
+        template = self.args.apply_command or APPLY_COMMANDS[self.args.apply]
+        argv = [part.replace("{file}", str(path)) for part in shlex.split(template)]
+        try:
+            result = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SyncError(APPLY, f"loading with {argv[0]} failed: {exc}") from None
+        if result.returncode != 0:
+            detail = (result.stderr or result.stdout).strip()[-500:]
+            raise SyncError(APPLY, f"loading with {argv[0]} failed: {detail}")
+
+
+def render_change(apply: str, old: Allowlist, new: Allowlist) -> str | None:
+    """The commands that turn the set holding `old` into one holding `new`, for `nft -f` (one
+    transaction: removals, then additions) or `ipset restore`; None when no IP entry changed."""
+    change = make_delta(old, new)
+    lines = [f"# vpnregistry change from serial {old.serial} to {new.serial}\n"]
+    for version, family in ((4, "ipv4"), (6, "ipv6")):
+        for verb, key in (("delete", "removed"), ("add", "added")):
+            entries = change[family][key]
+            if not entries:
+                continue
+            if apply == "nft":
+                lines.append(f"{verb} element {NFT_TABLE} {NFT_SETS[version]} {{\n")
+                lines.extend(f"\t{e},\n" for e in entries)
+                lines.append("}\n")
+            else:
+                word = "del" if verb == "delete" else "add"
+                lines.extend(f"{word} {IPSET_SETS[version]} {e}\n" for e in entries)
+    return "".join(lines) if len(lines) > 1 else None
 
 
 def parser() -> argparse.ArgumentParser:
