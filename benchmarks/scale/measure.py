@@ -225,49 +225,57 @@ def pages(port: int, visits: list[tuple[str, str, dict]], repeat: int = 12) -> F
 
 
 class Firewall:
-    """An operator's `vpnregistry sync` daemon polling the registry, loading each new list with nft in a
-    network namespace of its own (`unshare -rn`) and listing the namespace's sets to a file."""
+    """An operator's firewall host: `vpnregistry sync` polling the registry as a daemon and loading each
+    new list with nft into a network namespace of this run's (`ip netns`), never the host's tables.
+
+    The namespace persists between loads, as a real host's tables do, so the client loads the whole
+    list once and then only each change. Needs root (to make a network namespace) and nft; without
+    them the firewall's figure is left out.
+    """
 
     def __init__(self, home: Path, port: int, token: str, interval: float):
         import shutil
 
-        self.nft, self.unshare = shutil.which("nft") or "/usr/sbin/nft", shutil.which("unshare")
-        self.available = bool(self.unshare and Path(self.nft).exists())
-        self.listing = home / "firewall-sets.json"
-        self.listing.unlink(missing_ok=True)
+        self.nft, self.ip = shutil.which("nft") or "/usr/sbin/nft", shutil.which("ip") or "/usr/sbin/ip"
+        self.available = os.geteuid() == 0 and Path(self.nft).exists() and Path(self.ip).exists()
+        self.namespace = f"vr-scale-fw-{os.getpid()}"
         self.process = None
+        self.loaded = False
         if not self.available:
             return
+        subprocess.run([self.ip, "netns", "add", self.namespace], check=True)
         key = home / "firewall-key.pub"
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         conn.request("GET", "/api/v1/allowlist/key.pub", headers={"Authorization": f"Token {token}"})
         key.write_bytes(conn.getresponse().read())
-        dump = f"{self.listing}.tmp"
-        script = f'{self.nft} -f "$1" && {self.nft} -j list sets > {dump} && mv {dump} {self.listing}'
+        out = home / "firewall"
+        if out.exists():
+            shutil.rmtree(out)  # a fresh host: the whole list first
         command = [
             str(BIN / "vpnregistry"), "sync", "--url", f"http://127.0.0.1:{port}", "--token", token,
-            "--key", str(key), "--out", str(home / "firewall"), "--apply", "nft",
-            "--apply-command", f"{self.unshare} -rn sh -c '{script}' _ {{file}}",
-            "--interval", str(interval), "--rounds", str(int(3600 / interval) + 1),
+            "--key", str(key), "--out", str(out), "--apply", "nft",
+            "--apply-command", f"{self.ip} netns exec {self.namespace} {self.nft} -f {{file}}",
+            "--interval", str(interval), "--rounds", str(int(3600 / interval) + 1), "-v",
         ]  # fmt: skip
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        log = (home / "firewall.log").open("wb")
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
-    def members(self) -> set[str]:
-        try:
-            ruleset = json.loads(self.listing.read_text())["nftables"]
-        except (OSError, ValueError, KeyError):
-            return set()
-        out = set()
-        for item in ruleset:
-            for e in item.get("set", {}).get("elem", []) if "set" in item else []:
-                out.add(f"{e['prefix']['addr']}/{e['prefix']['len']}" if isinstance(e, dict) and "prefix" in e
-                        else f"{e}/32")  # fmt: skip
-        return out
+    def holds(self, prefix: str) -> bool:
+        """Whether the namespace's set holds `prefix` (an IPv4 CIDR) now."""
+        address = prefix.split("/")[0]
+        result = subprocess.run(
+            [self.ip, "netns", "exec", self.namespace, self.nft, "get", "element", "inet", "vpnregistry",
+             "allow_v4", f"{{ {address} }}"],
+            capture_output=True, check=False,
+        )  # fmt: skip
+        return result.returncode == 0
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=30)
+        if self.available:
+            subprocess.run([self.ip, "netns", "del", self.namespace], check=False)
 
 
 def approvals(
@@ -302,16 +310,22 @@ def approvals(
                 for value in list(approved_at):
                     serial_at.setdefault(value, now)
                 last = serial
-            members = firewall.members() if firewall.available else set()
-            for value in list(approved_at):
-                if value in members:
-                    fw_at.setdefault(value, now)
+            if firewall.available:
+                for value in [v for v in approved_at if v not in fw_at]:
+                    if firewall.holds(value):
+                        fw_at[value] = time.monotonic()
             time.sleep(0.5)
 
-    # The firewall holds the list before the first approval, so that arrival times count from it.
-    deadline = time.monotonic() + sync_interval * 2 + 60
-    while firewall.available and not firewall.members() and time.monotonic() < deadline:
-        time.sleep(0.5)
+    # The firewall holds the whole list before the first approval (its first load takes minutes at a
+    # million entries), so that arrival times count what a running host sees.
+    deadline = time.monotonic() + 1800
+    loaded = Path(home / "firewall" / ".vpnregistry-sync" / "state.json")
+    while (
+        firewall.available
+        and time.monotonic() < deadline
+        and not (loaded.exists() and '"applied": "nft:' in loaded.read_text())
+    ):
+        time.sleep(1)
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     for app_id, value in ready:
