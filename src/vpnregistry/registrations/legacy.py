@@ -44,6 +44,7 @@ OPTIONAL = ["district"]
 IMPORTER = "legacy-import"
 BATCH = 2000  # rows written per transaction: the approval lock is held about a third of a second
 CHUNK = 5000  # rows (or keys) a check query asks about, in one JSON parameter
+SLICE = 50_000  # rows checked against the registry together
 ACTIVE = Registration.State.ACTIVE
 PUBLICATION_REASON = "import of the register kept before this registry"
 
@@ -274,8 +275,21 @@ def registry_clashes(rows: Sequence[Row], organisation_of: Callable[[Row], int])
     Two CIDRs share an address only when one contains the other: either the registration starts
     inside the row (one range seek per row, thousands of rows a query), or it starts before the
     row and contains it, at one of the starts of the prefixes that could contain the row (the
-    distinct starts of all rows together, thousands a query, each a point seek).
+    distinct starts of the rows together, thousands a query, each a point seek). The rows are
+    taken in address order, a slice at a time, so that neighbours share those starts and the
+    memory they take stays bounded whatever the file's size.
     """
+    order = sorted(range(len(rows)), key=lambda i: (rows[i].family, rows[i].first))
+    found: dict[int, str] = {}
+    for start in range(0, len(order), SLICE):
+        part = order[start : start + SLICE]
+        found.update(
+            (part[i], value) for i, value in _clashes([rows[i] for i in part], organisation_of).items()
+        )
+    return found
+
+
+def _clashes(rows: Sequence[Row], organisation_of: Callable[[Row], int]) -> dict[int, str]:
     found: dict[int, str] = {}
     table = connection.ops.quote_name(Registration._meta.db_table)
     inside = (
