@@ -371,8 +371,11 @@ def _lines(prefix: str, items: CidrList, suffix: str = "", end: str | None = Non
     given), made from the list's text with one `replace`: no string per line."""
     if not items:
         return []
-    if not prefix and not suffix and end is None:
+    if not prefix and not suffix and not end:
         return [items.text]
+    if (suffix if end is None else end) == "":
+        # The text's last newline is left as it is: no copy of the text without it.
+        return [prefix, items.text.replace("\n", f"{suffix}\n{prefix}", len(items) - 1)]
     body = items.text[:-1].replace("\n", f"{suffix}\n{prefix}")
     return [prefix, body, suffix if end is None else end, "\n"]
 
@@ -489,19 +492,30 @@ def _numbered(head: str, middle: str, items: CidrList) -> str:
     """`head + seq + middle + item` a line for each item, seq being 5, 10, 15, ...
 
     One f-string a line (faster, measured, than assembling the lines with array operations), a
-    block of lines at a time, so that a million lines never exist as a million strings at once.
+    block of lines at a time, written into one buffer of the exact size: a million lines never
+    exist as a million strings, nor as blocks waiting to be joined.
     """
+    n = len(items)
     text = items.text
     starts = items._line_starts(keep=False)
-    blocks = []
-    for first in range(0, len(items), _BLOCK):
-        last = min(first + _BLOCK, len(items))
+    # The digits of 5, 10, ..., 5n: for each width, how many numbers have it.
+    digits = sum(
+        d * max(0, min(5 * n, 10**d - 1) // 5 - (10 ** (d - 1) - 1) // 5)
+        for d in range(1, len(str(5 * n)) + 1)
+    )
+    out = bytearray((len(head) + len(middle)) * n + digits + len(text))
+    at = 0
+    for first in range(0, n, _BLOCK):
+        last = min(first + _BLOCK, n)
         lines = text[int(starts[first]) : int(starts[last]) - 1].split("\n")
         seqs = range(5 * first + 5, 5 * last + 1, 5)
-        blocks.append(
-            "".join([f"{head}{seq}{middle}{line}\n" for seq, line in zip(seqs, lines, strict=True)])
-        )
-    return "".join(blocks)
+        block = "".join(
+            [f"{head}{seq}{middle}{line}\n" for seq, line in zip(seqs, lines, strict=True)]
+        ).encode()
+        out[at : at + len(block)] = block
+        at += len(block)
+    del out[at:]  # nothing, unless the length above was miscounted (a slice assignment would grow it)
+    return out.decode("ascii")
 
 
 JUNIPER_LISTS = {4: "vpnregistry-v4", 6: "vpnregistry-v6"}
