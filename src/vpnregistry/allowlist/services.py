@@ -20,8 +20,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import CharField
-from django.db.models.functions import Cast, Concat
+from django.db.models import Case, CharField, Q, Value, When
+from django.db.models.functions import Cast, Concat, RPad
 from django.utils import timezone
 
 from vpnregistry.allowlist import keys
@@ -101,7 +101,7 @@ def build_allowlist(*, session: str, serial: int, at: datetime) -> Allowlist:
 
     Built from the stored keys, not the values: the (family, first, last) keys of the active IP
     registrations are read in chunks straight into arrays, merged and cut into CIDRs by `netblocks`,
-    and printed from the integers, so that no object is made per prefix published.
+    and printed from the integers, so that no object is made per registration or prefix.
     """
     # Imported here: registrations import applications, which import this module.
     from vpnregistry.netblocks import IntervalSet
@@ -110,14 +110,9 @@ def build_allowlist(*, session: str, serial: int, at: datetime) -> Allowlist:
     from vpnregistry.registrations.selectors import active_at_q
 
     active = Registration.objects.filter(active_at_q(at)).order_by()
-    v4, v6 = _read_keys(active.filter(family__isnull=False))
+    v4, v6, numbers = _read_active(active)
     cidrs = IntervalSet.from_ranges(v4[0], v4[1], v6[:2], v6[2:]).cidr_arrays()
     del v4, v6
-    numbers: dict[str, list[str]] = {}
-    for value, operator in (
-        active.filter(kind="msisdn").values_list("value", "operator__code").iterator(KEY_CHUNK)
-    ):
-        numbers.setdefault(operator, []).append(value)
     return Allowlist(
         session=session,
         serial=serial,
@@ -128,38 +123,57 @@ def build_allowlist(*, session: str, serial: int, at: datetime) -> Allowlist:
     )
 
 
-KEY_CHUNK = 20000  # rows a fetch: a server-side cursor on PostgreSQL keeps only this many in memory
-_ROW = 1 + 2 * KEY_WIDTH  # the family's digit, then the first and last keys
+ROWS_A_FETCH = 20000  # a server-side cursor on PostgreSQL holds this many rows at a time
+_WIDTH = 1 + 2 * KEY_WIDTH  # a row as read: a mark, then the first and last keys (or a number)
 
 
-def _read_keys(rows) -> tuple[tuple, tuple]:
-    """((first, last), (first hi, first lo, last hi, last lo)) of the IPv4 and IPv6 rows of a
-    queryset of registrations, as int64 (IPv4) and uint64 (IPv6 halves) arrays.
+def _read_active(active) -> tuple[tuple, tuple, dict[str, list[str]]]:
+    """One scan of the registrations in `active`: IPv4 ranges as (first, last) int64 arrays, IPv6
+    ranges as (first hi, first lo, last hi, last lo) uint64 arrays, and the mobile numbers of
+    each mobile operator.
 
-    One scan: each row comes as one string, its family's digit and its two keys (fixed width), read
-    through a chunked cursor (server-side on PostgreSQL); each chunk's rows are joined and parsed
-    by NumPy. A key that is not 32 hex digits, or an IPv4 key beyond the IPv4 space, is an error.
+    Each row comes as one string of fixed width, so that a chunk of rows is one array of bytes: an
+    IP registration as its family's digit and its two keys, a mobile number as "m", its operator's
+    id and the number, padded. Read through a chunked cursor (server-side on PostgreSQL), each
+    chunk's keys are parsed by NumPy. A key that is not 32 hex digits, or an IPv4 key beyond the
+    IPv4 space, is an error. (A number and its operator's id fit the width: `value` holds at most
+    43 characters.)
     """
     import numpy as np
 
+    from vpnregistry.accounts.models import Operator
     from vpnregistry.netblocks.textio import parse_hex128
 
-    row = Concat(Cast("family", CharField()), "first", "last", output_field=CharField())
-    sql, params = rows.annotate(row=row).values_list("row").query.sql_with_params()
+    number = Concat(Cast("operator_id", CharField()), Value(" "), "value", output_field=CharField())
+    row = Case(
+        When(
+            kind="msisdn",
+            then=Concat(Value("m"), RPad(number, _WIDTH - 1, Value(" ")), output_field=CharField()),
+        ),
+        default=Concat(Cast("family", CharField()), "first", "last", output_field=CharField()),
+    )
+    rows = active.filter(Q(family__isnull=False) | Q(kind="msisdn")).annotate(row=row).values_list("row")
+    sql, params = rows.query.sql_with_params()
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    by_operator: dict[int, list[str]] = {}
     with connections[rows.db].chunked_cursor() as cursor:
         cursor.execute(sql, params)
-        while chunk := cursor.fetchmany(KEY_CHUNK):
+        while chunk := cursor.fetchmany(ROWS_A_FETCH):
             texts = list(map(itemgetter(0), chunk))
             try:
-                if set(map(len, texts)) != {_ROW}:
+                if set(map(len, texts)) != {_WIDTH}:
                     raise ValueError("a row is not a family's digit and two keys")
-                raw = np.frombuffer("".join(texts).encode("ascii"), np.uint8).reshape(-1, _ROW)
+                raw = np.frombuffer("".join(texts).encode("ascii"), np.uint8).reshape(-1, _WIDTH)
+                mobile = raw[:, 0] == ord("m")
+                if mobile.any():
+                    numbers = raw[mobile, 1:].tobytes().decode("ascii")
+                    for offset in range(0, len(numbers), _WIDTH - 1):
+                        operator, value = numbers[offset : offset + _WIDTH - 1].split()
+                        by_operator.setdefault(int(operator), []).append(value)
+                    raw = raw[~mobile]
                 hi, lo = parse_hex128(np.ascontiguousarray(raw[:, 1:]))
             except (ValueError, UnicodeEncodeError) as exc:
-                raise ValueError(
-                    f"a registration's stored keys are not {KEY_WIDTH}-digit hex: {exc}"
-                ) from None
+                raise ValueError(f"a registration's stored keys (or number) cannot be read: {exc}") from None
             parts.append((raw[:, 0].copy(), hi, lo))
     family = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.uint8)
     hi = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.uint64)
@@ -173,7 +187,8 @@ def _read_keys(rows) -> tuple[tuple, tuple]:
     if hi[0::2][four].any() or hi[1::2][four].any() or (v4_last > 0xFFFFFFFF).any():
         raise ValueError("an IPv4 registration's stored keys hold an address beyond the IPv4 space")
     v6 = (hi[0::2][six], lo[0::2][six], hi[1::2][six], lo[1::2][six])
-    return (v4_first, v4_last), v6
+    codes = dict(Operator.objects.filter(pk__in=by_operator).values_list("pk", "code"))
+    return (v4_first, v4_last), v6, {codes[pk]: values for pk, values in by_operator.items()}
 
 
 def canonical(document: dict) -> bytes:
