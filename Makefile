@@ -69,11 +69,13 @@ messages: install
 bench: install
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.allowlist_bench
+	$(BIN)/python -m benchmarks.publish_bench $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
 	$(BIN)/python -m benchmarks.exemptions_bench
 
 bench-quick: install
 	$(BIN)/python -m benchmarks --quick
 	$(BIN)/python -m benchmarks.allowlist_bench --quick
+	$(BIN)/python -m benchmarks.publish_bench --quick $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
 	$(BIN)/python -m benchmarks.exemptions_bench --quick
 
 # gunicorn on 127.0.0.1 under locust for LOADTEST_SECONDS, against a throwaway SQLite registry, or
