@@ -37,6 +37,7 @@ from vpnregistry.applications.notifications import notify_users
 from vpnregistry.registrations.certificates import issue_certificate
 from vpnregistry.registrations.models import Registration
 from vpnregistry.restrictions.complaints import file_complaint
+from vpnregistry.restrictions.jobs import create_job, run_job
 from vpnregistry.restrictions.services import create_event
 from vpnregistry.restrictions.statements import issue_statement
 
@@ -277,6 +278,13 @@ RULES: dict[str, list[Rule]] = {
     "api:exemption-check": [
         Rule("GET", C("/api/v1/exemptions/check?address=14.1.105.1"), ALLOWLIST),
         Rule("POST", C("/api/v1/exemptions/check"), ALLOWLIST),
+    ],
+    # A bulk check answered later: only the operator who sent it sees it.
+    "api:exemption-job": [
+        Rule("GET", lambda c: f"/api/v1/exemptions/jobs/{c['exemption_job'].pk}/", {"operator"})
+    ],
+    "api:exemption-job-result": [
+        Rule("GET", lambda c: f"/api/v1/exemptions/jobs/{c['exemption_job'].pk}/result", {"operator"})
     ],
     "portal:allowlist": [Rule("GET", C("/allowlist/"), ALLOWLIST)],
     # Statements: the holder's organisation; the check page is public and names nobody.
@@ -802,9 +810,18 @@ def ctx(world):
         "statement": issue_statement(actor=world.applicant, event=event_now),
         "complaint": complaint,
         "notification": notify_one(world.applicant),
+        "exemption_job": exemption_job(world.operator),
         "event": create_event(actor=world.officer, publish=True, **common),
         "draft_event": create_event(actor=world.officer, **common),
     }
+
+
+def exemption_job(user):
+    job = create_job(
+        owner=user, source=io.BytesIO(b"14.1.105.1\n"), at=timezone.now(), column=None, start=False
+    )
+    run_job(job.pk)
+    return job
 
 
 def notify_one(user) -> Notification:

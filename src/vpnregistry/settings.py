@@ -212,6 +212,11 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * _MIB  # larger files go to a temporary file, not memory
 MAX_UPLOAD_BYTES = int(os.environ.get("VPNREGISTRY_MAX_UPLOAD_BYTES", str(30 * _MIB)))
 EXEMPTIONS_MAX_BODY_BYTES = int(os.environ.get("VPNREGISTRY_EXEMPTIONS_MAX_BODY_BYTES", str(1024 * _MIB)))
+# Bulk exemption checks up to this size are answered in the request; larger ones (or any asked with
+# `Prefer: respond-async`) become jobs, answered by a task, whose files are kept this long.
+EXEMPTIONS_SYNC_MAX_BYTES = int(os.environ.get("VPNREGISTRY_EXEMPTIONS_SYNC_MAX_BYTES", str(50 * _MIB)))
+EXEMPTION_JOBS_DIR = Path(os.environ.get("VPNREGISTRY_EXEMPTION_JOBS_DIR", VAR_DIR / "exemption-jobs"))
+EXEMPTION_JOB_SECONDS = int(os.environ.get("VPNREGISTRY_EXEMPTION_JOB_SECONDS", str(24 * 3600)))
 # URL names whose views read and limit their bodies themselves, and the limit the middleware applies.
 REQUEST_BODY_LIMITS = {"api:exemption-check": "EXEMPTIONS_MAX_BODY_BYTES"}
 

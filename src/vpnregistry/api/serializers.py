@@ -305,6 +305,22 @@ class ExemptionSerializer(serializers.Serializer):
     events = ExemptionEventSerializer(many=True)
 
 
+class ExemptionJobSerializer(serializers.Serializer):
+    """A bulk exemption check answered later (`Prefer: respond-async`, or a body past 50 MB)."""
+
+    id = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=["queued", "running", "done", "failed"])
+    at = serializers.DateTimeField(help_text="the time the addresses are checked at")
+    size = serializers.IntegerField(help_text="bytes of addresses sent")
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(help_text="the job and its answer are deleted then")
+    url = serializers.CharField(help_text="this job: poll it until its state is done")
+    result_url = serializers.CharField(allow_null=True, help_text="the answer (text/csv), once done")
+    result_size = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField(allow_blank=True)
+
+
 class RegistrationSerializer(serializers.ModelSerializer):
     organisation = serializers.CharField(source="organisation.name")
     operator = serializers.SlugRelatedField(read_only=True, slug_field="code")

@@ -42,6 +42,10 @@ urlpatterns = [
     path("signup/resend/", views_onboarding.SignupResendView.as_view(), name="signup-resend"),
     path("invitations/accept/", views_onboarding.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("exemptions/check", views.ExemptionCheckView.as_view(), name="exemption-check"),
+    path("exemptions/jobs/<int:pk>/", views.ExemptionJobView.as_view(), name="exemption-job"),
+    path(
+        "exemptions/jobs/<int:pk>/result", views.ExemptionJobResultView.as_view(), name="exemption-job-result"
+    ),
     path("allowlist/index.json", views.AllowlistIndexView.as_view(), name="allowlist-index"),
     path(
         "allowlist/index.json.minisig",

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, status, viewsets
@@ -33,11 +35,11 @@ from vpnregistry.applications import bulk, selectors, services
 from vpnregistry.applications.models import RejectionReason, Resource
 from vpnregistry.audit.services import record
 from vpnregistry.db import whole_number
-from vpnregistry.errors import InvalidInput
+from vpnregistry.errors import InvalidInput, WrongState
 from vpnregistry.netblocks import ParseError
 from vpnregistry.registrations import selectors as registration_selectors
 from vpnregistry.registrations import services as registration_services
-from vpnregistry.restrictions import exemptions
+from vpnregistry.restrictions import exemptions, jobs
 from vpnregistry.restrictions import selectors as restriction_selectors
 from vpnregistry.restrictions import services as restriction_services
 from vpnregistry.restrictions.models import Service
@@ -650,15 +652,30 @@ class ExemptionCheckView(APIView):
             OpenApiParameter("column", int, description="the CSV column holding the address (1 = first)"),
         ],
         request={"text/plain": OpenApiTypes.STR, "text/csv": OpenApiTypes.STR},
-        responses={(200, "text/csv"): OpenApiTypes.STR, 400: VALIDATION_ERROR, 401: ERROR, 403: ERROR},
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            202: s.ExemptionJobSerializer,
+            400: VALIDATION_ERROR,
+            401: ERROR,
+            403: ERROR,
+        },
     )
     def post(self, request):
+        """Bodies up to 50 MB are answered at once; larger ones, or any sent with
+        `Prefer: respond-async`, become a job: `202` with its URL, to poll and download from."""
         at = _at(request)
         # Empty is as if absent, like every optional query parameter of the API.
         raw_column = request.query_params.get("column") or None
         column = whole_number(raw_column)
         if raw_column is not None and (column is None or column < 1):
             raise InvalidInput({"column": ["A column number counts from 1."]})
+        if jobs.wants_async(request, whole_number(request.headers.get("Content-Length"))):
+            job = jobs.create_job(owner=request.user, source=request._request, at=at, column=column)
+            job.refresh_from_db()
+            response = Response(_job_document(job), status=status.HTTP_202_ACCEPTED)
+            response["Location"] = _job_url(job)
+            response["Preference-Applied"] = "respond-async"
+            return response
         # Read the raw body ourselves, in blocks, into a spool file: Django's in-memory body limit
         # applies only to request.body and form parsing, which this never touches.
         body = exemptions.spool(request._request)
@@ -669,6 +686,54 @@ class ExemptionCheckView(APIView):
 
         response = StreamingHttpResponse(answers(), content_type="text/csv; charset=utf-8")
         response["X-Exemptions-At"] = at.isoformat()
+        return response
+
+
+def _job_url(job) -> str:
+    return reverse("api:exemption-job", args=[job.pk])
+
+
+def _job_document(job) -> dict:
+    done = job.state == "done"
+    return s.ExemptionJobSerializer(
+        {
+            "id": job.pk,
+            "state": job.state,
+            "at": job.at,
+            "size": job.size,
+            "created_at": job.created_at,
+            "finished_at": job.finished_at,
+            "expires_at": job.expires_at,
+            "url": _job_url(job),
+            "result_url": reverse("api:exemption-job-result", args=[job.pk]) if done else None,
+            "result_size": job.result_size,
+            "error": job.error,
+        }
+    ).data
+
+
+class ExemptionJobView(APIView):
+    """A bulk exemption check answered later: its state, and where its answer is once done."""
+
+    permission_classes = [EXEMPTION_READERS]
+
+    @extend_schema(responses={200: s.ExemptionJobSerializer})
+    def get(self, request, pk: int):
+        return Response(_job_document(jobs.job_for(request.user, pk)))
+
+
+class ExemptionJobResultView(APIView):
+    """The answer of a job that is done: the same CSV as the synchronous form gives."""
+
+    permission_classes = [EXEMPTION_READERS]
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR, 409: ERROR})
+    def get(self, request, pk: int):
+        job = jobs.job_for(request.user, pk)
+        if job.state != "done":
+            raise WrongState(_("This job is %(state)s; its answer is not ready.") % {"state": job.state})
+        response = FileResponse(open(jobs.result_path(job), "rb"), content_type="text/csv; charset=utf-8")  # noqa: SIM115
+        response["X-Exemptions-At"] = job.at.isoformat()
         return response
 
 

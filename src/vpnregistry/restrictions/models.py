@@ -174,3 +174,35 @@ class ComplaintMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.complaint_id}"
+
+
+class ExemptionJob(models.Model):
+    """A bulk exemption check answered later: the body kept in a file, answered by a task.
+
+    Asked for with `Prefer: respond-async`, or made so when the body is larger than
+    `EXEMPTIONS_SYNC_MAX_BYTES`. Only its owner sees it; its files are deleted once it expires.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(help_text=_("The time the addresses are checked at."))
+    column = models.PositiveIntegerField(null=True, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    size = models.PositiveBigIntegerField(default=0)
+    result_size = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The job and its files are removed after this (EXEMPTION_JOB_SECONDS after it was made).
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"exemption job {self.pk} ({self.state})"

@@ -27,7 +27,7 @@ def broker_url() -> str:
     return settings.CELERY_BROKER_URL or ""
 
 
-def dispatch(name: str, *, countdown: float | None = None) -> None:
+def dispatch(name: str, *, countdown: float | None = None, args: list | tuple = ()) -> None:
     """Ask for the task `name`: sent to the broker, or, with none, run in this process.
 
     Never raises: a task asked for after a commit must not turn a committed change into an error.
@@ -37,11 +37,12 @@ def dispatch(name: str, *, countdown: float | None = None) -> None:
     if url := broker_url():
         try:
             if url == app.conf.broker_url:
-                app.send_task(name, countdown=countdown, queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+                app.send_task(name, args=args, countdown=countdown, queue=settings.CELERY_TASK_DEFAULT_QUEUE)
             else:  # the settings changed after the app read them (tests): no pooled connection
                 with app.connection_for_write(url) as connection:
                     app.send_task(
                         name,
+                        args=args,
                         countdown=countdown,
                         queue=settings.CELERY_TASK_DEFAULT_QUEUE,
                         connection=connection,
@@ -56,6 +57,6 @@ def dispatch(name: str, *, countdown: float | None = None) -> None:
     # Imported by name (not through the loader, whose Django fix-up would set Django up again and
     # run every system check in this process).
     import_module(TASKS_MODULE)
-    result = app.tasks[name].apply()
+    result = app.tasks[name].apply(args=args)
     if result.failed():
         logger.error("task %s failed in-process: %r\n%s", name, result.result, result.traceback)

@@ -46,15 +46,26 @@ def send_mail() -> dict:
     return {"sent": delivery.sent, "retried": delivery.retried, "failed": delivery.failed}
 
 
+@app.task(name="vpnregistry.exemption_job")
+def exemption_job(job_id: int) -> str | None:
+    """Answer one bulk exemption check kept as a job (restrictions/jobs.py)."""
+    from vpnregistry.restrictions.jobs import run_job
+
+    job = run_job(job_id)
+    return job.state if job else None
+
+
 @app.task(name="vpnregistry.sweep")
 def sweep() -> dict:
     """Expire, remind, republish when due, sweep a killed publisher's temporary files."""
     from vpnregistry.allowlist.publication import sweep_temporary_files
     from vpnregistry.db import refresh_planner_statistics
     from vpnregistry.registrations.services import sweep as run_sweep
+    from vpnregistry.restrictions.jobs import purge_expired
 
     report = run_sweep()
     sweep_temporary_files()
+    purge_expired()
     refresh_planner_statistics()
     return {
         "expired": len(report.expired),

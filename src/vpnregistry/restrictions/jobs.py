@@ -1,0 +1,146 @@
+"""Bulk exemption checks answered later: a job per body, run by a task, fetched by its owner.
+
+A body larger than `EXEMPTIONS_SYNC_MAX_BYTES` (50 MB), or any with `Prefer: respond-async`, is kept
+in a file under `EXEMPTION_JOBS_DIR` and answered by the task `vpnregistry.exemption_job` into a
+file beside it; the caller gets `202` and the job's URL, polls it, and downloads the answer (the same
+CSV as the synchronous form gives). A job and its files are deleted `EXEMPTION_JOB_SECONDS` after it
+was made (a day). Running a job twice gives the same answer: the answer is written to a temporary
+file and renamed into place, and the check is at the job's own time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from vpnregistry.errors import TooLarge
+from vpnregistry.restrictions import exemptions
+from vpnregistry.restrictions.models import ExemptionJob
+
+logger = logging.getLogger(__name__)
+
+JOB_TASK = "vpnregistry.exemption_job"
+State = ExemptionJob.State
+
+
+def wants_async(request, length: int | None) -> bool:
+    """`Prefer: respond-async` (RFC 7240), or a body past the synchronous limit."""
+    prefer = request.headers.get("Prefer", "")
+    asked = any(p.strip().split(";")[0].strip().lower() == "respond-async" for p in prefer.split(","))
+    return asked or (length is not None and length > settings.EXEMPTIONS_SYNC_MAX_BYTES)
+
+
+def directory() -> Path:
+    path = Path(settings.EXEMPTION_JOBS_DIR)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def input_path(job: ExemptionJob) -> Path:
+    return directory() / f"{job.pk}.in"
+
+
+def result_path(job: ExemptionJob) -> Path:
+    return directory() / f"{job.pk}.csv"
+
+
+def create_job(*, owner, source, at: datetime, column: int | None, start: bool = True) -> ExemptionJob:
+    """Keep the body read from `source` in the job's file and ask for the task once committed.
+
+    The body is read into a file first, with no transaction open (it may take minutes to arrive);
+    the job's row is then written and the file renamed to it.
+    """
+    upload = directory() / f".upload-{uuid.uuid4().hex}"
+    size = 0
+    try:
+        with open(upload, "wb") as fh:
+            for block in exemptions.read_stream(source):
+                size += len(block)
+                if size > settings.EXEMPTIONS_MAX_BODY_BYTES:
+                    raise TooLarge(
+                        f"The list of addresses is larger than the {settings.EXEMPTIONS_MAX_BODY_BYTES} "
+                        "bytes allowed."
+                    )
+                fh.write(block)
+        now = timezone.now()
+        with transaction.atomic():
+            job = ExemptionJob.objects.create(
+                owner=owner,
+                at=at,
+                column=column,
+                size=size,
+                created_at=now,
+                expires_at=now + timedelta(seconds=settings.EXEMPTION_JOB_SECONDS),
+            )
+            os.replace(upload, input_path(job))
+            if start:
+                transaction.on_commit(lambda: start_job(job.pk), robust=True)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            upload.unlink()
+    return job
+
+
+def start_job(pk: int) -> None:
+    from vpnregistry.worker.celery import dispatch
+
+    dispatch(JOB_TASK, args=[pk])
+
+
+def run_job(pk: int) -> ExemptionJob | None:
+    """Answer the job's addresses into its result file; a job done, gone or expired is left alone."""
+    job = ExemptionJob.objects.filter(pk=pk).first()
+    if job is None or job.state == State.DONE or job.expires_at <= timezone.now():
+        return job
+    ExemptionJob.objects.filter(pk=pk).update(state=State.RUNNING)
+    target = result_path(job)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        with open(input_path(job), "rb") as source, open(tmp, "wb") as out:
+            for block in exemptions.answer_stream(exemptions.read_stream(source), job.at, column=job.column):
+                out.write(block)
+        os.replace(tmp, target)
+    except Exception as exc:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        logger.exception("exemption job %d failed", pk)
+        ExemptionJob.objects.filter(pk=pk).update(
+            state=State.FAILED, error=f"{type(exc).__name__}: {exc}"[:300], finished_at=timezone.now()
+        )
+        raise
+    ExemptionJob.objects.filter(pk=pk).update(
+        state=State.DONE, result_size=target.stat().st_size, finished_at=timezone.now()
+    )
+    with contextlib.suppress(FileNotFoundError):
+        input_path(job).unlink()
+    job.refresh_from_db()
+    return job
+
+
+def job_for(user, pk) -> ExemptionJob:
+    """The caller's own job, not expired; anyone else's, or none, is a 404."""
+    job = ExemptionJob.objects.filter(pk=pk, owner_id=getattr(user, "pk", None)).first()
+    if job is None or job.expires_at <= timezone.now():
+        raise Http404("No such job.")
+    return job
+
+
+def purge_expired(*, now: datetime | None = None) -> int:
+    """Delete expired jobs and their files (the sweep runs this)."""
+    now = now or timezone.now()
+    expired = list(ExemptionJob.objects.filter(expires_at__lte=now).values_list("pk", flat=True))
+    for pk in expired:
+        for suffix in (".in", ".csv"):
+            with contextlib.suppress(FileNotFoundError):
+                (Path(settings.EXEMPTION_JOBS_DIR) / f"{pk}{suffix}").unlink()
+    ExemptionJob.objects.filter(pk__in=expired).delete()
+    return len(expired)
