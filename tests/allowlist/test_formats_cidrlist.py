@@ -252,3 +252,105 @@ def test_the_vectorised_check_agrees_with_the_item_by_item_one(case):
     assert fast == slow
     if isinstance(fast, CidrList):
         assert formats._canonical_text(items, version) in (None, fast.text)
+
+
+# --- reading a canonical document without a string per CIDR ---------------------------------------
+
+
+def _general(text):
+    """`from_json` the general way: json.loads, then the item by item check where the vectorised one fails."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(formats, "_from_canonical", lambda text: None)
+        try:
+            return Allowlist.from_json(text)
+        except ValueError as exc:
+            return str(exc)
+
+
+@settings(max_examples=50, deadline=None)
+@given(allowlists)
+def test_a_canonical_document_is_read_without_json_loads_of_its_cidrs(allowlist):
+    text = allowlist.to_json()
+    fast = formats._from_canonical(text)
+    assert fast == allowlist == _general(text)
+    assert formats._from_canonical(text.encode()) == allowlist
+
+
+def _altered(text: str) -> list[str]:
+    """Documents that mean the same or nearly, but are not what to_json writes, or are broken."""
+    out = [
+        text.replace(",", ", ", 1),
+        text.replace(":", ": "),
+        text.replace('"ipv4":[', '"ipv4": ['),
+        text.replace('"1', '"\\u0031', 1),
+        text.replace('"ipv4":[', '"ipv4":["1.2.3.0/24",', 1),
+        text.replace('"ipv6":[', '"ipv6":["::/0"', 1),
+        text.replace('"ipv4":[', '"ipv4":["', 1),
+        text.replace("]", "] ", 1),
+        text.replace('"ipv4":[', '"ipv4":[""', 1),
+        text.replace('"ipv4":[', '"ipv4":["1.2.3.0/24\\n",', 1),
+        text.replace('"ipv4":[', '"ipv4":["1.2.3.0/24]",', 1),
+        text.replace('","', '"\n,"', 1),
+        text.replace('"session"', '"ipv4":[],"session"'),
+        text[:-1],
+        text + " ",
+        text.replace('{"format"', '{"extra":1,"format"'),
+    ]
+    doc = json.loads(text)
+    out.append(json.dumps(doc))
+    out.append(
+        json.dumps({**doc, "ipv4": list(reversed(doc["ipv4"]))}, sort_keys=True, separators=(",", ":"))
+    )
+    return out
+
+
+@settings(max_examples=50, deadline=None)
+@given(allowlists)
+def test_anything_else_is_read_the_general_way(allowlist):
+    for text in _altered(allowlist.to_json()):
+        fast = formats._from_canonical(text)
+        if fast is not None:
+            assert fast.to_json() == text
+        assert (fast if fast is not None else _general(text)) == _general(text)
+        result = _checked_document(text)
+        assert result == _general(text)
+
+
+def _checked_document(text):
+    try:
+        return Allowlist.from_json(text)
+    except ValueError as exc:
+        return str(exc)
+
+
+_number_texts = st.lists(
+    st.one_of(
+        st.from_regex(r"\+92[0-9]{10}", fullmatch=True),
+        st.sampled_from(["03001234567", "+0123", "+92300123456789012", "", " +923001234567"]),
+        st.just("+923001234567\n+923001234568"),
+    ),
+    max_size=6,
+)
+_number_lists = st.one_of(
+    _number_texts,
+    _number_texts.map(sorted),
+    _number_texts.map(lambda n: sorted(set(n))),
+    st.lists(
+        st.one_of(st.from_regex(r"\+92[0-9]{10}", fullmatch=True), st.sampled_from([7, None])), max_size=3
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_number_lists)
+def test_the_numbers_check_agrees_with_the_number_by_number_one(numbers):
+    def checked():
+        try:
+            return formats._check_msisdn({"indus": numbers})
+        except (ValueError, TypeError) as exc:
+            return str(exc)
+
+    fast = checked()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(formats, "_numbers_ascend", lambda numbers: False)
+        assert checked() == fast

@@ -170,6 +170,9 @@ class Allowlist:
     @classmethod
     def from_json(cls, text: str | bytes) -> Allowlist:
         """Parse and validate a document; a ValueError names the field (and item) that is wrong."""
+        canonical = _from_canonical(text)
+        if canonical is not None:
+            return canonical
         try:
             doc = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -292,46 +295,102 @@ def _check_prefixes(name: str, items: object, version: int) -> CidrList:
 def _canonical_text(items: list, version: int) -> str | None:
     """The items as text, a CIDR a line, when every item is a canonical CIDR of the family and they
     ascend without overlapping; None when any is not (or is unusual), for `_check_prefixes` to say
-    which and why. Vectorised: the text is parsed by `netblocks`, printed back from the numbers and
-    compared, so that only canonical text can pass; it never accepts what the item by item check
-    would refuse."""
-    import numpy as np
-
-    from vpnregistry.netblocks import _u128
-    from vpnregistry.netblocks.textio import format_v4_cidrs, format_v6_cidrs, scan_ipv4, scan_ipv6
-
+    which and why."""
     if not items:
         return ""
     try:
         text = "\n".join(items) + "\n"
     except TypeError:
         return None
+    return text if _canonical_lines(text, len(items), version) else None
+
+
+def _canonical_lines(text: str, count: int, version: int) -> bool:
+    """Whether `text` is `count` canonical CIDRs of the family, a line each, ascending without
+    overlapping. Vectorised: the text is parsed by `netblocks`, printed back from the numbers and
+    compared, so that only canonical text passes; it never accepts what the item by item check
+    of `_check_prefixes` would refuse (and leaves IPv4-mapped IPv6 to it)."""
+    import numpy as np
+
+    from vpnregistry.netblocks import _u128
+    from vpnregistry.netblocks.textio import format_v4_cidrs, format_v6_cidrs, scan_ipv4, scan_ipv6
+
     if not text.isascii():
-        return None
+        return False
     data = text.encode("ascii")
     if version == 4:
         scan = scan_ipv4(data)
-        if len(scan.addr) != len(items) or len(scan.other_line):
-            return None
-        if format_v4_cidrs(scan.addr, scan.plen) != data:
-            return None
+        if len(scan.addr) != count or len(scan.other_line) or format_v4_cidrs(scan.addr, scan.plen) != data:
+            return False
         first = scan.addr.astype(np.int64)
         last = first + (np.left_shift(np.int64(1), 32 - scan.plen.astype(np.int64)) - 1)
-        return text if bool((first[1:] > last[:-1]).all()) else None
+        return bool((first[1:] > last[:-1]).all())
     scan6 = scan_ipv6(data)
-    if len(scan6.good_line) != len(items):
-        return None
+    if len(scan6.good_line) != count:
+        return False
     hi, lo = scan6.hi, scan6.lo
     mask_hi, mask_lo = _u128.host_mask(scan6.plen)
     # Host bits set, or IPv4-mapped (which `ipaddress` may print with a dotted quad): item by item.
     mapped = (hi == 0) & ((lo >> np.uint64(32)) == np.uint64(0xFFFF))
     if ((hi & mask_hi) != 0).any() or ((lo & mask_lo) != 0).any() or mapped.any():
-        return None
+        return False
     if format_v6_cidrs(hi, lo, scan6.plen) != data:
-        return None
+        return False
     last_hi, last_lo = hi | mask_hi, lo | mask_lo
     after = (hi[1:] > last_hi[:-1]) | ((hi[1:] == last_hi[:-1]) & (lo[1:] > last_lo[:-1]))
-    return text if bool(after.all()) else None
+    return bool(after.all())
+
+
+def _from_canonical(text: str | bytes) -> Allowlist | None:
+    """The document when it is exactly what `to_json` writes (the stored snapshots, the published
+    json files), read without `json.loads` making a string per CIDR; None for anything else, which
+    `from_json` then reads and checks the general way.
+
+    The CIDR arrays are cut out of the text and checked as text (`_canonical_lines`); the rest,
+    small, goes through `json.loads` and the same checks as always. Only a document that the
+    result writes back byte for byte is accepted, so this reads nothing the general way would not.
+    """
+    if not isinstance(text, str):
+        try:
+            text = str(text, "ascii")  # to_json writes ASCII only
+        except (UnicodeDecodeError, TypeError):
+            return None
+    open4 = text.find(',"ipv4":[')
+    close4 = text.find("]", open4)
+    open6 = close4 + 1
+    close6 = text.find("]", open6)
+    if open4 < 0 or close4 < 0 or close6 < 0 or not text.startswith(',"ipv6":[', open6):
+        return None
+    try:
+        doc = json.loads(text[:open4] + ',"ipv4":[],"ipv6":[]' + text[close6 + 1 :])
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or set(doc) != set(_KEYS) or doc["format"] != DOCUMENT_FORMAT:
+        return None
+    cidrs = []
+    for version, body in ((4, text[open4 + 9 : close4]), (6, text[open6 + 9 : close6])):
+        lines = body[1:-1].replace('","', "\n") + "\n" if body else ""
+        if body and not (len(body) > 1 and body[0] == body[-1] == '"'):
+            return None
+        try:
+            cidr_list = CidrList.from_text(lines)
+        except ValueError:
+            return None
+        if not _canonical_lines(lines, len(cidr_list), version):
+            return None
+        cidrs.append(cidr_list)
+    try:
+        allowlist = Allowlist(
+            session=_check_session(doc["session"]),
+            serial=_check_serial(doc["serial"]),
+            generated_at=_check_generated_at(doc["generated_at"]),
+            ipv4=cidrs[0],
+            ipv6=cidrs[1],
+            msisdn=_check_msisdn(doc["msisdn"]),
+        )
+    except ValueError:
+        return None
+    return allowlist if allowlist.to_json() == text else None
 
 
 def _check_msisdn(value: object) -> dict[str, tuple[str, ...]]:
@@ -344,6 +403,10 @@ def _check_msisdn(value: object) -> dict[str, tuple[str, ...]]:
             raise ValueError(f"{where}: {operator!r} is not an operator code")
         if not isinstance(numbers, list):
             raise ValueError(f"{where}: expected a list of E.164 numbers")
+        if _numbers_ascend(numbers):
+            out[operator] = tuple(numbers)
+            continue
+        # Something is wrong: number by number, to say which and why.
         for index, number in enumerate(numbers):
             if not isinstance(number, str) or not _E164.fullmatch(number):
                 raise ValueError(f"{where}[{index}]: {number!r} is not an E.164 number like '+923001234567'")
@@ -351,6 +414,26 @@ def _check_msisdn(value: object) -> dict[str, tuple[str, ...]]:
                 raise ValueError(f"{where}[{index}]: {number!r} is repeated or out of order: numbers ascend")
         out[operator] = tuple(numbers)
     return out
+
+
+_E164_LINES = re.compile(r"(?:\+[1-9][0-9]{1,14}\n)*")
+
+
+def _numbers_ascend(numbers: list) -> bool:
+    """Whether every item is an E.164 number and they strictly ascend: one regular expression over
+    them all (a line each) and one pass of the sort, which finds an ascending list in linear time."""
+    if not numbers:
+        return True
+    try:
+        text = "\n".join(numbers) + "\n"
+    except TypeError:
+        return False
+    return (
+        text.count("\n") == len(numbers)
+        and _E164_LINES.fullmatch(text) is not None
+        and sorted(numbers) == numbers
+        and len(set(numbers)) == len(numbers)
+    )
 
 
 # --- renderers --------------------------------------------------------------------------------
