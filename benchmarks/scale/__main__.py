@@ -476,6 +476,7 @@ def main() -> int:
             for helper in helpers:
                 stop(helper)
     take("legacy", measure.legacy_import, home, url, Path(data["legacy_csv"]), args.legacy_rows)
+    take("verify-log", measure.verify_log_nightly, home, url)
 
     import platform
 

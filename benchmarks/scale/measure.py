@@ -136,14 +136,35 @@ def sweep_idle(home: Path, database_url: str) -> Figure:
 
 
 def verify_log(home: Path, database_url: str, records: int) -> Figure:
-    run = timed_command(home, database_url, "verify-log")
+    """A full walk of the log (the weekly run), after the day's checkpoint was signed."""
+    timed_command(home, database_url, "checkpoint", "--force")
+    run = timed_command(home, database_url, "verify-log", "--full")
     rate = records / run["seconds"] if run["seconds"] else 0
     return Figure(
-        "`vpnregistry verify-log` (the nightly run)",
+        "`vpnregistry verify-log --full` (the weekly run)",
         f"{run['seconds']:.1f} s for {records:,} records ({rate:,.0f} a second)",
         "≥ 200,000 records a second, or incremental",
-        run["code"] == 0 and (rate >= 200_000),
+        None if run["code"] == 0 else False,  # the target is met by the nightly run's figure below
         {"seconds": run["seconds"], "records": records, "rate": rate, "output": run["output"][-400:]},
+    )
+
+
+def last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def verify_log_nightly(home: Path, database_url: str) -> Figure:
+    """The nightly run after a day's records (this run's approvals and import): only what is new."""
+    timed_command(home, database_url, "checkpoint", "--force")
+    run = timed_command(home, database_url, "verify-log")
+    ok = run["code"] == 0 and run["seconds"] <= 2
+    return Figure(
+        "`vpnregistry verify-log` (the nightly run, incremental)",
+        f"{run['seconds']:.1f} s: {last_line(run['output'])[:90]}",
+        "reads only the new records (≤ 2 s)",
+        ok,
+        {"seconds": run["seconds"], "output": run["output"][-400:]},
     )
 
 
@@ -239,6 +260,7 @@ class Firewall:
         self.nft, self.ip = shutil.which("nft") or "/usr/sbin/nft", shutil.which("ip") or "/usr/sbin/ip"
         self.available = os.geteuid() == 0 and Path(self.nft).exists() and Path(self.ip).exists()
         self.namespace = f"vr-scale-fw-{os.getpid()}"
+        self.out = home / "firewall"
         self.process = None
         self.loaded = False
         if not self.available:
@@ -248,7 +270,7 @@ class Firewall:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         conn.request("GET", "/api/v1/allowlist/key.pub", headers={"Authorization": f"Token {token}"})
         key.write_bytes(conn.getresponse().read())
-        out = home / "firewall"
+        out = self.out
         if out.exists():
             shutil.rmtree(out)  # a fresh host: the whole list first
         command = [
@@ -259,6 +281,15 @@ class Firewall:
         ]  # fmt: skip
         log = (home / "firewall.log").open("wb")
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+
+    def applied_serial(self) -> int | None:
+        """The serial the client last loaded into the namespace, from its state file."""
+        try:
+            state = json.loads((self.out / ".vpnregistry-sync" / "state.json").read_text())
+        except (OSError, ValueError):
+            return None
+        applied = state.get("applied") or ""
+        return int(applied.rsplit(":", 1)[1]) if applied.startswith("nft:") else None
 
     def holds(self, prefix: str) -> bool:
         """Whether the namespace's set holds `prefix` (an IPv4 CIDR) now."""
@@ -298,22 +329,31 @@ def approvals(
     done = threading.Event()
 
     def watch():
+        import ipaddress
+
         poller = Client(port, token=operator_token)
         last = _serial(poller)
+        carried_by: dict[str, int] = {}
         while not done.is_set():
-            now = time.monotonic()
             serial = _serial(poller)
-            if serial > last:
-                carried[serial] = now
-                # Every IP list is the same for all operators: the first serial after an approval
-                # returned is the one that carries it (the firewall's arrival below is the proof).
-                for value in list(approved_at):
-                    serial_at.setdefault(value, now)
-                last = serial
-            if firewall.available:
-                for value in [v for v in approved_at if v not in fw_at]:
-                    if firewall.holds(value):
-                        fw_at[value] = time.monotonic()
+            now = time.monotonic()
+            for s in range(last + 1, serial + 1):
+                # The serial's delta says what it added: an approved address arrives in the first
+                # serial whose additions cover it.
+                status, body, _ms = poller.get(f"/api/v1/allowlist/{s}.delta.json")
+                added = json.loads(body)["ipv4"]["added"] if status == 200 else []
+                nets = [ipaddress.ip_network(a) for a in added]
+                for value in [v for v in approved_at if v not in carried_by]:
+                    if any(ipaddress.ip_network(value).subnet_of(n) for n in nets):
+                        carried_by[value], serial_at[value] = s, now
+                carried[s] = now
+            last = max(last, serial)
+            # The firewall holds a serial once the client's load of it succeeded (nft -f exits 0
+            # only when the whole transaction applied); the state file says which serial that was.
+            applied = firewall.applied_serial()
+            for value, s in carried_by.items():
+                if applied is not None and applied >= s:
+                    fw_at.setdefault(value, now)
             time.sleep(0.5)
 
     # The firewall holds the whole list before the first approval (its first load takes minutes at a
@@ -346,7 +386,11 @@ def approvals(
     ):
         time.sleep(1)
     done.set()
-    watcher.join(timeout=10)
+    watcher.join(timeout=30)
+    # What the state file says, checked against the kernel's set once at the end (each `nft get` on a
+    # set this large takes seconds to a minute: not something to poll).
+    absent = [v for v in list(fw_at)[:3] if not firewall.holds(v)] if firewall.available else []
+    fw_errors = [f"{v}: loaded by the client's account but not in the nft set" for v in absent]
     firewall.stop()
     p50, p99 = percentile(times, 50), percentile(times, 99)
     request = Figure(
@@ -379,8 +423,8 @@ def approvals(
                 f"median {median:.1f} s, max {worst:.1f} s over {len(to_fw)}"
                 + (f"; {missing} never" if missing else ""),
                 "max < 120 s, median < 90 s",
-                not missing and worst < 120 and median < 90,
-                {"seconds": to_fw},
+                not missing and not fw_errors and worst < 120 and median < 90,
+                {"seconds": to_fw, "errors": fw_errors},
             ),
         )
     return out
