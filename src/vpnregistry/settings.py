@@ -276,6 +276,12 @@ REST_FRAMEWORK = {
         "vpnregistry.api.renderers.TextJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # DRF's JSON parser, refusing nesting deeper than any request needs (a 400, not a RecursionError).
+    "DEFAULT_PARSER_CLASSES": [
+        "vpnregistry.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.auth import login
-from tests.workflow import approved, draft
+from tests.workflow import approved, draft, to_decision
 from vpnregistry.applications.models import Application, Resource
 
 
@@ -85,6 +85,57 @@ def test_a_district_code_with_a_surrogate_is_named_not_a_crash(world):
 def test_portal_keyset_pages_ignore_a_before_of_odd_digits(client, world, who, url):
     login(client, getattr(world, who))
     assert client.get(url, {"before": "²"}).status_code == 200
+
+
+# --- JSON nested deeper than anyone writes ---------------------------------------------------------
+
+
+def _nested(depth: int, inner: str = "1") -> str:
+    return "[" * depth + inner + "]" * depth
+
+
+def _deep_status(depth: int) -> str:
+    return '{"tracking_number": "VR-2026-000001", "secret": ' + _nested(depth) + "}"
+
+
+@pytest.mark.parametrize("depth", [65, 1_000, 100_000])
+def test_json_nested_too_deep_is_a_400_on_every_endpoint_that_reads_json(world, depth):
+    # 1,000 levels was a RecursionError, a 500 (Django's debug page with debug on), anonymous or not.
+    application = to_decision(world, "14.1.104.0/24")
+    calls = [
+        (world.client(None), "/api/v1/status/", _deep_status(depth)),
+        (world.client(world.applicant), "/api/v1/applications/", '{"resources": ' + _nested(depth) + "}"),
+        (
+            world.client(world.officer),
+            f"/api/v1/applications/{application.pk}/decide/",
+            '{"outcome": "approve", "reason": ' + _nested(depth) + "}",
+        ),
+    ]
+    before = Application.objects.count()
+    for client, url, body in calls:
+        response = client.post(url, data=body, content_type="application/json")
+        assert response.status_code == 400, (url, response.status_code, response.content[:300])
+        assert "nested deeper than 64" in response.json()["detail"], url
+    assert Application.objects.count() == before
+    application.refresh_from_db()
+    assert application.state == "awaiting_decision"
+
+
+def test_json_nested_64_deep_is_parsed_and_brackets_inside_strings_do_not_count(world):
+    client = world.client(None)
+    response = client.post("/api/v1/status/", data=_deep_status(63), content_type="application/json")
+    assert response.status_code == 400 and "secret" in response.json()  # judged by the serializer
+    # An escaped quote inside a string does not end it: the brackets after it are still text.
+    body = {"tracking_number": "VR-2026-000001", "secret": "s", "note": "[{" * 500 + '\\"[[' * 40}
+    text = json.dumps(body)
+    response = client.post("/api/v1/status/", data=text, content_type="application/json")
+    assert response.status_code == 404  # read, looked up, not found
+
+
+def test_a_json_parse_error_still_says_where(world):
+    response = world.client(None).post("/api/v1/status/", data='{"a": [1, }', content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON parse error")
 
 
 # --- answers that did not match the schema ---------------------------------------------------------

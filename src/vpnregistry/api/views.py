@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination, PageNumberPagination
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +27,7 @@ from vpnregistry.allowlist.formats import FORMATS
 from vpnregistry.allowlist.services import file_path, msisdn_name
 from vpnregistry.api import schema
 from vpnregistry.api import serializers as s
+from vpnregistry.api.parsers import JSONParser
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.api.serializers_public import SubmittedApplicationSerializer
 from vpnregistry.applications import bulk, selectors, services
