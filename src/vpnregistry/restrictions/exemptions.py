@@ -28,6 +28,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from vpnregistry.accounts.models import District
+from vpnregistry.csvcells import cell
 from vpnregistry.db import ancestor_firsts, network_keys
 from vpnregistry.errors import TooLarge
 from vpnregistry.netblocks import ParseError, parse_address
@@ -277,8 +278,8 @@ def _answer_general(lines: list[bytes], values: list[str], index: TimeIndex) -> 
         try:
             addr = parse_address(text)
         except ParseError as exc:
-            reason = str(exc).replace('"', "'")
-            out[i] = _csv_field(text) + f',error,,"{reason}"\n'.encode()
+            reason = cell(str(exc)).replace('"', "'")
+            out[i] = _csv_field(cell(text)) + f',error,,"{reason}"\n'.encode()
             continue
         (v4_pos if addr.version == 4 else v6_pos).append(i)
         (v4_val if addr.version == 4 else v6_val).append(int(addr))
