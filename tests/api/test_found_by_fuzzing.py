@@ -285,3 +285,47 @@ def test_an_error_that_quotes_a_lone_surrogate_is_still_answered(world):
     assert response.status_code == 400
     assert "value" in json.loads(response.content)["resources"][0]
     assert not Application.objects.exists()
+
+
+# --- input schemathesis's negative checks found taken (VPNREGISTRY_FUZZ_STRICT=1) -------------------
+
+
+@pytest.mark.parametrize("unread", ["-58800", "yes please", "2"])
+def test_a_notification_filter_that_is_not_a_flag_is_refused(world, unread):
+    response = world.client(world.applicant).get("/api/v1/notifications/", {"unread": unread})
+    assert response.status_code == 400
+    assert set(response.json()) == {"unread"}
+
+
+@pytest.mark.parametrize("unread", ["1", "true", "True", "0", "false", ""])
+def test_a_notification_filter_that_is_a_flag_is_taken(world, unread):
+    assert world.client(world.applicant).get("/api/v1/notifications/", {"unread": unread}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/v1/signup/resend/", {"email": 0}),
+        (
+            "/api/v1/signup/",
+            {"name": "N", "category": "company", "email": 0, "username": "u", "password": "p"},
+        ),
+        ("/api/v1/signup/verify/", {"token": 12345}),
+    ],
+)
+def test_a_number_where_text_goes_is_refused_naming_the_field(world, url, body):
+    response = world.client(None).post(url, data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 400, response.content
+    named = [key for key, value in body.items() if not isinstance(value, str)]
+    assert set(response.json()) == set(named)
+
+
+def test_a_member_invitation_to_a_number_is_refused_naming_the_field(world):
+    from vpnregistry.accounts.models import User
+
+    User.objects.filter(pk=world.applicant.pk).update(is_org_admin=True)
+    response = world.client(world.applicant).post(
+        "/api/v1/organisation/invitations/", data=json.dumps({"email": 0}), content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"email"}
