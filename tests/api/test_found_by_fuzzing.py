@@ -329,3 +329,29 @@ def test_a_member_invitation_to_a_number_is_refused_naming_the_field(world):
     )
     assert response.status_code == 400
     assert set(response.json()) == {"email"}
+
+
+@pytest.mark.parametrize(
+    ("query", "body", "media_type"),
+    [
+        ("", "true", "text/csv"),  # schemathesis's boolean true, sent as a text/csv body
+        ("", "nonsense\n# a comment\n\n", "text/plain"),
+        ("?column=2", "14.1.105.1\n14.1.105.2\n", "text/csv"),  # the wrong column: no address in it
+    ],
+)
+def test_a_body_to_check_that_holds_no_address_is_refused(world, query, body, media_type):
+    response = world.client(world.operator).post(
+        f"/api/v1/exemptions/check{query}", data=body, content_type=media_type
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"body"}
+
+
+def test_a_body_with_one_address_among_errors_is_answered_line_by_line(world):
+    client = world.client(world.operator)
+    response = client.post("/api/v1/exemptions/check", data="true\n14.1.105.1\n", content_type="text/csv")
+    assert response.status_code == 200
+    rows = b"".join(response.streaming_content).decode().splitlines()
+    assert rows[1].startswith("true,error") and rows[2].startswith("14.1.105.1,")
+    blank = client.post("/api/v1/exemptions/check", data="\n\n", content_type="text/plain")
+    assert blank.status_code == 200  # nothing to check is answered with the header alone

@@ -296,6 +296,33 @@ def _csv_field(text: str) -> bytes:
     return text.encode()
 
 
+def holds_no_address(body, *, column: int | None = None) -> bool:
+    """Whether a spooled body has lines to check and none of them an address (in `column`).
+
+    Such a body (`true`, a file of something else, the wrong column) is refused whole rather than
+    answered line by line with errors. The scan stops at the first address, so a real list costs a
+    line or two; the body is rewound for the answers.
+    """
+    content = False
+    try:
+        for raw in body:
+            line = raw.decode("utf-8", "replace").strip()
+            if not line or line.startswith("#"):
+                continue
+            content = True
+            if column is not None:
+                fields = line.split(",")
+                line = fields[column - 1].strip().strip('"') if len(fields) >= column else ""
+            try:
+                parse_address(line)
+            except ParseError:
+                continue
+            return False
+        return content
+    finally:
+        body.seek(0)
+
+
 def answer_stream(stream: Iterable[bytes], at: datetime, *, column: int | None = None) -> Iterator[bytes]:
     """CSV answers (address,exempt,registration,events) for a stream of addresses, one a line or in
     CSV column `column`; memory stays bounded however long the stream."""
