@@ -117,3 +117,64 @@ def test_passwords_are_hashed_with_argon2(settings):
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     ]
     assert make_password("correct-horse-battery-staple").startswith("argon2")
+
+
+# --- found by the hostile review (issue 18) --------------------------------------------------------
+
+
+def test_answers_to_a_signed_in_caller_are_never_stored(client, world):
+    # They may carry a CNIC, an NTN or a subscriber ID; none said no-store.
+    from tests.auth import login
+    from tests.workflow import draft
+
+    application = draft(world, "14.1.104.0/24")
+    api = world.client(world.applicant)
+    for url in ["/api/v1/me/", f"/api/v1/applications/{application.pk}/", "/api/v1/organisation/members/"]:
+        response = api.get(url)
+        assert response.status_code == 200, url
+        assert response["Cache-Control"] == "no-store", url
+    login(client, world.applicant)
+    for url in [f"/applications/{application.pk}/", "/organisation/members/", "/documents/"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"], url
+
+
+def test_public_answers_stay_cacheable_as_they_were(client, world):
+    assert "Cache-Control" not in client.get("/events/")
+    assert "Cache-Control" not in world.client(None).get("/api/v1/districts/")
+
+
+def test_api_404s_are_json_with_debug_on_too(client, db, settings):
+    settings.DEBUG = True
+    response = client.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("path", ["/static/../..", "/static/../../settings.py", "/static/a/../../../x"])
+def test_a_static_path_leaving_the_static_folders_is_a_404_not_a_500(db, path):
+    # What runserver serves /static/ with (make run, debug on): `..%2f..` reached safe_join, which
+    # raised SuspiciousFileOperation past the handler.
+    import io
+
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.wsgi import get_wsgi_application
+
+    handler = StaticFilesHandler(get_wsgi_application())
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(),
+    }
+    statuses = []
+    b"".join(handler(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    assert statuses[0].startswith("404"), statuses

@@ -90,6 +90,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A 404 under /api/ is JSON with debug on too (Django's debug page skips handler404).
+    "vpnregistry.middleware.ApiNotFoundMiddleware",
     # Refuses a body past its limit (413) before anything reads it; see REQUEST_BODY_LIMITS below.
     "vpnregistry.bodylimits.BodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -101,6 +103,8 @@ MIDDLEWARE = [
     "vpnregistry.allowlist.fastpath.AllowlistFastPath",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: no-store on every answer to a signed-in caller: they may carry personal data.
+    "vpnregistry.middleware.NoStoreMiddleware",
     # Two-factor: django-otp reads the verified device from the session; ours holds a session that
     # owes its second step at /login/otp/ (staff always, applicants who enrolled).
     "django_otp.middleware.OTPMiddleware",
@@ -198,6 +202,12 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Django's two finders, answering "not found" for a path that leaves the static folders (it was a
+# SuspiciousFileOperation, a 500 from runserver's static handler).
+STATICFILES_FINDERS = [
+    "vpnregistry.static_finders.FileSystemFinder",
+    "vpnregistry.static_finders.AppDirectoriesFinder",
+]
 MEDIA_ROOT = VAR_DIR / "media"
 
 # Request body limits, set deliberately (issue 7). Django's own limits apply to form fields and to
@@ -280,6 +290,12 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [
         "vpnregistry.api.renderers.TextJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    # DRF's JSON parser, refusing nesting deeper than any request needs (a 400, not a RecursionError).
+    "DEFAULT_PARSER_CLASSES": [
+        "vpnregistry.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,

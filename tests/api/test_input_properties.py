@@ -148,3 +148,38 @@ def test_event_codes_are_found_or_named(world, services, provinces, districts):
             for field in ("services", "provinces", "districts"):
                 assert set(event[field]) == {str(c).strip() for c in body[field]} - {""}
         transaction.set_rollback(True)
+
+
+# --- nesting: counted before anything recurses ------------------------------------------------------
+
+bracket_texts = st.text(st.sampled_from('[]{}"\\ a'), max_size=8)
+
+
+def _depth_of(value) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_depth_of, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth_of, value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=API_EXAMPLES * 4)
+@given(
+    core=st.recursive(
+        st.none() | st.integers() | bracket_texts,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(bracket_texts, inner, max_size=3),
+        max_leaves=8,
+    ),
+    wraps=st.integers(0, 130).flatmap(
+        lambda n: st.lists(st.tuples(st.booleans(), bracket_texts), min_size=n, max_size=n)
+    ),
+)
+def test_nesting_is_counted_as_the_decoder_would_see_it(core, wraps):
+    # Brackets and escaped quotes inside strings (keys included) are text, not nesting.
+    from vpnregistry.api.parsers import MAX_DEPTH, nested_too_deep
+
+    value = core
+    for as_list, key in wraps:
+        value = [value, key] if as_list else {key: value}
+    assert nested_too_deep(json.dumps(value)) == (_depth_of(value) > MAX_DEPTH)
+    assert nested_too_deep(json.dumps(value, indent=1)) == (_depth_of(value) > MAX_DEPTH)

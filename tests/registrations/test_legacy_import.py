@@ -68,6 +68,14 @@ def test_importing_twice_changes_nothing(world, tmp_path):
         ("X,nope,14.1.105.0/24,indus,L-9,,2025-01-01,2027-01-01", "category"),
         ("X,company,14.1.105.0/24,margalla,L-9,,2025-01-01,2027-01-01", "not in margalla's address space"),
         ("X,company,14.1.105.0/24,indus,,,2025-01-01,2027-01-01", "subscriber_id: empty"),
+        (
+            'X,company,14.1.105.0/24,indus,"=HYPERLINK(""http://x"")",,2025-01-01,2027-01-01',
+            "subscriber_id: begins with =",
+        ),
+        (
+            "X,company,14.1.105.0/24,indus,+cmd,,2025-01-01,2027-01-01",
+            "subscriber_id: begins with + followed",
+        ),
         ("X,company,14.1.105.0/24,indus,L-9,nowhere,2025-01-01,2027-01-01", "district"),
         ("X,company,14.1.105.0/24,indus,L-9,,2027-01-01,2025-01-01", "must come after"),
         ("X,company,14.1.105.0/24,indus,L-9,,someday,2027-01-01", "valid_from"),

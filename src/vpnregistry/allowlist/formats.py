@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from vpnregistry.csvcells import cell
+
 __all__ = ["DOCUMENT_FORMAT", "FORMATS", "Allowlist", "CidrList", "Format", "ipset_maxelem", "render"]
 
 DOCUMENT_FORMAT = "vpnregistry-allowlist/1"
@@ -634,7 +636,7 @@ def render_msisdn_csv(allowlist: Allowlist, *, operator: str | None = None) -> s
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["msisdn", "operator"])
-    writer.writerows([(number, operator) for number in allowlist.msisdn.get(operator, ())])
+    writer.writerows([(cell(number), cell(operator)) for number in allowlist.msisdn.get(operator, ())])
     return out.getvalue()
 
 

@@ -7,16 +7,28 @@ from rest_framework import serializers
 from vpnregistry.accounts.models import AddressSpaceChange, Document, Invitation, User
 
 
+class TextField(serializers.CharField):
+    """A text field that takes only a JSON string: DRF's CharField turns a number into text, so
+    `{"email": 0}` was taken as the address "0"; here it is refused naming the field."""
+
+    default_error_messages = {"invalid": "Not a valid string: give this field as text."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class SignupSerializer(serializers.Serializer):
-    name = serializers.CharField(help_text="The organisation's name.")
-    category = serializers.CharField(help_text="A category code, e.g. company, freelancer, bank.")
-    ntn = serializers.CharField(required=False, allow_blank=True, default="")
-    secp_number = serializers.CharField(required=False, allow_blank=True, default="")
-    pseb_number = serializers.CharField(required=False, allow_blank=True, default="")
-    cnic = serializers.CharField(required=False, allow_blank=True, default="")
-    email = serializers.CharField(help_text="The admin's email address; the confirmation link goes there.")
-    username = serializers.CharField()
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    name = TextField(help_text="The organisation's name.")
+    category = TextField(help_text="A category code, e.g. company, freelancer, bank.")
+    ntn = TextField(required=False, allow_blank=True, default="")
+    secp_number = TextField(required=False, allow_blank=True, default="")
+    pseb_number = TextField(required=False, allow_blank=True, default="")
+    cnic = TextField(required=False, allow_blank=True, default="")
+    email = TextField(help_text="The admin's email address; the confirmation link goes there.")
+    username = TextField()
+    password = TextField(write_only=True, style={"input_type": "password"})
 
 
 class SignupDoneSerializer(serializers.Serializer):
@@ -26,17 +38,17 @@ class SignupDoneSerializer(serializers.Serializer):
 
 
 class LinkTokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="The token from the emailed link.")
+    token = TextField(help_text="The token from the emailed link.")
 
 
 class EmailAddressSerializer(serializers.Serializer):
-    email = serializers.CharField()
+    email = TextField()
 
 
 class AcceptInvitationSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="The token from the invitation link.")
-    username = serializers.CharField()
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    token = TextField(help_text="The token from the invitation link.")
+    username = TextField()
+    password = TextField(write_only=True, style={"input_type": "password"})
 
 
 class NoticeSerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination, PageNumberPagination
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,6 +29,7 @@ from vpnregistry.allowlist.formats import FORMATS
 from vpnregistry.allowlist.services import file_path, msisdn_name
 from vpnregistry.api import schema
 from vpnregistry.api import serializers as s
+from vpnregistry.api.parsers import JSONParser
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.api.serializers_public import SubmittedApplicationSerializer
 from vpnregistry.applications import bulk, selectors, services
@@ -611,7 +612,8 @@ class ExemptionCheckView(APIView):
 
     POST takes the addresses as the raw request body (text/plain one a line, or text/csv with
     `column`), streamed in and answered as a stream of CSV lines, so ten million addresses go
-    through without a body limit refusing them.
+    through without a body limit refusing them. A bad line is answered as an error in its place;
+    a body with lines but no address in any (`true`, the wrong column) is a 400 naming `body`.
     """
 
     permission_classes = [EXEMPTION_READERS]
@@ -679,6 +681,10 @@ class ExemptionCheckView(APIView):
         # Read the raw body ourselves, in blocks, into a spool file: Django's in-memory body limit
         # applies only to request.body and form parsing, which this never touches.
         body = exemptions.spool(request._request)
+        if exemptions.holds_no_address(body, column=column):
+            body.close()
+            where = f" in column {column}" if column is not None else ""
+            raise InvalidInput({"body": [f"No line of the body holds an IPv4 or IPv6 address{where}."]})
 
         def answers():
             with body:

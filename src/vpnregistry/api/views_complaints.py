@@ -8,12 +8,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from vpnregistry.accounts.models import Role
 from vpnregistry.api import serializers_complaints as s
+from vpnregistry.api.parsers import JSONParser
 from vpnregistry.api.views import ERROR, VALIDATION_ERROR
 from vpnregistry.errors import InvalidInput, NotAllowed
 from vpnregistry.restrictions import complaints, statements

@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from vpnregistry.accounts import documents, onboarding, space
 from vpnregistry.accounts.models import AddressSpaceChange, Document, Invitation, Organisation, Role, User
 from vpnregistry.api import serializers_onboarding as s
+from vpnregistry.api.parsers import JSONParser
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.api.views import ERROR, VALIDATION_ERROR, IdCursorPagination
 from vpnregistry.errors import InvalidInput

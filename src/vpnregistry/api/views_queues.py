@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.applications import notifications, queues
 from vpnregistry.applications.models import Notification
+from vpnregistry.errors import InvalidInput
 
 ERROR = inline_serializer("QueueError", fields={"detail": serializers.CharField()})
 VALIDATION_ERROR = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input, keyed by field")
@@ -84,6 +85,21 @@ class NotificationSerializer(serializers.ModelSerializer):
         fields = ["id", "subject", "body", "link", "created_at", "read_at"]
 
 
+FLAGS = {"1": True, "true": True, "0": False, "false": False}
+
+
+def _flag(params, name: str) -> bool:
+    """A boolean query parameter: 1/true or 0/false (any case); empty or absent is false. Anything
+    else (`?unread=-58800`) is refused naming it, not read as false."""
+    raw = params.get(name) or ""
+    if not raw:
+        return False
+    value = FLAGS.get(raw.lower())
+    if value is None:
+        raise InvalidInput({name: ["Give true or false (or 1 or 0)."]})
+    return value
+
+
 class NewestFirst(CursorPagination):
     ordering = "-id"
 
@@ -97,7 +113,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     def get_queryset(self):
         qs = notifications.notifications_for(self.request.user)
-        if self.action == "list" and self.request.query_params.get("unread") in {"1", "true"}:
+        if self.action == "list" and _flag(self.request.query_params, "unread"):
             qs = qs.filter(read_at__isnull=True)
         return qs
 

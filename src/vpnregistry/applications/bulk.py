@@ -15,6 +15,7 @@ import io
 from django.utils.translation import gettext as _
 
 from vpnregistry.applications import services
+from vpnregistry.csvcells import cell
 from vpnregistry.errors import InvalidInput
 
 COLUMNS = ("value", "subscriber_id", "district", "operator")
@@ -128,5 +129,6 @@ def resources_as_csv(resources) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for r in resources:
-        writer.writerow([r.value, r.subscriber_id, r.district.code if r.district_id else "", r.operator.code])
+        district = r.district.code if r.district_id else ""
+        writer.writerow([cell(r.value), cell(r.subscriber_id), cell(district), cell(r.operator.code)])
     return out.getvalue()

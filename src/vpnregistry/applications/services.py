@@ -35,6 +35,7 @@ from vpnregistry.applications.msisdn import NotAMobileNumber, looks_like_msisdn,
 from vpnregistry.applications.notifications import notify_transition
 from vpnregistry.applications.status import issue_status_secret
 from vpnregistry.audit.services import record
+from vpnregistry.csvcells import formula_reason
 from vpnregistry.db import Network, network_keys, serialise
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.netblocks import ParseError, check_prefix
@@ -125,6 +126,13 @@ def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> 
         elif not _storable(subscriber_id):
             error["subscriber_id"] = [
                 _("The subscriber ID holds control characters; type it as on the bill.")
+            ]
+        elif formula_reason(subscriber_id):
+            error["subscriber_id"] = [
+                _(
+                    "The subscriber ID may not begin with = or @, nor with + or - followed by anything "
+                    "but a digit: spreadsheets run such text as a formula. Type it as on the bill."
+                )
             ]
         district = None
         if code := str(item.get("district") or "").strip():

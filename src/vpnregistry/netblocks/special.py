@@ -1,4 +1,8 @@
-"""Classification against the IANA special-purpose registries, and the per-category prefix limits."""
+"""Classification against the IANA special-purpose registries, and the per-category prefix limits.
+
+What a registration may hold is public unicast space that one organisation can be assigned: not
+an entry of the special-purpose registries (reachable or not), and for IPv6 inside 2000::/3.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,14 @@ from importlib import resources
 
 from .parse import Network, ParseError, parse_prefix
 
-__all__ = ["CATEGORY_LIMITS", "SpecialBlock", "check_prefix", "special_purpose", "special_registry"]
+__all__ = [
+    "CATEGORY_LIMITS",
+    "GLOBAL_UNICAST_V6",
+    "SpecialBlock",
+    "check_prefix",
+    "special_purpose",
+    "special_registry",
+]
 
 # (shortest IPv4 length, shortest IPv6 length) a category may register.
 CATEGORY_LIMITS: dict[str, tuple[int, int]] = {
@@ -25,12 +36,18 @@ CATEGORY_LIMITS: dict[str, tuple[int, int]] = {
 
 @dataclass(frozen=True, slots=True)
 class SpecialBlock:
-    """One registry entry: the block and its short name ("private-use")."""
+    """One registry entry: the block and its short name ("private-use").
+
+    `refused_as` says why a block is refused when "not globally reachable" does not: "shared"
+    (anycast or identifier space, not assignable to one organisation), "nat64" (its addresses stand
+    for IPv4 addresses) or "not-global-unicast" (IPv6 outside 2000::/3); empty otherwise.
+    """
 
     prefix: Network
     name: str
     globally_reachable: bool = False
     reference: str = ""
+    refused_as: str = ""
 
 
 @functools.cache
@@ -44,54 +61,54 @@ def special_registry() -> tuple[SpecialBlock, ...]:
             name=row["name"],
             globally_reachable=row["globally_reachable"] == "true",
             reference=row["reference"],
+            refused_as=row["refused_as"],
         )
         for row in rows
     )
+
+
+# IANA allocates IPv6 global unicast from 2000::/3 alone (IPv6 Address Space registry, RFC 4291
+# section 2.4): the rest is reserved or special, listed or not. These three blocks are its complement.
+GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
+OUTSIDE_GLOBAL_UNICAST_V6: tuple[SpecialBlock, ...] = tuple(
+    SpecialBlock(
+        prefix=ipaddress.IPv6Network(block),
+        name="outside-global-unicast",
+        reference="RFC 4291",
+        refused_as="not-global-unicast",
+    )
+    for block in ("::/3", "4000::/2", "8000::/1")
+)
 
 
 def _bounds(net: Network) -> tuple[int, int]:
     return int(net.network_address), int(net.broadcast_address)
 
 
-def _covered_by(lo: int, hi: int, pieces: list[tuple[int, int]]) -> bool:
-    """Whether [lo, hi] is covered entirely by the union of `pieces`."""
-    for a, b in sorted(pieces):
-        if a > lo:
-            return False
-        if b >= lo:
-            lo = b + 1
-            if lo > hi:
-                return True
-    return False
+@functools.cache
+def _blocks(version: int) -> tuple[SpecialBlock, ...]:
+    listed = tuple(e for e in special_registry() if e.prefix.version == version)
+    return listed + (OUTSIDE_GLOBAL_UNICAST_V6 if version == 6 else ())
 
 
 def special_purpose(net: Network | str) -> SpecialBlock | None:
-    """The special-purpose block that `net` overlaps, or None when all of `net` is globally reachable.
+    """The special block that `net` overlaps, or None when all of `net` is public unicast space.
 
-    When several blocks apply, the most specific one containing `net` is named, else the largest
-    one inside it. The default route counts as special (name "default-route").
+    Every entry of the special-purpose registries is refused: those not globally reachable, and
+    the reachable ones too, which are anycast or identifier blocks (or NAT64 prefixes) that no one
+    organisation holds. So is IPv6 outside 2000::/3. When several blocks apply, the most specific
+    one containing `net` is named, else the largest one inside it. The default route counts as
+    special (name "default-route").
     """
     if isinstance(net, str):
         net = parse_prefix(net)
     if net.prefixlen == 0:
         return SpecialBlock(prefix=net, name="default-route")
     lo, hi = _bounds(net)
-    entries = [e for e in special_registry() if e.prefix.version == net.version]
     refused = []
-    for entry in entries:
-        if entry.globally_reachable:
-            continue
+    for entry in _blocks(net.version):
         elo, ehi = _bounds(entry.prefix)
-        if ehi < lo or elo > hi:
-            continue
-        # The overlap is special unless reachable entries more specific than this one cover it.
-        olo, ohi = max(lo, elo), min(hi, ehi)
-        exceptions = [
-            _bounds(x.prefix)
-            for x in entries
-            if x.globally_reachable and x.prefix.prefixlen > entry.prefix.prefixlen
-        ]
-        if not _covered_by(olo, ohi, exceptions):
+        if elo <= hi and lo <= ehi:
             refused.append(entry)
     if not refused:
         return None
@@ -99,6 +116,21 @@ def special_purpose(net: Network | str) -> SpecialBlock | None:
     if containing:
         return max(containing, key=lambda e: e.prefix.prefixlen)
     return min(refused, key=lambda e: (e.prefix.prefixlen, e.prefix.network_address))
+
+
+def _why(net: Network, block: SpecialBlock) -> str:
+    """What follows the block's name in a refusal: empty when "not globally reachable" is the reason."""
+    if block.refused_as == "shared":
+        return "; shared anycast or identifier space, not assignable to one organisation"
+    if block.refused_as == "not-global-unicast":
+        return "; IPv6 outside 2000::/3, the only space allocated for global unicast"
+    if block.refused_as == "nat64":
+        why = "; a NAT64 prefix, whose addresses stand for IPv4 addresses"
+        if block.prefix.prefixlen == 96 and net.prefixlen >= 96 and net.subnet_of(block.prefix):  # type: ignore[arg-type]
+            inside = ipaddress.IPv4Network((int(net.network_address) & 0xFFFFFFFF, net.prefixlen - 96))
+            why += f" (this one for {inside}): register the IPv4 address itself"
+        return why
+    return ""
 
 
 def check_prefix(text: str, *, min_len_v4: int = 24, min_len_v6: int = 48) -> Network:
@@ -109,7 +141,7 @@ def check_prefix(text: str, *, min_len_v4: int = 24, min_len_v6: int = 48) -> Ne
         if block.name == "default-route":
             raise ParseError(f"{str(net)!r} is the default route, which covers every address")
         where = "is in" if net.subnet_of(block.prefix) else "overlaps"  # type: ignore[arg-type]
-        raise ParseError(f"{str(net)!r} {where} {block.prefix}, {block.name}")
+        raise ParseError(f"{str(net)!r} {where} {block.prefix}, {block.name}{_why(net, block)}")
     limit = min_len_v4 if net.version == 4 else min_len_v6
     if net.prefixlen < limit:
         raise ParseError(f"/{net.prefixlen} is broader than the /{limit} this category allows")

@@ -16,6 +16,7 @@ from vpnregistry.accounts.models import Role
 from vpnregistry.allowlist import keys
 from vpnregistry.audit import selectors
 from vpnregistry.audit.models import Checkpoint
+from vpnregistry.csvcells import cell
 from vpnregistry.db import whole_number
 from vpnregistry.registrations.statistics import statistics as compute
 
@@ -220,19 +221,22 @@ def statistics_json(request):
 
 @require_GET
 def statistics_csv(request):
-    """One line per figure: table, row, column, value (empty when withheld) and its flag."""
+    """One line per figure: table, row, column, value (empty when withheld) and its flag.
+
+    The row and column labels are names officers typed (categories, provinces, operators): written
+    through `csvcells.cell`, so that none runs as a spreadsheet formula."""
     data = compute()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["table", "row", "column", "value", "flag"])
     for t in data["tables"]:
-        for i, row in enumerate(t["rows"]):
-            for j, column in enumerate(t["columns"]):
+        for i, row in enumerate(map(cell, t["rows"])):
+            for j, column in enumerate(map(cell, t["columns"])):
                 writer.writerow([t["id"], row, column, _csv(t["cells"][i][j]), t["flags"][i][j]])
             if t["row_totals"] is not None:
                 writer.writerow([t["id"], row, "Total", _csv(t["row_totals"][i]), t["row_total_flags"][i]])
         if t["column_totals"] is not None:
-            for j, column in enumerate(t["columns"]):
+            for j, column in enumerate(map(cell, t["columns"])):
                 writer.writerow(
                     [t["id"], "Total", column, _csv(t["column_totals"][j]), t["column_total_flags"][j]]
                 )

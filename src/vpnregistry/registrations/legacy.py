@@ -34,6 +34,7 @@ from vpnregistry.accounts.models import AddressSpace, Category, District, Operat
 from vpnregistry.allowlist.models import PublicationDue
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.services import record_many
+from vpnregistry.csvcells import formula_reason
 from vpnregistry.db import Network, address_key, serialise
 from vpnregistry.netblocks import ParseError, check_prefix
 from vpnregistry.registrations.models import REFERENCE_ALPHABET, ActivePeriod, Registration
@@ -152,6 +153,8 @@ def _parse(reader: csv.DictReader, problems: dict[int, list[str]]) -> list[Row]:
             reasons.append(f"district: {get['district']!r} is not a district code")
         if not get["subscriber_id"]:
             reasons.append("subscriber_id: empty")
+        elif why := formula_reason(get["subscriber_id"]):
+            reasons.append(f"subscriber_id: {why}, which a spreadsheet runs as a formula")
         net = None
         try:
             limits = (category.min_len_v4, category.min_len_v6) if category else (0, 0)

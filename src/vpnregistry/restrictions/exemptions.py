@@ -28,6 +28,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from vpnregistry.accounts.models import District
+from vpnregistry.csvcells import cell
 from vpnregistry.db import ancestor_firsts, network_keys
 from vpnregistry.errors import TooLarge
 from vpnregistry.netblocks import ParseError, parse_address
@@ -277,8 +278,8 @@ def _answer_general(lines: list[bytes], values: list[str], index: TimeIndex) -> 
         try:
             addr = parse_address(text)
         except ParseError as exc:
-            reason = str(exc).replace('"', "'")
-            out[i] = _csv_field(text) + f',error,,"{reason}"\n'.encode()
+            reason = cell(str(exc)).replace('"', "'")
+            out[i] = _csv_field(cell(text)) + f',error,,"{reason}"\n'.encode()
             continue
         (v4_pos if addr.version == 4 else v6_pos).append(i)
         (v4_val if addr.version == 4 else v6_val).append(int(addr))
@@ -293,6 +294,33 @@ def _csv_field(text: str) -> bytes:
     if any(c in text for c in ',"\n'):
         return ('"' + text.replace('"', '""') + '"').encode()
     return text.encode()
+
+
+def holds_no_address(body, *, column: int | None = None) -> bool:
+    """Whether a spooled body has lines to check and none of them an address (in `column`).
+
+    Such a body (`true`, a file of something else, the wrong column) is refused whole rather than
+    answered line by line with errors. The scan stops at the first address, so a real list costs a
+    line or two; the body is rewound for the answers.
+    """
+    content = False
+    try:
+        for raw in body:
+            line = raw.decode("utf-8", "replace").strip()
+            if not line or line.startswith("#"):
+                continue
+            content = True
+            if column is not None:
+                fields = line.split(",")
+                line = fields[column - 1].strip().strip('"') if len(fields) >= column else ""
+            try:
+                parse_address(line)
+            except ParseError:
+                continue
+            return False
+        return content
+    finally:
+        body.seek(0)
 
 
 def answer_stream(stream: Iterable[bytes], at: datetime, *, column: int | None = None) -> Iterator[bytes]:
