@@ -21,7 +21,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Case, CharField, Q, Value, When
-from django.db.models.functions import Cast, Concat, RPad
+from django.db.models.functions import Cast, Concat, Substr
 from django.utils import timezone
 
 from vpnregistry.allowlist import keys
@@ -144,12 +144,17 @@ def _read_active(active) -> tuple[tuple, tuple, dict[str, list[str]]]:
     from vpnregistry.accounts.models import Operator
     from vpnregistry.netblocks.textio import parse_hex128
 
-    number = Concat(Cast("operator_id", CharField()), Value(" "), "value", output_field=CharField())
+    # Padded with spaces by cutting a longer string (SQLite's RPAD is a Python function Django adds).
+    number = Concat(
+        Value("m"),
+        Cast("operator_id", CharField()),
+        Value(" "),
+        "value",
+        Value(" " * _WIDTH),
+        output_field=CharField(),
+    )
     row = Case(
-        When(
-            kind="msisdn",
-            then=Concat(Value("m"), RPad(number, _WIDTH - 1, Value(" ")), output_field=CharField()),
-        ),
+        When(kind="msisdn", then=Substr(number, 1, _WIDTH)),
         default=Concat(Cast("family", CharField()), "first", "last", output_field=CharField()),
     )
     rows = active.filter(Q(family__isnull=False) | Q(kind="msisdn")).annotate(row=row).values_list("row")
