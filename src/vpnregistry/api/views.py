@@ -150,6 +150,7 @@ class ApplicationViewSet(
         context["visible_resources"] = lambda app: selectors.visible_resources(user, app)
         context["history"] = selectors.history_of
         context["identifiers"] = lambda app: identifiers_for(user, app)
+        context["suspensions"] = lambda app: selectors.suspensions_shown(user, app)
         return context
 
     def _detail(self, application, status_code=status.HTTP_200_OK):
@@ -191,11 +192,17 @@ class ApplicationViewSet(
         return self._detail(application)
 
     @extend_schema(
-        request=s.DecisionSerializer, responses={**TRANSITION_RESPONSES, 200: s.ApplicationDetailSerializer}
+        request=s.OfficerDecisionSerializer,
+        responses={**TRANSITION_RESPONSES, 200: s.ApplicationDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
-        application = _decision_response(request, services.decide_application, application=self.get_object())
+        application = _decision_response(
+            request,
+            services.decide_application,
+            serializer=s.OfficerDecisionSerializer,
+            application=self.get_object(),
+        )
         return self._detail(application)
 
     @extend_schema(request=s.ReasonSerializer, responses=DETAIL_RESPONSES)
@@ -736,6 +743,7 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
             "visible_resources": lambda app: selectors.visible_resources(user, app),
             "history": selectors.history_of,
             "identifiers": lambda app: identifiers_for(user, app),
+            "suspensions": lambda app: selectors.suspensions_shown(user, app),
         }
         return Response(
             s.ApplicationDetailSerializer(application, context=context).data, status=status.HTTP_201_CREATED

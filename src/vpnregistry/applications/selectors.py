@@ -59,6 +59,17 @@ def visible_resources(user, application: Application) -> list[Resource] | QueryS
     return list(rows)
 
 
+def suspensions_shown(user, application: Application) -> list:
+    """The suspended registrations that the application's live resources (those the user sees) renew:
+    shown on the application, with the suspension's date and reason, so that whoever decides it knows."""
+    seen: dict[int, object] = {}
+    for resource in visible_resources(user, application):
+        old = resource.renews
+        if old is not None and resource.state != Resource.State.REMOVED and old.state == "suspended":
+            seen.setdefault(old.pk, old)
+    return list(seen.values())
+
+
 def application_for(user, pk) -> Application:
     """One application the user may see, or 404 (never 403: the id itself is not disclosed)."""
     try:

@@ -702,11 +702,51 @@ def attest_resources(*, actor, resource_ids, decision: str, reason: str = "") ->
     return [resources[pk] for pk in resource_ids]
 
 
+def suspension_notes(registrations) -> list[str]:
+    """Each suspended registration named, with when and why it was suspended: for the history,
+    the officer's page and the refusal of an approval that does not acknowledge them."""
+    from vpnregistry.registrations.models import Registration
+
+    return [
+        _("%(ref)s (%(value)s) is suspended since %(since)s: %(reason)s")
+        % {
+            "ref": r.reference,
+            "value": r.value,
+            "since": f"{timezone.localtime(r.state_changed_at):%Y-%m-%d}" if r.state_changed_at else "?",
+            "reason": r.state_reason or _("no reason recorded"),
+        }
+        for r in registrations
+        if r.state == Registration.State.SUSPENDED
+    ]
+
+
+def suspended_renewals(application: Application) -> list:
+    """The suspended registrations the application's live resources renew (none for most)."""
+    from vpnregistry.registrations.models import Registration
+
+    return list(
+        Registration.objects.filter(
+            state=Registration.State.SUSPENDED,
+            pk__in=application.resources.filter(LIVE, renews__isnull=False).values("renews_id"),
+        ).order_by("pk")
+    )
+
+
 def decide_application(
-    *, actor, application: Application, decision: str, reason: str = "", reason_code: str = ""
+    *,
+    actor,
+    application: Application,
+    decision: str,
+    reason: str = "",
+    reason_code: str = "",
+    acknowledge_suspension: bool = False,
 ) -> Application:
     """The regulator's decision. Approval registers every confirmed resource and republishes;
-    a rejection names a reason from the regulator's list; a return sends it back to the applicant."""
+    a rejection names a reason from the regulator's list; a return sends it back to the applicant.
+
+    A renewal of a suspended registration is never approved the ordinary way: the officer must
+    acknowledge the suspension (`acknowledge_suspension`) and say why it no longer stands (`reason`);
+    the approval's history then names the suspension and its reason."""
     _require(actor, Role.OFFICER)
     decision, reason = _clean_decision(decision, reason)
     code = _rejection_reason(reason_code) if decision == "reject" else None
@@ -731,6 +771,23 @@ def decide_application(
         if decision == "return":
             _return(actor=actor, application=application, reason=reason, stage="decision", at=now)
         elif decision == "approve":
+            suspended = suspension_notes(suspended_renewals(application))
+            if suspended and not acknowledge_suspension:
+                raise InvalidInput(
+                    {
+                        "acknowledge_suspension": [
+                            *suspended,
+                            _(
+                                "This renews a suspended registration: approve it only acknowledging "
+                                "the suspension, with the reason it no longer stands."
+                            ),
+                        ]
+                    }
+                )
+            if suspended and not reason:
+                raise InvalidInput(
+                    {"reason": [_("Say why the suspension no longer stands: this approval lifts it.")]}
+                )
             application.decided_at = now
             application.decided_by = actor
             application.decision_reason = reason
@@ -741,15 +798,20 @@ def decide_application(
             ]
             if clashes:
                 raise WrongState("; ".join(clashes))
-            registrations = create_registrations(actor=actor, application=application, at=now)
+            registrations = create_registrations(
+                actor=actor, application=application, at=now, suspension_acknowledged=bool(suspended)
+            )
+            data = {"registrations": [r.pk for r in registrations]}
+            if suspended:
+                data["suspensions_acknowledged"] = suspended
             _transition(
                 actor=actor,
                 application=application,
                 to_state=State.APPROVED,
                 action="application.approve",
-                reason=reason,
+                reason="\n".join([reason, *suspended]) if suspended else reason,
                 at=now,
-                data={"registrations": [r.pk for r in registrations]},
+                data=data,
             )
             request_publication(
                 reason=f"approval of {application.tracking_number}", application_id=application.pk
@@ -1022,7 +1084,9 @@ def renew_registrations(*, actor, registrations) -> Application:
     """A draft application copied from the organisation's registrations, to renew them.
 
     Approved, it replaces each of them without a gap (see registrations/services.py). A registration
-    can have one renewal under way at a time; an active or expired one can be renewed.
+    can have one renewal under way at a time; an active, expired or suspended one can be renewed. A
+    suspended one's renewal carries the suspension and its reason in its history, and only an officer
+    acknowledging the suspension approves it (decide_application).
     """
     from vpnregistry.registrations.models import Registration
 
@@ -1033,9 +1097,10 @@ def renew_registrations(*, actor, registrations) -> Application:
     for registration in registrations:
         if registration.organisation_id != actor.organisation_id:
             raise NotAllowed(_("This registration belongs to another organisation."))
-        if registration.state not in {Registration.State.ACTIVE, Registration.State.EXPIRED}:
+        renewable = {Registration.State.ACTIVE, Registration.State.EXPIRED, Registration.State.SUSPENDED}
+        if registration.state not in renewable:
             raise WrongState(
-                _("%(ref)s is %(state)s; only an active or expired registration can be renewed.")
+                _("%(ref)s is %(state)s; only an active, expired or suspended registration can be renewed.")
                 % {"ref": registration.reference, "state": registration.get_state_display()}
             )
     now = timezone.now()
@@ -1069,13 +1134,18 @@ def renew_registrations(*, actor, registrations) -> Application:
         Resource.objects.bulk_create(
             [_resource_row(application, c, renews=by_id[pk]) for c, pk in zip(cleaned, ids, strict=True)]
         )
+        suspended = suspension_notes(locked)
+        data = {"renews": [by_id[pk].reference for pk in ids], "resources": [c.value for c in cleaned]}
+        if suspended:
+            data["suspended"] = suspended
         record(
             actor=actor,
             action="application.renew",
             obj=application,
             to_state=State.DRAFT,
+            reason="\n".join(suspended),
             at=now,
-            data={"renews": [by_id[pk].reference for pk in ids], "resources": [c.value for c in cleaned]},
+            data=data,
         )
     return application
 
