@@ -145,6 +145,8 @@ RULES: dict[str, list[Rule]] = {
             {"applicant", "agency", "operator", "officer", "auditor"},
         ),
         Rule("GET", lambda c: f"/api/v1/applications/{c['draft'].pk}/", {"applicant"}),
+        # Withdrawn before it was ever submitted: still its organisation's alone.
+        Rule("GET", lambda c: f"/api/v1/applications/{c['withdrawn_draft'].pk}/", {"applicant"}),
     ],
     "api:application-submit": [
         Rule("POST", lambda c: f"/api/v1/applications/{c['draft'].pk}/submit/", {"applicant"})
@@ -172,7 +174,13 @@ RULES: dict[str, list[Rule]] = {
             lambda c: f"/api/v1/resources/{c['pending_resource'].pk}/attest/",
             {"operator"},
             {"decision": "approve"},
-        )
+        ),
+        Rule(
+            "POST",
+            lambda c: f"/api/v1/resources/{c['withdrawn_draft'].resources.get().pk}/attest/",
+            set(),
+            {"decision": "approve"},
+        ),
     ],
     "portal:application-new": [Rule("GET", C("/applications/new/"), {"applicant", "other_applicant"})],
     "portal:application-detail": [
@@ -181,6 +189,7 @@ RULES: dict[str, list[Rule]] = {
             lambda c: f"/applications/{c['submitted'].pk}/",
             {"applicant", "agency", "operator", "officer", "auditor"},
         ),
+        Rule("GET", lambda c: f"/applications/{c['withdrawn_draft'].pk}/", {"applicant"}),
     ],
     "portal:application-submit": [
         Rule("POST", lambda c: f"/applications/{c['draft'].pk}/submit/", {"applicant"}, json=False)
@@ -210,7 +219,14 @@ RULES: dict[str, list[Rule]] = {
             {"operator"},
             {"decision": "approve"},
             json=False,
-        )
+        ),
+        Rule(
+            "POST",
+            lambda c: f"/resources/{c['withdrawn_draft'].resources.get().pk}/attest/",
+            set(),
+            {"decision": "approve"},
+            json=False,
+        ),
     ],
     # Registrations
     "portal:registration-list": [
@@ -779,6 +795,8 @@ def ctx(world):
         expires_on=timezone.localdate() + timedelta(1),
     )
     space_change = propose_change(actor=world.operator, action="add", prefix="103.4.0.0/22")
+    withdrawn_draft = draft(world, "27.0.185.0/24", subscriber_id="SUB-WITHDRAWN-DRAFT")
+    services.withdraw_application(actor=world.applicant, application=withdrawn_draft, reason="changed mind")
     return {
         "world": world,
         "member": member,
@@ -789,6 +807,7 @@ def ctx(world):
         "document": document,
         "space_change": space_change,
         "draft": draft(world, "27.0.184.0/24"),
+        "withdrawn_draft": withdrawn_draft,
         "submitted": submitted,
         "awaiting": awaiting,
         "pending_resource": submitted.resources.get(),
@@ -859,3 +878,29 @@ def test_authorization_matrix(ctx, identity):
                     f"expected {'reached' if allowed else 'refused'}"
                 )
     assert not wrong, "\n".join(wrong)
+
+
+# Lists say what a detail page refuses: every list of applications or resources, API and portal, as
+# every identity, leaves out what the identity may not see.
+LISTS = ["/api/v1/applications/", "/api/v1/resources/", "/applications/", "/", "/attestations/"]
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_a_draft_withdrawn_before_submission_is_listed_for_its_organisation_only(ctx, identity):
+    withdrawn = ctx["withdrawn_draft"]
+    client = _client(ctx["world"], identity)
+    shown = []
+    for url in LISTS:
+        response = client.get(url)
+        if _refused(response) or response.status_code != 200:
+            continue
+        text = response.content.decode()
+        marks = ["SUB-WITHDRAWN-DRAFT", "27.0.185.0/24", f"/applications/{withdrawn.pk}/"]
+        if any(mark in text for mark in marks):
+            shown.append(url)
+        if url == "/api/v1/applications/" and withdrawn.pk in [a["id"] for a in response.json()["results"]]:
+            shown.append(url)
+    if identity == "applicant":
+        assert "/api/v1/applications/" in shown and "/applications/" in shown
+    else:
+        assert shown == [], f"{identity} is shown the withdrawn draft in {shown}"

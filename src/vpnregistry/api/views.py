@@ -303,11 +303,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Resource.objects.none()
-        return (
-            Resource.objects.filter(operator_id=self.request.user.operator_id)
-            .exclude(application__state="draft")
-            .select_related(*selectors.RESOURCE_RELATED)
-        )
+        return selectors.operator_resources(self.request.user).select_related(*selectors.RESOURCE_RELATED)
 
     def list(self, request):
         qs = self.get_queryset()

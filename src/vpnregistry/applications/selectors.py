@@ -12,8 +12,13 @@ from vpnregistry.audit.models import AuditEvent
 State = Application.State
 
 
+# Ever submitted: what anybody but the applicant's own organisation may see. A draft, and a draft
+# withdrawn (or left) before it was ever submitted, stay with their organisation, whatever their state.
+SUBMITTED = Q(submitted_at__isnull=False)
+
+
 def applications_for(user) -> QuerySet[Application]:
-    """Every application the user may see; nobody but its own organisation sees a draft.
+    """Every application the user may see; nobody but its own organisation sees one never submitted.
 
     Read with what an application is shown with, rejection reason included, so that a page of them
     costs one query and not one more per rejected application.
@@ -25,12 +30,12 @@ def applications_for(user) -> QuerySet[Application]:
     if role == Role.APPLICANT:
         return qs.filter(organisation_id=user.organisation_id)
     if role == Role.AGENCY:
-        return qs.filter(agency_id=user.agency_id).exclude(state=State.DRAFT)
+        return qs.filter(SUBMITTED, agency_id=user.agency_id)
     if role == Role.OPERATOR:
         ids = Resource.objects.filter(operator_id=user.operator_id).values("application_id")
-        return qs.filter(id__in=ids).exclude(state=State.DRAFT)
+        return qs.filter(SUBMITTED, id__in=ids)
     if role in {Role.OFFICER, Role.AUDITOR}:
-        return qs.exclude(state=State.DRAFT)
+        return qs.filter(SUBMITTED)
     return qs.none()
 
 
@@ -78,6 +83,11 @@ def application_for(user, pk) -> Application:
         raise Http404("no such application") from None
 
 
+def operator_resources(user) -> QuerySet[Resource]:
+    """The resources in the operator user's own space, of applications ever submitted."""
+    return Resource.objects.filter(operator_id=user.operator_id, application__submitted_at__isnull=False)
+
+
 def resource_for_operator(user, pk) -> Resource:
     """A resource in the operator user's own space, in a submitted application, or 404."""
     if user.role != Role.OPERATOR:
@@ -85,7 +95,7 @@ def resource_for_operator(user, pk) -> Resource:
     try:
         return (
             Resource.objects.select_related("application", "operator")
-            .exclude(application__state=State.DRAFT)
+            .filter(application__submitted_at__isnull=False)
             .get(pk=pk, operator_id=user.operator_id)
         )
     except (Resource.DoesNotExist, ValueError, TypeError):

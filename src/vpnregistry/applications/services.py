@@ -652,7 +652,7 @@ def attest_resources(*, actor, resource_ids, decision: str, reason: str = "") ->
         app_ids = sorted(
             set(
                 Resource.objects.filter(pk__in=resource_ids, operator_id=actor.operator_id)
-                .exclude(application__state=State.DRAFT)
+                .filter(application__submitted_at__isnull=False)
                 .values_list("application_id", flat=True)
             )
         )
