@@ -147,6 +147,11 @@ RULES: dict[str, list[Rule]] = {
         Rule("GET", lambda c: f"/api/v1/applications/{c['draft'].pk}/", {"applicant"}),
         # Withdrawn before it was ever submitted: still its organisation's alone.
         Rule("GET", lambda c: f"/api/v1/applications/{c['withdrawn_draft'].pk}/", {"applicant"}),
+        Rule(
+            "GET",
+            lambda c: f"/api/v1/applications/{c['shared'].pk}/",
+            {"applicant", "agency", "operator", "other_operator", "officer", "auditor"},
+        ),
     ],
     "api:application-submit": [
         Rule("POST", lambda c: f"/api/v1/applications/{c['draft'].pk}/submit/", {"applicant"})
@@ -190,6 +195,11 @@ RULES: dict[str, list[Rule]] = {
             {"applicant", "agency", "operator", "officer", "auditor"},
         ),
         Rule("GET", lambda c: f"/applications/{c['withdrawn_draft'].pk}/", {"applicant"}),
+        Rule(
+            "GET",
+            lambda c: f"/applications/{c['shared'].pk}/",
+            {"applicant", "agency", "operator", "other_operator", "officer", "auditor"},
+        ),
     ],
     "portal:application-submit": [
         Rule("POST", lambda c: f"/applications/{c['draft'].pk}/submit/", {"applicant"}, json=False)
@@ -795,6 +805,21 @@ def ctx(world):
         expires_on=timezone.localdate() + timedelta(1),
     )
     space_change = propose_change(actor=world.operator, action="add", prefix="103.4.0.0/22")
+    # Two operators' resources in one application, each attested by its own operator with a reason.
+    shared = draft(world, "27.0.186.0/24", "14.192.128.0/24")
+    services.submit_application(actor=world.applicant, application=shared)
+    for resource in shared.resources.all():
+        if resource.operator_id == world.indus.pk:
+            services.attest_resource(
+                actor=world.operator, resource=resource, decision="approve", reason="bill checked by indus"
+            )
+        else:
+            services.attest_resource(
+                actor=world.other_operator,
+                resource=resource,
+                decision="reject",
+                reason="subscriber in arrears",
+            )
     withdrawn_draft = draft(world, "27.0.185.0/24", subscriber_id="SUB-WITHDRAWN-DRAFT")
     services.withdraw_application(actor=world.applicant, application=withdrawn_draft, reason="changed mind")
     return {
@@ -808,6 +833,7 @@ def ctx(world):
         "space_change": space_change,
         "draft": draft(world, "27.0.184.0/24"),
         "withdrawn_draft": withdrawn_draft,
+        "shared": shared,
         "submitted": submitted,
         "awaiting": awaiting,
         "pending_resource": submitted.resources.get(),
@@ -904,3 +930,35 @@ def test_a_draft_withdrawn_before_submission_is_listed_for_its_organisation_only
         assert "/api/v1/applications/" in shown and "/applications/" in shown
     else:
         assert shown == [], f"{identity} is shown the withdrawn draft in {shown}"
+
+
+# Each operator reads the events of its own resources only; everyone else who sees the application
+# reads all of them.
+OWN_ATTESTATION = {
+    "operator": ("bill checked by indus", "subscriber in arrears"),
+    "other_operator": ("subscriber in arrears", "bill checked by indus"),
+}
+
+
+@pytest.mark.parametrize(
+    "identity", ["applicant", "agency", "operator", "other_operator", "officer", "auditor"]
+)
+def test_an_operator_never_reads_another_operators_attestation(ctx, identity):
+    shared = ctx["shared"]
+    client = _client(ctx["world"], identity)
+    api = client.get(f"/api/v1/applications/{shared.pk}/")
+    page = client.get(f"/applications/{shared.pk}/")
+    assert api.status_code == page.status_code == 200
+    history = api.json()["history"]
+    reasons = {e["reason"] for e in history}
+    attesters = {e["actor"] for e in history if e["action"] == "resource.attest"}
+    html = page.content.decode()
+    if identity in OWN_ATTESTATION:
+        own, other = OWN_ATTESTATION[identity]
+        rival = "margalla-staff" if identity == "operator" else "indus-staff"
+        assert own in reasons and own in html
+        assert other not in reasons and other not in html, f"{identity} reads {other!r}"
+        assert rival not in attesters and rival not in html
+    else:
+        assert {"bill checked by indus", "subscriber in arrears"} <= reasons
+        assert attesters == {"indus-staff", "margalla-staff"}

@@ -148,7 +148,7 @@ class ApplicationViewSet(
         context = super().get_serializer_context()
         user = self.request.user
         context["visible_resources"] = lambda app: selectors.visible_resources(user, app)
-        context["history"] = selectors.history_of
+        context["history"] = lambda app: selectors.history_of(user, app)
         context["identifiers"] = lambda app: identifiers_for(user, app)
         context["suspensions"] = lambda app: selectors.suspensions_shown(user, app)
         return context
@@ -737,7 +737,7 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
         context = {
             "request": request,
             "visible_resources": lambda app: selectors.visible_resources(user, app),
-            "history": selectors.history_of,
+            "history": lambda app: selectors.history_of(user, app),
             "identifiers": lambda app: identifiers_for(user, app),
             "suspensions": lambda app: selectors.suspensions_shown(user, app),
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from vpnregistry.accounts.models import Role
 from vpnregistry.applications.models import Application, Resource
@@ -122,11 +123,17 @@ def queue_for(user) -> QuerySet[Application]:
     return qs.none()
 
 
-def history_of(application: Application) -> QuerySet[AuditEvent]:
-    """The application's own audit events and those of its resources, in order."""
-    resource_ids = [str(pk) for pk in application.resources.values_list("id", flat=True)]
+def history_of(user, application: Application) -> list[AuditEvent]:
+    """The application's own audit events and those of the resources the user sees, in order.
 
-    return (
+    An operator sees its own resources' events only: another operator's attestation, who made it and
+    why ("subscriber in arrears") are that operator's business and the applicant's, not a rival's.
+    Where another operator's attestation moved the application on (to review, to a decision), the
+    application's event stays, its actor shown only as "an operator".
+    """
+    resource_ids = [str(pk) for pk in resources_visible_to(user, application).values_list("id", flat=True)]
+
+    events = list(
         AuditEvent.objects.filter(
             Q(object_type="application", object_id=str(application.pk))
             | Q(object_type="resource", object_id__in=resource_ids)
@@ -134,6 +141,12 @@ def history_of(application: Application) -> QuerySet[AuditEvent]:
         .select_related("actor")
         .order_by("seq")
     )
+    if user.role == Role.OPERATOR:
+        for event in events:
+            actor = event.actor
+            if actor is not None and actor.role == Role.OPERATOR and actor.operator_id != user.operator_id:
+                event.actor_label = _("an operator")
+    return events
 
 
 def with_resources(qs: QuerySet[Application]) -> QuerySet[Application]:

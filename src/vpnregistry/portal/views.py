@@ -101,7 +101,7 @@ def application_detail(request, pk: int):
         "resources": selectors.resources_visible_to(user, application).select_related(
             "renews", "registration"
         ),
-        "history": selectors.history_of(application),
+        "history": selectors.history_of(user, application),
         "identifiers": identifiers_for(user, application),
         "suspensions": selectors.suspensions_shown(user, application),
         "can_submit": applicant and state in {"draft", "returned"},
