@@ -129,3 +129,34 @@ def test_a_write_lock_held_by_another_connection_is_a_503_not_a_500(world):
         format="json",
     )
     assert response.status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_lock_held_past_the_lock_timeout_is_a_503_on_postgresql(world):
+    """Real contention on PostgreSQL: another connection holds the application's row lock, and the
+    request's lock_timeout (55P03) runs out while it waits."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's lock_timeout; SQLite's write lock has its own test")
+    import psycopg
+
+    from tests.workflow import draft
+
+    application = draft(world, "14.1.105.0/24")
+    params = connection.get_connection_params()
+    holder = psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"})
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '200ms'")  # a short wait for this test's session
+    holder.execute("SELECT id FROM applications_application WHERE id = %s FOR UPDATE", [application.pk])
+    try:
+        response = world.client(world.applicant).post(
+            f"/api/v1/applications/{application.pk}/withdraw/", {}, format="json"
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert response.status_code == 503, response.content
+    assert response["Retry-After"] == "5"
+    application.refresh_from_db()
+    assert application.state == Application.State.DRAFT
