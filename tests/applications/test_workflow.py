@@ -805,7 +805,7 @@ def test_a_suspension_is_not_undone_by_waiting_for_expiry_and_renewing(world, se
     ]
     assert any("subscriber in arrears" in (e["reason"] or "") for e in detail["history"])
     page = login(Client(), world.officer).get(f"/applications/{renewal.pk}/").content.decode()
-    assert "Renews a suspended registration" in page and "subscriber in arrears" in page
+    assert "Asks for what is held under a suspension" in page and "subscriber in arrears" in page
     assert 'name="acknowledge_suspension"' in page
 
     # The ordinary approval refuses, over the API and the portal alike, and changes nothing.
@@ -838,6 +838,41 @@ def test_a_suspension_is_not_undone_by_waiting_for_expiry_and_renewing(world, se
     assert registration.state == Registration.State.EXPIRED and "suspension" in registration.state_reason
     new = Registration.objects.get(resource__application=renewal)
     assert new.state == Registration.State.ACTIVE
+
+
+def test_a_new_application_for_suspended_space_needs_the_suspension_acknowledged(world):
+    """Applying afresh for what a suspended registration holds lifts the suspension as a renewal
+    would: the same acknowledgement is needed."""
+    from vpnregistry.registrations.services import change_state
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        first = approved(world, "14.1.105.0/24")
+    registration = Registration.objects.get(resource__application=first)
+    change_state(actor=world.officer, registration=registration, step="suspend", reason="court order")
+    again = to_decision(world, "14.1.105.128/25")
+    detail = world.client(world.officer).get(f"/api/v1/applications/{again.pk}/").json()
+    assert [s["registration"] for s in detail["suspensions"]] == [registration.reference]
+    before = snapshot(again)
+    with pytest.raises(InvalidInput) as exc:
+        services.decide_application(actor=world.officer, application=again, decision="approve", reason="ok")
+    assert "court order" in exc.value.errors["acknowledge_suspension"][0]
+    assert snapshot(again) == before
+    # Unrelated space of the same organisation needs nothing of the kind.
+    elsewhere = to_decision(world, "14.1.106.0/24")
+    assert (
+        world.client(world.officer).get(f"/api/v1/applications/{elsewhere.pk}/").json()["suspensions"] == []
+    )
+    services.decide_application(actor=world.officer, application=elsewhere, decision="approve")
+    services.decide_application(
+        actor=world.officer,
+        application=again,
+        decision="approve",
+        reason="order lifted",
+        acknowledge_suspension=True,
+    )
+    again.refresh_from_db()
+    registration.refresh_from_db()
+    assert again.state == State.APPROVED and registration.state == Registration.State.SUSPENDED
 
 
 def test_revoked_registrations_stay_revoked_past_their_end_and_are_not_renewed(world):

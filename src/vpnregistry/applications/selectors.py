@@ -66,14 +66,13 @@ def visible_resources(user, application: Application) -> list[Resource] | QueryS
 
 
 def suspensions_shown(user, application: Application) -> list:
-    """The suspended registrations that the application's live resources (those the user sees) renew:
-    shown on the application, with the suspension's date and reason, so that whoever decides it knows."""
-    seen: dict[int, object] = {}
-    for resource in visible_resources(user, application):
-        old = resource.renews
-        if old is not None and resource.state != Resource.State.REMOVED and old.state == "suspended":
-            seen.setdefault(old.pk, old)
-    return list(seen.values())
+    """The organisation's suspended registrations that the application's live resources (those the
+    user sees) renew or overlap: shown on the application, with the suspension's date and reason,
+    so that whoever reviews and decides it knows."""
+    from vpnregistry.registrations.selectors import suspended_held
+
+    live = [r for r in visible_resources(user, application) if r.state != Resource.State.REMOVED]
+    return suspended_held(application.organisation_id, live)
 
 
 def application_for(user, pk) -> Application:

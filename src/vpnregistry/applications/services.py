@@ -38,7 +38,7 @@ from vpnregistry.audit.services import record
 from vpnregistry.db import Network, network_keys, serialise
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.netblocks import ParseError, check_prefix
-from vpnregistry.registrations.selectors import conflicting_number, conflicting_registration
+from vpnregistry.registrations.selectors import conflicting_number, conflicting_registration, suspended_held
 from vpnregistry.registrations.services import create_registrations
 
 State = Application.State
@@ -720,18 +720,6 @@ def suspension_notes(registrations) -> list[str]:
     ]
 
 
-def suspended_renewals(application: Application) -> list:
-    """The suspended registrations the application's live resources renew (none for most)."""
-    from vpnregistry.registrations.models import Registration
-
-    return list(
-        Registration.objects.filter(
-            state=Registration.State.SUSPENDED,
-            pk__in=application.resources.filter(LIVE, renews__isnull=False).values("renews_id"),
-        ).order_by("pk")
-    )
-
-
 def decide_application(
     *,
     actor,
@@ -744,9 +732,10 @@ def decide_application(
     """The regulator's decision. Approval registers every confirmed resource and republishes;
     a rejection names a reason from the regulator's list; a return sends it back to the applicant.
 
-    A renewal of a suspended registration is never approved the ordinary way: the officer must
-    acknowledge the suspension (`acknowledge_suspension`) and say why it no longer stands (`reason`);
-    the approval's history then names the suspension and its reason."""
+    An application that asks again for what the organisation holds under a suspension (a renewal of
+    a suspended registration, or a new application overlapping one) is never approved the ordinary
+    way: the officer must acknowledge the suspension (`acknowledge_suspension`) and say why it no
+    longer stands (`reason`); the approval's history then names the suspension and its reason."""
     _require(actor, Role.OFFICER)
     decision, reason = _clean_decision(decision, reason)
     code = _rejection_reason(reason_code) if decision == "reject" else None
@@ -771,15 +760,20 @@ def decide_application(
         if decision == "return":
             _return(actor=actor, application=application, reason=reason, stage="decision", at=now)
         elif decision == "approve":
-            suspended = suspension_notes(suspended_renewals(application))
+            suspended = suspension_notes(
+                suspended_held(
+                    application.organisation_id, application.resources.filter(state=Resource.State.CONFIRMED)
+                )
+            )
             if suspended and not acknowledge_suspension:
                 raise InvalidInput(
                     {
                         "acknowledge_suspension": [
                             *suspended,
                             _(
-                                "This renews a suspended registration: approve it only acknowledging "
-                                "the suspension, with the reason it no longer stands."
+                                "This asks again for what the organisation holds under a suspension: "
+                                "approve it only acknowledging the suspension, with the reason it no "
+                                "longer stands."
                             ),
                         ]
                     }
