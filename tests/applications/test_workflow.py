@@ -875,6 +875,22 @@ def test_a_new_application_for_suspended_space_needs_the_suspension_acknowledged
     assert again.state == State.APPROVED and registration.state == Registration.State.SUSPENDED
 
 
+def test_a_suspended_registration_past_its_end_counts_no_more_towards_the_fee(world):
+    from vpnregistry.registrations.services import change_state
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        first = approved(world, "14.1.105.0/24")
+    registration = Registration.objects.get(resource__application=first)
+    change_state(actor=world.officer, registration=registration, step="suspend", reason="check")
+    single = attested(world, "14.1.106.1/32")
+    assert fee_for(single).registered == 256
+    now = timezone.now()
+    Registration.objects.filter(pk=registration.pk).update(
+        valid_from=now - timedelta(days=400), valid_until=now - timedelta(hours=1)
+    )
+    assert fee_for(single).registered == 0
+
+
 def test_revoked_registrations_stay_revoked_past_their_end_and_are_not_renewed(world):
     from vpnregistry.registrations.services import change_state, sweep
 
