@@ -146,6 +146,13 @@ RULES: dict[str, list[Rule]] = {
             {"applicant", "agency", "operator", "officer", "auditor"},
         ),
         Rule("GET", lambda c: f"/api/v1/applications/{c['draft'].pk}/", {"applicant"}),
+        # Withdrawn before it was ever submitted: still its organisation's alone.
+        Rule("GET", lambda c: f"/api/v1/applications/{c['withdrawn_draft'].pk}/", {"applicant"}),
+        Rule(
+            "GET",
+            lambda c: f"/api/v1/applications/{c['shared'].pk}/",
+            {"applicant", "agency", "operator", "other_operator", "officer", "auditor"},
+        ),
     ],
     "api:application-submit": [
         Rule("POST", lambda c: f"/api/v1/applications/{c['draft'].pk}/submit/", {"applicant"})
@@ -173,7 +180,13 @@ RULES: dict[str, list[Rule]] = {
             lambda c: f"/api/v1/resources/{c['pending_resource'].pk}/attest/",
             {"operator"},
             {"decision": "approve"},
-        )
+        ),
+        Rule(
+            "POST",
+            lambda c: f"/api/v1/resources/{c['withdrawn_draft'].resources.get().pk}/attest/",
+            set(),
+            {"decision": "approve"},
+        ),
     ],
     "portal:application-new": [Rule("GET", C("/applications/new/"), {"applicant", "other_applicant"})],
     "portal:application-detail": [
@@ -181,6 +194,12 @@ RULES: dict[str, list[Rule]] = {
             "GET",
             lambda c: f"/applications/{c['submitted'].pk}/",
             {"applicant", "agency", "operator", "officer", "auditor"},
+        ),
+        Rule("GET", lambda c: f"/applications/{c['withdrawn_draft'].pk}/", {"applicant"}),
+        Rule(
+            "GET",
+            lambda c: f"/applications/{c['shared'].pk}/",
+            {"applicant", "agency", "operator", "other_operator", "officer", "auditor"},
         ),
     ],
     "portal:application-submit": [
@@ -211,7 +230,14 @@ RULES: dict[str, list[Rule]] = {
             {"operator"},
             {"decision": "approve"},
             json=False,
-        )
+        ),
+        Rule(
+            "POST",
+            lambda c: f"/resources/{c['withdrawn_draft'].resources.get().pk}/attest/",
+            set(),
+            {"decision": "approve"},
+            json=False,
+        ),
     ],
     # Registrations
     "portal:registration-list": [
@@ -787,6 +813,23 @@ def ctx(world):
         expires_on=timezone.localdate() + timedelta(1),
     )
     space_change = propose_change(actor=world.operator, action="add", prefix="103.4.0.0/22")
+    # Two operators' resources in one application, each attested by its own operator with a reason.
+    shared = draft(world, "27.0.186.0/24", "14.192.128.0/24")
+    services.submit_application(actor=world.applicant, application=shared)
+    for resource in shared.resources.all():
+        if resource.operator_id == world.indus.pk:
+            services.attest_resource(
+                actor=world.operator, resource=resource, decision="approve", reason="bill checked by indus"
+            )
+        else:
+            services.attest_resource(
+                actor=world.other_operator,
+                resource=resource,
+                decision="reject",
+                reason="subscriber in arrears",
+            )
+    withdrawn_draft = draft(world, "27.0.185.0/24", subscriber_id="SUB-WITHDRAWN-DRAFT")
+    services.withdraw_application(actor=world.applicant, application=withdrawn_draft, reason="changed mind")
     return {
         "world": world,
         "member": member,
@@ -797,6 +840,8 @@ def ctx(world):
         "document": document,
         "space_change": space_change,
         "draft": draft(world, "27.0.184.0/24"),
+        "withdrawn_draft": withdrawn_draft,
+        "shared": shared,
         "submitted": submitted,
         "awaiting": awaiting,
         "pending_resource": submitted.resources.get(),
@@ -876,3 +921,61 @@ def test_authorization_matrix(ctx, identity):
                     f"expected {'reached' if allowed else 'refused'}"
                 )
     assert not wrong, "\n".join(wrong)
+
+
+# Lists say what a detail page refuses: every list of applications or resources, API and portal, as
+# every identity, leaves out what the identity may not see.
+LISTS = ["/api/v1/applications/", "/api/v1/resources/", "/applications/", "/", "/attestations/"]
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_a_draft_withdrawn_before_submission_is_listed_for_its_organisation_only(ctx, identity):
+    withdrawn = ctx["withdrawn_draft"]
+    client = _client(ctx["world"], identity)
+    shown = []
+    for url in LISTS:
+        response = client.get(url)
+        if _refused(response) or response.status_code != 200:
+            continue
+        text = response.content.decode()
+        marks = ["SUB-WITHDRAWN-DRAFT", "27.0.185.0/24", f"/applications/{withdrawn.pk}/"]
+        if any(mark in text for mark in marks):
+            shown.append(url)
+        if url == "/api/v1/applications/" and withdrawn.pk in [a["id"] for a in response.json()["results"]]:
+            shown.append(url)
+    if identity == "applicant":
+        assert "/api/v1/applications/" in shown and "/applications/" in shown
+    else:
+        assert shown == [], f"{identity} is shown the withdrawn draft in {shown}"
+
+
+# Each operator reads the events of its own resources only; everyone else who sees the application
+# reads all of them.
+OWN_ATTESTATION = {
+    "operator": ("bill checked by indus", "subscriber in arrears"),
+    "other_operator": ("subscriber in arrears", "bill checked by indus"),
+}
+
+
+@pytest.mark.parametrize(
+    "identity", ["applicant", "agency", "operator", "other_operator", "officer", "auditor"]
+)
+def test_an_operator_never_reads_another_operators_attestation(ctx, identity):
+    shared = ctx["shared"]
+    client = _client(ctx["world"], identity)
+    api = client.get(f"/api/v1/applications/{shared.pk}/")
+    page = client.get(f"/applications/{shared.pk}/")
+    assert api.status_code == page.status_code == 200
+    history = api.json()["history"]
+    reasons = {e["reason"] for e in history}
+    attesters = {e["actor"] for e in history if e["action"] == "resource.attest"}
+    html = page.content.decode()
+    if identity in OWN_ATTESTATION:
+        own, other = OWN_ATTESTATION[identity]
+        rival = "margalla-staff" if identity == "operator" else "indus-staff"
+        assert own in reasons and own in html
+        assert other not in reasons and other not in html, f"{identity} reads {other!r}"
+        assert rival not in attesters and rival not in html
+    else:
+        assert {"bill checked by indus", "subscriber in arrears"} <= reasons
+        assert attesters == {"indus-staff", "margalla-staff"}

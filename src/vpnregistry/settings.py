@@ -92,6 +92,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A 404 under /api/ is JSON with debug on too (Django's debug page skips handler404).
     "vpnregistry.middleware.ApiNotFoundMiddleware",
+    # A view's "database is locked" (or PostgreSQL's lock timeout, deadlock, serialization failure)
+    # answers 503 with Retry-After; every other error stays a 500 (vpnregistry/busy.py).
+    "vpnregistry.busy.BusyDatabaseMiddleware",
     # Refuses a body past its limit (413) before anything reads it; see REQUEST_BODY_LIMITS below.
     "vpnregistry.bodylimits.BodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

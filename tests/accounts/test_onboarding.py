@@ -97,8 +97,6 @@ def test_bad_tampered_and_expired_links_are_refused(signed_up, settings):
         ({"category": "astronauts"}, "category"),
         ({"email": "not an address"}, "email"),
         ({"username": "bad name!"}, "username"),
-        ({"username": "APPLICANT"}, "username"),  # taken, whatever the case
-        ({"email": "applicant@example.org"}, "email"),  # taken
         ({"password": "123"}, "password"),  # Django's validators
         ({"password": "shalimar-admin"}, "password"),  # too like the username
         ({"ntn": "x" * 21}, "ntn"),
@@ -146,7 +144,7 @@ def test_signup_pages_and_api(world, django_capture_on_commit_callbacks):
             {**SIGNUP, "username": "api-admin", "email": "api@example.org", "name": "API Ltd", "ntn": ""},
             format="json",
         )
-    assert created.status_code == 201 and created.json()["username"] == "api-admin"
+    assert created.status_code == 202 and created.json()["username"] == "api-admin"
     assert "ntn" not in created.json()
     verified = api.post("/api/v1/signup/verify/", {"token": link_token(mail.outbox[-1])}, format="json")
     assert verified.status_code == 200
@@ -303,8 +301,80 @@ def test_members_page_and_api(world, admin, django_capture_on_commit_callbacks):
     assert invited.status_code == 409 or invited.status_code == 400  # used already
 
 
-def test_one_organisation_per_ntn(signed_up):
-    with pytest.raises(InvalidInput) as exc:
-        onboarding.register_organisation(**{**SIGNUP, "username": "again", "email": "again@example.org"})
-    assert "ntn" in exc.value.errors
+def test_one_organisation_per_ntn(signed_up, django_capture_on_commit_callbacks):
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = onboarding.register_organisation(
+            **{**SIGNUP, "username": "again", "email": "again@example.org"}
+        )
+    assert again is None
     assert Organisation.objects.filter(name=SIGNUP["name"]).count() == 1
+    assert not User.objects.filter(username="again").exists()
+    assert [m.to for m in mail.outbox] == [["again@example.org"]] and "NTN" in mail.outbox[0].body
+
+
+# --- sign-up says nothing of who is registered ------------------------------------------------
+
+# Each conflict, and the address the truth is mailed to: the existing account's holder when the
+# address is in use (given); otherwise the address of the attempt (None).
+CONFLICTS = [
+    pytest.param({"username": "APPLICANT"}, None, "username APPLICANT is taken", id="username"),
+    pytest.param(
+        {"email": "Applicant@Example.org"}, "applicant@example.org", "Someone tried to register", id="email"
+    ),
+    pytest.param({"ntn": "1234567-8"}, None, "NTN is registered already", id="ntn"),
+]
+
+
+@pytest.fixture
+def ntn_holder(world):
+    world.org.ntn = "1234567-8"
+    world.org.save()
+    return world.org
+
+
+def _attempt(who: str, change=None) -> dict:
+    return {
+        **SIGNUP,
+        "name": "Same Name",
+        "ntn": "",
+        "email": f"{who}@shalimar.example",
+        "username": who,
+        **(change or {}),
+    }
+
+
+@pytest.mark.parametrize(("change", "mailed_to", "truth"), CONFLICTS)
+def test_signup_answers_the_same_whether_or_not_a_username_email_or_ntn_is_taken(
+    world, ntn_holder, change, mailed_to, truth, django_capture_on_commit_callbacks
+):
+    """The API and the portal answer a taken username, address or NTN as a fresh sign-up; nothing is
+    saved, and the email tells the truth to the address's owner."""
+
+    def api(data):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = world.client(None).post("/api/v1/signup/", data, format="json")
+        body = response.json()
+        assert body.pop("username") == data["username"]
+        return response.status_code, body
+
+    def portal(data):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = Client().post("/signup/", data)
+        return response.status_code, _without_csrf(response.content.decode().replace(data["email"], "@"))
+
+    for ask in (api, portal):
+        fresh = ask(_attempt(f"fresh-{ask.__name__}"))
+        before = Organisation.objects.count(), User.objects.count()
+        mail.outbox.clear()
+        attempt = _attempt(f"taken-{ask.__name__}", change)
+        assert ask(attempt) == fresh
+        assert fresh[0] in {200, 202}
+        assert (Organisation.objects.count(), User.objects.count()) == before
+        assert [m.to for m in mail.outbox] == [[mailed_to or attempt["email"]]]
+        assert truth in mail.outbox[0].body and "/signup/verify/" not in mail.outbox[0].body
+        assert not User.objects.filter(username=attempt["username"]).exists()
+
+
+def _without_csrf(page: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", re.sub(r"csrftoken=[^;]*", "", page))

@@ -9,7 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import TestCase
+from django.test import Client, TestCase
 from django.utils import timezone
 
 from tests.factories import OperatorFactory, UserFactory
@@ -739,7 +739,7 @@ def test_renewal_refusals(world):
     assert Application.objects.count() == count
 
 
-def test_a_renewal_of_a_registration_suspended_meanwhile_is_not_approved(world):
+def test_a_renewal_of_a_registration_suspended_meanwhile_needs_the_suspension_acknowledged(world):
     from vpnregistry.registrations.services import change_state
 
     with TestCase.captureOnCommitCallbacks(execute=True):
@@ -752,10 +752,158 @@ def test_a_renewal_of_a_registration_suspended_meanwhile_is_not_approved(world):
     renewal.refresh_from_db()
     pay(world, renewal)
     change_state(actor=world.officer, registration=registration, step="suspend", reason="check")
-    with pytest.raises(WrongState):
+    before = snapshot(renewal)
+    with pytest.raises(InvalidInput) as exc:
         services.decide_application(actor=world.officer, application=renewal, decision="approve")
-    renewal.refresh_from_db()
+    assert "check" in exc.value.errors["acknowledge_suspension"][0]
+    assert snapshot(renewal) == before
     assert renewal.state == State.AWAITING_DECISION and Registration.objects.count() == 1
+
+
+def test_a_suspension_is_not_undone_by_waiting_for_expiry_and_renewing(world, settings):
+    """The holder of a suspended registration waits past its end date and renews it: the sweep leaves
+    it suspended, the renewal carries the suspension and its reason to everyone who reviews it, and
+    no ordinary approval decides it; only an officer acknowledging the suspension, with a reason."""
+    from tests.auth import login
+    from vpnregistry.registrations.services import change_state, sweep
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        first = approved(world, "14.1.105.0/24")
+    registration = Registration.objects.get(resource__application=first)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        change_state(
+            actor=world.officer, registration=registration, step="suspend", reason="subscriber in arrears"
+        )
+    # Its end date passes.
+    now = timezone.now()
+    Registration.objects.filter(pk=registration.pk).update(
+        valid_from=now - timedelta(days=400), valid_until=now - timedelta(hours=1)
+    )
+    report = sweep()
+    registration.refresh_from_db()
+    assert report.expired == [] and registration.state == Registration.State.SUSPENDED
+
+    renewal = services.renew_registrations(actor=world.applicant, registrations=[registration])
+    renew_event = AuditEvent.objects.get(action="application.renew", object_id=str(renewal.pk))
+    assert "subscriber in arrears" in renew_event.reason and registration.reference in renew_event.reason
+    services.submit_application(actor=world.applicant, application=renewal)
+    services.verify_application(actor=world.agency, application=renewal, decision="approve")
+    services.attest_resource(actor=world.operator, resource=renewal.resources.get(), decision="approve")
+    renewal.refresh_from_db()
+    if renewal.state == State.AWAITING_PAYMENT:
+        pay(world, renewal)
+
+    # The officer sees it, on the API and on the portal page.
+    detail = world.client(world.officer).get(f"/api/v1/applications/{renewal.pk}/").json()
+    assert detail["suspensions"] == [
+        {
+            "registration": registration.reference,
+            "value": "14.1.105.0/24",
+            "suspended_at": detail["suspensions"][0]["suspended_at"],
+            "reason": "subscriber in arrears",
+        }
+    ]
+    assert any("subscriber in arrears" in (e["reason"] or "") for e in detail["history"])
+    page = login(Client(), world.officer).get(f"/applications/{renewal.pk}/").content.decode()
+    assert "Asks for what is held under a suspension" in page and "subscriber in arrears" in page
+    assert 'name="acknowledge_suspension"' in page
+
+    # The ordinary approval refuses, over the API and the portal alike, and changes nothing.
+    before = snapshot(renewal)
+    r = world.client(world.officer).post(
+        f"/api/v1/applications/{renewal.pk}/decide/", {"decision": "approve", "reason": "ok"}, format="json"
+    )
+    assert r.status_code == 400 and "subscriber in arrears" in r.json()["acknowledge_suspension"][0]
+    login(Client(), world.officer).post(
+        f"/applications/{renewal.pk}/decide/", {"decision": "approve", "reason": "ok"}
+    )
+    with pytest.raises(InvalidInput) as exc:
+        services.decide_application(
+            actor=world.officer, application=renewal, decision="approve", acknowledge_suspension=True
+        )
+    assert "reason" in exc.value.errors
+    assert snapshot(renewal) == before
+
+    # Acknowledged, with the reason it no longer stands: approved, and the history says so.
+    r = world.client(world.officer).post(
+        f"/api/v1/applications/{renewal.pk}/decide/",
+        {"decision": "approve", "reason": "arrears paid", "acknowledge_suspension": True},
+        format="json",
+    )
+    assert r.status_code == 200 and r.json()["state"] == "approved"
+    approve = AuditEvent.objects.get(action="application.approve", object_id=str(renewal.pk))
+    assert "arrears paid" in approve.reason and "subscriber in arrears" in approve.reason
+    assert approve.data["suspensions_acknowledged"]
+    registration.refresh_from_db()
+    assert registration.state == Registration.State.EXPIRED and "suspension" in registration.state_reason
+    new = Registration.objects.get(resource__application=renewal)
+    assert new.state == Registration.State.ACTIVE
+
+
+def test_a_new_application_for_suspended_space_needs_the_suspension_acknowledged(world):
+    """Applying afresh for what a suspended registration holds lifts the suspension as a renewal
+    would: the same acknowledgement is needed."""
+    from vpnregistry.registrations.services import change_state
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        first = approved(world, "14.1.105.0/24")
+    registration = Registration.objects.get(resource__application=first)
+    change_state(actor=world.officer, registration=registration, step="suspend", reason="court order")
+    again = to_decision(world, "14.1.105.128/25")
+    detail = world.client(world.officer).get(f"/api/v1/applications/{again.pk}/").json()
+    assert [s["registration"] for s in detail["suspensions"]] == [registration.reference]
+    before = snapshot(again)
+    with pytest.raises(InvalidInput) as exc:
+        services.decide_application(actor=world.officer, application=again, decision="approve", reason="ok")
+    assert "court order" in exc.value.errors["acknowledge_suspension"][0]
+    assert snapshot(again) == before
+    # Unrelated space of the same organisation needs nothing of the kind.
+    elsewhere = to_decision(world, "14.1.106.0/24")
+    assert (
+        world.client(world.officer).get(f"/api/v1/applications/{elsewhere.pk}/").json()["suspensions"] == []
+    )
+    services.decide_application(actor=world.officer, application=elsewhere, decision="approve")
+    services.decide_application(
+        actor=world.officer,
+        application=again,
+        decision="approve",
+        reason="order lifted",
+        acknowledge_suspension=True,
+    )
+    again.refresh_from_db()
+    registration.refresh_from_db()
+    assert again.state == State.APPROVED and registration.state == Registration.State.SUSPENDED
+
+
+def test_a_suspended_registration_past_its_end_counts_no_more_towards_the_fee(world):
+    from vpnregistry.registrations.services import change_state
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        first = approved(world, "14.1.105.0/24")
+    registration = Registration.objects.get(resource__application=first)
+    change_state(actor=world.officer, registration=registration, step="suspend", reason="check")
+    single = attested(world, "14.1.106.1/32")
+    assert fee_for(single).registered == 256
+    now = timezone.now()
+    Registration.objects.filter(pk=registration.pk).update(
+        valid_from=now - timedelta(days=400), valid_until=now - timedelta(hours=1)
+    )
+    assert fee_for(single).registered == 0
+
+
+def test_revoked_registrations_stay_revoked_past_their_end_and_are_not_renewed(world):
+    from vpnregistry.registrations.services import change_state, sweep
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        first = approved(world, "14.1.105.0/24")
+    registration = Registration.objects.get(resource__application=first)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        change_state(actor=world.officer, registration=registration, step="revoke", reason="fraud")
+    sweep(now=registration.valid_until + timedelta(days=1))
+    registration.refresh_from_db()
+    assert registration.state == Registration.State.REVOKED
+    with pytest.raises(WrongState):
+        services.renew_registrations(actor=world.applicant, registrations=[registration])
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import pytest
 from django.db.models import F
 from django.http import Http404
 from django.test import TestCase
+from django.utils import timezone
 
 from tests.conftest import require_tool
 from tests.workflow import approved
@@ -153,6 +154,13 @@ def test_check_shows_valid_suspended_and_revoked(world):
     check = certificates.public_check(certificates.find(certificate.code))
     assert (check.state, check.valid_now) == ("active", True)
     step(world.officer, reg, "suspend", "court order")
+    check = certificates.public_check(certificates.find(certificate.code))
+    assert (check.state, check.valid_now) == ("suspended", False)
+    # Past its end it is still suspended, as the sweep leaves it: waiting does not turn it "expired".
+    now = timezone.now()
+    Registration.objects.filter(pk=reg.pk).update(
+        valid_from=now - timedelta(days=400), valid_until=now - timedelta(hours=1)
+    )
     check = certificates.public_check(certificates.find(certificate.code))
     assert (check.state, check.valid_now) == ("suspended", False)
     step(world.officer, reg, "revoke", "fraud")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -49,6 +50,14 @@ def _link(name: str, token: str) -> str:
     return settings.SITE_URL + reverse(name, kwargs={"token": token})
 
 
+def signup_answer() -> str:
+    """What a sign-up is answered, made or not (the email says which)."""
+    return _(
+        "Check your email: we sent a message to the address given. If it holds a link, follow it "
+        "within two days to activate the account."
+    )
+
+
 def _clean_email(email: str, errors: dict) -> str:
     email = (email or "").strip()
     try:
@@ -58,7 +67,11 @@ def _clean_email(email: str, errors: dict) -> str:
     return email.lower()
 
 
-def _clean_account(username: str, email: str, password: str, errors: dict) -> tuple[str, str]:
+def _clean_account(
+    username: str, email: str, password: str, errors: dict, *, check_taken: bool = True
+) -> tuple[str, str]:
+    """The account's fields checked; with `check_taken` (not at sign-up, which must not tell), a taken
+    username or email address is an error too."""
     username = (username or "").strip()
     email = _clean_email(email, errors)
     if not username:
@@ -71,9 +84,9 @@ def _clean_account(username: str, email: str, password: str, errors: dict) -> tu
         else:
             if len(username) > 150:
                 errors["username"] = [_("At most 150 characters.")]
-            elif User.objects.filter(username__iexact=username).exists():
+            elif check_taken and _username_taken(username):
                 errors["username"] = [_("This username is taken.")]
-    if "email" not in errors and User.objects.filter(email__iexact=email).exists():
+    if check_taken and "email" not in errors and _email_taken(email):
         errors["email"] = [_("An account with this email address exists already.")]
     try:
         validate_password(password or "", user=User(username=username, email=email))
@@ -96,8 +109,15 @@ def register_organisation(
     secp_number: str = "",
     pseb_number: str = "",
     cnic: str = "",
-) -> User:
-    """A new organisation and its admin, inactive until the emailed link is followed."""
+) -> User | None:
+    """A new organisation and its admin, inactive until the emailed link is followed.
+
+    Refusals that depend only on what was typed (a bad address, a weak password, a malformed NTN) are
+    InvalidInput, as always. Whether the username, the email address or the NTN is taken already is
+    not told to whoever asks: the answer is the same either way (None here instead of the new user,
+    which the views do not show), and the email carries the truth, to its address's owner (see
+    `_refuse_quietly`). Nothing is saved then.
+    """
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name:
@@ -117,21 +137,28 @@ def register_organisation(
     except InvalidInput as exc:
         errors.update(exc.errors)
         identifiers = raw
-    if identifiers.get("ntn") and "ntn" not in errors and _ntn_taken(identifiers["ntn"]):
-        errors["ntn"] = [_("An organisation with this NTN is registered already.")]
-    username, email = _clean_account(username, email, password, errors)
+    username, email = _clean_account(username, email, password, errors, check_taken=False)
     if errors:
         raise InvalidInput(errors)
+    taken = _taken(username=username, email=email, ntn=identifiers.get("ntn", ""))
+    if taken:
+        _refuse_quietly(taken, name=name, username=username, email=email, password=password)
+        return None
     now = timezone.now()
+    try:
+        return _register(name, found, identifiers, username, email, password, now)
+    except IntegrityError:  # the same NTN, username or address registered a moment ago
+        taken = _taken(username=username, email=email, ntn=identifiers.get("ntn", "")) or {"ntn"}
+        _refuse_quietly(taken, name=name, username=username, email=email, password=None)
+        return None
+
+
+def _register(name, category, identifiers, username, email, password, now) -> User:
     with transaction.atomic():
-        organisation = Organisation(name=name, category=found)
+        organisation = Organisation(name=name, category=category)
         for field_name, value in identifiers.items():
             setattr(organisation, field_name, value)
-        try:
-            with transaction.atomic():
-                organisation.save()
-        except IntegrityError:  # the same NTN registered a moment ago
-            raise InvalidInput({"ntn": [_("An organisation with this NTN is registered already.")]}) from None
+        organisation.save()
         user = User(
             username=username,
             email=email,
@@ -147,7 +174,7 @@ def register_organisation(
             action="organisation.signup",
             obj=organisation,
             at=now,
-            data={"category": found.code, "admin": user.pk},
+            data={"category": category.code, "admin": user.pk},
         )
         transaction.on_commit(lambda: send_verification(user))
     return user
@@ -155,6 +182,69 @@ def register_organisation(
 
 def _ntn_taken(ntn: str) -> bool:
     return Organisation.objects.filter(ntn_index__in=blind_indexes("ntn", ntn)).exists()
+
+
+def _username_taken(username: str) -> bool:
+    return User.objects.filter(username__iexact=username).exists()
+
+
+def _email_taken(email: str) -> bool:
+    return User.objects.filter(email__iexact=email).exists()
+
+
+def _taken(*, username: str, email: str, ntn: str) -> set[str]:
+    taken = set()
+    if _email_taken(email):
+        taken.add("email")
+    if _username_taken(username):
+        taken.add("username")
+    if ntn and _ntn_taken(ntn):
+        taken.add("ntn")
+    return taken
+
+
+def _refuse_quietly(taken: set[str], *, name: str, username: str, email: str, password: str | None) -> None:
+    """A sign-up that cannot be made, answered as if it had been: the email says why, to its owner.
+
+    An address in use already: its account's holder is told that someone tried to sign up with it
+    (nothing about the rest). Otherwise the address given is told which of the username and the NTN
+    is taken. The password is hashed all the same, so that the answer takes as long as a sign-up.
+    """
+    if password is not None:
+        make_password(password)
+    logger.info("sign-up not made: %s taken", ", ".join(sorted(taken)))
+    if "email" in taken:
+        subject = _("Someone tried to sign up with your address")
+        body = _(
+            "Someone tried to register %(org)s with the VPN registry giving this address, which has an "
+            "account already. Nothing was registered.\n\n"
+            "If it was you: log in with your account instead (%(login)s); if it is waiting for its "
+            "confirmation, ask for a new link (%(resend)s).\n\n"
+            "If it was not you, ignore this message."
+        ) % {
+            "org": name,
+            "login": settings.SITE_URL + reverse("portal:login"),
+            "resend": settings.SITE_URL + reverse("portal:signup-resend"),
+        }
+    else:
+        reasons = []
+        if "username" in taken:
+            reasons.append(_("- the username %(username)s is taken: choose another") % {"username": username})
+        if "ntn" in taken:
+            reasons.append(
+                _("- an organisation with this NTN is registered already: ask its admin to invite you")
+            )
+        subject = _("Your sign-up could not be completed")
+        body = _(
+            "Someone (we hope you) tried to register %(org)s with the VPN registry giving this address. "
+            "Nothing was registered:\n\n%(reasons)s\n\n"
+            "Sign up again at %(signup)s. If it was not you, ignore this message."
+        ) % {
+            "org": name,
+            "reasons": "\n".join(reasons),
+            "signup": settings.SITE_URL + reverse("portal:signup"),
+        }
+    transaction.on_commit(lambda: _send(subject, body, email))
 
 
 def signup_token(user: User) -> str:

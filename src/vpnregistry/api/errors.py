@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from vpnregistry.busy import busy_response, is_contention
 from vpnregistry.errors import RegistryError
 
 
@@ -38,6 +41,10 @@ def not_found(request, exception):
 
 
 def server_error(request):
+    # Contention raised outside a view (a middleware saving the session, say) reaches here; a view's
+    # is answered by vpnregistry.busy.BusyDatabaseMiddleware before.
+    if is_contention(sys.exc_info()[1]):
+        return busy_response(request)
     if _is_api(request):
         return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)

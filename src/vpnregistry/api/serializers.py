@@ -140,14 +140,29 @@ class IdentifiersSerializer(serializers.Serializer):
     cnic = serializers.CharField(allow_blank=True)
 
 
+class SuspensionSerializer(serializers.Serializer):
+    registration = serializers.CharField(source="reference", help_text="the suspended registration renewed")
+    value = serializers.CharField()
+    suspended_at = serializers.DateTimeField(source="state_changed_at", allow_null=True)
+    reason = serializers.CharField(source="state_reason", allow_blank=True)
+
+
 class ApplicationDetailSerializer(ApplicationSerializer):
     """One application; lists (ApplicationSerializer) never carry the organisation's identifiers."""
 
     history = serializers.SerializerMethodField()
     identifiers = serializers.SerializerMethodField()
+    suspensions = serializers.SerializerMethodField(
+        help_text="suspended registrations this application renews, with the suspension's reason: "
+        "an officer approves it only with `acknowledge_suspension` and a reason"
+    )
 
     class Meta(ApplicationSerializer.Meta):
-        fields = [*ApplicationSerializer.Meta.fields, "identifiers", "history"]
+        fields = [*ApplicationSerializer.Meta.fields, "suspensions", "identifiers", "history"]
+
+    @extend_schema_field(SuspensionSerializer(many=True))
+    def get_suspensions(self, obj) -> list[dict]:
+        return SuspensionSerializer(self.context["suspensions"](obj), many=True).data
 
     @extend_schema_field(IdentifiersSerializer)
     def get_identifiers(self, obj) -> dict:
@@ -172,6 +187,15 @@ class DecisionSerializer(serializers.Serializer):
         default="",
         max_length=40,
         help_text="a rejection's reason, a code from /api/v1/rejection-reasons/ ('other' if none)",
+    )
+
+
+class OfficerDecisionSerializer(DecisionSerializer):
+    acknowledge_suspension = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="required (true, with a reason) to approve a renewal of a suspended registration "
+        "(see the application's `suspensions`)",
     )
 
 

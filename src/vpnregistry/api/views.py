@@ -151,8 +151,9 @@ class ApplicationViewSet(
         context = super().get_serializer_context()
         user = self.request.user
         context["visible_resources"] = lambda app: selectors.visible_resources(user, app)
-        context["history"] = selectors.history_of
+        context["history"] = lambda app: selectors.history_of(user, app)
         context["identifiers"] = lambda app: identifiers_for(user, app)
+        context["suspensions"] = lambda app: selectors.suspensions_shown(user, app)
         return context
 
     def _detail(self, application, status_code=status.HTTP_200_OK):
@@ -194,11 +195,17 @@ class ApplicationViewSet(
         return self._detail(application)
 
     @extend_schema(
-        request=s.DecisionSerializer, responses={**TRANSITION_RESPONSES, 200: s.ApplicationDetailSerializer}
+        request=s.OfficerDecisionSerializer,
+        responses={**TRANSITION_RESPONSES, 200: s.ApplicationDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
-        application = _decision_response(request, services.decide_application, application=self.get_object())
+        application = _decision_response(
+            request,
+            services.decide_application,
+            serializer=s.OfficerDecisionSerializer,
+            application=self.get_object(),
+        )
         return self._detail(application)
 
     @extend_schema(request=s.ReasonSerializer, responses=DETAIL_RESPONSES)
@@ -299,11 +306,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Resource.objects.none()
-        return (
-            Resource.objects.filter(operator_id=self.request.user.operator_id)
-            .exclude(application__state="draft")
-            .select_related(*selectors.RESOURCE_RELATED)
-        )
+        return selectors.operator_resources(self.request.user).select_related(*selectors.RESOURCE_RELATED)
 
     def list(self, request):
         qs = self.get_queryset()
@@ -805,8 +808,9 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
         context = {
             "request": request,
             "visible_resources": lambda app: selectors.visible_resources(user, app),
-            "history": selectors.history_of,
+            "history": lambda app: selectors.history_of(user, app),
             "identifiers": lambda app: identifiers_for(user, app),
+            "suspensions": lambda app: selectors.suspensions_shown(user, app),
         }
         return Response(
             s.ApplicationDetailSerializer(application, context=context).data, status=status.HTTP_201_CREATED

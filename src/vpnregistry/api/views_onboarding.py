@@ -41,21 +41,25 @@ def _body(serializer_class, request):
 
 
 class SignupView(APIView):
-    """Register an organisation and its admin; the admin confirms the email address before logging in."""
+    """Register an organisation and its admin; the admin confirms the email address before logging in.
+
+    The answer (202) is the same whether or not the username, the email address or the NTN is taken
+    already: the email says what happened, to the address's owner. A 400 is only for what was typed.
+    """
 
     permission_classes = [AllowAny]
 
-    @extend_schema(request=s.SignupSerializer, responses={201: s.SignupDoneSerializer, **PUBLIC_RESPONSES})
+    @extend_schema(request=s.SignupSerializer, responses={202: s.SignupDoneSerializer, **PUBLIC_RESPONSES})
     def post(self, request):
         data = _body(s.SignupSerializer, request)
-        user = onboarding.register_organisation(**data)
+        onboarding.register_organisation(**data)
         return Response(
             {
-                "organisation": user.organisation.name,
-                "username": user.username,
-                "detail": _("Check your email: follow its link within two days to activate the account."),
+                "organisation": data["name"].strip(),
+                "username": data["username"].strip(),
+                "detail": onboarding.signup_answer(),
             },
-            status=status.HTTP_201_CREATED,
+            status=status.HTTP_202_ACCEPTED,
         )
 
 

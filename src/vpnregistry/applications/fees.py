@@ -5,8 +5,9 @@ An IPv6 prefix counts as 1: it is one assignment to one subscriber line (a /64 o
 single line receives), and counting 2**64 addresses would make any IPv6 use unpayable. Mobile numbers
 do not count.
 
-An application pays when the organisation's registered addresses (its active and suspended
-registrations, leaving out those the application renews, which it replaces) plus the addresses
+An application pays when the organisation's registered addresses (its active registrations and its
+suspended ones still within their validity, leaving out those the application renews, which it
+replaces) plus the addresses
 of the application's confirmed resources come to the threshold (settings.VPNREGISTRY_FEE_THRESHOLD,
 5) or more. So the application that first reaches the threshold pays, and so does every later one,
 renewals included. It pays VPNREGISTRY_FEE_PER_ADDRESS (PKR) for each address it asks for.
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
 
 from vpnregistry.applications.models import Application, Resource
 
@@ -52,10 +55,13 @@ def fee_for(application: Application) -> Fee:
         for f, a, b in resources.values_list("family", "first", "last")
     )
     renewed = resources.exclude(renews=None).values("renews_id")
+    # A suspended registration past its end date stays suspended (the sweep expires active ones
+    # only) but holds nothing any more: it is counted only while its validity runs.
     held = (
         Registration.objects.filter(
+            Q(state=Registration.State.ACTIVE)
+            | Q(state=Registration.State.SUSPENDED, valid_until__gt=timezone.now()),
             organisation_id=application.organisation_id,
-            state__in=[Registration.State.ACTIVE, Registration.State.SUSPENDED],
             family__isnull=False,
         )
         .exclude(id__in=renewed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from vpnregistry.accounts.models import Role
 from vpnregistry.applications.models import Application, Resource
@@ -12,8 +13,13 @@ from vpnregistry.audit.models import AuditEvent
 State = Application.State
 
 
+# Ever submitted: what anybody but the applicant's own organisation may see. A draft, and a draft
+# withdrawn (or left) before it was ever submitted, stay with their organisation, whatever their state.
+SUBMITTED = Q(submitted_at__isnull=False)
+
+
 def applications_for(user) -> QuerySet[Application]:
-    """Every application the user may see; nobody but its own organisation sees a draft.
+    """Every application the user may see; nobody but its own organisation sees one never submitted.
 
     Read with what an application is shown with, rejection reason included, so that a page of them
     costs one query and not one more per rejected application.
@@ -25,12 +31,12 @@ def applications_for(user) -> QuerySet[Application]:
     if role == Role.APPLICANT:
         return qs.filter(organisation_id=user.organisation_id)
     if role == Role.AGENCY:
-        return qs.filter(agency_id=user.agency_id).exclude(state=State.DRAFT)
+        return qs.filter(SUBMITTED, agency_id=user.agency_id)
     if role == Role.OPERATOR:
         ids = Resource.objects.filter(operator_id=user.operator_id).values("application_id")
-        return qs.filter(id__in=ids).exclude(state=State.DRAFT)
+        return qs.filter(SUBMITTED, id__in=ids)
     if role in {Role.OFFICER, Role.AUDITOR}:
-        return qs.exclude(state=State.DRAFT)
+        return qs.filter(SUBMITTED)
     return qs.none()
 
 
@@ -59,12 +65,27 @@ def visible_resources(user, application: Application) -> list[Resource] | QueryS
     return list(rows)
 
 
+def suspensions_shown(user, application: Application) -> list:
+    """The organisation's suspended registrations that the application's live resources (those the
+    user sees) renew or overlap: shown on the application, with the suspension's date and reason,
+    so that whoever reviews and decides it knows."""
+    from vpnregistry.registrations.selectors import suspended_held
+
+    live = [r for r in visible_resources(user, application) if r.state != Resource.State.REMOVED]
+    return suspended_held(application.organisation_id, live)
+
+
 def application_for(user, pk) -> Application:
     """One application the user may see, or 404 (never 403: the id itself is not disclosed)."""
     try:
         return applications_for(user).get(pk=pk)
     except (Application.DoesNotExist, ValueError, TypeError):
         raise Http404("no such application") from None
+
+
+def operator_resources(user) -> QuerySet[Resource]:
+    """The resources in the operator user's own space, of applications ever submitted."""
+    return Resource.objects.filter(operator_id=user.operator_id, application__submitted_at__isnull=False)
 
 
 def resource_for_operator(user, pk) -> Resource:
@@ -74,7 +95,7 @@ def resource_for_operator(user, pk) -> Resource:
     try:
         return (
             Resource.objects.select_related("application", "operator")
-            .exclude(application__state=State.DRAFT)
+            .filter(application__submitted_at__isnull=False)
             .get(pk=pk, operator_id=user.operator_id)
         )
     except (Resource.DoesNotExist, ValueError, TypeError):
@@ -101,11 +122,17 @@ def queue_for(user) -> QuerySet[Application]:
     return qs.none()
 
 
-def history_of(application: Application) -> QuerySet[AuditEvent]:
-    """The application's own audit events and those of its resources, in order."""
-    resource_ids = [str(pk) for pk in application.resources.values_list("id", flat=True)]
+def history_of(user, application: Application) -> list[AuditEvent]:
+    """The application's own audit events and those of the resources the user sees, in order.
 
-    return (
+    An operator sees its own resources' events only: another operator's attestation, who made it and
+    why ("subscriber in arrears") are that operator's business and the applicant's, not a rival's.
+    Where another operator's attestation moved the application on (to review, to a decision), the
+    application's event stays, its actor shown only as "an operator".
+    """
+    resource_ids = [str(pk) for pk in resources_visible_to(user, application).values_list("id", flat=True)]
+
+    events = list(
         AuditEvent.objects.filter(
             Q(object_type="application", object_id=str(application.pk))
             | Q(object_type="resource", object_id__in=resource_ids)
@@ -113,6 +140,12 @@ def history_of(application: Application) -> QuerySet[AuditEvent]:
         .select_related("actor")
         .order_by("seq")
     )
+    if user.role == Role.OPERATOR:
+        for event in events:
+            actor = event.actor
+            if actor is not None and actor.role == Role.OPERATOR and actor.operator_id != user.operator_id:
+                event.actor_label = _("an operator")
+    return events
 
 
 def with_resources(qs: QuerySet[Application]) -> QuerySet[Application]:

@@ -39,7 +39,7 @@ from vpnregistry.csvcells import formula_reason
 from vpnregistry.db import Network, network_keys, serialise
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.netblocks import ParseError, check_prefix
-from vpnregistry.registrations.selectors import conflicting_number, conflicting_registration
+from vpnregistry.registrations.selectors import conflicting_number, conflicting_registration, suspended_held
 from vpnregistry.registrations.services import create_registrations
 
 State = Application.State
@@ -660,7 +660,7 @@ def attest_resources(*, actor, resource_ids, decision: str, reason: str = "") ->
         app_ids = sorted(
             set(
                 Resource.objects.filter(pk__in=resource_ids, operator_id=actor.operator_id)
-                .exclude(application__state=State.DRAFT)
+                .filter(application__submitted_at__isnull=False)
                 .values_list("application_id", flat=True)
             )
         )
@@ -710,11 +710,40 @@ def attest_resources(*, actor, resource_ids, decision: str, reason: str = "") ->
     return [resources[pk] for pk in resource_ids]
 
 
+def suspension_notes(registrations) -> list[str]:
+    """Each suspended registration named, with when and why it was suspended: for the history,
+    the officer's page and the refusal of an approval that does not acknowledge them."""
+    from vpnregistry.registrations.models import Registration
+
+    return [
+        _("%(ref)s (%(value)s) is suspended since %(since)s: %(reason)s")
+        % {
+            "ref": r.reference,
+            "value": r.value,
+            "since": f"{timezone.localtime(r.state_changed_at):%Y-%m-%d}" if r.state_changed_at else "?",
+            "reason": r.state_reason or _("no reason recorded"),
+        }
+        for r in registrations
+        if r.state == Registration.State.SUSPENDED
+    ]
+
+
 def decide_application(
-    *, actor, application: Application, decision: str, reason: str = "", reason_code: str = ""
+    *,
+    actor,
+    application: Application,
+    decision: str,
+    reason: str = "",
+    reason_code: str = "",
+    acknowledge_suspension: bool = False,
 ) -> Application:
     """The regulator's decision. Approval registers every confirmed resource and republishes;
-    a rejection names a reason from the regulator's list; a return sends it back to the applicant."""
+    a rejection names a reason from the regulator's list; a return sends it back to the applicant.
+
+    An application that asks again for what the organisation holds under a suspension (a renewal of
+    a suspended registration, or a new application overlapping one) is never approved the ordinary
+    way: the officer must acknowledge the suspension (`acknowledge_suspension`) and say why it no
+    longer stands (`reason`); the approval's history then names the suspension and its reason."""
     _require(actor, Role.OFFICER)
     decision, reason = _clean_decision(decision, reason)
     code = _rejection_reason(reason_code) if decision == "reject" else None
@@ -739,6 +768,28 @@ def decide_application(
         if decision == "return":
             _return(actor=actor, application=application, reason=reason, stage="decision", at=now)
         elif decision == "approve":
+            suspended = suspension_notes(
+                suspended_held(
+                    application.organisation_id, application.resources.filter(state=Resource.State.CONFIRMED)
+                )
+            )
+            if suspended and not acknowledge_suspension:
+                raise InvalidInput(
+                    {
+                        "acknowledge_suspension": [
+                            *suspended,
+                            _(
+                                "This asks again for what the organisation holds under a suspension: "
+                                "approve it only acknowledging the suspension, with the reason it no "
+                                "longer stands."
+                            ),
+                        ]
+                    }
+                )
+            if suspended and not reason:
+                raise InvalidInput(
+                    {"reason": [_("Say why the suspension no longer stands: this approval lifts it.")]}
+                )
             application.decided_at = now
             application.decided_by = actor
             application.decision_reason = reason
@@ -749,15 +800,20 @@ def decide_application(
             ]
             if clashes:
                 raise WrongState("; ".join(clashes))
-            registrations = create_registrations(actor=actor, application=application, at=now)
+            registrations = create_registrations(
+                actor=actor, application=application, at=now, suspension_acknowledged=bool(suspended)
+            )
+            data = {"registrations": [r.pk for r in registrations]}
+            if suspended:
+                data["suspensions_acknowledged"] = suspended
             _transition(
                 actor=actor,
                 application=application,
                 to_state=State.APPROVED,
                 action="application.approve",
-                reason=reason,
+                reason="\n".join([reason, *suspended]) if suspended else reason,
                 at=now,
-                data={"registrations": [r.pk for r in registrations]},
+                data=data,
             )
             request_publication(
                 reason=f"approval of {application.tracking_number}", application_id=application.pk
@@ -1030,7 +1086,9 @@ def renew_registrations(*, actor, registrations) -> Application:
     """A draft application copied from the organisation's registrations, to renew them.
 
     Approved, it replaces each of them without a gap (see registrations/services.py). A registration
-    can have one renewal under way at a time; an active or expired one can be renewed.
+    can have one renewal under way at a time; an active, expired or suspended one can be renewed. A
+    suspended one's renewal carries the suspension and its reason in its history, and only an officer
+    acknowledging the suspension approves it (decide_application).
     """
     from vpnregistry.registrations.models import Registration
 
@@ -1041,9 +1099,10 @@ def renew_registrations(*, actor, registrations) -> Application:
     for registration in registrations:
         if registration.organisation_id != actor.organisation_id:
             raise NotAllowed(_("This registration belongs to another organisation."))
-        if registration.state not in {Registration.State.ACTIVE, Registration.State.EXPIRED}:
+        renewable = {Registration.State.ACTIVE, Registration.State.EXPIRED, Registration.State.SUSPENDED}
+        if registration.state not in renewable:
             raise WrongState(
-                _("%(ref)s is %(state)s; only an active or expired registration can be renewed.")
+                _("%(ref)s is %(state)s; only an active, expired or suspended registration can be renewed.")
                 % {"ref": registration.reference, "state": registration.get_state_display()}
             )
     now = timezone.now()
@@ -1077,13 +1136,18 @@ def renew_registrations(*, actor, registrations) -> Application:
         Resource.objects.bulk_create(
             [_resource_row(application, c, renews=by_id[pk]) for c, pk in zip(cleaned, ids, strict=True)]
         )
+        suspended = suspension_notes(locked)
+        data = {"renews": [by_id[pk].reference for pk in ids], "resources": [c.value for c in cleaned]}
+        if suspended:
+            data["suspended"] = suspended
         record(
             actor=actor,
             action="application.renew",
             obj=application,
             to_state=State.DRAFT,
+            reason="\n".join(suspended),
             at=now,
-            data={"renews": [by_id[pk].reference for pk in ids], "resources": [c.value for c in cleaned]},
+            data=data,
         )
     return application
 

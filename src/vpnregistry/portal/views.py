@@ -101,8 +101,9 @@ def application_detail(request, pk: int):
         "resources": selectors.resources_visible_to(user, application).select_related(
             "renews", "registration"
         ),
-        "history": selectors.history_of(application),
+        "history": selectors.history_of(user, application),
         "identifiers": identifiers_for(user, application),
+        "suspensions": selectors.suspensions_shown(user, application),
         "can_submit": applicant and state in {"draft", "returned"},
         "can_edit": applicant and state in {"draft", "returned"},
         "can_withdraw": applicant and state in services.WITHDRAWABLE,
@@ -166,6 +167,7 @@ def application_decide(request, pk: int):
             decision=request.POST.get("decision", ""),
             reason=request.POST.get("reason", ""),
             reason_code=request.POST.get("reason_code", ""),
+            acknowledge_suspension=request.POST.get("acknowledge_suspension") == "on",
         ),
     )
 

@@ -101,8 +101,9 @@ def find(code: str) -> Certificate | None:
 
 
 def _effective_state(registration: Registration, now: datetime) -> str:
-    # The sweep expires registrations on its schedule; the check does not wait for it.
-    if registration.state in {State.ACTIVE, State.SUSPENDED} and registration.valid_until <= now:
+    # The sweep expires active registrations on its schedule; the check does not wait for it. A
+    # suspended one stays suspended past its end (the sweep leaves it so), and says so.
+    if registration.state == State.ACTIVE and registration.valid_until <= now:
         return State.EXPIRED
     return registration.state
 

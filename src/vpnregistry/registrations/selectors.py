@@ -45,3 +45,39 @@ def registrations_for(user) -> QuerySet[Registration]:
     if role in {"officer", "auditor"}:
         return qs
     return qs.none()
+
+
+def suspended_held(organisation_id, resources) -> list[Registration]:
+    """The organisation's suspended registrations that `resources` renew or overlap (the same
+    number, for a mobile number): asking for them again, by a renewal or by a new application,
+    would lift the suspension, which only an officer who acknowledges it may do.
+
+    One query for the organisation's suspended registrations (an index seek; most have none), then
+    each resource compared with them by its address keys.
+    """
+    suspended = list(
+        Registration.objects.filter(
+            organisation_id=organisation_id, state=Registration.State.SUSPENDED
+        ).order_by("pk")
+    )
+    if not suspended:
+        return []
+    held: dict[int, Registration] = {}
+    for resource in resources:
+        for registration in suspended:
+            if (
+                resource.renews_id == registration.pk
+                or (
+                    resource.family is None
+                    and registration.family is None
+                    and resource.value == registration.value
+                )
+                or (
+                    resource.family is not None
+                    and resource.family == registration.family
+                    and resource.first <= registration.last
+                    and registration.first <= resource.last
+                )
+            ):
+                held[registration.pk] = registration
+    return [held[pk] for pk in sorted(held)]

@@ -22,13 +22,16 @@ from vpnregistry.registrations.models import ActivePeriod, Registration
 State = Registration.State
 
 
-def create_registrations(*, actor, application: Application, at: datetime) -> list[Registration]:
+def create_registrations(
+    *, actor, application: Application, at: datetime, suspension_acknowledged: bool = False
+) -> list[Registration]:
     """Register every confirmed resource of an approved application; the caller holds the approval lock.
 
     A resource that renews a registration replaces it without a gap: the old one ends at `at`, the
     instant the new one begins, and the new one runs for the validity from the later of `at` and
     the old one's end (renewing early loses no time). The old one is recorded as expired, with the
-    new one named as the reason.
+    new one named as the reason. A suspended one is replaced only when the deciding officer
+    acknowledged its suspension (`suspension_acknowledged`); a revoked or surrendered one never.
     """
     validity = timedelta(days=settings.REGISTRATION_VALIDITY_DAYS)
     created = []
@@ -37,7 +40,10 @@ def create_registrations(*, actor, application: Application, at: datetime) -> li
         until = at + validity
         if resource.renews_id:
             old = Registration.objects.select_for_update(of=("self",)).get(pk=resource.renews_id)
-            if old.state not in {State.ACTIVE, State.EXPIRED}:
+            renewable = {State.ACTIVE, State.EXPIRED}
+            if suspension_acknowledged:
+                renewable.add(State.SUSPENDED)
+            if old.state not in renewable:
                 raise WrongState(
                     _("%(ref)s is %(state)s now and cannot be renewed.")
                     % {"ref": old.reference, "state": old.get_state_display()}
@@ -73,17 +79,23 @@ def create_registrations(*, actor, application: Application, at: datetime) -> li
             data=data,
             at=at,
         )
-        if old is not None and old.state == State.ACTIVE:
-            end_activity(registration=old, at=at)
+        if old is not None and old.state in {State.ACTIVE, State.SUSPENDED}:
+            from_state = old.state
+            if from_state == State.ACTIVE:
+                end_activity(registration=old, at=at)
+                old.state_reason = _("Renewed by %(ref)s.") % {"ref": registration.reference}
+            else:
+                old.state_reason = _(
+                    "Renewed by %(ref)s, the officer acknowledging its suspension (%(reason)s)."
+                ) % {"ref": registration.reference, "reason": old.state_reason}
             old.state = State.EXPIRED
-            old.state_reason = _("Renewed by %(ref)s.") % {"ref": registration.reference}
             old.state_changed_at = at
             old.save(update_fields=["state", "state_reason", "state_changed_at"])
             record(
                 actor=actor,
                 action="registration.renewed",
                 obj=old,
-                from_state=State.ACTIVE,
+                from_state=from_state,
                 to_state=State.EXPIRED,
                 reason=old.state_reason,
                 at=at,
@@ -222,6 +234,9 @@ class SweepReport:
 def sweep(*, now: datetime | None = None, batch: int = 1000) -> SweepReport:
     """For cron, idempotent: expire what has run out, send each reminder once, republish if needed.
 
+    Only an active registration expires: a suspended or revoked one keeps its state past its end
+    date, so that waiting never lifts a suspension (renewing a suspended one needs an officer who
+    acknowledges the suspension, applications/services.py decide_application).
     Expiry needs no change to the active periods: each one already ends at the end of validity.
     Each batch of expiries records the wish to publish in its own transaction; the publication at
     the end builds the allowlist only when something is due (allowlist/publication.py).
@@ -234,7 +249,7 @@ def sweep(*, now: datetime | None = None, batch: int = 1000) -> SweepReport:
         with transaction.atomic():
             due = list(
                 Registration.objects.select_for_update(of=("self",))
-                .filter(state__in=[State.ACTIVE, State.SUSPENDED], valid_until__lte=now)
+                .filter(state=State.ACTIVE, valid_until__lte=now)
                 .order_by("valid_until", "id")[:batch]
             )
             for registration in due:
