@@ -370,9 +370,13 @@ def _from_canonical(text: str | bytes) -> Allowlist | None:
     if not isinstance(doc, dict) or set(doc) != set(_KEYS) or doc["format"] != DOCUMENT_FORMAT:
         return None
     cidrs = []
-    for version, body in ((4, text[open4 + 9 : close4]), (6, text[open6 + 9 : close6])):
-        lines = body[1:-1].replace('","', "\n") + "\n" if body else ""
-        if body and not (len(body) > 1 and body[0] == body[-1] == '"'):
+    for version, start, end in ((4, open4 + 9, close4), (6, open6 + 9, close6)):
+        # The array's body, from its first quote to its last: '"a","b"' is the text "a\nb\n".
+        if start == end:
+            lines = ""
+        elif end - start >= 2 and text[start] == text[end - 1] == '"':
+            lines = text[start + 1 : end - 1].replace('","', "\n") + "\n"
+        else:
             return None
         try:
             cidr_list = CidrList.from_text(lines)
