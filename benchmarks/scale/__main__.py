@@ -393,6 +393,12 @@ def main() -> int:
         help="the broker the servers, a worker and beat use (default: RabbitMQ on 127.0.0.1)",
     )
     parser.add_argument(
+        "--firewall",
+        choices=["nft", "ipset"],
+        default="nft",
+        help="what the syncing operator loads the list into (nft interval sets, or ipset hash:net)",
+    )
+    parser.add_argument(
         "--no-broker", action="store_true", help="no broker, worker or beat: tasks in-process"
     )
     parser.add_argument("--reuse", action="store_true", help="measure again a registry an earlier run built")
@@ -469,6 +475,7 @@ def main() -> int:
                         home, port, accounts["scale-officer"]["token"], data["ready"],
                         accounts["scale-isp-00"]["token"],
                         spacing=args.approval_spacing, sync_interval=args.sync_interval,
+                        firewall_kind=args.firewall,
                     )
                 )  # fmt: skip
         finally:

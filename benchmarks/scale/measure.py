@@ -245,6 +245,13 @@ def pages(port: int, visits: list[tuple[str, str, dict]], repeat: int = 12) -> F
     )
 
 
+LOAD = {"nft": "-f", "ipset": "restore -file"}
+TEST = {
+    "nft": lambda a: ["get", "element", "inet", "vpnregistry", "allow_v4", f"{{ {a} }}"],
+    "ipset": lambda a: ["test", "vpnregistry-v4", a],
+}
+
+
 class Firewall:
     """An operator's firewall host: `vpnregistry sync` polling the registry as a daemon and loading each
     new list with nft into a network namespace of this run's (`ip netns`), never the host's tables.
@@ -254,11 +261,13 @@ class Firewall:
     them the firewall's figure is left out.
     """
 
-    def __init__(self, home: Path, port: int, token: str, interval: float):
+    def __init__(self, home: Path, port: int, token: str, interval: float, kind: str = "nft"):
         import shutil
 
-        self.nft, self.ip = shutil.which("nft") or "/usr/sbin/nft", shutil.which("ip") or "/usr/sbin/ip"
-        self.available = os.geteuid() == 0 and Path(self.nft).exists() and Path(self.ip).exists()
+        self.kind = kind
+        self.tool = shutil.which(kind) or f"/usr/sbin/{kind}"
+        self.ip = shutil.which("ip") or "/usr/sbin/ip"
+        self.available = os.geteuid() == 0 and Path(self.tool).exists() and Path(self.ip).exists()
         self.namespace = f"vr-scale-fw-{os.getpid()}"
         self.out = home / "firewall"
         self.process = None
@@ -275,8 +284,8 @@ class Firewall:
             shutil.rmtree(out)  # a fresh host: the whole list first
         command = [
             str(BIN / "vpnregistry"), "sync", "--url", f"http://127.0.0.1:{port}", "--token", token,
-            "--key", str(key), "--out", str(out), "--apply", "nft",
-            "--apply-command", f"{self.ip} netns exec {self.namespace} {self.nft} -f {{file}}",
+            "--key", str(key), "--out", str(out), "--apply", kind,
+            "--apply-command", f"{self.ip} netns exec {self.namespace} {self.tool} {LOAD[kind]} {{file}}",
             "--interval", str(interval), "--rounds", str(int(3600 / interval) + 1), "-v",
         ]  # fmt: skip
         log = (home / "firewall.log").open("wb")
@@ -289,14 +298,13 @@ class Firewall:
         except (OSError, ValueError):
             return None
         applied = state.get("applied") or ""
-        return int(applied.rsplit(":", 1)[1]) if applied.startswith("nft:") else None
+        return int(applied.rsplit(":", 1)[1]) if applied.startswith(f"{self.kind}:") else None
 
     def holds(self, prefix: str) -> bool:
         """Whether the namespace's set holds `prefix` (an IPv4 CIDR) now."""
         address = prefix.split("/")[0]
         result = subprocess.run(
-            [self.ip, "netns", "exec", self.namespace, self.nft, "get", "element", "inet", "vpnregistry",
-             "allow_v4", f"{{ {address} }}"],
+            [self.ip, "netns", "exec", self.namespace, self.tool, *TEST[self.kind](address)],
             capture_output=True, check=False,
         )  # fmt: skip
         return result.returncode == 0
@@ -311,7 +319,7 @@ class Firewall:
 
 def approvals(
     home: Path, port: int, officer_token: str, ready: list[tuple[int, str]], operator_token: str,
-    *, spacing: float, sync_interval: float,
+    *, spacing: float, sync_interval: float, firewall_kind: str = "nft",
 ) -> tuple[Figure, ...]:  # fmt: skip
     """The officer approves each ready application in turn, a random pause apart; a syncing operator
     polls as in production. Per approval: the request's time, then how long until a serial carries
@@ -319,7 +327,7 @@ def approvals(
     import threading
 
     officer = Client(port, token=officer_token)
-    firewall = Firewall(home, port, operator_token, sync_interval)
+    firewall = Firewall(home, port, operator_token, sync_interval, firewall_kind)
     rng = random.Random(7)
     times, errors = [], []
     approved_at: dict[str, float] = {}
@@ -358,12 +366,12 @@ def approvals(
 
     # The firewall holds the whole list before the first approval (its first load takes minutes at a
     # million entries), so that arrival times count what a running host sees.
-    deadline = time.monotonic() + 1800
+    deadline = time.monotonic() + 900
     loaded = Path(home / "firewall" / ".vpnregistry-sync" / "state.json")
     while (
         firewall.available
         and time.monotonic() < deadline
-        and not (loaded.exists() and '"applied": "nft:' in loaded.read_text())
+        and not (loaded.exists() and f'"applied": "{firewall.kind}:' in loaded.read_text())
     ):
         time.sleep(1)
     watcher = threading.Thread(target=watch, daemon=True)
@@ -390,7 +398,7 @@ def approvals(
     # What the state file says, checked against the kernel's set once at the end (each `nft get` on a
     # set this large takes seconds to a minute: not something to poll).
     absent = [v for v in list(fw_at)[:3] if not firewall.holds(v)] if firewall.available else []
-    fw_errors = [f"{v}: loaded by the client's account but not in the nft set" for v in absent]
+    fw_errors = [f"{v}: loaded by the client's account but not in the {firewall.kind} set" for v in absent]
     firewall.stop()
     p50, p99 = percentile(times, 50), percentile(times, 99)
     request = Figure(
@@ -419,7 +427,7 @@ def approvals(
         worst = max(to_fw, default=float("nan"))
         out += (
             Figure(
-                f"approval to the operator's nft set (sync every {sync_interval:.0f} s)",
+                f"approval to the operator's {firewall.kind} set (sync every {sync_interval:.0f} s)",
                 f"median {median:.1f} s, max {worst:.1f} s over {len(to_fw)}"
                 + (f"; {missing} never" if missing else ""),
                 "max < 120 s, median < 90 s",
