@@ -158,3 +158,20 @@ def test_the_body_is_encrypted_at_rest_and_emptied_once_sent(world, sink):
     run_when_due()
     sent = OutgoingMail.objects.get()
     assert sent.state == "sent" and sent.body == ""
+
+
+def test_the_accounts_emails_wait_for_the_mail_server_too(world, sink, django_capture_on_commit_callbacks):
+    """The accounts app's own emails (sign-up link, invitation: one helper sends both) go the way of
+    every other: written, sent by the task, kept while the mail server is down, never lost."""
+    from tests.accounts.test_onboarding import SIGNUP
+    from vpnregistry.accounts import onboarding
+
+    with django_capture_on_commit_callbacks(execute=True):
+        onboarding.register_organisation(**SIGNUP)
+    waiting = OutgoingMail.objects.get()
+    assert waiting.state == "pending" and waiting.attempts == 1 and sink.received == []
+    sink.start()
+    assert run_when_due() == {"sent": 1, "retried": 0, "failed": 0}
+    (received,) = sink.received
+    assert received[0][0].lower() == SIGNUP["email"].lower() == waiting.to.lower()
+    assert "/signup/verify/" in str(received[1].get_payload())
