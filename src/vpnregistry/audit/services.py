@@ -79,7 +79,7 @@ def _digest(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def record(
+def _event(
     *,
     actor,
     action: str,
@@ -92,46 +92,47 @@ def record(
     data: dict | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one event; runs inside the caller's transaction, so it commits or rolls back with it."""
+    """An event as `record` takes it, not yet placed in the chain (no seq, links or hash)."""
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = object_id or str(obj.pk)
-    at = at or timezone.now()
-    data = _without_identifiers(data or {})
-    actor_label = getattr(actor, "username", "") or "system"
+    return AuditEvent(
+        at=at or timezone.now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=getattr(actor, "username", "") or "system",
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        data=_without_identifiers(data or {}),
+    )
+
+
+def _chain(rows: list[AuditEvent]) -> None:
+    """Give `rows`, in order, the next places in the log; the caller holds the audit lock."""
+    last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
+    seq = last.seq if last else 0
+    prev_hash = last.hash if last else GENESIS
+    for row in rows:
+        seq += 1
+        row.seq, row.prev_hash = seq, prev_hash
+        row.hash = prev_hash = _event_digest(row)
+
+
+def record(**event) -> AuditEvent:
+    """Append one event; runs inside the caller's transaction, so it commits or rolls back with it.
+
+    The event is given by keyword: `actor`, `action`, and optionally `obj` (or `object_type` and
+    `object_id`), `from_state`, `to_state`, `reason`, `data` and `at` (see `_event`).
+    """
+    row = _event(**event)
     with transaction.atomic():
         serialise("audit")
-        last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
-        seq = last.seq + 1 if last else 1
-        prev_hash = last.hash if last else GENESIS
-        digest = _digest(
-            seq=seq,
-            at=at,
-            actor=actor_label,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            from_state=from_state,
-            to_state=to_state,
-            reason=reason,
-            data=data,
-            prev_hash=prev_hash,
-        )
-        return AuditEvent.objects.create(
-            seq=seq,
-            at=at,
-            actor=actor if getattr(actor, "pk", None) else None,
-            actor_label=actor_label,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            from_state=from_state,
-            to_state=to_state,
-            reason=reason,
-            data=data,
-            prev_hash=prev_hash,
-            hash=digest,
-        )
+        _chain([row])
+        row.save()
+    return row
 
 
 def record_many(events: Iterable[dict]) -> list[AuditEvent]:
@@ -141,49 +142,12 @@ def record_many(events: Iterable[dict]) -> list[AuditEvent]:
     Each event is a dict of `record`'s keyword arguments. Runs inside the caller's transaction, so
     the lock is held until it ends: for bulk writers (the legacy import) that write in batches.
     """
-
-    def prepared(
-        *,
-        actor,
-        action: str,
-        obj: models.Model | None = None,
-        object_type: str = "",
-        object_id: str = "",
-        from_state: str = "",
-        to_state: str = "",
-        reason: str = "",
-        data: dict | None = None,
-        at: datetime | None = None,
-    ) -> AuditEvent:
-        if obj is not None:
-            object_type = object_type or obj._meta.model_name
-            object_id = object_id or str(obj.pk)
-        actor_label = getattr(actor, "username", "") or "system"
-        return AuditEvent(
-            at=at or timezone.now(),
-            actor=actor if getattr(actor, "pk", None) else None,
-            actor_label=actor_label,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            from_state=from_state,
-            to_state=to_state,
-            reason=reason,
-            data=_without_identifiers(data or {}),
-        )
-
-    rows = [prepared(**event) for event in events]
+    rows = [_event(**event) for event in events]
     if not rows:
         return []
     with transaction.atomic():
         serialise("audit")
-        last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
-        seq = last.seq if last else 0
-        prev_hash = last.hash if last else GENESIS
-        for row in rows:
-            seq += 1
-            row.seq, row.prev_hash = seq, prev_hash
-            row.hash = prev_hash = _event_digest(row)
+        _chain(rows)
         return AuditEvent.objects.bulk_create(rows, batch_size=1000)
 
 
