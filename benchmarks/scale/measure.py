@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.serving import BIN, env
+from benchmarks.serving import BIN
 
 
 @dataclass
@@ -111,10 +111,6 @@ def timed_command(home: Path, database_url: str, *args: str, extra_env: dict | N
         "code": process.returncode,
         "output": output[-2000:],
     }
-
-
-def prepare_env(home: Path, database_url: str) -> dict:
-    return env(home, database_url)
 
 
 # --- the rows of the table ---------------------------------------------------------------------------
@@ -342,7 +338,6 @@ def approvals(
     approved_at: dict[str, float] = {}
     serial_at: dict[str, float] = {}
     fw_at: dict[str, float] = {}
-    carried: dict[int, float] = {}
     done = threading.Event()
 
     def watch():
@@ -363,7 +358,6 @@ def approvals(
                 for value in [v for v in approved_at if v not in carried_by]:
                     if any(ipaddress.ip_network(value).subnet_of(n) for n in nets):
                         carried_by[value], serial_at[value] = s, now
-                carried[s] = now
             last = max(last, serial)
             # The firewall holds a serial once the client's load of it succeeded (nft -f exits 0
             # only when the whole transaction applied); the state file says which serial that was.
@@ -466,8 +460,3 @@ def legacy_import(home: Path, database_url: str, csv_path: Path, rows: int) -> F
         run["code"] == 0 and run["seconds"] <= 30 * max(1, rows / 31_000),
         {"seconds": run["seconds"], "output": run["output"][-600:]},
     )
-
-
-def sample(seq, k: int, seed: int = 1) -> list:
-    rng = random.Random(seed)
-    return rng.sample(list(seq), min(k, len(seq)))
