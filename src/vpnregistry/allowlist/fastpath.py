@@ -1,4 +1,5 @@
-"""Operators' polls of the allowlist, answered without the rest of the middleware and of DRF.
+"""Operators' polls of the allowlist and their single exemption checks, answered without the rest of
+the middleware and of DRF.
 
 Hundreds of operators revalidate the signed index and their files every minute, and most answers
 are a 304 of a few headers. Through the whole stack (sessions, CSRF, two-factor, messages, axes, DRF's
@@ -10,6 +11,11 @@ throttles, and the answer comes from the view's own `respond`. Anything else goe
 stack unchanged and gets the API's answer with its reasons: another method, no token or a session,
 a bad, expired or revoked token, another role, a refusal by a throttle, an unknown serial or file.
 `tests/allowlist/test_fastpath.py` compares both answers, header by header.
+
+A single exemption check (`GET /api/v1/exemptions/check?address=`) is the other call operators make
+tens of times a second; at a million registrations the stack around its one index seek was most of
+its time, and it takes the same path. Its answer names a registration, so it carries `no-store` as
+the full stack's NoStoreMiddleware would add; the allowlist's files set their own Cache-Control.
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ from django.urls import Resolver404, resolve
 from rest_framework import exceptions
 
 from vpnregistry.accounts.authentication import ExpiringTokenAuthentication
+from vpnregistry.errors import RegistryError
 
 PREFIX = "/api/v1/allowlist/"
+EXEMPTION_CHECK = "/api/v1/exemptions/check"
 
 
 class AllowlistFastPath:
@@ -35,6 +43,7 @@ class AllowlistFastPath:
             views.AllowlistIndexSignatureView,
             views.AllowlistFileView,
             views.AllowlistFileSignatureView,
+            views.ExemptionCheckView,
         }
         # The response headers the skipped middleware and DRF would add, by their own code; the policy
         # is the same for every poll, so it is built once (building it was a seventh of a 304's work).
@@ -43,7 +52,8 @@ class AllowlistFastPath:
         self.policy: dict[str, str] | None = None
 
     def __call__(self, request):
-        if request.method != "GET" or not request.path_info.startswith(PREFIX):
+        path = request.path_info
+        if request.method != "GET" or not (path.startswith(PREFIX) or path == EXEMPTION_CHECK):
             return self.get_response(request)
         response = self.answer(request)
         return response if response is not None else self.get_response(request)
@@ -72,12 +82,15 @@ class AllowlistFastPath:
             return None  # refused: the full stack answers 429 with the wait (a refusal is not counted)
         try:
             response = view.respond(request, **match.kwargs)
-        except Http404:
+        except (Http404, exceptions.APIException, RegistryError):  # the full stack words the refusal
+            response = None
+        if response is None:
             # The full stack answers with its reasons, without counting the request a second time.
             request.throttles_passed = {throttle.scope for throttle in view.throttle_classes}
             return None
         for name, value in view.default_response_headers.items():
             response.headers.setdefault(name, value)
+        response.headers.setdefault("Cache-Control", "no-store")  # as NoStoreMiddleware would
         response = self.frame_options.process_response(request, response)
         if self.policy is None:
             before = set(response.headers)

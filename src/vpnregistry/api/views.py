@@ -598,13 +598,22 @@ EXEMPTION_READERS = role_permission("operator", "officer", "auditor")
 
 
 def _at(request):
-    raw = request.query_params.get("at")
+    return _at_from(request.query_params)
+
+
+def _at_from(params):
+    raw = params.get("at")
     if not raw:
         return timezone.now()
     try:
         return parse_time(raw)
     except ValueError as exc:
         raise InvalidInput({"at": [str(exc)]}) from None
+
+
+def _wants_json(accept: str | None) -> bool:
+    """Whether DRF's negotiation would surely pick JSON: no preference, any, or JSON alone."""
+    return accept is None or accept.strip() in ("", "*/*", "application/json")
 
 
 AT_FIELD = s.ExemptionSerializer().fields["at"]
@@ -633,23 +642,32 @@ class ExemptionCheckView(APIView):
         responses={200: s.ExemptionSerializer, 400: VALIDATION_ERROR, 401: ERROR, 403: ERROR},
     )
     def get(self, request):
-        at = _at(request)
-        address = request.query_params.get("address", "")
+        return Response(self.answer(request.query_params))
+
+    def answer(self, params) -> dict:
+        at = _at_from(params)
+        address = params.get("address", "")
         try:
             answer = exemptions.check_one(address, at)
         except ParseError as exc:
             raise InvalidInput({"address": [str(exc)]}) from None
         # The shape of ExemptionSerializer (the schema's), built directly: operators ask this tens of
         # times a second, and building the serializer's fields for each answer cost a fifth of it.
-        return Response(
-            {
-                "address": answer.address,
-                "at": AT_FIELD.to_representation(at),
-                "exempt": answer.exempt,
-                "registration": answer.registration,
-                "events": [{"id": e.pk, "title": e.title} for e in answer.events],
-            }
-        )
+        return {
+            "address": answer.address,
+            "at": AT_FIELD.to_representation(at),
+            "exempt": answer.exempt,
+            "registration": answer.registration,
+            "events": [{"id": e.pk, "title": e.title} for e in answer.events],
+        }
+
+    def respond(self, request):
+        """The answer to a plain JSON GET, for the fast path (allowlist/fastpath.py): the bytes the
+        API's renderer writes; anything asking for another rendering is left to the full stack."""
+        if request.GET.get("format") or not _wants_json(request.headers.get("Accept")):
+            return None
+        body = self.renderer_classes[0]().render(self.answer(request.GET))
+        return HttpResponse(body, content_type="application/json")
 
     @extend_schema(
         parameters=[
