@@ -40,6 +40,23 @@ def test_apply_of_make_is_the_new_list(a4, a6, b4, b6):
     )
 
 
+# Prefixes of every length from /20 to /26 inside one block: many share a first address.
+POOL_NESTED = [
+    str(n) for length in range(20, 27) for n in ipaddress.ip_network("14.1.0.0/20").subnets(new_prefix=length)
+][:200]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(POOL_NESTED), max_size=80), st.lists(st.sampled_from(POOL_NESTED), max_size=80)
+)
+def test_the_walk_over_both_lists_finds_what_sets_would(a, b):
+    old, new = allowlist(1, a, []), allowlist(2, b, [])
+    delta = make_delta(old, new)["ipv4"]
+    assert delta["added"] == sorted(set(new.ipv4) - set(old.ipv4), key=sort_key)
+    assert delta["removed"] == sorted(set(old.ipv4) - set(new.ipv4), key=sort_key)
+
+
 def test_delta_names_only_what_changed():
     old = allowlist(1, POOL_V4[:3], [])
     new = allowlist(2, POOL_V4[1:4], POOL_V6[:1])
