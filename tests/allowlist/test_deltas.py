@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import random
 
 import pytest
 from hypothesis import given, settings
@@ -55,6 +56,22 @@ def test_the_walk_over_both_lists_finds_what_sets_would(a, b):
     delta = make_delta(old, new)["ipv4"]
     assert delta["added"] == sorted(set(new.ipv4) - set(old.ipv4), key=sort_key)
     assert delta["removed"] == sorted(set(old.ipv4) - set(new.ipv4), key=sort_key)
+
+
+POOL_LONG = [f"14.{i // 256}.{i % 256}.0/26" for i in range(20000)]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_long_lists_with_a_few_changes(seed):
+    """Lists long enough that runs of equal lines are skipped in doubling steps."""
+    rng = random.Random(seed)
+    changes = rng.choice([0, 1, 3, 40])
+    old = rng.sample(POOL_LONG, 6000)
+    new = set(old) - set(rng.sample(old, changes)) | set(rng.sample(POOL_LONG, changes))
+    a, b = allowlist(1, old, []), allowlist(2, new, [])
+    delta = make_delta(a, b)["ipv4"]
+    assert delta["added"] == sorted(set(b.ipv4) - set(a.ipv4), key=sort_key)
+    assert delta["removed"] == sorted(set(a.ipv4) - set(b.ipv4), key=sort_key)
 
 
 def test_delta_names_only_what_changed():
