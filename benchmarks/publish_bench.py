@@ -306,14 +306,23 @@ def render_before(name: str, a: Before, operator: str | None = None) -> str:
         parts += [lines("", a.ipv4), lines("", a.ipv6)]
     elif name == "nft":
         t = f.NFT_TABLE
-        parts.append(
-            f"table {t} {{\n\tset {f.NFT_SETS[4]} {{\n\t\ttype ipv4_addr\n\t\tflags interval\n\t}}\n"
-            f"\tset {f.NFT_SETS[6]} {{\n\t\ttype ipv6_addr\n\t\tflags interval\n\t}}\n}}\n"
-            f"flush set {t} {f.NFT_SETS[4]}\nflush set {t} {f.NFT_SETS[6]}\n"
+        declare = "".join(
+            f"\tset {f.NFT_HOSTS[v]} {{\n\t\ttype ipv{v}_addr\n\t}}\n"
+            f"\tset {f.NFT_NETS[v]} {{\n\t\ttype ipv{v}_addr\n\t\tflags interval\n\t}}\n"
+            for v in (4, 6)
+        ) + "".join(
+            f"\tset {f.NFT_RETIRED[v]} {{\n\t\ttype ipv{v}_addr\n\t\tflags interval\n\t}}\n" for v in (4, 6)
         )
+        parts.append(f"table {t} {{\n{declare}}}\n")
+        parts += [f"delete set {t} {f.NFT_RETIRED[v]}\n" for v in (4, 6)]
+        parts += [f"flush set {t} {name}\n" for v in (4, 6) for name in (f.NFT_HOSTS[v], f.NFT_NETS[v])]
         for version, items in families:
-            if items:
-                parts += [f"add element {t} {f.NFT_SETS[version]} {{\n", lines("\t", items, ","), "}\n"]
+            host = f.NFT_HOST_SUFFIX[version]
+            hosts = tuple(p[: -len(host)] for p in items if p.endswith(host))
+            nets = tuple(p for p in items if not p.endswith(host))
+            for set_name, chosen in ((f.NFT_HOSTS[version], hosts), (f.NFT_NETS[version], nets)):
+                if chosen:
+                    parts += [f"add element {t} {set_name} {{\n", lines("\t", chosen, ","), "}\n"]
     elif name == "ipset":
         for version, items in families:
             live = f.IPSET_SETS[version]

@@ -251,9 +251,19 @@ def pages(port: int, visits: list[tuple[str, str, dict]], repeat: int = 12) -> F
 
 
 LOAD = {"nft": "-f", "ipset": "restore -file"}
+
+
+def _nft_set_element(prefix: str) -> list[str]:
+    from vpnregistry.allowlist.formats import nft_set_of
+
+    name, element = nft_set_of(4, prefix)
+    return [name, f"{{ {element.split('/')[0]} }}"]
+
+
 TEST = {
-    "nft": lambda a: ["get", "element", "inet", "vpnregistry", "allow_v4", f"{{ {a} }}"],
-    "ipset": lambda a: ["test", "vpnregistry-v4", a],
+    # A single address is in the hosts set, a prefix's address in the networks set (formats.py).
+    "nft": lambda p: ["get", "element", "inet", "vpnregistry", *_nft_set_element(p)],
+    "ipset": lambda p: ["test", "vpnregistry-v4", p.split("/")[0]],
 }
 
 
@@ -307,9 +317,8 @@ class Firewall:
 
     def holds(self, prefix: str) -> bool:
         """Whether the namespace's set holds `prefix` (an IPv4 CIDR) now."""
-        address = prefix.split("/")[0]
         result = subprocess.run(
-            [self.ip, "netns", "exec", self.namespace, self.tool, *TEST[self.kind](address)],
+            [self.ip, "netns", "exec", self.namespace, self.tool, *TEST[self.kind](prefix)],
             capture_output=True, check=False,
         )  # fmt: skip
         return result.returncode == 0

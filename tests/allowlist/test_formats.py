@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vpnregistry.allowlist.deltas import sort_key
 from vpnregistry.allowlist.formats import FORMATS, Allowlist, ipset_maxelem, render
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -76,6 +77,10 @@ def test_every_prefix_exactly_once_and_nothing_else(name):
     text = render(name, FIXTURE)
     if name == "json":
         found = json.loads(text)["ipv4"] + json.loads(text)["ipv6"]
+    elif name == "nft":
+        # Every element line, single addresses bare (their own sets): as CIDRs in the list's order.
+        elements = [str(ipaddress.ip_network(e)) for e in re.findall(r"^\t([^\s,]+),$", text, re.M)]
+        found = sorted(elements, key=lambda c: (":" in c, sort_key(c)))
     else:
         body = "\n".join(line for line in text.splitlines() if not line.startswith(_COMMENT[name]))
         found = _CIDR.findall(body)

@@ -100,11 +100,21 @@ def reference(name: str, a: Allowlist, operator: str | None = None) -> str:
     elif name == "nft":
         out += ["table inet vpnregistry {"]
         for version in (4, 6):
+            kind = f"\t\ttype ipv{version}_addr"
+            out += [f"\tset allow_v{version}_hosts {{", kind, "\t}"]
+            out += [f"\tset allow_v{version}_nets {{", kind, "\t\tflags interval", "\t}"]
+        for version in (4, 6):
             out += [f"\tset allow_v{version} {{", f"\t\ttype ipv{version}_addr", "\t\tflags interval", "\t}"]
-        out += ["}", "flush set inet vpnregistry allow_v4", "flush set inet vpnregistry allow_v6"]
+        out += ["}", "delete set inet vpnregistry allow_v4", "delete set inet vpnregistry allow_v6"]
+        out += [f"flush set inet vpnregistry allow_v{v}_{k}" for v in (4, 6) for k in ("hosts", "nets")]
         for version, items in families:
-            if items:
-                out += [f"add element inet vpnregistry allow_v{version} {{", *(f"\t{p}," for p in items), "}"]
+            host = "/32" if version == 4 else "/128"
+            hosts = [p.removesuffix(host) for p in items if p.endswith(host)]
+            nets = [p for p in items if not p.endswith(host)]
+            for kind, chosen in (("hosts", hosts), ("nets", nets)):
+                if chosen:
+                    out += [f"add element inet vpnregistry allow_v{version}_{kind} {{"]
+                    out += [*(f"\t{p}," for p in chosen), "}"]
     elif name == "ipset":
         for version, items in families:
             live, size = f"vpnregistry-v{version}", len(items)

@@ -19,6 +19,7 @@ import pytest
 
 from tests.allowlist.test_formats import EMPTY, FIXTURE
 from tests.conftest import require_tool
+from vpnregistry.allowlist.deltas import sort_key
 from vpnregistry.allowlist.formats import Allowlist, ipset_maxelem, render
 
 pytestmark = pytest.mark.tools
@@ -115,10 +116,14 @@ def _nft_elements(output: str) -> list[list[str]]:
                     first, last = (ipaddress.ip_address(a) for a in elem["range"])
                     cidrs.extend(str(n) for n in ipaddress.summarize_address_range(first, last))
             sets.append(cidrs)
-    return sets
+    # Each family's hosts set and networks set (in _NFT_LIST's order), as the one list published.
+    return [sorted(hosts + nets, key=sort_key) for hosts, nets in zip(sets[0::2], sets[1::2], strict=True)]
 
 
-_NFT_LIST = "nft -j list set inet vpnregistry allow_v4; nft -j list set inet vpnregistry allow_v6"
+_NFT_LIST = "; ".join(
+    f"nft -j list set inet vpnregistry {name}"
+    for name in ("allow_v4_hosts", "allow_v4_nets", "allow_v6_hosts", "allow_v6_nets")
+)
 
 
 @pytest.mark.parametrize("allowlist", ALLOWLISTS, ids=IDS)
@@ -154,8 +159,10 @@ def test_nft_reload_replaces_and_keeps_the_operators_chain(tmp_path):
     old, new = random_allowlist(1), random_allowlist(2)
     chain = (
         "add chain inet vpnregistry forward { type filter hook forward priority 0; policy accept; }\n"
-        "add rule inet vpnregistry forward ip saddr @allow_v4 accept\n"
-        "add rule inet vpnregistry forward ip6 saddr @allow_v6 accept\n"
+        "add rule inet vpnregistry forward ip saddr @allow_v4_hosts accept\n"
+        "add rule inet vpnregistry forward ip saddr @allow_v4_nets accept\n"
+        "add rule inet vpnregistry forward ip6 saddr @allow_v6_hosts accept\n"
+        "add rule inet vpnregistry forward ip6 saddr @allow_v6_nets accept\n"
     )
     script = f"{nft} -f old.nft; {nft} -f chain.nft; {nft} -f new.nft; {_NFT_LIST.replace('nft', nft)}; "
     script += (
@@ -165,7 +172,24 @@ def test_nft_reload_replaces_and_keeps_the_operators_chain(tmp_path):
     result = in_netns(script, tmp_path, **files, **{"empty.nft": render("nft", EMPTY)})
     assert result.returncode == 0, result.stderr
     assert _nft_elements(result.stdout) == [list(new.ipv4), list(new.ipv6), [], []]
-    assert "ip saddr @allow_v4 accept" in result.stderr
+    assert "ip saddr @allow_v4_nets accept" in result.stderr
+
+
+def test_nft_load_fails_while_a_rule_names_a_set_of_the_first_layout(tmp_path):
+    """`allow_v4` and `allow_v6` (one interval set a family) are no longer filled: a rule that still
+    uses one makes the load fail, changing nothing, rather than match a list that no longer moves."""
+    nft = netns_tool("nft", "list", "tables")
+    old_rules = (
+        "table inet vpnregistry {\n"
+        "  set allow_v4 { type ipv4_addr; flags interval; elements = { 10.0.0.0/8 } }\n"
+        "}\n"
+        "add chain inet vpnregistry forward { type filter hook forward priority 0; policy accept; }\n"
+        "add rule inet vpnregistry forward ip saddr @allow_v4 accept\n"
+    )
+    script = f"{nft} -f old.nft; {nft} -f list.nft || echo rc=1; {nft} list set inet vpnregistry allow_v4"
+    result = in_netns(script, tmp_path, **{"old.nft": old_rules, "list.nft": render("nft", FIXTURE)})
+    assert "rc=1" in result.stdout and "allow_v4" in result.stderr
+    assert "10.0.0.0/8" in result.stdout  # nothing changed
 
 
 def test_nft_loads_a_large_list(tmp_path):

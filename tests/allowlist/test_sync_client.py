@@ -275,8 +275,9 @@ def test_nft_ruleset_applied_in_a_namespace_holds_exactly_the_published_entries(
                 result.append(e if "/" in str(e) else f"{e}/{32 if ':' not in str(e) else 128}")
         return sorted(result)
 
-    assert flat(sets["allow_v4"]) == ["14.1.105.0/24", "14.1.106.0/24"]
-    assert flat(sets["allow_v6"]) == ["2001:dd8:1c:1::/64"]
+    assert flat(sets["allow_v4_nets"]) == ["14.1.105.0/24", "14.1.106.0/24"]
+    assert flat(sets["allow_v6_nets"]) == ["2001:dd8:1c:1::/64"]
+    assert sets["allow_v4_hosts"] == sets["allow_v6_hosts"] == []
     # The host's own tables were never touched.
     host = subprocess.run([nft, "list", "tables"], capture_output=True, check=False)
     assert b"vpnregistry" not in host.stdout
@@ -316,14 +317,14 @@ def test_a_round_with_nothing_new_loads_nothing_and_a_change_loads_only_the_chan
     assert sync(url, token, key, out, *apply) == client.OK
     assert sync(url, token, key, out, *apply) == client.OK  # up to date: not loaded again
     assert sorted(p.name for p in kept.iterdir()) == ["0.nft"]
-    assert "flush set inet vpnregistry allow_v4" in (kept / "0.nft").read_text()  # the whole list first
+    assert "flush set inet vpnregistry allow_v4_nets" in (kept / "0.nft").read_text()  # the whole list first
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         approved(world, "14.1.106.0/24")
     assert sync(url, token, key, out, *apply) == client.OK
     change = (kept / "1.nft").read_text()
     assert "flush" not in change and "14.1.105.0/24" not in change
-    assert "add element inet vpnregistry allow_v4 {\n\t14.1.106.0/24,\n}" in change
+    assert "add element inet vpnregistry allow_v4_nets {\n\t14.1.106.0/24,\n}" in change
 
 
 def test_a_change_that_fails_to_load_falls_back_to_the_whole_list(registry, world, tmp_path):
@@ -356,9 +357,11 @@ def test_changes_load_into_nftables_on_top_of_the_whole_list(registry, world, tm
         approved(world, "14.1.106.0/24")  # 105 and 106 are no pair: a new entry
         approved(world, "14.1.104.0/24")  # 104 + 105 make 14.1.104.0/23: an entry removed, one added
         approved(world, "2001:dd8:1c:1::/64")
+        approved(world, "14.1.107.9")  # a single address: the hosts set, written bare
     assert sync(url, token, key, out, *apply) == client.OK
     change = (kept / "1.nft").read_text()
-    assert "delete element inet vpnregistry allow_v4 {\n\t14.1.105.0/24,\n}" in change
+    assert "delete element inet vpnregistry allow_v4_nets {\n\t14.1.105.0/24,\n}" in change
+    assert "add element inet vpnregistry allow_v4_hosts {\n\t14.1.107.9,\n}" in change
     listing = tmp_path / "sets.json"
     script = f"{nft} -f {kept}/0.nft && {nft} -f {kept}/1.nft && {nft} -j list sets > {listing}"
     subprocess.run([unshare, "-rn", "sh", "-c", script], check=True, capture_output=True)
@@ -373,6 +376,7 @@ def test_changes_load_into_nftables_on_top_of_the_whole_list(registry, world, tm
             f"{e['prefix']['addr']}/{e['prefix']['len']}" if isinstance(e, dict) else str(e) for e in elements
         )
 
-    assert flat(sets["allow_v4"]) == ["14.1.104.0/23", "14.1.106.0/24"]
-    assert flat(sets["allow_v6"]) == ["2001:dd8:1c:1::/64"]
-    assert entries(out) == ["14.1.104.0/23", "14.1.106.0/24", "2001:dd8:1c:1::/64"]
+    assert flat(sets["allow_v4_nets"]) == ["14.1.104.0/23", "14.1.106.0/24"]
+    assert flat(sets["allow_v4_hosts"]) == ["14.1.107.9"]
+    assert flat(sets["allow_v6_nets"]) == ["2001:dd8:1c:1::/64"]
+    assert entries(out) == ["14.1.104.0/23", "14.1.106.0/24", "14.1.107.9/32", "2001:dd8:1c:1::/64"]

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vpnregistry.allowlist.deltas import apply_delta, make_delta
-from vpnregistry.allowlist.formats import FORMATS, IPSET_SETS, NFT_SETS, NFT_TABLE, Allowlist, render
+from vpnregistry.allowlist.formats import FORMATS, IPSET_SETS, NFT_TABLE, Allowlist, nft_set_of, render
 from vpnregistry.allowlist.signing import PublicKey, SignatureError, verify
 
 log = logging.getLogger("vpnregistry.sync")
@@ -351,9 +351,14 @@ def render_change(apply: str, old: Allowlist, new: Allowlist) -> str | None:
             if not entries:
                 continue
             if apply == "nft":
-                lines.append(f"{verb} element {NFT_TABLE} {NFT_SETS[version]} {{\n")
-                lines.extend(f"\t{e},\n" for e in entries)
-                lines.append("}\n")
+                by_set: dict[str, list[str]] = {}
+                for entry in entries:
+                    name, element = nft_set_of(version, entry)
+                    by_set.setdefault(name, []).append(element)
+                for name, elements in sorted(by_set.items()):
+                    lines.append(f"{verb} element {NFT_TABLE} {name} {{\n")
+                    lines.extend(f"\t{e},\n" for e in elements)
+                    lines.append("}\n")
             else:
                 word = "del" if verb == "delete" else "add"
                 lines.extend(f"{word} {IPSET_SETS[version]} {e}\n" for e in entries)

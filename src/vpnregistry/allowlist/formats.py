@@ -116,6 +116,32 @@ class CidrList(Sequence[str]):
         starts = self._line_starts()
         return self._text[int(starts[i]) : int(starts[i + 1]) - 1]
 
+    def split_hosts(self, suffix: str) -> tuple[CidrList, CidrList]:
+        """(hosts, networks): the single addresses (CIDRs ending in `suffix`, "/32" or "/128") written
+        as bare addresses, and the rest as they are, each in this list's order; by NumPy over the
+        text's bytes, with no string per line."""
+        if not self._count:
+            return CidrList(), CidrList()
+        import numpy as np
+
+        data = np.frombuffer(self._text.encode("ascii"), np.uint8)
+        starts = self._line_starts(keep=False)
+        ends = starts[1:] - 1  # each line's newline
+        tail = np.frombuffer(suffix.encode("ascii"), np.uint8)
+        width = len(tail)
+        lengths = ends - starts[:-1]
+        host = lengths > width
+        for k in range(width):
+            host &= data[np.where(host, ends - width + k, 0)] == tail[k]
+        line_of = np.repeat(np.arange(self._count), np.diff(starts))
+        is_host_byte = host[line_of]
+        # A host's bytes without its suffix (the newline stays): drop the `width` bytes before it.
+        position = np.arange(len(data)) - starts[:-1][line_of]
+        keep = ~is_host_byte | (position < (lengths - width)[line_of]) | (data == 10)
+        hosts = data[is_host_byte & keep].tobytes()
+        networks = data[~is_host_byte].tobytes()
+        return CidrList.from_text(hosts), CidrList.from_text(networks)
+
     def __contains__(self, item: object) -> bool:
         if not isinstance(item, str) or "\n" in item or not self._count:
             return False
@@ -479,27 +505,53 @@ def render_json(allowlist: Allowlist, *, operator: str | None = None) -> str:
 
 
 NFT_TABLE = "inet vpnregistry"
-NFT_SETS = {4: "allow_v4", 6: "allow_v6"}
+# Single addresses go in sets without `flags interval` and prefixes in sets with it. nft (1.0.6, the
+# version Debian 12 ships) reads every element of every interval set in the ruleset before any
+# command, even one that adds to another set, and the kernel hands them over slowly: with 800,000
+# entries in interval sets each command took 50 to 90 s, with the single addresses apart a few
+# seconds. An operator's rules match both sets of a family.
+NFT_HOSTS = {4: "allow_v4_hosts", 6: "allow_v6_hosts"}
+NFT_NETS = {4: "allow_v4_nets", 6: "allow_v6_nets"}
+NFT_HOST_SUFFIX = {4: "/32", 6: "/128"}
+# The sets of the first layout, each of both kinds: declared and deleted by every file, so that a
+# rule still naming one makes the load fail, loudly, instead of matching a set no longer refilled.
+NFT_RETIRED = {4: "allow_v4", 6: "allow_v6"}
+
+
+def nft_set_of(version: int, cidr: str) -> tuple[str, str]:
+    """(set, element) for one CIDR: a single address goes bare into the family's hosts set."""
+    suffix = NFT_HOST_SUFFIX[version]
+    if cidr.endswith(suffix):
+        return NFT_HOSTS[version], cidr[: -len(suffix)]
+    return NFT_NETS[version], cidr
 
 
 def render_nft(allowlist: Allowlist, *, operator: str | None = None) -> str:
     # `table`/`set` blocks add what is missing and keep what exists (an operator's chains in the table
     # included); the flushes and adds that follow make `nft -f` replace the elements in one transaction.
+    declare, names = [], []
+    for version in (4, 6):
+        kind = f"ipv{version}_addr"
+        declare.append(f"\tset {NFT_HOSTS[version]} {{\n\t\ttype {kind}\n\t}}\n")
+        declare.append(f"\tset {NFT_NETS[version]} {{\n\t\ttype {kind}\n\t\tflags interval\n\t}}\n")
+        names += [NFT_HOSTS[version], NFT_NETS[version]]
+    retired = "".join(
+        f"\tset {NFT_RETIRED[v]} {{\n\t\ttype ipv{v}_addr\n\t\tflags interval\n\t}}\n" for v in (4, 6)
+    )
     parts = [
         _header(allowlist, "#"),
-        f"table {NFT_TABLE} {{\n"
-        f"\tset {NFT_SETS[4]} {{\n\t\ttype ipv4_addr\n\t\tflags interval\n\t}}\n"
-        f"\tset {NFT_SETS[6]} {{\n\t\ttype ipv6_addr\n\t\tflags interval\n\t}}\n"
-        "}\n"
-        f"flush set {NFT_TABLE} {NFT_SETS[4]}\n"
-        f"flush set {NFT_TABLE} {NFT_SETS[6]}\n",
+        f"table {NFT_TABLE} {{\n{''.join(declare)}{retired}}}\n",
+        *(f"delete set {NFT_TABLE} {NFT_RETIRED[v]}\n" for v in (4, 6)),
+        *(f"flush set {NFT_TABLE} {name}\n" for name in names),
     ]
     for version, items in ((4, allowlist.ipv4), (6, allowlist.ipv6)):
-        # nft rejects an empty `{ }`: an empty family is just the flush above.
-        if items:
-            parts.append(f"add element {NFT_TABLE} {NFT_SETS[version]} {{\n")
-            parts.extend(_lines("\t", items, ","))
-            parts.append("}\n")
+        hosts, nets = CidrList(items).split_hosts(NFT_HOST_SUFFIX[version])
+        # nft rejects an empty `{ }`: an empty set is just the flush above.
+        for name, entries in ((NFT_HOSTS[version], hosts), (NFT_NETS[version], nets)):
+            if entries:
+                parts.append(f"add element {NFT_TABLE} {name} {{\n")
+                parts.extend(_lines("\t", entries, ","))
+                parts.append("}\n")
     return "".join(parts)
 
 
