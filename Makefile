@@ -17,10 +17,11 @@ ASSETS := $(VENDOR)/.installed-stamp
 PICO := node_modules/@picocss/pico/css
 URDU := node_modules/@fontsource/noto-nastaliq-urdu
 
+# `server` is the registry (the package alone is the operator tools); `dev` includes it too.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m pip install -q -e '.[server,dev,bench]'
 	touch $@
 
 $(ASSETS): package.json package-lock.json

@@ -73,6 +73,11 @@ def serve(
     timeout: int = 60,
 ) -> subprocess.Popen:
     """gunicorn serving the registry on 127.0.0.1:`port`, once it accepts connections."""
+    # As deployed: pages name the static files collected under hashed names (WhiteNoise serves them).
+    subprocess.run(
+        [BIN / "vpnregistry", "collectstatic", "--noinput", "-v", "0"],
+        env=production_env(home, database_url, **(extra_env or {})), cwd=home, check=True,
+    )  # fmt: skip
     process = subprocess.Popen(
         [
             BIN / "gunicorn", "vpnregistry.wsgi:application", "--bind", f"127.0.0.1:{port}",

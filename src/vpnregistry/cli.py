@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sys
 
@@ -17,6 +18,9 @@ STANDALONE = {
 # Django's own `check` is shadowed by the operator's `check`; it stays reachable under this name.
 RENAMED = {"django-check": "check"}
 
+# What a server command says on a host with the operator tools alone (`pip install vpnregistry`).
+SERVER_EXTRA = "the registry needs: pip install 'vpnregistry[server]'"
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -24,6 +28,13 @@ def main(argv: list[str] | None = None) -> int:
         module_name, func_name = STANDALONE[argv[0]].split(":")
         func = getattr(importlib.import_module(module_name), func_name)
         return int(func(argv[1:]) or 0)
+    if importlib.util.find_spec("django") is None:
+        what = f"vpnregistry {argv[0]}: " if argv else ""
+        print(
+            f"{what}{SERVER_EXTRA} (this install has the operator tools: {', '.join(STANDALONE)})",
+            file=sys.stderr,
+        )
+        return 2
     if argv and argv[0] in RENAMED:
         argv[0] = RENAMED[argv[0]]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vpnregistry.settings")

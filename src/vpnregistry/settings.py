@@ -90,6 +90,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from STATIC_ROOT (below), before anything else reads the request.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     # A 404 under /api/ is JSON with debug on too (Django's debug page skips handler404).
     "vpnregistry.middleware.ApiNotFoundMiddleware",
     # A view's "database is locked" (or PostgreSQL's lock timeout, deadlock, serialization failure)
@@ -204,7 +206,18 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# The app serves its own static files (WhiteNoise): `vpnregistry collectstatic` copies them here. With
+# debug off they are compressed and carry their hash in their names (cached for a year); a page that
+# names a file missing from the collected manifest is then an error, not a stale stylesheet.
+STATIC_ROOT = Path(os.environ.get("VPNREGISTRY_STATIC_ROOT", VAR_DIR / "static")).resolve()
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 # Django's two finders, answering "not found" for a path that leaves the static folders (it was a
 # SuspiciousFileOperation, a 500 from runserver's static handler).
 STATICFILES_FINDERS = [
