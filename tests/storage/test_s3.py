@@ -140,3 +140,47 @@ def test_the_sweep_deletes_an_expired_jobs_files_from_the_bucket(object_store, w
     ExemptionJob.objects.filter(pk=made.job.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     call_command("sweep", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert not object_store.listed("jobs/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sync_client_follows_the_redirect_without_its_token(
+    object_store, live_server, world, settings, tmp_path
+):
+    from tests.workflow import approved
+    from vpnregistry.allowlist import client
+
+    settings.S3_REDIRECT_SECONDS = 60
+    approved(world, "14.1.105.0/24")
+    operator = world.client(world.operator)
+    assert operator.get("/api/v1/allowlist/latest.txt").status_code == 302
+    key = tmp_path / "key.pub"
+    key.write_bytes(operator.get("/api/v1/allowlist/key.pub").content)
+    out = tmp_path / "out"
+    token = world.operator.auth_token.key
+    argv = [
+        "--url",
+        live_server.url,
+        "--token",
+        token,
+        "--key",
+        str(key),
+        "--out",
+        str(out),
+        "--format",
+        "txt",
+    ]
+    assert client.main(argv) == client.OK
+    assert "14.1.105.0/24" in (out / "allowlist.txt").read_text()
+    # The token goes to the registry only: a redirect elsewhere drops it, one to the registry keeps it.
+    handler = client._TokenStaysHome()
+    request = urllib.request.Request(
+        f"{live_server.url}/api/v1/allowlist/1.txt", headers={"Authorization": "Token x"}
+    )
+    elsewhere = handler.redirect_request(
+        request, None, 302, "Found", {}, f"{object_store.endpoint}/b/k?sig=1"
+    )
+    assert not elsewhere.has_header("Authorization")
+    home = handler.redirect_request(
+        request, None, 302, "Found", {}, f"{live_server.url}/api/v1/allowlist/2.txt"
+    )
+    assert home.get_header("Authorization") == "Token x"
