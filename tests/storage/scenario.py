@@ -110,8 +110,9 @@ def answer(response) -> dict:
     }
 
 
-def downloads(world, made: Made) -> dict[str, dict]:
-    """Every stored file of `made`, fetched through the API by someone entitled to it."""
+def downloads(world, made: Made, *, job: bool = True) -> dict[str, dict]:
+    """Every stored file of `made`, fetched through the API by someone entitled to it (the job's
+    answer too unless `job` is false: backups leave jobs out)."""
     operator = world.client(world.operator)
     serial = made.snapshot.serial
     got = {
@@ -124,5 +125,15 @@ def downloads(world, made: Made) -> dict[str, dict]:
     got["evidence"] = answer(
         world.client(world.applicant).get(f"/api/v1/complaints/{made.complaint.pk}/evidence/")
     )
-    got["job"] = answer(operator.get(f"/api/v1/exemptions/jobs/{made.job.pk}/result"))
+    if job:
+        got["job"] = answer(operator.get(f"/api/v1/exemptions/jobs/{made.job.pk}/result"))
     return got
+
+
+def reference_services() -> None:
+    """The restriction services a migration seeds, again: a transactional test's flush removed them."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("vpnregistry.restrictions.migrations.0001_initial").load_services(apps, None)
