@@ -29,7 +29,14 @@ class ObjectStorage(S3Storage):
             raise
         return answer["Body"], answer["ContentLength"]
 
-    def signed_url(self, name: str, *, seconds: int, content_type: str | None = None) -> str:
-        """A URL that fetches the object for `seconds`, served with `content_type`."""
-        parameters = {"ResponseContentType": content_type} if content_type else None
+    def signed_url(
+        self, name: str, *, seconds: int, content_type: str | None = None, disposition: str | None = None
+    ) -> str:
+        """A URL that fetches the object for `seconds`, served with these Content-Type and
+        Content-Disposition."""
+        parameters = {}
+        if content_type:
+            parameters["ResponseContentType"] = content_type
+        if disposition:
+            parameters["ResponseContentDisposition"] = disposition
         return self.url(name, parameters=parameters, expire=seconds)

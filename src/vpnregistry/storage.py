@@ -158,13 +158,15 @@ def open_stream(storage: Storage, name: str):
 def signed_url(storage: Storage, name: str, *, content_type: str | None = None) -> str | None:
     """A short-lived URL to hand a download over to the object store, or None to stream it here.
 
-    Only an object store gives one, and only when `VPNREGISTRY_S3_REDIRECT_SECONDS` is above 0.
+    Only an object store gives one, and only when `VPNREGISTRY_S3_REDIRECT_SECONDS` is above 0. The
+    store is told to answer with the media type and the inline file name the app would have sent.
     """
     seconds = settings.S3_REDIRECT_SECONDS
     maker = getattr(storage, "signed_url", None)
     if not seconds or maker is None:
         return None
-    return maker(name, seconds=seconds, content_type=content_type)
+    disposition = f'inline; filename="{os.path.basename(name)}"'
+    return maker(name, seconds=seconds, content_type=content_type, disposition=disposition)
 
 
 class Spooled(File):

@@ -92,6 +92,7 @@ def test_redirect_mode_hands_over_a_signed_url_that_fetches_the_same_bytes(objec
         with urllib.request.urlopen(url, timeout=10) as fetched:  # no token: the URL is the credential
             assert fetched.read() == scenario.body(through_the_app)
             assert fetched.headers["Content-Type"] == through_the_app["Content-Type"]
+            assert fetched.headers["Content-Disposition"] == through_the_app["Content-Disposition"]
         # The token and the copy held are still checked by the app before any redirect.
         assert world.client(None).get(f"/api/v1/allowlist/{serial}.{name}").status_code == 401
         held = operator.get(f"/api/v1/allowlist/{serial}.{name}", HTTP_IF_NONE_MATCH=through_the_app["ETag"])
