@@ -51,11 +51,14 @@ def result_name(job: ExemptionJob) -> str:
 
 
 def create_job(*, owner, source, at: datetime, column: int | None, start: bool = True) -> ExemptionJob:
-    """Keep the body read from `source` in the job's file and ask for the task once committed.
+    """Keep the body read from `source` in the job's file, then ask for the task.
 
     The body is read into a temporary file first, with no transaction open (it may take minutes to
-    arrive); the job's row is then written and the file stored under its name (in a folder storage,
-    renamed into place) before the row commits.
+    arrive). The job's row is then committed, the file stored under the job's name (in a folder,
+    renamed into place; in an object store, uploaded, which for a gigabyte takes a while and is not
+    done with a transaction open), and only then is the task asked for: it never runs before its
+    file is there. Should the file not be stored, the row is deleted again; should the process die
+    in between, the job stays queued until it expires and the sweep deletes it.
     """
     target = files()
     with storage.spool(target) as upload:
@@ -70,18 +73,22 @@ def create_job(*, owner, source, at: datetime, column: int | None, start: bool =
             upload.write(block)
         upload.flush()
         now = timezone.now()
-        with transaction.atomic():
-            job = ExemptionJob.objects.create(
-                owner=owner,
-                at=at,
-                column=column,
-                size=size,
-                created_at=now,
-                expires_at=now + timedelta(seconds=settings.EXEMPTION_JOB_SECONDS),
-            )
+        job = ExemptionJob.objects.create(
+            owner=owner,
+            at=at,
+            column=column,
+            size=size,
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.EXEMPTION_JOB_SECONDS),
+        )
+        try:
             target.save(input_name(job), upload)
-            if start:
-                transaction.on_commit(lambda: start_job(job.pk), robust=True)
+        except BaseException:
+            ExemptionJob.objects.filter(pk=job.pk).delete()
+            raise
+    if start:
+        # At once, or when the caller's own transaction commits, if it has one open.
+        transaction.on_commit(lambda: start_job(job.pk), robust=True)
     return job
 
 
