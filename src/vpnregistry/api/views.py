@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
@@ -479,6 +479,10 @@ class AllowlistFileView(APIView):
                 (200, media_type): OpenApiTypes.OBJECT if media_type.endswith("json") else OpenApiTypes.STR
                 for media_type in FILE_MEDIA_TYPES
             },
+            302: OpenApiResponse(
+                description="with VPNREGISTRY_S3_REDIRECT_SECONDS: a short-lived signed URL on the "
+                "object store, in Location, that fetches the same bytes"
+            ),
             304: None,
             404: ERROR,
         }
@@ -533,7 +537,14 @@ class AllowlistFileSignatureView(AllowlistFileView):
 
     signature = ".minisig"
 
-    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR, 304: None, 404: ERROR})
+    @extend_schema(
+        responses={
+            (200, "text/plain"): OpenApiTypes.STR,
+            302: OpenApiResponse(description="as for the file: a signed URL on the object store"),
+            304: None,
+            404: ERROR,
+        }
+    )
     def get(self, request, which: str, name: str):
         return self.respond(request, which, name)
 
