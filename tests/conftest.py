@@ -122,6 +122,7 @@ def _private_publication_dirs(settings, tmp_path):
     settings.ALLOWLIST_KEYS_DIR = tmp_path / "keys"
     settings.DOCUMENTS_DIR = tmp_path / "documents"
     settings.EXEMPTION_JOBS_DIR = tmp_path / "exemption-jobs"
+    settings.EVIDENCE_DIR = tmp_path / "complaints"
 
 
 @dataclass

@@ -87,7 +87,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 def put_documents_on_file(organisation, *, user=None, valid_days: int = 365) -> list:
     """Every document the organisation's category needs, on file and valid (one of each requirement)."""
-    from vpnregistry.accounts.documents import documents_dir
+    from django.core.files.base import ContentFile
+
+    from vpnregistry.accounts.documents import files
     from vpnregistry.accounts.models import Document, DocumentRequirement
     from vpnregistry.accounts.sample_files import minimal_pdf
 
@@ -97,8 +99,7 @@ def put_documents_on_file(organisation, *, user=None, valid_days: int = 365) -> 
     ):
         kind = requirement.document_types.order_by("id").first()
         content = minimal_pdf(f"{kind.name} of {organisation.name}")
-        name = secrets.token_hex(16)
-        (documents_dir() / name).write_bytes(content)
+        name = files().save(secrets.token_hex(16), ContentFile(content))
         documents.append(
             Document.objects.create(
                 organisation=organisation,

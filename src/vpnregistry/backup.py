@@ -1,34 +1,110 @@
 """Backup and restore of the whole registry: the database and the files beside it.
 
 One tar.gz holds the database (SQLite's online backup, or PostgreSQL's pg_dump in its custom
-format), the published allowlist files, the signing keys and complaint evidence. It holds secrets
-(the keys), so it is written readable by its owner only.
+format), the signing keys, and the files of the storages (vpnregistry/storage.py): the published
+allowlist files, organisations' documents and complaint evidence. From a folder storage, the whole
+folder (every serial); from an object store, the objects the database refers to (the current
+serial's files, every document on file, all evidence), read after the database was dumped. Jobs'
+files (kept a day) are left out. Restore puts the files back into whatever storage is configured
+then, so a registry moves between a folder and an object store by backup and restore. The archive
+holds secrets (the keys), so it is written readable by its owner only.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
 from django.db import connection
 
-FOLDERS = {"allowlist": "ALLOWLIST_DIR", "keys": "ALLOWLIST_KEYS_DIR"}
+from vpnregistry import storage
+
+# Each storage's files go under this folder of the archive ("complaints": as backups always named it).
+ARCHIVED = {storage.ALLOWLIST: "allowlist", storage.DOCUMENTS: "documents", storage.EVIDENCE: "complaints"}
+KEYS = "keys"
+
+logger = logging.getLogger(__name__)
 
 
 class BackupError(Exception):
     pass
 
 
-def _folders() -> dict[str, Path]:
-    folders = {name: Path(getattr(settings, key)) for name, key in FOLDERS.items()}
-    folders["complaints"] = Path(settings.VAR_DIR) / "complaints"
-    return folders
+def _unfinished(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    """Leave out what a writer is still writing (`.name.tmp-pid`, `.upload-...`)."""
+    base = info.name.rsplit("/", 1)[-1]
+    return None if base.startswith(".") and (".tmp-" in base or base.startswith(".upload-")) else info
+
+
+def referenced(kind: str) -> list[str]:
+    """The names in storage `kind` that the database refers to (what an object store's backup holds)."""
+    if kind == storage.ALLOWLIST:
+        from vpnregistry.allowlist.models import Snapshot
+        from vpnregistry.allowlist.services import file_name
+
+        latest = Snapshot.objects.order_by("-serial").only("session", "serial", "files").first()
+        if latest is None:
+            return []
+        return [file_name(latest, name + end) for name in sorted(latest.files) for end in ("", ".minisig")]
+    if kind == storage.DOCUMENTS:
+        from vpnregistry.accounts.models import Document
+
+        return list(Document.objects.exclude(file="").order_by("pk").values_list("file", flat=True))
+    if kind == storage.EVIDENCE:
+        from vpnregistry.restrictions.models import Complaint
+
+        return list(
+            Complaint.objects.exclude(evidence_file="").order_by("pk").values_list("evidence_file", flat=True)
+        )
+    raise ValueError(kind)
+
+
+def _archive_storage(tar: tarfile.TarFile, kind: str) -> None:
+    files = storage.get(kind)
+    arcname = ARCHIVED[kind]
+    if storage.is_local(files):
+        folder = Path(files.location)
+        if folder.exists():
+            tar.add(folder, arcname=arcname, filter=_unfinished)
+        return
+    now = time.time()
+    for name in referenced(kind):
+        try:
+            stream = storage.open_stream(files, name)
+        except FileNotFoundError:
+            # Removed since the dump (a document purged): the database restored will not miss it.
+            logger.warning("backup: %s/%s is named in the database but no longer stored", kind, name)
+            continue
+        with stream:
+            info = tarfile.TarInfo(f"{arcname}/{name}")
+            info.size, info.mode, info.mtime = stream.size, 0o600, now
+            tar.addfile(info, stream)
+
+
+def _restore_storage(saved: Path, kind: str) -> None:
+    """Put the files of `saved` into storage `kind` under the names they had."""
+    files = storage.get(kind)
+    if storage.is_local(files):
+        folder = Path(files.location)
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.copytree(saved, folder)
+        return
+    for path in sorted(p for p in saved.rglob("*") if p.is_file()):
+        name = path.relative_to(saved).as_posix()
+        with open(path, "rb") as fh:
+            kept = files.save(name, File(fh, name))
+        if kept != name:
+            raise BackupError(f"the {kind} storage kept {name} as {kept}")
 
 
 def _pg_env() -> tuple[list[str], dict]:
@@ -77,9 +153,11 @@ def backup(target: Path) -> Path:
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
             for item in sorted(work.iterdir()):
                 tar.add(item, arcname=item.name)
-            for name, folder in _folders().items():
-                if folder.exists():
-                    tar.add(folder, arcname=name)
+            keys = Path(settings.ALLOWLIST_KEYS_DIR)
+            if keys.exists():
+                tar.add(keys, arcname=KEYS)
+            for kind in ARCHIVED:
+                _archive_storage(tar, kind)
         os.replace(partial, target)
     return target
 
@@ -124,9 +202,12 @@ def restore(source: Path) -> None:
                 raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
         else:
             raise BackupError(f"no restore for the {connection.vendor} database")
-        for name, folder in _folders().items():
-            saved = work / name
-            if saved.exists():
-                if folder.exists():
-                    shutil.rmtree(folder)
-                shutil.copytree(saved, folder)
+        saved = work / KEYS
+        if saved.exists():
+            keys = Path(settings.ALLOWLIST_KEYS_DIR)
+            if keys.exists():
+                shutil.rmtree(keys)
+            shutil.copytree(saved, keys)
+        for kind, arcname in ARCHIVED.items():
+            if (work / arcname).exists():
+                _restore_storage(work / arcname, kind)

@@ -392,6 +392,54 @@ ALLOWLIST_KEYS_DIR = Path(os.environ.get("VPNREGISTRY_KEYS_DIR", VAR_DIR / "keys
 # Organisations' documents: a private folder, never under STATIC_ROOT or MEDIA_ROOT; only views that
 # check who asks serve them.
 DOCUMENTS_DIR = Path(os.environ.get("VPNREGISTRY_DOCUMENTS_DIR", VAR_DIR / "documents"))
+# Complaint evidence: a private folder like the documents.
+EVIDENCE_DIR = Path(os.environ.get("VPNREGISTRY_EVIDENCE_DIR", VAR_DIR / "complaints"))
+# Where files live (vpnregistry/storage.py, docs/operations.md "Storage"): each kind is a named
+# storage, by default a private folder (the settings above); with VPNREGISTRY_S3_BUCKET, an
+# S3-compatible object store shared by every app server, each kind under a key prefix of its own.
+S3_BUCKET = os.environ.get("VPNREGISTRY_S3_BUCKET", "")
+# Allowlist downloads are handed to the store by a signed URL valid this long (302); 0: streamed here.
+S3_REDIRECT_SECONDS = int(os.environ.get("VPNREGISTRY_S3_REDIRECT_SECONDS", "0"))
+_FILE_KINDS = {
+    "allowlist": "ALLOWLIST_DIR",
+    "documents": "DOCUMENTS_DIR",
+    "evidence": "EVIDENCE_DIR",
+    "jobs": "EXEMPTION_JOBS_DIR",
+}
+if S3_BUCKET:
+    _S3_OPTIONS = {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": os.environ.get("VPNREGISTRY_S3_ENDPOINT_URL") or None,
+        "access_key": os.environ.get("VPNREGISTRY_S3_ACCESS_KEY") or None,
+        "secret_key": os.environ.get("VPNREGISTRY_S3_SECRET_KEY") or None,
+        "region_name": os.environ.get("VPNREGISTRY_S3_REGION") or None,
+        # Another store than AWS's (MinIO, Ceph, ...) is addressed by path: bucket names need no DNS.
+        "addressing_style": os.environ.get("VPNREGISTRY_S3_ADDRESSING_STYLE")
+        or ("path" if os.environ.get("VPNREGISTRY_S3_ENDPOINT_URL") else None),
+        "default_acl": None,  # private: every download goes through the registry's checks
+        "querystring_auth": True,
+        "signature_version": "s3v4",  # signed URLs as every region and store accepts them
+        "file_overwrite": True,  # a name is kept as given (a republished serial replaces its files)
+        "max_memory_size": 8 * _MIB,  # an object read whole spills to disk past this
+    }
+    _S3_PREFIX = os.environ.get("VPNREGISTRY_S3_PREFIX", "").strip("/")
+    FILE_STORAGES = {
+        kind: {
+            "BACKEND": "vpnregistry.objectstore.ObjectStorage",
+            "OPTIONS": {**_S3_OPTIONS, "location": f"{_S3_PREFIX}/{kind}" if _S3_PREFIX else kind},
+        }
+        for kind in _FILE_KINDS
+    }
+else:
+    FILE_STORAGES = {
+        kind: {"BACKEND": "vpnregistry.storage.FolderStorage", "OPTIONS": {"setting": setting}}
+        for kind, setting in _FILE_KINDS.items()
+    }
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    **FILE_STORAGES,
+}
 # Documents are deleted this many days after the organisation's last registration ends
 # (`vpnregistry purge-documents`, from cron).
 DOCUMENT_RETENTION_DAYS = int(os.environ.get("VPNREGISTRY_DOCUMENT_RETENTION_DAYS", "365"))

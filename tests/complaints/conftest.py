@@ -17,7 +17,7 @@ LAHORE, KARACHI_SOUTH = "pb-lahore", "sd-karachi-south"
 
 @pytest.fixture(autouse=True)
 def _private_var_dir(settings, tmp_path):
-    # Evidence goes under VAR_DIR/complaints: each test gets its own.
+    # Each test gets a var folder of its own (evidence has its own folder: tests/conftest.py).
     settings.VAR_DIR = tmp_path / "var"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -252,8 +253,8 @@ def test_evidence_type_is_judged_by_content(world, reg, past_event, settings, co
     evidence = response.json()["evidence"]
     assert evidence["media_type"] == media_type and evidence["size"] == len(content)
     complaint = Complaint.objects.get()
-    path = complaints.evidence_path(complaint)
-    assert path.parent == settings.VAR_DIR / "complaints" and path.read_bytes() == content
+    path = Path(complaints.files().path(complaint.evidence_file))
+    assert path.parent == settings.EVIDENCE_DIR and path.read_bytes() == content
     for user in (world.applicant, world.operator, world.officer, world.auditor):
         got = world.client(user).get(f"/api/v1/complaints/{complaint.pk}/evidence/")
         assert got.status_code == 200 and got["Content-Type"] == media_type
@@ -284,7 +285,7 @@ def test_evidence_refused_by_content_or_size_changes_nothing(world, reg, past_ev
         assert "evidence" in response.json()
         assert words in " ".join(response.json()["evidence"])
     assert not Complaint.objects.exists()
-    folder = settings.VAR_DIR / "complaints"
+    folder = settings.EVIDENCE_DIR
     assert not folder.exists() or not any(folder.iterdir())
     # Exactly 5 MB is accepted.
     exact = b"%PDF-" + b"0" * (5 * 1024 * 1024 - 5)
@@ -300,7 +301,7 @@ def test_evidence_file_is_removed_when_the_transaction_fails(world, reg, past_ev
     with pytest.raises(RuntimeError):
         file(world, reg, past_event, evidence=SimpleUploadedFile("a.txt", b"hello"))
     assert not Complaint.objects.exists()
-    assert not any((settings.VAR_DIR / "complaints").iterdir())
+    assert not any((settings.EVIDENCE_DIR).iterdir())
 
 
 def test_lists_put_the_oldest_open_first_for_operators_and_officers_and_page_by_keyset(

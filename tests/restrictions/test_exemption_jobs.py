@@ -48,7 +48,7 @@ def test_respond_async_makes_a_job_whose_answer_is_the_synchronous_one(world):
     assert result.status_code == 200 and result["Content-Type"].startswith("text/csv")
     answer = b"".join(result.streaming_content)
     assert answer == expected and b"14.1.105.1,true," in answer
-    assert not jobs.input_path(ExemptionJob.objects.get(pk=job["id"])).exists()  # the body is not kept
+    assert not jobs.files().exists(jobs.input_name(ExemptionJob.objects.get(pk=job["id"])))  # not kept
 
 
 def test_a_body_past_the_synchronous_limit_becomes_a_job(world, settings):
@@ -81,12 +81,12 @@ def test_a_job_and_its_files_are_deleted_once_expired(world):
         owner=world.operator, source=_Reader(BODY), at=timezone.now(), column=None, start=False
     )
     jobs.run_job(job.pk)
-    path = jobs.result_path(job)
-    assert path.exists()
+    name = jobs.result_name(job)
+    assert jobs.files().exists(name)
     ExemptionJob.objects.filter(pk=job.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert world.client(world.operator).get(f"/api/v1/exemptions/jobs/{job.pk}/").status_code == 404
     call_command("sweep", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    assert not path.exists() and not ExemptionJob.objects.exists()
+    assert not jobs.files().exists(name) and not ExemptionJob.objects.exists()
 
 
 @pytest.mark.parametrize("prefer", ["respond-async", "wait=10, respond-async", "handling=lenient"])

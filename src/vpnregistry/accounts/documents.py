@@ -1,27 +1,27 @@
 """An organisation's documents: upload, the check before submission, who may read them, the purge.
 
 Documents belong to the organisation, not to one application: each later application reuses them
-until they expire. Files are stored under settings.DOCUMENTS_DIR, outside every static folder, and
-served only after `document_for` has checked who asks.
+until they expire. Files are kept in the `documents` storage (a private folder, DOCUMENTS_DIR, outside
+every static folder, or the object store) and served only after `document_for` has checked who asks.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vpnregistry import storage
 from vpnregistry.accounts.models import Document, DocumentRequirement, DocumentType, Organisation, Role
 from vpnregistry.audit.services import record
 from vpnregistry.errors import InvalidInput, NotAllowed
@@ -35,10 +35,8 @@ CLOSED_APPLICATION_STATES = ("approved", "rejected", "withdrawn")
 STANDING_REGISTRATION_STATES = ("active", "suspended")
 
 
-def documents_dir() -> Path:
-    path = Path(settings.DOCUMENTS_DIR)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+def files():
+    return storage.get(storage.DOCUMENTS)
 
 
 def today() -> date:
@@ -88,7 +86,7 @@ def open_document(document: Document):
     if document.deleted_at is not None or not document.file:
         raise Http404("this document was deleted")
     try:
-        return open(documents_dir() / document.file, "rb")
+        return storage.open_stream(files(), document.file)
     except FileNotFoundError:
         raise Http404("the document file is missing") from None
 
@@ -187,13 +185,13 @@ def upload_document(*, actor, document_type, upload, expires_on: date | str | No
     if errors:
         raise InvalidInput(errors)
     now = timezone.now()
-    path = _store(checked.content)
+    name = _store(checked.content)
     try:
         with transaction.atomic():
             document = Document.objects.create(
                 organisation=organisation,
                 document_type=kind,
-                file=path.name,
+                file=name,
                 name=checked.name,
                 sha256=hashlib.sha256(checked.content).hexdigest(),
                 content_type=checked.media_type,
@@ -216,7 +214,7 @@ def upload_document(*, actor, document_type, upload, expires_on: date | str | No
                 },
             )
     except BaseException:
-        path.unlink(missing_ok=True)
+        files().delete(name)
         raise
     return document
 
@@ -233,12 +231,9 @@ def _clean_expiry(value, errors) -> date | None:
         return None
 
 
-def _store(content: bytes) -> Path:
-    path = documents_dir() / secrets.token_hex(16)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
-    return path
+def _store(content: bytes) -> str:
+    """Store the file under a new random name (which the row then holds)."""
+    return files().save(secrets.token_hex(16), ContentFile(content))
 
 
 # --- retention --------------------------------------------------------------------------------
@@ -322,12 +317,12 @@ def purge_documents(*, now: datetime | None = None) -> int:
 
 def _remove_files(ids: list[int]) -> None:
     """Remove the files of deleted documents, then clear their names; a file that will not go stays named."""
-    folder = documents_dir()
+    folder = files()
     removed = []
     for pk, name in Document.objects.filter(pk__in=ids, deleted_at__isnull=False).values_list("pk", "file"):
         try:
-            (folder / name).unlink(missing_ok=True)
-        except OSError:
+            folder.delete(name)
+        except Exception:
             logger.exception("could not delete document file %s", name)
         else:
             removed.append(pk)

@@ -88,6 +88,23 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+class _TokenStaysHome(urllib.request.HTTPRedirectHandler):
+    """Follows the registry's redirect of a file to its object store (a short-lived signed URL) without
+    the token: the signed URL is its own credential, and the token is for the registry alone."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if (
+            new is not None
+            and urllib.parse.urlsplit(newurl).netloc != urllib.parse.urlsplit(req.full_url).netloc
+        ):
+            new.remove_header("Authorization")
+        return new
+
+
+_opener = urllib.request.build_opener(_TokenStaysHome)
+
+
 class Registry:
     """HTTP to the registry, with the operator's token; every failure becomes a SyncError."""
 
@@ -109,7 +126,7 @@ class Registry:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with _opener.open(request, timeout=self.timeout) as response:
                 expected = response.headers.get("Content-Length")
                 body = response.read(MAX_BODY + 1)
         except urllib.error.HTTPError as exc:

@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
+from vpnregistry import storage
 from vpnregistry.allowlist.models import PublicationDue, Snapshot
 from vpnregistry.db import serialise
 
@@ -178,13 +179,17 @@ def sweep_temporary_files() -> list[Path]:
 
 
 def remove_stale_temporary_files() -> list[Path]:
-    """Remove what a killed writer left of its files (`.{name}.tmp-{pid}`, see `write_atomic`).
+    """Remove what a killed writer left of its files (`.{name}.tmp-{pid}`, see `storage.FolderStorage`).
 
     Called with the publication lock held, when no other writer of the allowlist's files can be
-    running: any such file is a dead writer's.
+    running: any such file is a dead writer's. Only a folder storage has them: an object store makes
+    an object visible once whole, and drops an upload cut off mid-way by itself.
     """
-    root = Path(settings.ALLOWLIST_DIR)
+    files = storage.get(storage.ALLOWLIST)
     removed: list[Path] = []
+    if not storage.is_local(files):
+        return removed
+    root = Path(files.location)
     if not root.is_dir():
         return removed
     directories = [root, *(Path(e.path) for e in os.scandir(root) if e.is_dir(follow_symlinks=False))]

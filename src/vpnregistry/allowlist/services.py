@@ -1,9 +1,10 @@
 """Publishing the allowlist: snapshots, deltas, every format, signatures and the signed index.
 
-A snapshot is built from the registrations active at its own time. Its files are written (each
-atomically, each with a minisign signature whose trusted comment names the serial and SHA-256)
-before its row is committed, so a snapshot is never visible half-written; the index is rewritten
-and signed after the commit.
+A snapshot is built from the registrations active at its own time. Its files are written into the
+allowlist storage (each whole or not at all, each with a minisign signature whose trusted comment
+names the serial and SHA-256) before its row is committed, so a snapshot is never visible
+half-written: every route to a file goes through its serial's row. The signed index is a row of
+its own, rewritten after the commit.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from operator import itemgetter
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import connections, transaction
 from django.db.models import Case, CharField, Q, Value, When
 from django.db.models.functions import Cast, Concat, Substr
 from django.utils import timezone
 
+from vpnregistry import storage
 from vpnregistry.allowlist import keys
 from vpnregistry.allowlist.deltas import make_delta
 from vpnregistry.allowlist.formats import FORMATS, Allowlist, CidrList, render
@@ -42,12 +45,14 @@ def iso(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def session_dir(session: str) -> Path:
-    return Path(settings.ALLOWLIST_DIR) / session
+def file_name(snapshot: Snapshot, name: str) -> str:
+    """The file's name in the allowlist storage: `{session}/{serial}.{name}`."""
+    return f"{snapshot.session}/{snapshot.serial}.{name}"
 
 
 def file_path(snapshot: Snapshot, name: str) -> Path:
-    return session_dir(snapshot.session) / f"{snapshot.serial}.{name}"
+    """Where the file is on disk with the default folder storage (tests and tools read it there)."""
+    return Path(storage.get(storage.ALLOWLIST).path(file_name(snapshot, name)))
 
 
 def msisdn_name(operator_code: str) -> str:
@@ -71,28 +76,19 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def fsync_directory(directory: Path) -> None:
-    """Make the renames into `directory` durable before a database row comes to name the files."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def trusted_comment(*, session: str, serial: int, name: str, sha256: str) -> str:
     return f"vpnregistry session={session} serial={serial} file={name} sha256={sha256}"
 
 
-def _publish_file(
-    directory: Path, filename: str, data: bytes, *, session: str, serial: int, name: str
-) -> dict:
+def _publish_file(files, data: bytes, *, session: str, serial: int, name: str) -> dict:
+    """Store one file of a serial and its signature in the allowlist storage `files`."""
     sha = hashlib.sha256(data).hexdigest()
-    write_atomic(directory / filename, data)
+    stored = f"{session}/{serial}.{name}"
+    files.save(stored, ContentFile(data))  # wraps the bytes without copying them
     signature = keys.current_key().sign(
         data, trusted_comment=trusted_comment(session=session, serial=serial, name=name, sha256=sha)
     )
-    write_atomic(directory / f"{filename}.minisig", signature.encode())
+    files.save(f"{stored}.minisig", ContentFile(signature.encode()))
     return {"sha256": sha, "size": len(data)}
 
 
@@ -260,34 +256,25 @@ def _write_snapshot(
     allowlist: Allowlist, previous: Allowlist | None, *, at: datetime, mobile: list[str]
 ) -> Snapshot:
     session, serial = allowlist.session, allowlist.serial
-    directory = session_dir(session)
+    target = storage.get(storage.ALLOWLIST)
     content = allowlist.to_json()
     files = {}
     for name in IP_FORMATS:
         files[name] = _publish_file(
-            directory,
-            f"{serial}.{name}",
-            render(name, allowlist).encode(),
-            session=session,
-            serial=serial,
-            name=name,
+            target, render(name, allowlist).encode(), session=session, serial=serial, name=name
         )
     for code in sorted(set(mobile) | set(allowlist.msisdn)):
         name = msisdn_name(code)
         data = render("msisdn.csv", allowlist, operator=code).encode()
-        files[name] = _publish_file(
-            directory, f"{serial}.{name}", data, session=session, serial=serial, name=name
-        )
+        files[name] = _publish_file(target, data, session=session, serial=serial, name=name)
     if previous is not None and previous.session == session:
         data = canonical(make_delta(previous, allowlist))
-        files[DELTA_NAME] = _publish_file(
-            directory, f"{serial}.{DELTA_NAME}", data, session=session, serial=serial, name=DELTA_NAME
-        )
-    # The files are on disk, durably, before the row that names them exists. If the database goes
+        files[DELTA_NAME] = _publish_file(target, data, session=session, serial=serial, name=DELTA_NAME)
+    # The files are stored, durably, before the row that names them exists. If the database goes
     # away before that row commits, they stay as orphans no route serves (every route goes through
     # a row), and the next publication takes the same serial and replaces them. They are not removed
     # here on failure: a commit cut off mid-way may yet have committed, and its files must stay.
-    fsync_directory(directory)
+    storage.make_durable(target, session)
     return Snapshot.objects.create(
         session=session,
         serial=serial,

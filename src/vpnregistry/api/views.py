@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.core.files.storage import Storage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
@@ -20,13 +21,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from vpnregistry import storage
 from vpnregistry.accounts.identifiers import identifiers_for
 from vpnregistry.accounts.models import District, Operator, Role
 from vpnregistry.accounts.selectors import operators_with_space
 from vpnregistry.allowlist import keys
 from vpnregistry.allowlist import selectors as allowlist_selectors
 from vpnregistry.allowlist.formats import FORMATS
-from vpnregistry.allowlist.services import file_path, msisdn_name
+from vpnregistry.allowlist.services import file_name, msisdn_name
 from vpnregistry.api import schema
 from vpnregistry.api import serializers as s
 from vpnregistry.api.parsers import JSONParser
@@ -362,13 +364,41 @@ class FilesAsTheyAre(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A file in a storage, to be served by `_conditional`."""
+
+    files: Storage
+    name: str
+
+
+def stored_file_response(stored: Stored, *, content_type: str, **options) -> FileResponse:
+    """The stored file streamed through the app, with its length (404 when it is missing)."""
+    try:
+        fh = storage.open_stream(stored.files, stored.name)
+    except FileNotFoundError:
+        raise Http404("this file is no longer kept") from None
+    response = FileResponse(fh, content_type=content_type, **options)
+    response.headers.setdefault("Content-Length", str(fh.size))  # a stream from the object store
+    return response
+
+
 def _conditional(request, *, etag: str, body_or_path, content_type: str, immutable: bool) -> HttpResponse:
-    """A response with an ETag, answered with 304 when the client already holds it."""
+    """A response with an ETag, answered with 304 when the client already holds it.
+
+    A stored file in an object store may instead be handed over by a short-lived signed URL (302,
+    `VPNREGISTRY_S3_REDIRECT_SECONDS`): never kept by a cache, as the URL expires.
+    """
     quoted = f'"{etag}"'
     if quoted in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponse(status=304)
-    elif isinstance(body_or_path, Path):
-        response = FileResponse(open(body_or_path, "rb"), content_type=content_type)  # noqa: SIM115
+    elif isinstance(body_or_path, Stored):
+        url = storage.signed_url(body_or_path.files, body_or_path.name, content_type=content_type)
+        if url is not None:
+            response = HttpResponseRedirect(url)
+            response["Cache-Control"] = "private, no-store"
+            return response
+        response = stored_file_response(body_or_path, content_type=content_type)
     else:
         response = HttpResponse(body_or_path, content_type=content_type)
     response["ETag"] = quoted
@@ -449,6 +479,10 @@ class AllowlistFileView(APIView):
                 (200, media_type): OpenApiTypes.OBJECT if media_type.endswith("json") else OpenApiTypes.STR
                 for media_type in FILE_MEDIA_TYPES
             },
+            302: OpenApiResponse(
+                description="with VPNREGISTRY_S3_REDIRECT_SECONDS: a short-lived signed URL on the "
+                "object store, in Location, that fetches the same bytes"
+            ),
             304: None,
             404: ERROR,
         }
@@ -465,8 +499,9 @@ class AllowlistFileView(APIView):
         meta = snapshot.files.get(name)
         if meta is None:
             raise Http404("no such file for this serial")
-        path = file_path(snapshot, name + signature)
-        if not path.exists():
+        files = storage.get(storage.ALLOWLIST)
+        stored = file_name(snapshot, name + signature)
+        if not files.exists(stored):
             raise Http404("this file is no longer kept")
         _note(request, snapshot.serial, name + signature)
         content_type = (
@@ -475,7 +510,7 @@ class AllowlistFileView(APIView):
         return _conditional(
             request,
             etag=meta["sha256"] + signature,
-            body_or_path=path,
+            body_or_path=Stored(files, stored),
             content_type=content_type,
             immutable=which != "latest",
         )
@@ -502,7 +537,14 @@ class AllowlistFileSignatureView(AllowlistFileView):
 
     signature = ".minisig"
 
-    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR, 304: None, 404: ERROR})
+    @extend_schema(
+        responses={
+            (200, "text/plain"): OpenApiTypes.STR,
+            302: OpenApiResponse(description="as for the file: a signed URL on the object store"),
+            304: None,
+            404: ERROR,
+        }
+    )
     def get(self, request, which: str, name: str):
         return self.respond(request, which, name)
 
@@ -759,7 +801,9 @@ class ExemptionJobResultView(APIView):
         job = jobs.job_for(request.user, pk)
         if job.state != "done":
             raise WrongState(_("This job is %(state)s; its answer is not ready.") % {"state": job.state})
-        response = FileResponse(open(jobs.result_path(job), "rb"), content_type="text/csv; charset=utf-8")  # noqa: SIM115
+        response = stored_file_response(
+            Stored(storage.get(storage.JOBS), jobs.result_name(job)), content_type="text/csv; charset=utf-8"
+        )
         response["X-Exemptions-At"] = job.at.isoformat()
         return response
 

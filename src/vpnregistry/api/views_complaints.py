@@ -217,6 +217,7 @@ def evidence_response(complaint: Complaint) -> FileResponse:
     response = FileResponse(
         fh, content_type=complaint.evidence_type, as_attachment=True, filename=complaint.evidence_name
     )
+    response.headers.setdefault("Content-Length", str(fh.size))  # a stream from the object store
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -225,12 +225,11 @@ def organisation_documents(request, pk: int):
 
 def document_response(document) -> FileResponse:
     """The file as an attachment, with the media type checked from its content (shared with the API)."""
+    fh = documents.open_document(document)
     response = FileResponse(
-        documents.open_document(document),
-        content_type=document.content_type,
-        as_attachment=True,
-        filename=document.name,
+        fh, content_type=document.content_type, as_attachment=True, filename=document.name
     )
+    response.headers.setdefault("Content-Length", str(fh.size))  # a stream from the object store
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
-from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -25,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vpnregistry import storage
 from vpnregistry.accounts.models import Role, User
 from vpnregistry.applications.notifications import notify_users
 from vpnregistry.audit.services import record
@@ -47,11 +46,10 @@ State = Complaint.State
 # --- evidence ---------------------------------------------------------------------------------
 
 
-def evidence_dir() -> Path:
-    """Outside every static folder: evidence is served only through the views that check access."""
-    path = Path(settings.VAR_DIR) / "complaints"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+def files():
+    """The `evidence` storage (a private folder, EVIDENCE_DIR, outside every static folder, or the
+    object store): evidence is served only through the views that check access."""
+    return storage.get(storage.EVIDENCE)
 
 
 # One checked upload: the same rules as every upload (see vpnregistry.uploads), plain text allowed too.
@@ -71,16 +69,12 @@ def read_evidence(upload) -> tuple[Evidence | None, list[str]]:
     )
 
 
-def evidence_path(complaint: Complaint) -> Path:
-    return evidence_dir() / complaint.evidence_file
-
-
 def open_evidence(complaint: Complaint):
     """The evidence file opened for reading, or 404; the caller checked who may read it."""
     if not complaint.evidence_file:
         raise Http404("this complaint has no evidence")
     try:
-        return open(evidence_path(complaint), "rb")
+        return storage.open_stream(files(), complaint.evidence_file)
     except FileNotFoundError:
         raise Http404("the evidence file is missing") from None
 
@@ -291,7 +285,7 @@ def file_complaint(
             )
             if found_evidence is not None:
                 written = _store(found_evidence)
-                complaint.evidence_file = written.name
+                complaint.evidence_file = written
                 complaint.evidence_name = found_evidence.name
                 complaint.evidence_type = found_evidence.media_type
                 complaint.evidence_size = len(found_evidence.content)
@@ -314,17 +308,14 @@ def file_complaint(
             _notify(complaint, subject=_("New complaint %(id)s") % {"id": complaint.pk}, exclude=actor)
     except BaseException:
         if written is not None:
-            written.unlink(missing_ok=True)
+            files().delete(written)
         raise
     return complaint
 
 
-def _store(evidence: Evidence) -> Path:
-    path = evidence_dir() / secrets.token_hex(16)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(evidence.content)
-    return path
+def _store(evidence: Evidence) -> str:
+    """Store the evidence under a new random name (which the complaint then holds)."""
+    return files().save(secrets.token_hex(16), ContentFile(evidence.content))
 
 
 def _own_registration(actor, registration, errors) -> Registration | None:

@@ -1,27 +1,26 @@
 """Bulk exemption checks answered later: a job per body, run by a task, fetched by its owner.
 
 A body larger than `EXEMPTIONS_SYNC_MAX_BYTES` (50 MB), or any with `Prefer: respond-async`, is kept
-in a file under `EXEMPTION_JOBS_DIR` and answered by the task `vpnregistry.exemption_job` into a
-file beside it; the caller gets `202` and the job's URL, polls it, and downloads the answer (the same
-CSV as the synchronous form gives). A job and its files are deleted `EXEMPTION_JOB_SECONDS` after it
+in a file in the `jobs` storage (a folder, `EXEMPTION_JOBS_DIR`, or the object store) and answered
+by the task `vpnregistry.exemption_job`, on whichever server runs it, into a file beside it; the
+caller gets `202` and the job's URL, polls it, and downloads the answer (the same CSV as the
+synchronous form gives). A job and its files are deleted `EXEMPTION_JOB_SECONDS` after it
 was made (a day). Running a job twice gives the same answer: the answer is written to a temporary
-file and renamed into place, and the check is at the job's own time.
+file and stored whole, and the check is at the job's own time.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from vpnregistry import storage
 from vpnregistry.errors import TooLarge
 from vpnregistry.restrictions import exemptions
 from vpnregistry.restrictions.models import ExemptionJob
@@ -39,54 +38,57 @@ def wants_async(request, length: int | None) -> bool:
     return asked or (length is not None and length > settings.EXEMPTIONS_SYNC_MAX_BYTES)
 
 
-def directory() -> Path:
-    path = Path(settings.EXEMPTION_JOBS_DIR)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+def files():
+    return storage.get(storage.JOBS)
 
 
-def input_path(job: ExemptionJob) -> Path:
-    return directory() / f"{job.pk}.in"
+def input_name(job: ExemptionJob) -> str:
+    return f"{job.pk}.in"
 
 
-def result_path(job: ExemptionJob) -> Path:
-    return directory() / f"{job.pk}.csv"
+def result_name(job: ExemptionJob) -> str:
+    return f"{job.pk}.csv"
 
 
 def create_job(*, owner, source, at: datetime, column: int | None, start: bool = True) -> ExemptionJob:
-    """Keep the body read from `source` in the job's file and ask for the task once committed.
+    """Keep the body read from `source` in the job's file, then ask for the task.
 
-    The body is read into a file first, with no transaction open (it may take minutes to arrive);
-    the job's row is then written and the file renamed to it.
+    The body is read into a temporary file first, with no transaction open (it may take minutes to
+    arrive). The job's row is then committed, the file stored under the job's name (in a folder,
+    renamed into place; in an object store, uploaded, which for a gigabyte takes a while and is not
+    done with a transaction open), and only then is the task asked for: it never runs before its
+    file is there. Should the file not be stored, the row is deleted again; should the process die
+    in between, the job stays queued until it expires and the sweep deletes it.
     """
-    upload = directory() / f".upload-{uuid.uuid4().hex}"
-    size = 0
-    try:
-        with open(upload, "wb") as fh:
-            for block in exemptions.read_stream(source):
-                size += len(block)
-                if size > settings.EXEMPTIONS_MAX_BODY_BYTES:
-                    raise TooLarge(
-                        f"The list of addresses is larger than the {settings.EXEMPTIONS_MAX_BODY_BYTES} "
-                        "bytes allowed."
-                    )
-                fh.write(block)
+    target = files()
+    with storage.spool(target) as upload:
+        size = 0
+        for block in exemptions.read_stream(source):
+            size += len(block)
+            if size > settings.EXEMPTIONS_MAX_BODY_BYTES:
+                raise TooLarge(
+                    f"The list of addresses is larger than the {settings.EXEMPTIONS_MAX_BODY_BYTES} "
+                    "bytes allowed."
+                )
+            upload.write(block)
+        upload.flush()
         now = timezone.now()
-        with transaction.atomic():
-            job = ExemptionJob.objects.create(
-                owner=owner,
-                at=at,
-                column=column,
-                size=size,
-                created_at=now,
-                expires_at=now + timedelta(seconds=settings.EXEMPTION_JOB_SECONDS),
-            )
-            os.replace(upload, input_path(job))
-            if start:
-                transaction.on_commit(lambda: start_job(job.pk), robust=True)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            upload.unlink()
+        job = ExemptionJob.objects.create(
+            owner=owner,
+            at=at,
+            column=column,
+            size=size,
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.EXEMPTION_JOB_SECONDS),
+        )
+        try:
+            target.save(input_name(job), upload)
+        except BaseException:
+            ExemptionJob.objects.filter(pk=job.pk).delete()
+            raise
+    if start:
+        # At once, or when the caller's own transaction commits, if it has one open.
+        transaction.on_commit(lambda: start_job(job.pk), robust=True)
     return job
 
 
@@ -102,26 +104,22 @@ def run_job(pk: int) -> ExemptionJob | None:
     if job is None or job.state == State.DONE or job.expires_at <= timezone.now():
         return job
     ExemptionJob.objects.filter(pk=pk).update(state=State.RUNNING)
-    target = result_path(job)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    target = files()
     try:
-        with open(input_path(job), "rb") as source, open(tmp, "wb") as out:
+        with storage.open_stream(target, input_name(job)) as source, storage.spool(target) as out:
             for block in exemptions.answer_stream(exemptions.read_stream(source), job.at, column=job.column):
                 out.write(block)
-        os.replace(tmp, target)
+            out.flush()
+            size = out.tell()
+            target.save(result_name(job), out)
     except Exception as exc:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
         logger.exception("exemption job %d failed", pk)
         ExemptionJob.objects.filter(pk=pk).update(
             state=State.FAILED, error=f"{type(exc).__name__}: {exc}"[:300], finished_at=timezone.now()
         )
         raise
-    ExemptionJob.objects.filter(pk=pk).update(
-        state=State.DONE, result_size=target.stat().st_size, finished_at=timezone.now()
-    )
-    with contextlib.suppress(FileNotFoundError):
-        input_path(job).unlink()
+    ExemptionJob.objects.filter(pk=pk).update(state=State.DONE, result_size=size, finished_at=timezone.now())
+    target.delete(input_name(job))
     job.refresh_from_db()
     return job
 
@@ -138,9 +136,10 @@ def purge_expired(*, now: datetime | None = None) -> int:
     """Delete expired jobs and their files (the sweep runs this)."""
     now = now or timezone.now()
     expired = list(ExemptionJob.objects.filter(expires_at__lte=now).values_list("pk", flat=True))
+    target = files()
     for pk in expired:
         for suffix in (".in", ".csv"):
             with contextlib.suppress(FileNotFoundError):
-                (Path(settings.EXEMPTION_JOBS_DIR) / f"{pk}{suffix}").unlink()
+                target.delete(f"{pk}{suffix}")
     ExemptionJob.objects.filter(pk__in=expired).delete()
     return len(expired)

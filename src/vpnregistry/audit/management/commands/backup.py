@@ -1,4 +1,4 @@
-"""Back up the registry (database, published files, keys, evidence) into one file."""
+"""Back up the registry (database, keys, published files, documents, evidence) into one file."""
 
 from pathlib import Path
 

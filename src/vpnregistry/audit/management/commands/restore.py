@@ -9,7 +9,10 @@ from vpnregistry.backup import BackupError, restore
 
 
 class Command(BaseCommand):
-    help = "Replace the database and files with those of a backup; then verify the audit chain."
+    help = (
+        "Replace the database and files with those of a backup (the files into the storages configured "
+        "now); then verify the audit chain."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file")
