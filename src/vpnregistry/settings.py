@@ -392,6 +392,36 @@ ALLOWLIST_INDEX_DELTAS = int(os.environ.get("VPNREGISTRY_INDEX_DELTAS", "500"))
 # How long the next key is announced before `vpnregistry keys rotate` may switch to it.
 ALLOWLIST_KEY_ANNOUNCE_SECONDS = int(os.environ.get("VPNREGISTRY_KEY_ANNOUNCE_SECONDS", "86400"))
 
+
+def _signing_key_file(variable: str) -> str | None:
+    """A signing key file named by `variable`, checked now: a server must not start without its key."""
+    from vpnregistry.allowlist.signing import SignatureError, read_secret_key  # pure, no Django
+
+    path = os.environ.get(variable, "").strip()
+    if not path:
+        return None
+    try:
+        read_secret_key(path)
+    except OSError as exc:
+        raise RuntimeError(f"{variable}: cannot read {path}: {exc.strerror}") from None
+    except SignatureError as exc:
+        raise RuntimeError(f"{variable}: {path} is not a signing key: {exc}") from None
+    return path
+
+
+# The allowlist's signing key (also of audit checkpoints and statements), and the next one announced
+# in the index. Production is given them, so that every server signs with the same key and rotation
+# is a deploy; development makes its own under ALLOWLIST_KEYS_DIR (allowlist/keys.py).
+SIGNING_KEY_FILE = _signing_key_file("VPNREGISTRY_SIGNING_KEY_FILE")
+SIGNING_NEXT_KEY_FILE = _signing_key_file("VPNREGISTRY_SIGNING_NEXT_KEY_FILE")
+if not SIGNING_KEY_FILE and not DEBUG:
+    raise RuntimeError(
+        "VPNREGISTRY_SIGNING_KEY_FILE must name the allowlist signing key when VPNREGISTRY_DEBUG is off "
+        "(`vpnregistry make-signing-key PATH` makes one)"
+    )
+if SIGNING_NEXT_KEY_FILE and not SIGNING_KEY_FILE:
+    raise RuntimeError("VPNREGISTRY_SIGNING_NEXT_KEY_FILE is given without VPNREGISTRY_SIGNING_KEY_FILE")
+
 # Celery (vpnregistry/worker/): the broker is RabbitMQ (amqp://...) or Redis (redis://...). Without
 # one, the embedded default, every task runs in the process that asks for it, once its transaction
 # has committed. Tasks are acknowledged late and are idempotent: a worker killed mid-task leaves its
