@@ -321,6 +321,24 @@ VPNREGISTRY_THROTTLE_RATES = {
     "lookup": os.environ.get("VPNREGISTRY_THROTTLE_LOOKUP", "30/min"),
 }
 
+# The cache: the throttles' counters (DRF's, the lookup limit, the allowlist's fast path) and the
+# public statistics. Several processes or servers must share one, or each counts its own budget:
+# Redis, `redis://host:6379/1`. Without it, each process keeps its own in memory (development).
+# django-axes counts failed logins in the database, shared already.
+CACHE_URL = os.environ.get("VPNREGISTRY_CACHE_URL", "").strip()
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "vpnregistry",
+            # A Redis that stops answering fails a request in seconds rather than holding it.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "vpnregistry API",
     "DESCRIPTION": "Apply, verify, attest, decide and download the signed allowlist.",
