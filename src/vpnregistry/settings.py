@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -338,6 +339,23 @@ if CACHE_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Monitoring: `/readyz` gives each backend this long to answer; `/metrics` answers the monitoring
+# network (comma-separated CIDRs, the client address as the throttles see it) or the bearer token.
+READYZ_TIMEOUT_SECONDS = float(os.environ.get("VPNREGISTRY_READYZ_TIMEOUT", "2"))
+METRICS_NETWORKS = [
+    n.strip()
+    for n in os.environ.get("VPNREGISTRY_METRICS_NETWORKS", "127.0.0.1/32,::1/128").split(",")
+    if n.strip()
+]
+for _network in METRICS_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise RuntimeError(f"VPNREGISTRY_METRICS_NETWORKS: {_network!r} is not a network (CIDR)") from None
+METRICS_TOKEN = os.environ.get("VPNREGISTRY_METRICS_TOKEN", "")
+# Applications approved, rejected or withdrawn (most of them) are counted at most this often.
+METRICS_CLOSED_COUNTS_SECONDS = int(os.environ.get("VPNREGISTRY_METRICS_CLOSED_COUNTS_SECONDS", "300"))
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "vpnregistry API",
