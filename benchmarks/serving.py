@@ -24,6 +24,17 @@ FIELD_KEY = Fernet.generate_key().decode()
 SECRET_KEY = secrets.token_urlsafe(40)
 
 
+def signing_key(home: Path) -> str:
+    """The allowlist signing key of the registry under `home`, made once."""
+    from vpnregistry.allowlist.signing import SigningKey, secret_key_text, write_private
+
+    path = home / "signing.key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        write_private(path, secret_key_text(SigningKey.generate()))
+    return str(path)
+
+
 def env(home: Path, database_url: str | None, **extra: str) -> dict:
     """The environment of the preparation (debug on), with nothing of the caller's registry settings."""
     out = {k: v for k, v in os.environ.items() if not k.startswith(("VPNREGISTRY_", "DJANGO_"))}
@@ -33,6 +44,8 @@ def env(home: Path, database_url: str | None, **extra: str) -> dict:
     out.update(
         VPNREGISTRY_VAR=str(home),
         VPNREGISTRY_DEBUG="1",
+        # The signing key the server (debug off) is given; the preparation signs with it too.
+        VPNREGISTRY_SIGNING_KEY_FILE=signing_key(home),
         # The same identifier key for the preparation (debug on) and the server (debug off).
         VPNREGISTRY_FIELD_KEYS=FIELD_KEY,
         VPNREGISTRY_SECRET_KEY=SECRET_KEY,

@@ -89,6 +89,22 @@ def require_broker() -> str:
     pytest.skip(message)
 
 
+def require_cache() -> str:
+    """The test cache's URL (VPNREGISTRY_TEST_CACHE_URL, default Redis database 15 on this host),
+    once it answers; or skip (fail when VPNREGISTRY_REQUIRE_TOOLS=1), as for the broker."""
+    url = os.environ.get("VPNREGISTRY_TEST_CACHE_URL", "redis://127.0.0.1:6379/15")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+        return url
+    except (redis.RedisError, ValueError) as exc:
+        message = f"the test cache {url} does not answer ({type(exc).__name__}: {exc})"
+    if os.environ.get("VPNREGISTRY_REQUIRE_TOOLS") == "1":
+        pytest.fail(message + " and VPNREGISTRY_REQUIRE_TOOLS=1 demands it")
+    pytest.skip(message)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The production hasher is slow by design; tests create many users.

@@ -87,6 +87,10 @@ def C(path):  # a fixed path
 RULES: dict[str, list[Rule]] = {
     # Public
     "healthz": [Rule("GET", C("/healthz"), EVERYONE)],
+    "readyz": [Rule("GET", C("/readyz"), EVERYONE)],
+    # By network or token, not by role: the test client's loopback is the default monitoring network
+    # (tests/portal/test_monitoring.py refuses other networks).
+    "metrics": [Rule("GET", C("/metrics"), EVERYONE)],
     "set_language": [Rule("POST", C("/i18n/setlang/"), EVERYONE, {"language": "ur"}, json=False)],
     "api:schema": [Rule("GET", C("/api/v1/schema/"), EVERYONE)],
     "api:docs": [Rule("GET", C("/api/v1/docs/"), EVERYONE)],

@@ -13,6 +13,8 @@ import pytest
 from cryptography.fernet import Fernet
 from django.contrib.auth.hashers import make_password
 
+from vpnregistry.allowlist.signing import make_key_main
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "src" / "vpnregistry"
 
 
@@ -47,12 +49,14 @@ def test_api_docs_load_their_script_from_a_file(client, db):
 
 
 def test_deploy_check_is_clean_with_production_settings(tmp_path):
+    assert make_key_main([str(tmp_path / "signing.key")]) == 0
     env = {
         **os.environ,
         "VPNREGISTRY_DEBUG": "0",
         "VPNREGISTRY_SECRET_KEY": secrets.token_urlsafe(50),
         "VPNREGISTRY_FIELD_KEYS": Fernet.generate_key().decode(),
         "VPNREGISTRY_ALLOWED_HOSTS": "registry.example",
+        "VPNREGISTRY_SIGNING_KEY_FILE": str(tmp_path / "signing.key"),
         "VPNREGISTRY_VAR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "vpnregistry.settings",
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -210,14 +211,7 @@ STATIC_URL = "/static/"
 # debug off they are compressed and carry their hash in their names (cached for a year); a page that
 # names a file missing from the collected manifest is then an error, not a stale stylesheet.
 STATIC_ROOT = Path(os.environ.get("VPNREGISTRY_STATIC_ROOT", VAR_DIR / "static")).resolve()
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
-}
+# STORAGES (static files among them) is set below, with the registry's own file storages.
 # Django's two finders, answering "not found" for a path that leaves the static folders (it was a
 # SuspiciousFileOperation, a 500 from runserver's static handler).
 STATICFILES_FINDERS = [
@@ -334,6 +328,41 @@ VPNREGISTRY_THROTTLE_RATES = {
     "lookup": os.environ.get("VPNREGISTRY_THROTTLE_LOOKUP", "30/min"),
 }
 
+# The cache: the throttles' counters (DRF's, the lookup limit, the allowlist's fast path) and the
+# public statistics. Several processes or servers must share one, or each counts its own budget:
+# Redis, `redis://host:6379/1`. Without it, each process keeps its own in memory (development).
+# django-axes counts failed logins in the database, shared already.
+CACHE_URL = os.environ.get("VPNREGISTRY_CACHE_URL", "").strip()
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "vpnregistry",
+            # A Redis that stops answering fails a request in seconds rather than holding it.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Monitoring: `/readyz` gives each backend this long to answer; `/metrics` answers the monitoring
+# network (comma-separated CIDRs, the client address as the throttles see it) or the bearer token.
+READYZ_TIMEOUT_SECONDS = float(os.environ.get("VPNREGISTRY_READYZ_TIMEOUT", "2"))
+METRICS_NETWORKS = [
+    n.strip()
+    for n in os.environ.get("VPNREGISTRY_METRICS_NETWORKS", "127.0.0.1/32,::1/128").split(",")
+    if n.strip()
+]
+for _network in METRICS_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise RuntimeError(f"VPNREGISTRY_METRICS_NETWORKS: {_network!r} is not a network (CIDR)") from None
+METRICS_TOKEN = os.environ.get("VPNREGISTRY_METRICS_TOKEN", "")
+# Applications approved, rejected or withdrawn (most of them) are counted at most this often.
+METRICS_CLOSED_COUNTS_SECONDS = int(os.environ.get("VPNREGISTRY_METRICS_CLOSED_COUNTS_SECONDS", "300"))
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "vpnregistry API",
     "DESCRIPTION": "Apply, verify, attest, decide and download the signed allowlist.",
@@ -437,7 +466,12 @@ else:
     }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Served by the app itself (WhiteNoise): with debug off, compressed and named by their hash.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
     **FILE_STORAGES,
 }
 # Documents are deleted this many days after the organisation's last registration ends
@@ -452,6 +486,36 @@ SITE_URL = os.environ.get("VPNREGISTRY_SITE_URL", "http://127.0.0.1:8000").rstri
 ALLOWLIST_INDEX_DELTAS = int(os.environ.get("VPNREGISTRY_INDEX_DELTAS", "500"))
 # How long the next key is announced before `vpnregistry keys rotate` may switch to it.
 ALLOWLIST_KEY_ANNOUNCE_SECONDS = int(os.environ.get("VPNREGISTRY_KEY_ANNOUNCE_SECONDS", "86400"))
+
+
+def _signing_key_file(variable: str) -> str | None:
+    """A signing key file named by `variable`, checked now: a server must not start without its key."""
+    from vpnregistry.allowlist.signing import SignatureError, read_secret_key  # pure, no Django
+
+    path = os.environ.get(variable, "").strip()
+    if not path:
+        return None
+    try:
+        read_secret_key(path)
+    except OSError as exc:
+        raise RuntimeError(f"{variable}: cannot read {path}: {exc.strerror}") from None
+    except SignatureError as exc:
+        raise RuntimeError(f"{variable}: {path} is not a signing key: {exc}") from None
+    return path
+
+
+# The allowlist's signing key (also of audit checkpoints and statements), and the next one announced
+# in the index. Production is given them, so that every server signs with the same key and rotation
+# is a deploy; development makes its own under ALLOWLIST_KEYS_DIR (allowlist/keys.py).
+SIGNING_KEY_FILE = _signing_key_file("VPNREGISTRY_SIGNING_KEY_FILE")
+SIGNING_NEXT_KEY_FILE = _signing_key_file("VPNREGISTRY_SIGNING_NEXT_KEY_FILE")
+if not SIGNING_KEY_FILE and not DEBUG:
+    raise RuntimeError(
+        "VPNREGISTRY_SIGNING_KEY_FILE must name the allowlist signing key when VPNREGISTRY_DEBUG is off "
+        "(`vpnregistry make-signing-key PATH` makes one)"
+    )
+if SIGNING_NEXT_KEY_FILE and not SIGNING_KEY_FILE:
+    raise RuntimeError("VPNREGISTRY_SIGNING_NEXT_KEY_FILE is given without VPNREGISTRY_SIGNING_KEY_FILE")
 
 # Celery (vpnregistry/worker/): the broker is RabbitMQ (amqp://...) or Redis (redis://...). Without
 # one, the embedded default, every task runs in the process that asks for it, once its transaction

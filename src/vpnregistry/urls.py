@@ -4,9 +4,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from vpnregistry.portal import views as portal_views
+from vpnregistry.portal import views_monitoring
 
 urlpatterns = [
     path("healthz", portal_views.healthz, name="healthz"),
+    path("readyz", views_monitoring.readyz, name="readyz"),
+    path("metrics", views_monitoring.metrics, name="metrics"),
     path("api/v1/", include("vpnregistry.api.urls")),
     # The regulator's reference data (categories, documents, agencies, rejection reasons): officers.
     path("admin/", admin.site.urls),

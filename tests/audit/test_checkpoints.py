@@ -13,9 +13,9 @@ from django.db import connection
 from tests.audit.conftest import sql
 from tests.conftest import require_tool
 from vpnregistry.allowlist import keys
-from vpnregistry.allowlist.signing import SignatureError, verify
+from vpnregistry.allowlist.signing import SignatureError, SigningKey, verify
 from vpnregistry.audit.models import AuditEvent, Checkpoint
-from vpnregistry.audit.services import GENESIS, make_checkpoint, record, verify_chain
+from vpnregistry.audit.services import GENESIS, make_checkpoint, record, trusted_comment, verify_chain
 
 
 def test_a_checkpoint_signs_the_count_and_the_latest_hash(log):
@@ -79,11 +79,24 @@ def test_a_changed_checkpoint_is_detected(log):
     assert not report.ok and "changed after it was signed" in report.problem
 
 
-def test_a_checkpoint_signed_by_an_unknown_key_is_detected(log, settings, tmp_path):
-    make_checkpoint()
-    settings.ALLOWLIST_KEYS_DIR = tmp_path / "other-keys"
+def test_a_checkpoint_signed_by_an_unknown_key_is_detected(log):
+    cp = make_checkpoint().checkpoint
+    # Signed by a key this registry never used nor announced.
+    stranger = SigningKey.generate().sign(
+        cp.body.encode(), trusted_comment=trusted_comment(count=cp.count, hash=cp.hash, day=cp.day)
+    )
+    table = connection.ops.quote_name(Checkpoint._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET signature = %s WHERE id = %s", [stranger, cp.pk])
     report = verify_chain()
     assert not report.ok and "does not verify" in report.problem
+
+
+def test_a_checkpoint_signed_with_a_retired_key_verifies_where_that_key_never_was(log, settings, tmp_path):
+    make_checkpoint()
+    # Another server, whose keys folder never held the key that signed: the database knows its public key.
+    settings.ALLOWLIST_KEYS_DIR = tmp_path / "other-keys"
+    assert verify_chain().ok
 
 
 def test_a_checkpoint_survives_key_rotation(log):

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from vpnregistry.allowlist.signing import SigningKey, secret_key_text, write_private
 from vpnregistry.db import LOCKS
 
 # One cluster for the whole run: under xdist (`--dist loadgroup`) these tests share one worker.
@@ -52,9 +53,19 @@ def _run(args: list, env: dict, timeout: float = TIMEOUT) -> subprocess.Complete
 FIELD_KEY = Fernet.generate_key().decode()
 
 
+def _signing_key(var: Path) -> str:
+    """The production signing key the server is given (the debug-on setup signs with it too)."""
+    path = var / "signing.key"
+    if not path.exists():
+        var.mkdir(parents=True, exist_ok=True)
+        write_private(path, secret_key_text(SigningKey.generate()))
+    return str(path)
+
+
 def _env(url: str, var: Path, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VPNREGISTRY_", "DJANGO_"))}
     env.update(
+        VPNREGISTRY_SIGNING_KEY_FILE=_signing_key(var),
         DATABASE_URL=url,
         VPNREGISTRY_VAR=str(var),
         VPNREGISTRY_DEBUG="1",

@@ -13,7 +13,7 @@ from vpnregistry.accounts.two_factor import SESSION_REQUIRED_KEY, must_use_totp
 
 # What a session may reach before its second step: the step itself, leaving, the language switch.
 OPEN_BEFORE_SECOND_STEP = frozenset(
-    {"portal:login", "portal:login-otp", "portal:logout", "set_language", "healthz"}
+    {"portal:login", "portal:login-otp", "portal:logout", "set_language", "healthz", "readyz", "metrics"}
 )
 
 

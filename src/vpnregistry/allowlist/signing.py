@@ -149,3 +149,89 @@ def write_private(path: os.PathLike | str, text: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+# Secret key files. `minisign -G -W` writes an unencrypted secret key: an untrusted comment and one
+# base64 line holding the algorithm ("Ed"), no KDF, a BLAKE2b checksum, the (unused) KDF parameters,
+# the key id, the Ed25519 secret key (seed and public key) and the checksum. `vpnregistry
+# make-signing-key` writes the same, so either tool makes a key the registry reads. The JSON that
+# development keeps under its keys folder is read too.
+_KDF_NONE = b"\0\0"
+_CHK_ALG = b"B2"
+_SECRET_BLOB = 2 + 2 + 2 + 32 + 8 + 8 + 8 + 64 + 32
+
+
+def _secret_checksum(key_id: bytes, secret: bytes) -> bytes:
+    return hashlib.blake2b(_PUBLIC_ALG + key_id + secret, digest_size=32).digest()
+
+
+def secret_key_text(key: SigningKey) -> str:
+    """The contents of an unencrypted minisign secret key file for `key`."""
+    secret = key.private + key.public.raw
+    blob = (
+        _PUBLIC_ALG + _KDF_NONE + _CHK_ALG + bytes(32 + 8 + 8) + key.key_id + secret
+        + _secret_checksum(key.key_id, secret)
+    )  # fmt: skip
+    return (
+        f"untrusted comment: minisign secret key {key.public.key_id_hex}\n{base64.b64encode(blob).decode()}\n"
+    )
+
+
+def parse_secret_key(text: str) -> SigningKey:
+    """A signing key from a secret key file's contents: minisign's unencrypted format, or our JSON."""
+    if text.lstrip().startswith("{"):
+        import json
+
+        try:
+            return SigningKey.from_json(json.loads(text))
+        except (ValueError, KeyError, TypeError):
+            raise SignatureError("the JSON key file has no valid key_id and private key") from None
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith("untrusted comment:")]
+    if len(lines) != 1:
+        raise SignatureError("a minisign secret key is one base64 line after an untrusted comment")
+    blob = _b64decode(lines[0], "secret key")
+    if len(blob) != _SECRET_BLOB or blob[:2] != _PUBLIC_ALG or blob[4:6] != _CHK_ALG:
+        raise SignatureError("this is not a minisign Ed25519 secret key")
+    if blob[2:4] != _KDF_NONE:
+        raise SignatureError("the secret key is encrypted with a password; make it with `minisign -G -W`")
+    key_id, secret, checksum = blob[54:62], blob[62:126], blob[126:]
+    # minisign before 0.12 leaves an unencrypted key's checksum zero.
+    if checksum != bytes(32) and checksum != _secret_checksum(key_id, secret):
+        raise SignatureError("the secret key's checksum does not match: the file is damaged")
+    key = SigningKey(key_id=key_id, private=secret[:32])
+    if key.public.raw != secret[32:]:
+        raise SignatureError("the secret key's public half does not match its private half")
+    return key
+
+
+def read_secret_key(path: os.PathLike | str) -> SigningKey:
+    """Read a secret key file; OSError when it cannot be read, SignatureError when it is not a key."""
+    with open(path, encoding="ascii", errors="replace") as fh:
+        return parse_secret_key(fh.read())
+
+
+def make_key_main(argv: list[str]) -> int:
+    """`vpnregistry make-signing-key PATH`: a new key pair for production (PATH and PATH.pub)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(
+        prog="vpnregistry make-signing-key",
+        description="Make an allowlist signing key: PATH (secret, mode 0600, minisign's unencrypted "
+        "format) and PATH.pub (the public key). Give PATH as VPNREGISTRY_SIGNING_KEY_FILE, or as "
+        "VPNREGISTRY_SIGNING_NEXT_KEY_FILE to announce it.",
+    )
+    parser.add_argument("path")
+    args = parser.parse_args(argv)
+    public_path = f"{args.path}.pub"
+    for path in (args.path, public_path):
+        if os.path.exists(path):
+            print(f"make-signing-key: {path} exists; a key is never overwritten", file=sys.stderr)
+            return 1
+    key = SigningKey.generate()
+    write_private(args.path, secret_key_text(key))
+    with open(public_path, "w", encoding="ascii") as fh:
+        fh.write(key.public.to_file())
+    print(f"key {key.public.key_id_hex}: secret in {args.path}, public in {public_path}")
+    return 0

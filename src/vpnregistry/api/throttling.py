@@ -1,14 +1,19 @@
 """Request rates for the API: per token (or user) when signed in, per address otherwise.
 
 The rates are read from settings at each request (DRF reads its own at import), so deployments and
-tests can change them. The counters live in Django's cache: use a shared one (Redis, memcached)
-when several processes serve the API.
+tests can change them. The counters live in Django's cache: VPNREGISTRY_CACHE_URL (Redis) when
+several processes serve the API, so that they share one budget per address or token.
 """
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
+from redis import RedisError
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+
+logger = logging.getLogger(__name__)
 
 
 class _FromSettings:
@@ -22,7 +27,13 @@ class _FromSettings:
         # stack (an unknown file): counted once, not twice.
         if self.scope in getattr(request, "throttles_passed", ()):
             return True
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except RedisError as exc:
+            # The shared cache is down: the request goes through uncounted rather than failing, so
+            # that operators' syncs go on (`/readyz` reports the cache).
+            logger.warning("throttle %s not applied: the cache does not answer (%s)", self.scope, exc)
+            return True
 
 
 class AnonymousRate(_FromSettings, AnonRateThrottle):

@@ -11,9 +11,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
-from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -21,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 from vpnregistry.accounts.identifiers import IDENTIFIER_FIELDS
 from vpnregistry.accounts.identifiers import mask as mask_identifier
 from vpnregistry.allowlist import keys
-from vpnregistry.allowlist.signing import PublicKey, SignatureError, SigningKey, verify
+from vpnregistry.allowlist.signing import PublicKey, SignatureError, verify
 from vpnregistry.audit.models import AuditEvent, Checkpoint, VerifyRun
 from vpnregistry.db import serialise
 
@@ -530,15 +528,9 @@ def _canonical_one(text: str) -> str:
 
 
 def trusted_keys() -> list[PublicKey]:
-    """The registry's public keys that may have signed a checkpoint: current, announced and retired."""
-    found = [keys.current_key().public]
-    if (announced := keys.next_key()) is not None:
-        found.append(announced.key.public)
-    retired = Path(settings.ALLOWLIST_KEYS_DIR) / "retired"
-    if retired.is_dir():
-        for path in sorted(retired.glob("*.json")):
-            found.append(SigningKey.from_json(json.loads(path.read_text())).public)
-    return found
+    """The registry's public keys that may have signed a checkpoint: current, announced and retired
+    (these from the database, so that any server verifies what another server's key signed)."""
+    return keys.known_public_keys()
 
 
 def checkpoint_body(*, count: int, hash: str, at: datetime, day, key_id: str, previous: str) -> str:

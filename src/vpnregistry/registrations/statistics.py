@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import time
 from collections import defaultdict
@@ -13,6 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, F, Func, IntegerField, Max, OuterRef, Q, Value
 from django.db.models.functions import Cast, Length, StrIndex, Substr, TruncMonth
 from django.utils import timezone
+from redis import RedisError
 
 from vpnregistry.accounts.models import Category, Province
 from vpnregistry.applications.models import Attestation, Resource, Review
@@ -603,7 +605,8 @@ def refresh_statistics() -> PublishedStatistics:
         )
         stale = PublishedStatistics.objects.filter(id__lt=row.id).order_by("-id").values_list("id", flat=True)
         PublishedStatistics.objects.filter(id__in=list(stale[KEEP - 1 :])).delete()
-    cache.delete(CACHE_KEY)
+    with contextlib.suppress(RedisError):  # a cache that is down holds nothing to drop
+        cache.delete(CACHE_KEY)
     return row
 
 
@@ -621,9 +624,16 @@ def not_computed() -> dict:
 
 def statistics() -> dict:
     """The figures as last refreshed: one indexed read (or none, from the cache); never computed here."""
-    data = cache.get(CACHE_KEY)
+    try:
+        data = cache.get(CACHE_KEY)
+    except RedisError:
+        return _stored()  # the shared cache is down: the stored figures, kept nowhere
     if data is None:
-        latest = PublishedStatistics.objects.order_by("-id").values_list("data", flat=True).first()
-        data = latest if latest is not None else not_computed()
+        data = _stored()
         cache.set(CACHE_KEY, data, CACHE_SECONDS)
     return data
+
+
+def _stored() -> dict:
+    latest = PublishedStatistics.objects.order_by("-id").values_list("data", flat=True).first()
+    return latest if latest is not None else not_computed()
