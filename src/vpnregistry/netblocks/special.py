@@ -91,6 +91,13 @@ def _blocks(version: int) -> tuple[SpecialBlock, ...]:
     return listed + (OUTSIDE_GLOBAL_UNICAST_V6 if version == 6 else ())
 
 
+@functools.cache
+def _block_bounds(version: int) -> tuple[tuple[int, int, SpecialBlock], ...]:
+    """Each block of a family with its first and last address as integers, worked out once: an import
+    of a million rows asks about every one of them."""
+    return tuple((*_bounds(entry.prefix), entry) for entry in _blocks(version))
+
+
 def special_purpose(net: Network | str) -> SpecialBlock | None:
     """The special block that `net` overlaps, or None when all of `net` is public unicast space.
 
@@ -105,11 +112,7 @@ def special_purpose(net: Network | str) -> SpecialBlock | None:
     if net.prefixlen == 0:
         return SpecialBlock(prefix=net, name="default-route")
     lo, hi = _bounds(net)
-    refused = []
-    for entry in _blocks(net.version):
-        elo, ehi = _bounds(entry.prefix)
-        if elo <= hi and lo <= ehi:
-            refused.append(entry)
+    refused = [entry for elo, ehi, entry in _block_bounds(net.version) if elo <= hi and lo <= ehi]
     if not refused:
         return None
     containing = [e for e in refused if net.subnet_of(e.prefix)]  # type: ignore[arg-type]
