@@ -134,3 +134,11 @@ def test_metrics_from_loopback_by_default_and_no_token_without_one_set(client, d
     settings.METRICS_TOKEN = ""
     assert client.get("/metrics", REMOTE_ADDR="::1").status_code == 200
     assert client.get("/metrics", REMOTE_ADDR="192.0.2.1", HTTP_AUTHORIZATION="Bearer ").status_code == 404
+
+
+def test_metrics_are_read_while_the_cache_does_not_answer(client, world, settings):
+    approved(world, "14.1.105.0/24")
+    settings.CACHES = _redis_cache(UNREACHABLE_REDIS)
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert _metrics(response.content.decode())['vpnregistry_applications{state="approved"}'] == 1

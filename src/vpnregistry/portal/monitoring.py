@@ -8,6 +8,7 @@ kept in the shared cache.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import secrets
@@ -19,6 +20,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Min
 from django.utils import timezone
+from redis import RedisError
 from rest_framework.throttling import BaseThrottle
 
 from vpnregistry.allowlist.models import PublicationDue, Snapshot
@@ -168,7 +170,10 @@ def _application_counts() -> dict[str, int]:
         Application.objects.filter(state__in=open_states).values("state").annotate(n=Count("id")).order_by()
     ):
         counts[row["state"]] = row["n"]
-    closed = cache.get(CLOSED_COUNTS_KEY)
+    try:
+        closed = cache.get(CLOSED_COUNTS_KEY)
+    except RedisError:
+        closed = None  # the shared cache is down: counted now (and `/readyz` says so)
     if closed is None:
         closed = dict(
             Application.objects.filter(state__in=CLOSED_STATES)
@@ -177,7 +182,8 @@ def _application_counts() -> dict[str, int]:
             .order_by()
             .values_list("state", "n")
         )
-        cache.set(CLOSED_COUNTS_KEY, closed, settings.METRICS_CLOSED_COUNTS_SECONDS)
+        with contextlib.suppress(RedisError):
+            cache.set(CLOSED_COUNTS_KEY, closed, settings.METRICS_CLOSED_COUNTS_SECONDS)
     counts.update(closed)
     return counts
 
