@@ -81,7 +81,8 @@ def _archive_storage(tar: tarfile.TarFile, kind: str) -> None:
         try:
             stream = storage.open_stream(files, name)
         except FileNotFoundError:
-            # Removed since the dump (a document purged): the database restored will not miss it.
+            # Removed after the dump (a document purged meanwhile): the restored database still
+            # names it, its download answers 404 like any missing file, and the next purge clears it.
             logger.warning("backup: %s/%s is named in the database but no longer stored", kind, name)
             continue
         with stream:

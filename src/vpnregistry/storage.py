@@ -92,7 +92,9 @@ class FolderStorage(FileSystemStorage):
             with os.fdopen(fd, "wb") as fh:
                 whole = getattr(content, "file", None)
                 if isinstance(whole, io.BytesIO):
-                    fh.write(whole.getbuffer())  # a ContentFile of bytes: one write, no copy
+                    # A ContentFile of bytes: one write of the very bytes given (getvalue returns
+                    # them without a copy; getbuffer would copy them first).
+                    fh.write(whole.getvalue())
                 else:
                     for chunk in content.chunks(chunk_size=1 << 20):
                         fh.write(chunk.encode() if isinstance(chunk, str) else chunk)
