@@ -393,6 +393,12 @@ def main() -> int:
         help="the broker the servers, a worker and beat use (default: RabbitMQ on 127.0.0.1)",
     )
     parser.add_argument(
+        "--cache-url",
+        default=os.environ.get("SCALE_CACHE_URL", "redis://127.0.0.1:6379/13"),
+        help="the one cache the servers share, as several servers would (default: Redis on 127.0.0.1, "
+        "database 13; empty: each process its own memory)",
+    )
+    parser.add_argument(
         "--firewall",
         choices=["nft", "ipset"],
         default="nft",
@@ -444,6 +450,9 @@ def main() -> int:
         "VPNREGISTRY_BROKER_URL": args.broker_url,
         "VPNREGISTRY_BROKER_QUEUE": f"scale-{urlparse(url).path.lstrip('/')}",
     }  # fmt: skip
+    # The throttles' counters and the statistics in one cache for every process, as in production.
+    if args.cache_url:
+        broker["VPNREGISTRY_CACHE_URL"] = args.cache_url
     needs_server = {"statistics", "exemptions", "pages", "approvals"} & set(args.only)
     if needs_server:
         port = free_port()
