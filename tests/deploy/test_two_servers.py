@@ -360,13 +360,16 @@ def test_two_servers_act_as_one_registry(deployment, world):
         assert http("GET", f"{url}/readyz").status == 200
 
 
-def test_a_server_with_production_settings_and_no_signing_key_refuses_to_start(tmp_path):
+@pytest.mark.parametrize("preload", [False, True], ids=["as-the-unit-runs-it", "preloaded"])
+def test_a_server_with_production_settings_and_no_signing_key_refuses_to_start(tmp_path, preload):
+    """As deploy/systemd/vpnregistry-web.service runs gunicorn (the workers load the app, the master
+    gives up when they cannot) and with --preload (the master loads it): either way, no server."""
     port = _free_port()
     env = production_env(tmp_path)  # everything production needs but the signing key
     started = time.monotonic()
     result = subprocess.run(
-        [BIN / "gunicorn", "vpnregistry.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "--preload", "--control-socket", str(tmp_path / "gunicorn.ctl")],
+        [BIN / "gunicorn", "vpnregistry.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "--control-socket", str(tmp_path / "gunicorn.ctl"), *(["--preload"] if preload else [])],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode != 0
