@@ -218,11 +218,16 @@ def production_env(tmp_path: Path, **extra: str) -> dict:
 
 
 @pytest.fixture
-def deployment(object_store, world, tmp_path, settings):
+def backends(transactional_db) -> tuple[str, str]:
+    """The test broker's and the test cache's URLs, or skip (before anything is started)."""
     if connection.vendor != "postgresql":
         pytest.skip("the servers read the test database through connections of their own: PostgreSQL only")
-    broker_url = require_broker()
-    cache_url = require_cache()
+    return require_broker(), require_cache()
+
+
+@pytest.fixture
+def deployment(backends, object_store, world, tmp_path, settings):
+    broker_url, cache_url = backends
     import redis
 
     redis.Redis.from_url(cache_url, socket_connect_timeout=2, socket_timeout=2).flushdb()
