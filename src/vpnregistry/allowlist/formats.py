@@ -133,12 +133,11 @@ class CidrList(Sequence[str]):
         host = lengths > width
         for k in range(width):
             host &= data[np.where(host, ends - width + k, 0)] == tail[k]
-        line_of = np.repeat(np.arange(self._count), np.diff(starts))
-        is_host_byte = host[line_of]
-        # A host's bytes without its suffix (the newline stays): drop the `width` bytes before it.
-        position = np.arange(len(data)) - starts[:-1][line_of]
-        keep = ~is_host_byte | (position < (lengths - width)[line_of]) | (data == 10)
-        hosts = data[is_host_byte & keep].tobytes()
+        # One flag a byte (its line's), not an index a byte: eight times less memory at a million lines.
+        is_host_byte = np.repeat(host, np.diff(starts))
+        suffix_byte = np.zeros(len(data), bool)  # a host's suffix, dropped (its newline stays)
+        suffix_byte[(ends[host][:, None] - width + np.arange(width)).ravel()] = True
+        hosts = data[is_host_byte & ~suffix_byte].tobytes()
         networks = data[~is_host_byte].tobytes()
         return CidrList.from_text(hosts), CidrList.from_text(networks)
 

@@ -210,22 +210,36 @@ def publish_snapshot(
     at = at or timezone.now()
     with transaction.atomic():
         serialise("publication")
-        latest = latest_snapshot()
+        # The latest snapshot's document (tens of MB at a million registrations) is read only to be
+        # parsed, and the previous list is held only until the delta against it is made: neither
+        # is in memory while the formats are written.
+        latest = Snapshot.objects.defer("content").order_by("-serial").first()
         session = str(uuid.uuid4()) if reset_session or latest is None else latest.session
         serial = latest.serial + 1 if latest else 1
         allowlist = build_allowlist(session=session, serial=serial, at=at)
-        previous = Allowlist.from_json(latest.content) if latest else None
-        if (
-            previous
+        previous = (
+            Allowlist.from_json(Snapshot.objects.values_list("content", flat=True).get(pk=latest.pk))
+            if latest
+            else None
+        )
+        unchanged = (
+            previous is not None
             and not (force or reset_session)
             and (previous.ipv4, previous.ipv6, previous.msisdn)
             == (allowlist.ipv4, allowlist.ipv6, allowlist.msisdn)
-        ):
+        )
+        delta = (
+            canonical(make_delta(previous, allowlist))
+            if previous is not None and previous.session == session and not unchanged
+            else None
+        )
+        del previous
+        if unchanged:
             snapshot = None
         else:
             snapshot = _write_snapshot(
                 allowlist,
-                previous,
+                delta,
                 at=at,
                 mobile=list(Operator.objects.filter(kind="mobile").values_list("code", flat=True)),
             )
@@ -253,11 +267,12 @@ def publish_snapshot(
 
 
 def _write_snapshot(
-    allowlist: Allowlist, previous: Allowlist | None, *, at: datetime, mobile: list[str]
+    allowlist: Allowlist, delta: bytes | None, *, at: datetime, mobile: list[str]
 ) -> Snapshot:
+    """Store every file of the serial (and `delta`, the change from the previous serial of the
+    session, if any), then the row that names them."""
     session, serial = allowlist.session, allowlist.serial
     target = storage.get(storage.ALLOWLIST)
-    content = allowlist.to_json()
     files = {}
     for name in IP_FORMATS:
         files[name] = _publish_file(
@@ -267,14 +282,14 @@ def _write_snapshot(
         name = msisdn_name(code)
         data = render("msisdn.csv", allowlist, operator=code).encode()
         files[name] = _publish_file(target, data, session=session, serial=serial, name=name)
-    if previous is not None and previous.session == session:
-        data = canonical(make_delta(previous, allowlist))
-        files[DELTA_NAME] = _publish_file(target, data, session=session, serial=serial, name=DELTA_NAME)
+    if delta is not None:
+        files[DELTA_NAME] = _publish_file(target, delta, session=session, serial=serial, name=DELTA_NAME)
     # The files are stored, durably, before the row that names them exists. If the database goes
     # away before that row commits, they stay as orphans no route serves (every route goes through
     # a row), and the next publication takes the same serial and replaces them. They are not removed
     # here on failure: a commit cut off mid-way may yet have committed, and its files must stay.
     storage.make_durable(target, session)
+    content = allowlist.to_json()
     return Snapshot.objects.create(
         session=session,
         serial=serial,

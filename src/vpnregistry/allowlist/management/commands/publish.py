@@ -7,6 +7,9 @@ from vpnregistry.allowlist.services import write_index
 
 
 class Command(BaseCommand):
+    # Run by cron every minute or so: Django's system checks (loading every URLconf and view, about a
+    # second) guard a deploy, not each publication; the worker's publication skips them too.
+    requires_system_checks = []
     help = (
         "Publish the next allowlist snapshot when anything has changed since the latest one (known "
         "from the pending changes, without building the allowlist)."
