@@ -19,7 +19,6 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 BIN = Path(sys.executable).parent
-FIELD_KEY = Fernet.generate_key().decode()
 # One secret key for the preparation and the server: sessions made while preparing stay valid.
 SECRET_KEY = secrets.token_urlsafe(40)
 
@@ -35,6 +34,17 @@ def signing_key(home: Path) -> str:
     return str(path)
 
 
+def field_key(home: Path) -> str:
+    """The identifier key of the registry under `home`, made once: a registry measured again
+    (`make scale --reuse`) must read the identifiers an earlier run wrote."""
+    path = home / "field.key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(Fernet.generate_key().decode())
+    return path.read_text().strip()
+
+
 def env(home: Path, database_url: str | None, **extra: str) -> dict:
     """The environment of the preparation (debug on), with nothing of the caller's registry settings."""
     out = {k: v for k, v in os.environ.items() if not k.startswith(("VPNREGISTRY_", "DJANGO_"))}
@@ -47,7 +57,7 @@ def env(home: Path, database_url: str | None, **extra: str) -> dict:
         # The signing key the server (debug off) is given; the preparation signs with it too.
         VPNREGISTRY_SIGNING_KEY_FILE=signing_key(home),
         # The same identifier key for the preparation (debug on) and the server (debug off).
-        VPNREGISTRY_FIELD_KEYS=FIELD_KEY,
+        VPNREGISTRY_FIELD_KEYS=field_key(home),
         VPNREGISTRY_SECRET_KEY=SECRET_KEY,
         VPNREGISTRY_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         DJANGO_SETTINGS_MODULE="vpnregistry.settings",

@@ -464,6 +464,7 @@ def main() -> int:
                     subprocess.Popen(
                         [BIN / "vpnregistry", *command], env=production_env(home, url, **broker), cwd=home,
                         stdout=(home / f"{command[0]}.log").open("wb"), stderr=subprocess.STDOUT,
+                        preexec_fn=lambda: os.nice(10),  # as the worker's unit runs it (Nice=10)
                     )
                 )  # fmt: skip
         try:
