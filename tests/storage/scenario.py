@@ -137,3 +137,36 @@ def reference_services() -> None:
     from django.apps import apps
 
     importlib.import_module("vpnregistry.restrictions.migrations.0001_initial").load_services(apps, None)
+
+
+@dataclass
+class BackedUp:
+    made: Made
+    before: dict[str, dict]  # every download before the backup
+    archive: object  # the archive's path
+    held: set[str]  # the files the archive holds
+
+
+def backed_up(world, folder) -> BackedUp:
+    """The scenario made and downloaded, then `vpnregistry backup` into `folder`: what a restore
+    test starts from (on PostgreSQL it needs pg_dump and pg_restore)."""
+    import io
+    import tarfile
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    from tests.conftest import require_tool
+
+    if connection.vendor == "postgresql":
+        require_tool("pg_dump")
+        require_tool("pg_restore")
+    reference_services()
+    made = make(world)
+    before = downloads(world, made, job=False)
+    assert all(a["status"] == 200 for a in before.values()), before
+    archive = folder / "registry.tar.gz"
+    call_command("backup", str(archive), stdout=io.StringIO())
+    with tarfile.open(archive) as tar:
+        held = {m.name for m in tar.getmembers() if m.isfile()}
+    return BackedUp(made, before, archive, held)

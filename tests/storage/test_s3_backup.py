@@ -4,13 +4,10 @@ refers to, and a restore into an empty bucket (or into folders) serves every dow
 from __future__ import annotations
 
 import io
-import tarfile
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
-from tests.conftest import require_tool
 from tests.storage import scenario
 from tests.storage.conftest import folder_storages
 from vpnregistry.allowlist.services import file_name
@@ -21,18 +18,8 @@ pytestmark = [pytest.mark.multiprocess, pytest.mark.django_db(transaction=True)]
 def test_an_object_store_backup_restores_into_an_empty_bucket_and_into_folders(
     object_store, world, settings, tmp_path
 ):
-    if connection.vendor == "postgresql":
-        require_tool("pg_dump")
-        require_tool("pg_restore")
-    scenario.reference_services()
-    made = scenario.make(world)
-    before = scenario.downloads(world, made, job=False)
-    assert all(a["status"] == 200 for a in before.values()), before
-    archive = tmp_path / "registry.tar.gz"
-    call_command("backup", str(archive), stdout=io.StringIO())
-
-    with tarfile.open(archive) as tar:
-        held = {m.name for m in tar.getmembers() if m.isfile()}
+    done = scenario.backed_up(world, tmp_path)
+    made, before, archive, held = done.made, done.before, done.archive, done.held
     snapshot = made.snapshot
     assert {
         f"allowlist/{file_name(snapshot, n + e)}" for n in snapshot.files for e in ("", ".minisig")
