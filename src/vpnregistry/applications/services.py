@@ -800,9 +800,23 @@ def decide_application(
             ]
             if clashes:
                 raise WrongState("; ".join(clashes))
-            registrations = create_registrations(
-                actor=actor, application=application, at=now, suspension_acknowledged=bool(suspended)
-            )
+            try:
+                with transaction.atomic():
+                    registrations = create_registrations(
+                        actor=actor,
+                        application=application,
+                        at=now,
+                        suspension_acknowledged=bool(suspended),
+                    )
+            except IntegrityError:
+                # PostgreSQL's exclusion constraint caught an overlap the checks above did not see
+                # (a row written outside the approval lock): the same refusal, nothing written.
+                raise WrongState(
+                    _(
+                        "A resource of this application overlaps an active registration of another "
+                        "organisation; reject it, or ask the applicant to remove it."
+                    )
+                ) from None
             data = {"registrations": [r.pk for r in registrations]}
             if suspended:
                 data["suspensions_acknowledged"] = suspended
