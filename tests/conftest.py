@@ -99,6 +99,7 @@ def _fast_password_hashing(settings):
 def _no_rate_limits(settings):
     # Tests make many requests from one address; the limits have tests of their own.
     settings.VPNREGISTRY_THROTTLE_RATES = {"anon": None, "user": None}
+    settings.VPNREGISTRY_RESOURCES_PER_HOUR = 0
 
 
 @pytest.fixture(autouse=True)

@@ -360,6 +360,10 @@ REGISTRATION_VALIDITY_DAYS = int(os.environ.get("VPNREGISTRY_VALIDITY_DAYS", "36
 # (and every later one) pays this much per address it asks for, in PKR.
 VPNREGISTRY_FEE_THRESHOLD = int(os.environ.get("VPNREGISTRY_FEE_THRESHOLD", "5"))
 VPNREGISTRY_FEE_PER_ADDRESS = os.environ.get("VPNREGISTRY_FEE_PER_ADDRESS", "1000")
+# Resources an organisation may enter in an hour (a new application, an edit; every row of
+# a CSV file counts): whoever probes which resources are held, or floods the reviewers, stops here.
+# 0 for no limit.
+VPNREGISTRY_RESOURCES_PER_HOUR = int(os.environ.get("VPNREGISTRY_RESOURCES_PER_HOUR", "500"))
 # Days after a rejection during which the applicant may appeal.
 VPNREGISTRY_APPEAL_DAYS = int(os.environ.get("VPNREGISTRY_APPEAL_DAYS", "30"))
 # An operator's row of downloads is written when the serial it fetched changes, else at most this often.

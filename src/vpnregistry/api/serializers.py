@@ -147,6 +147,14 @@ class SuspensionSerializer(serializers.Serializer):
     reason = serializers.CharField(source="state_reason", allow_blank=True)
 
 
+class ConflictSerializer(serializers.Serializer):
+    resource = serializers.CharField(help_text="the resource asked for")
+    registration = serializers.CharField(help_text="the other organisation's active registration it overlaps")
+    value = serializers.CharField()
+    organisation = serializers.CharField(help_text="its holder")
+    valid_until = serializers.DateTimeField()
+
+
 class ApplicationDetailSerializer(ApplicationSerializer):
     """One application; lists (ApplicationSerializer) never carry the organisation's identifiers."""
 
@@ -157,8 +165,18 @@ class ApplicationDetailSerializer(ApplicationSerializer):
         "an officer approves it only with `acknowledge_suspension` and a reason"
     )
 
+    conflicts = serializers.SerializerMethodField(
+        help_text="for the agency's reviewers and officers only (empty for anybody else): active "
+        "registrations of other organisations that a resource overlaps; such an application is "
+        "rejected (reason `overlap`), never approved"
+    )
+
     class Meta(ApplicationSerializer.Meta):
-        fields = [*ApplicationSerializer.Meta.fields, "suspensions", "identifiers", "history"]
+        fields = [*ApplicationSerializer.Meta.fields, "suspensions", "conflicts", "identifiers", "history"]
+
+    @extend_schema_field(ConflictSerializer(many=True))
+    def get_conflicts(self, obj) -> list[dict]:
+        return ConflictSerializer(self.context["conflicts"](obj), many=True).data
 
     @extend_schema_field(SuspensionSerializer(many=True))
     def get_suspensions(self, obj) -> list[dict]:

@@ -154,6 +154,7 @@ class ApplicationViewSet(
         context["history"] = lambda app: selectors.history_of(user, app)
         context["identifiers"] = lambda app: identifiers_for(user, app)
         context["suspensions"] = lambda app: selectors.suspensions_shown(user, app)
+        context["conflicts"] = lambda app: selectors.conflicts_shown(user, app)
         return context
 
     def _detail(self, application, status_code=status.HTTP_200_OK):
@@ -811,6 +812,7 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
             "history": lambda app: selectors.history_of(user, app),
             "identifiers": lambda app: identifiers_for(user, app),
             "suspensions": lambda app: selectors.suspensions_shown(user, app),
+            "conflicts": lambda app: selectors.conflicts_shown(user, app),
         }
         return Response(
             s.ApplicationDetailSerializer(application, context=context).data, status=status.HTTP_201_CREATED

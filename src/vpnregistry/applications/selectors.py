@@ -75,6 +75,23 @@ def suspensions_shown(user, application: Application) -> list:
     return suspended_held(application.organisation_id, live)
 
 
+def conflicts_shown(user, application: Application) -> list:
+    """Active registrations of other organisations that the application's live resources overlap,
+    with their holders: shown to the agency's reviewers and the officers, who reject the resource
+    at review ("held by another organisation"). The applicant and the operators never see them:
+    the applicant's answer at entry is the same whether or not somebody holds a resource."""
+    from vpnregistry.registrations.selectors import held_by_others
+
+    if user.role not in {Role.AGENCY, Role.OFFICER}:
+        return []
+    live = [
+        r
+        for r in visible_resources(user, application)
+        if r.state not in {Resource.State.REMOVED, Resource.State.REFUSED}
+    ]
+    return held_by_others(application.organisation_id, live)
+
+
 def application_for(user, pk) -> Application:
     """One application the user may see, or 404 (never 403: the id itself is not disclosed)."""
     try:

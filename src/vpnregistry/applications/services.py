@@ -5,12 +5,14 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import re
+import time
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -37,7 +39,7 @@ from vpnregistry.applications.status import issue_status_secret
 from vpnregistry.audit.services import record
 from vpnregistry.csvcells import formula_reason
 from vpnregistry.db import Network, network_keys, serialise
-from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
+from vpnregistry.errors import InvalidInput, NotAllowed, TooMany, WrongState
 from vpnregistry.netblocks import ParseError, check_prefix
 from vpnregistry.registrations.selectors import conflicting_number, conflicting_registration, suspended_held
 from vpnregistry.registrations.services import create_registrations
@@ -222,12 +224,9 @@ def _clean_network(value, organisation, category, named, cleaned, error, subscri
             _("%(net)s overlaps resource %(n)d (%(other)s) of this application.")
             % {"net": net, "n": clash + 1, "other": cleaned[clash].net}
         ]
-    elif (other := conflicting_registration(net=net, organisation=organisation)) is not None:
-        error["value"] = [
-            _("%(net)s overlaps %(other)s, registered to another organisation.")
-            % {"net": net, "other": other.value}
-        ]
     else:
+        # A resource another organisation holds is not refused here: the answer would tell anybody
+        # who holds what. Its reviewers see the conflict (`selectors.conflicts_shown`) and reject it.
         return CleanResource(net=net, operator=operator, subscriber_id=subscriber_id, district=district)
     return None
 
@@ -254,10 +253,6 @@ def _clean_msisdn(
         error["value"] = [
             _("%(number)s is resource %(n)d of this application already.")
             % {"number": number, "n": numbers[number] + 1}
-        ]
-    elif (other := conflicting_number(number=number, organisation=organisation)) is not None:
-        error["value"] = [
-            _("%(number)s is registered to another organisation.") % {"number": number, "other": other.value}
         ]
     numbers.setdefault(number, position)
     if error or named is None:
@@ -373,10 +368,43 @@ def _rejection_reason(code: str) -> RejectionReason:
     return found
 
 
+def count_entered(organisation: Organisation, count: int) -> None:
+    """Count `count` resources entered by the organisation this hour, or refuse past the limit.
+
+    Every resource entered counts, accepted or not (a CSV file's every row): the limit is on asking,
+    so that nobody learns much by trying resources. The counter lives in the cache (Redis in
+    production, shared by every app server), one per organisation and clock hour; a refused request
+    is not counted.
+    """
+    limit = settings.VPNREGISTRY_RESOURCES_PER_HOUR
+    if not limit or not count:
+        return
+    now = int(time.time())
+    key = f"resources-entered:{organisation.pk}:{now // 3600}"
+    cache.add(key, 0, timeout=7200)
+    try:
+        total = cache.incr(key, count)
+    except ValueError:  # expired between add and incr
+        cache.set(key, count, timeout=7200)
+        total = count
+    if total > limit:
+        cache.decr(key, count)
+        raise TooMany(
+            _(
+                "An organisation may enter at most %(limit)d resources an hour (every row of a CSV "
+                "file counts); these %(count)d would pass it. Try again in %(minutes)d minutes."
+            )
+            % {"limit": limit, "count": count, "minutes": (3600 - now % 3600) // 60 + 1},
+            retry_after=3600 - now % 3600,
+        )
+
+
 def create_application(*, actor, resources: Iterable[Mapping]) -> Application:
     """A draft for the actor's organisation, with its resources checked and their operators found."""
     _require(actor, Role.APPLICANT)
     organisation = actor.organisation
+    resources = list(resources)
+    count_entered(organisation, len(resources))
     cleaned = clean_resources(organisation=organisation, items=resources)
     now = timezone.now()
     with transaction.atomic():
@@ -839,19 +867,18 @@ def decide_application(
 
 
 def _clash(resource: Resource, organisation) -> str:
+    """The officer's refusal to approve a resource another organisation holds (invariant 3)."""
     if resource.kind == Resource.Kind.MSISDN:
-        if conflicting_number(number=resource.value, organisation=organisation) is not None:
-            return _("%(number)s was registered to another organisation since this was submitted.") % {
-                "number": resource.value
-            }
-        return ""
-    other = conflicting_registration(net=resource_network(resource), organisation=organisation)
+        other = conflicting_number(number=resource.value, organisation=organisation)
+    else:
+        other = conflicting_registration(net=resource_network(resource), organisation=organisation)
     if other is None:
         return ""
-    return _("%(net)s overlaps %(other)s, registered to another organisation since this was submitted.") % {
-        "net": resource.value,
-        "other": other.value,
-    }
+    return _(
+        "%(value)s overlaps %(other)s (%(ref)s), registered to another organisation: it cannot be "
+        "approved; reject the application with the reason that the resources are registered to "
+        "another organisation."
+    ) % {"value": resource.value, "other": other.value, "ref": other.reference}
 
 
 def resource_network(resource: Resource) -> Network:
@@ -899,6 +926,8 @@ def replace_resources(*, actor, application: Application, resources: Iterable[Ma
         _own(actor, application)
         if application.state not in {State.DRAFT, State.RETURNED}:
             raise WrongState(_("Only a draft or a returned application can be edited."))
+        resources = list(resources)
+        count_entered(application.organisation, len(resources))
         cleaned = clean_resources(organisation=application.organisation, items=resources)
         current = {
             (r.value, r.operator_id, r.subscriber_id, r.district_id): r
