@@ -19,6 +19,7 @@ from tests.factories import (
     OperatorFactory,
     OrganisationFactory,
     UserFactory,
+    api_key,
 )
 from vpnregistry.accounts.models import Category, Role
 from vpnregistry.accounts.reference import seed as seed_reference
@@ -151,7 +152,7 @@ class World:
     def client(self, user) -> APIClient:
         client = APIClient()
         if user is not None:
-            client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(user)}")
         return client
 
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.auth import login
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, api_key
 from tests.workflow import approved, draft, to_decision
 from vpnregistry.accounts import onboarding
 from vpnregistry.accounts.documents import upload_document
@@ -880,7 +880,7 @@ def _client(world, identity):
         return client
     user = getattr(world, identity)
     login(client, user)  # the portal's session
-    client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")  # the API's token
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(user)}")  # the API's token
     return client
 
 

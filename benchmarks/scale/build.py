@@ -272,8 +272,8 @@ def _space_file(name: str):
 def make_world(rng: random.Random) -> dict:
     """Operators, their space and numbering, and staff of every role with tokens, devices and sessions."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
-    from rest_framework.authtoken.models import Token
 
+    from vpnregistry.accounts.authentication import issue_token
     from vpnregistry.accounts.models import AddressSpace, Agency, NumberBlock, Operator, Role, User
 
     fixed = [
@@ -321,7 +321,7 @@ def make_world(rng: random.Random) -> dict:
     accounts = {}
     for user in staff:
         TOTPDevice.objects.create(user=user, name="scale", confirmed=True)
-        accounts[user.username] = {"token": Token.objects.create(user=user).key, "id": user.id}
+        accounts[user.username] = {"token": issue_token(user), "id": user.id}
     return {
         "v4": v4,
         "v6": v6,

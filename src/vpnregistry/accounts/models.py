@@ -214,3 +214,4 @@ from vpnregistry.accounts.models_onboarding import (  # noqa: E402, F401
     Invitation,
     NumberBlock,
 )
+from vpnregistry.accounts.models_tokens import ApiToken  # noqa: E402, F401

@@ -22,10 +22,9 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
 from vpnregistry.accounts.identifiers import clean_identifiers
-from vpnregistry.accounts.models import Category, Invitation, Organisation, Role, User
+from vpnregistry.accounts.models import ApiToken, Category, Invitation, Organisation, Role, User
 from vpnregistry.audit.services import record
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.fieldcrypt import blind_indexes
@@ -442,7 +441,7 @@ def remove_member(*, actor, member: User) -> User:
                 raise WrongState(_("This is the organisation's last admin: name another admin first."))
         member.is_active = False
         member.save(update_fields=["is_active"])
-        Token.objects.filter(user=member).delete()
+        ApiToken.objects.filter(user=member).delete()
         record(
             actor=actor,
             action="member.remove",

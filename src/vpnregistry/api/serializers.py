@@ -20,6 +20,17 @@ class MeSerializer(serializers.Serializer):
     operator = serializers.CharField(allow_null=True)
 
 
+class TokenSerializer(serializers.Serializer):
+    """The caller's own API token as its owner sees it: never the token itself (only its digest is kept)."""
+
+    prefix = serializers.CharField(help_text="the token's first characters after `vr_`: not secret")
+    created = serializers.DateTimeField()
+    expires = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(
+        allow_null=True, help_text="when it was last used, to the minute; null if never"
+    )
+
+
 class OperatorSerializer(serializers.ModelSerializer):
     address_space = serializers.SlugRelatedField(many=True, read_only=True, slug_field="prefix")
 
