@@ -10,6 +10,8 @@ import dj_database_url
 from celery.schedules import crontab
 from cryptography.fernet import Fernet
 
+from vpnregistry.private_files import private_dir
+
 BASE_DIR = Path(os.environ.get("VPNREGISTRY_HOME", Path.cwd())).resolve()
 VAR_DIR = Path(os.environ.get("VPNREGISTRY_VAR", BASE_DIR / "var")).resolve()
 
@@ -178,7 +180,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Kept between requests too: opening a connection and running the PRAGMAs above cost about 1.5 ms
     # of CPU, half of what serving an allowlist file costs (`make loadtest`). Restore writes into the
     # same file through the backup API, so kept connections see it.
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # The database's directory (var/ by default) and the database are the registry user's alone
+    # (private_files.py; the files' modes are set when a process first connects).
+    private_dir(
+        Path(DATABASES["default"]["NAME"]).parent,
+        tighten=Path(DATABASES["default"]["NAME"]).parent == VAR_DIR,
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Argon2 for new passwords; older hashes still verify and are upgraded at the next login.
