@@ -166,6 +166,11 @@ class ConflictSerializer(serializers.Serializer):
     valid_until = serializers.DateTimeField()
 
 
+class NameAlikeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class ApplicationDetailSerializer(ApplicationSerializer):
     """One application; lists (ApplicationSerializer) never carry the organisation's identifiers."""
 
@@ -182,8 +187,25 @@ class ApplicationDetailSerializer(ApplicationSerializer):
         "rejected (reason `overlap`), never approved"
     )
 
+    names_alike = serializers.SerializerMethodField(
+        help_text="for the agency's reviewers and officers only (empty for anybody else): other "
+        "organisations whose names look like this one's (case, spacing, look-alike letters of "
+        "another script), to check that the name does not pass for another's"
+    )
+
     class Meta(ApplicationSerializer.Meta):
-        fields = [*ApplicationSerializer.Meta.fields, "suspensions", "conflicts", "identifiers", "history"]
+        fields = [
+            *ApplicationSerializer.Meta.fields,
+            "suspensions",
+            "conflicts",
+            "names_alike",
+            "identifiers",
+            "history",
+        ]
+
+    @extend_schema_field(NameAlikeSerializer(many=True))
+    def get_names_alike(self, obj) -> list[dict]:
+        return NameAlikeSerializer(self.context["names_alike"](obj), many=True).data
 
     @extend_schema_field(ConflictSerializer(many=True))
     def get_conflicts(self, obj) -> list[dict]:

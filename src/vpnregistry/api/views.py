@@ -168,6 +168,7 @@ class ApplicationViewSet(
         context["identifiers"] = lambda app: identifiers_for(user, app)
         context["suspensions"] = lambda app: selectors.suspensions_shown(user, app)
         context["conflicts"] = lambda app: selectors.conflicts_shown(user, app)
+        context["names_alike"] = lambda app: selectors.names_alike_shown(user, app)
         return context
 
     def _detail(self, application, status_code=status.HTTP_200_OK):
@@ -826,6 +827,7 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
             "identifiers": lambda app: identifiers_for(user, app),
             "suspensions": lambda app: selectors.suspensions_shown(user, app),
             "conflicts": lambda app: selectors.conflicts_shown(user, app),
+            "names_alike": lambda app: selectors.names_alike_shown(user, app),
         }
         return Response(
             s.ApplicationDetailSerializer(application, context=context).data, status=status.HTTP_201_CREATED

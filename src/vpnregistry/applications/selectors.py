@@ -92,6 +92,16 @@ def conflicts_shown(user, application: Application) -> list:
     return held_by_others(application.organisation_id, live)
 
 
+def names_alike_shown(user, application: Application) -> list:
+    """Other organisations whose names look like the applicant's (accounts/names.py), for the agency's
+    reviewers and the officers to check that a name does not pass for another's; nobody else."""
+    from vpnregistry.accounts.selectors import names_alike
+
+    if user.role not in {Role.AGENCY, Role.OFFICER}:
+        return []
+    return names_alike(application.organisation)
+
+
 def application_for(user, pk) -> Application:
     """One application the user may see, or 404 (never 403: the id itself is not disclosed)."""
     try:

@@ -107,6 +107,7 @@ def application_detail(request, pk: int):
         "identifiers": identifiers_for(user, application),
         "suspensions": selectors.suspensions_shown(user, application),
         "conflicts": selectors.conflicts_shown(user, application),
+        "names_alike": selectors.names_alike_shown(user, application),
         "can_submit": applicant and state in {"draft", "returned"},
         "can_edit": applicant and state in {"draft", "returned"},
         "can_withdraw": applicant and state in services.WITHDRAWABLE,
