@@ -84,6 +84,9 @@ class UserFactory(factory.django.DjangoModelFactory):
         from vpnregistry.accounts.authentication import issue_token
 
         issue_token(obj, key=api_key(obj))
+        # As if used a moment ago: a test's first request writes no time of last use (conftest).
+        obj.api_token.last_used_at = timezone.now()
+        obj.api_token.save(update_fields=["last_used_at"])
 
 
 def api_key(user) -> str:

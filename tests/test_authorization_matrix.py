@@ -118,7 +118,10 @@ RULES: dict[str, list[Rule]] = {
     # Any signed-in user
     "api:api-root": [Rule("GET", C("/api/v1/"), SIGNED_IN)],
     "api:me": [Rule("GET", C("/api/v1/me/"), SIGNED_IN)],
-    "api:my-token": [Rule("DELETE", C("/api/v1/me/token/"), SIGNED_IN)],
+    "api:my-token": [
+        Rule("GET", C("/api/v1/me/token/"), SIGNED_IN),
+        Rule("DELETE", C("/api/v1/me/token/"), SIGNED_IN),
+    ],
     # An organisation's own members, each for its own organisation only (the URL names none).
     "api:organisation-export": [
         Rule("GET", C("/api/v1/organisation/export/"), {"applicant", "other_applicant"})

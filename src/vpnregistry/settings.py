@@ -352,6 +352,8 @@ SPECTACULAR_SETTINGS = {
 
 # API tokens last this long; then a new one is issued (`vpnregistry tokens issue USER`).
 API_TOKEN_DAYS = int(os.environ.get("VPNREGISTRY_TOKEN_DAYS", "365"))
+# A token's time of last use is written when older than this: at most one write a minute per token.
+API_TOKEN_LAST_USED_SECONDS = int(os.environ.get("VPNREGISTRY_TOKEN_LAST_USED_SECONDS", "60"))
 
 # Where the public pages are reached, as printed in certificates' QR codes (https://registry.example);
 # empty: the address of the request that downloads the certificate.

@@ -66,6 +66,8 @@ def test_the_database_holds_no_token(world):
 
 def test_its_owner_sees_its_prefix_expiry_and_last_use_written_at_most_once_a_minute(world, settings):
     settings.API_TOKEN_DAYS = 30
+    settings.API_TOKEN_LAST_USED_SECONDS = 60
+    ApiToken.objects.filter(user=world.operator).update(last_used_at=None)  # never used
     client = world.client(world.operator)
     body = client.get("/api/v1/me/token/").json()
     token = ApiToken.objects.get(user=world.operator)

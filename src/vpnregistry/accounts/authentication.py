@@ -19,8 +19,6 @@ from vpnregistry.db import reader
 
 TOKEN_MARK = "vr_"
 PREFIX_LENGTH = 8
-# last_used_at is written when it is older than this: at most one write a minute per token.
-LAST_USED_PRECISION = timedelta(seconds=60)
 
 
 def token_digest(key: str) -> str:
@@ -98,7 +96,8 @@ class ExpiringTokenAuthentication(TokenAuthentication):
         now = timezone.now()
         if token_expires(token) <= now:
             raise exceptions.AuthenticationFailed(_("This token has expired; ask for a new one."))
-        if token.last_used_at is None or token.last_used_at <= now - LAST_USED_PRECISION:
+        precision = timedelta(seconds=settings.API_TOKEN_LAST_USED_SECONDS)
+        if token.last_used_at is None or token.last_used_at <= now - precision:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
             token.last_used_at = now
         return token.user, token
