@@ -54,6 +54,13 @@ class ResourceInputSerializer(serializers.Serializer):
     district = serializers.CharField(
         max_length=60, required=False, help_text="Where it is used: a district code from /api/v1/districts/"
     )
+    ported = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="For a mobile number naming an operator other than the one whose numbering holds it: "
+        "the declaration that it was ported to that operator (required then; the numbering's "
+        "operator is told at submission)",
+    )
 
 
 class ApplicationCreateSerializer(serializers.Serializer):
@@ -62,6 +69,7 @@ class ApplicationCreateSerializer(serializers.Serializer):
 
 class ResourceSerializer(serializers.ModelSerializer):
     operator = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    ported = serializers.SerializerMethodField()
     district = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
     renews = serializers.SlugRelatedField(
         read_only=True,
@@ -72,7 +80,11 @@ class ResourceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Resource
-        fields = ["id", "kind", "value", "operator", "subscriber_id", "district", "state", "renews"]
+        fields = ["id", "kind", "value", "operator", "subscriber_id", "district", "ported", "state", "renews"]
+
+    @extend_schema_field(serializers.BooleanField(help_text="declared ported to its operator"))
+    def get_ported(self, obj) -> bool:
+        return hasattr(obj, "porting")
 
 
 class HistorySerializer(serializers.ModelSerializer):

@@ -41,7 +41,7 @@ def applications_for(user) -> QuerySet[Application]:
 
 
 # What a resource is shown with: read in the same query, never one query per resource.
-RESOURCE_RELATED = ("operator", "district", "renews")
+RESOURCE_RELATED = ("operator", "district", "renews", "porting")
 
 
 def resources_visible_to(user, application: Application) -> QuerySet[Resource]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vpnregistry.accounts.documents import require_documents
-from vpnregistry.accounts.models import District, Operator, Organisation, Role
+from vpnregistry.accounts.models import District, Operator, Organisation, Role, User
 from vpnregistry.accounts.numbering import operator_for_number
 from vpnregistry.accounts.selectors import operator_for_network
 from vpnregistry.allowlist.publication import request_publication
@@ -68,6 +68,8 @@ class CleanResource:
     subscriber_id: str
     district: District | None = None
     msisdn: str = ""  # a mobile number in E.164, instead of a network
+    # A mobile number declared ported to `operator` from this one, whose numbering holds it.
+    ported_from: Operator | None = None
 
     @property
     def value(self) -> str:
@@ -163,6 +165,7 @@ def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> 
                 error,
                 subscriber_id,
                 district,
+                declared_ported(item.get("ported")),
             )
         else:
             entry = _clean_network(
@@ -231,8 +234,15 @@ def _clean_network(value, organisation, category, named, cleaned, error, subscri
     return None
 
 
+def declared_ported(value) -> bool:
+    """An item's `ported` as given by JSON (true), a form (on) or a CSV cell (yes, true, 1, y)."""
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in {"1", "true", "yes", "y", "on"}
+
+
 def _clean_msisdn(
-    value, organisation, named, operator_code, numbers, position, error, subscriber_id, district
+    value, organisation, named, operator_code, numbers, position, error, subscriber_id, district, ported
 ):
     try:
         number = normalise_msisdn(value)
@@ -249,6 +259,17 @@ def _clean_msisdn(
             ]
     elif named is not None and named.kind != Operator.Kind.MOBILE:
         error["operator"] = [_("%(code)s is not a mobile operator.") % {"code": named.code}]
+    owner = operator_for_number(number) if operator_code and named is not None else None
+    ported_from = owner if owner is not None and owner.pk != named.pk else None
+    if ported_from is not None and not ported and "operator" not in error:
+        # Naming an operator other than the numbering's is a claim that the number was ported.
+        error["ported"] = [
+            _(
+                "%(number)s is in the numbering of %(owner)s, not %(named)s: declare that it was "
+                "ported to %(named)s, or name %(owner)s."
+            )
+            % {"number": number, "owner": owner.code, "named": named.code}
+        ]
     if number in numbers:
         error["value"] = [
             _("%(number)s is resource %(n)d of this application already.")
@@ -258,7 +279,12 @@ def _clean_msisdn(
     if error or named is None:
         return None
     return CleanResource(
-        net=None, msisdn=number, operator=named, subscriber_id=subscriber_id, district=district
+        net=None,
+        msisdn=number,
+        operator=named,
+        subscriber_id=subscriber_id,
+        district=district,
+        ported_from=ported_from,
     )
 
 
@@ -270,6 +296,7 @@ def resource_items(resources: Iterable[Resource]) -> list[dict]:
             "subscriber_id": r.subscriber_id,
             "district": r.district.code if r.district_id else "",
             "operator": r.operator.code,
+            "ported": hasattr(r, "porting"),
         }
         for r in resources
     ]
@@ -444,7 +471,22 @@ def _resource_row(application: Application, c: CleanResource, renews=None) -> Re
 
 
 def _add_resources(application: Application, cleaned: list[CleanResource]) -> None:
-    Resource.objects.bulk_create([_resource_row(application, c) for c in cleaned])
+    rows = Resource.objects.bulk_create([_resource_row(application, c) for c in cleaned])
+    _declare_porting(rows, cleaned)
+
+
+def _declare_porting(rows: list[Resource], cleaned: list[CleanResource]) -> None:
+    """The porting declarations of newly added resources (rows in the order of `cleaned`)."""
+    from vpnregistry.registrations.models import PortingDeclaration
+
+    now = timezone.now()
+    PortingDeclaration.objects.bulk_create(
+        [
+            PortingDeclaration(resource=row, numbering_operator=c.ported_from, declared_at=now)
+            for row, c in zip(rows, cleaned, strict=True)
+            if c.ported_from is not None
+        ]
+    )
 
 
 def _next_tracking_number(at: datetime) -> str:
@@ -474,7 +516,9 @@ def submit_application(*, actor, application: Application) -> Application:
         # Conflicts may have appeared since the draft was made: check again.
         clean_resources(
             organisation=application.organisation,
-            items=resource_items(application.resources.filter(LIVE).select_related("district", "operator")),
+            items=resource_items(
+                application.resources.filter(LIVE).select_related("district", "operator", "porting")
+            ),
         )
         resubmission = application.state == State.RETURNED
         if not application.tracking_number:
@@ -494,7 +538,41 @@ def submit_application(*, actor, application: Application) -> Application:
             at=now,
             data={"agency": application.agency.code},
         )
+        _tell_numbering_operators(application, at=now)
     return application
+
+
+def _tell_numbering_operators(application: Application, *, at: datetime) -> None:
+    """Each operator whose numbering holds a number declared ported away is told, once, at submission:
+    it may know the number was not ported, and say so to the regulator."""
+    from vpnregistry.applications.notifications import notify_users
+    from vpnregistry.registrations.models import PortingDeclaration
+
+    declarations = list(
+        PortingDeclaration.objects.filter(resource__application=application, notified_at__isnull=True)
+        .exclude(resource__state=Resource.State.REMOVED)
+        .select_related("resource__operator", "numbering_operator")
+    )
+    if not declarations:
+        return
+    PortingDeclaration.objects.filter(pk__in=[d.pk for d in declarations]).update(notified_at=at)
+    by_owner: dict[int, list] = {}
+    for declaration in declarations:
+        by_owner.setdefault(declaration.numbering_operator_id, []).append(declaration)
+    for owner_id, owned in by_owner.items():
+        lines = "\n".join(f"{d.resource.value}: declared ported to {d.resource.operator.code}" for d in owned)
+        body = (
+            f"Application {application.tracking_number} declares numbers of your numbering ported to "
+            f"another operator:\n{lines}\nIf a number was not ported, tell the regulator."
+        )
+        staff = User.objects.filter(operator_id=owner_id, role=Role.OPERATOR, is_active=True)
+        transaction.on_commit(
+            lambda staff=staff, body=body: notify_users(
+                staff,
+                subject=f"{application.tracking_number}: numbers declared ported from your numbering",
+                body=body,
+            )
+        )
 
 
 def _reject(*, actor, application: Application, reason: str, code: RejectionReason, stage: str, at) -> None:
@@ -940,16 +1018,21 @@ def replace_resources(*, actor, application: Application, resources: Iterable[Ma
         kept = [current[key] for key in wanted if key in current]
         gone = [r for key, r in current.items() if key not in wanted]
         renews = {r.value: r.renews_id for r in current.values() if r.renews_id}
-        added = [
-            _resource_row(application, c, renews=None) for key, c in wanted.items() if key not in current
-        ]
+        new = [c for key, c in wanted.items() if key not in current]
+        added = [_resource_row(application, c, renews=None) for c in new]
         for row in added:
             row.renews_id = renews.get(row.value)
         if application.state == State.DRAFT:
             Resource.objects.filter(pk__in=[r.pk for r in gone]).delete()
         else:
             Resource.objects.filter(pk__in=[r.pk for r in gone]).update(state=Resource.State.REMOVED)
-        Resource.objects.bulk_create(added)
+        added = Resource.objects.bulk_create(added)
+        _declare_porting(added, new)
+        # A kept number now declared ported (it was asked for with the numbering's operator's name
+        # changed back and forth): declared once.
+        undeclared = [(current[key], c) for key, c in wanted.items() if key in current and c.ported_from]
+        undeclared = [(r, c) for r, c in undeclared if not hasattr(r, "porting")]
+        _declare_porting([r for r, _c in undeclared], [c for _r, c in undeclared])
         application.version = F("version") + 1
         application.save(update_fields=["version"])
         application.refresh_from_db(fields=["version"])
@@ -1166,7 +1249,7 @@ def renew_registrations(*, actor, registrations) -> Application:
             )
         by_id = {r.pk: r for r in locked}
         originals = [
-            Resource.objects.select_related("operator", "district").get(pk=by_id[pk].resource_id)
+            Resource.objects.select_related("operator", "district", "porting").get(pk=by_id[pk].resource_id)
             for pk in ids
         ]
         cleaned = clean_resources(organisation=actor.organisation, items=resource_items(originals))
@@ -1176,9 +1259,10 @@ def renew_registrations(*, actor, registrations) -> Application:
             created_by=actor,
             state=State.DRAFT,
         )
-        Resource.objects.bulk_create(
+        rows = Resource.objects.bulk_create(
             [_resource_row(application, c, renews=by_id[pk]) for c, pk in zip(cleaned, ids, strict=True)]
         )
+        _declare_porting(rows, cleaned)
         suspended = suspension_notes(locked)
         data = {"renews": [by_id[pk].reference for pk in ids], "resources": [c.value for c in cleaned]}
         if suspended:

@@ -98,7 +98,7 @@ def application_resources(request, pk: int):
             return redirect("portal:application-detail", pk=pk)
     else:
         live = application.resources.exclude(state=Resource.State.REMOVED).select_related(
-            "operator", "district"
+            "operator", "district", "porting"
         )
         text = bulk.resources_as_csv(live)
     return render(
