@@ -982,3 +982,33 @@ def test_an_operator_never_reads_another_operators_attestation(ctx, identity):
     else:
         assert {"bill checked by indus", "subscriber in arrears"} <= reasons
         assert attesters == {"indus-staff", "margalla-staff"}
+
+
+# Every JSON write of the table, as every identity, with a body nested far deeper than the parser
+# takes: never a 500; never a success for whoever may not call it (refused as the table says, or a
+# 400 where a step reads its body before the service judges the role, on an object the caller sees).
+DEEP = "[" * 200 + "1" + "]" * 200
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_a_deeply_nested_body_is_refused_everywhere_never_a_500(ctx, identity):
+    wrong = []
+    for name, rules in RULES.items():
+        for rule in rules:
+            if rule.method not in {"POST", "PUT"} or not rule.json:
+                continue
+            client = _client(ctx["world"], identity)
+            url = rule.url(ctx)
+            body = '{"deep": ' + DEEP + "}"
+            with transaction.atomic():
+                if rule.method == "PUT":
+                    response = client.put(url, body, content_type="application/json")
+                else:
+                    response = client.post(url, body, content_type="application/json")
+                transaction.set_rollback(True)
+            allowed = identity in rule.allowed
+            if response.status_code >= 500 or (
+                not allowed and not (_refused(response) or response.status_code == 400)
+            ):
+                wrong.append(f"{rule.method} {url} ({name}) as {identity}: {response.status_code}")
+    assert not wrong, "\n".join(wrong)
