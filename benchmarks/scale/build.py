@@ -393,13 +393,26 @@ def build(*, registrations: int, organisations: int, audit_records: int, seed: i
     for (code, _s, _r), n in zip(CATEGORY_MIX, org_counts, strict=True):
         orgs += [(org_id0 + len(orgs) + i, code) for i in range(n)]
     created = now - timedelta(days=800)
+    from vpnregistry.accounts.names import name_skeleton
+
+    def org_row(oid: int, code: str) -> tuple:
+        name = f"Scale {code.replace('_', ' ')} {oid:06d}"
+        return (oid, name, name_skeleton(name), categories[code].id, "", "", "", "", created)
+
     copy_rows(
         Organisation,
-        ["id", "name", "category", "ntn", "secp_number", "pseb_number", "cnic", "created_at"],
-        (
-            (oid, f"Scale {code.replace('_', ' ')} {oid:06d}", categories[code].id, "", "", "", "", created)
-            for oid, code in orgs
-        ),
+        [
+            "id",
+            "name",
+            "name_skeleton",
+            "category",
+            "ntn",
+            "secp_number",
+            "pseb_number",
+            "cnic",
+            "created_at",
+        ],
+        (org_row(oid, code) for oid, code in orgs),
     )
     copy_rows(
         User,
