@@ -139,14 +139,13 @@ def run(quick: bool = False) -> dict:
         t0 = time.perf_counter()
         prefixes = _populate(home, registrations)
         fill_seconds = time.perf_counter() - t0
-        from rest_framework.authtoken.models import Token
-
+        from vpnregistry.accounts.authentication import issue_token
         from vpnregistry.accounts.models import Operator, Role, User
 
         staff = User.objects.create(
             username="bench-operator", role=Role.OPERATOR, operator=Operator.objects.get(code="bench")
         )
-        token = Token.objects.create(user=staff).key
+        token = issue_token(staff)
         queries = home / "queries.txt"
         _queries(prefixes, addresses, queries, rng)
         allowlist = home / "allowlist.txt"

@@ -19,6 +19,7 @@ from tests.factories import (
     OperatorFactory,
     OrganisationFactory,
     UserFactory,
+    api_key,
 )
 from vpnregistry.accounts.models import Category, Role
 from vpnregistry.accounts.reference import seed as seed_reference
@@ -115,6 +116,10 @@ def _fast_password_hashing(settings):
 def _no_rate_limits(settings):
     # Tests make many requests from one address; the limits have tests of their own.
     settings.VPNREGISTRY_THROTTLE_RATES = {"anon": None, "user": None}
+    settings.VPNREGISTRY_RESOURCES_PER_HOUR = 0
+    # Tokens' last use is written once in a long while, so that counted queries stay the same from
+    # one request to the next (the test of last use sets the minute back).
+    settings.API_TOKEN_LAST_USED_SECONDS = 3600
 
 
 @pytest.fixture(autouse=True)
@@ -167,7 +172,7 @@ class World:
     def client(self, user) -> APIClient:
         client = APIClient()
         if user is not None:
-            client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(user)}")
         return client
 
 

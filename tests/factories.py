@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import factory
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from vpnregistry.accounts.models import AddressSpace, Agency, Category, Operator, Organisation, Role, User
 
@@ -82,7 +81,17 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def token(obj, create, extracted, **kwargs):
         obj.save()
-        Token.objects.get_or_create(user=obj)
+        from vpnregistry.accounts.authentication import issue_token
+
+        issue_token(obj, key=api_key(obj))
+        # As if used a moment ago: a test's first request writes no time of last use (conftest).
+        obj.api_token.last_used_at = timezone.now()
+        obj.api_token.save(update_fields=["last_used_at"])
+
+
+def api_key(user) -> str:
+    """The API token a test user was given: only its digest is stored, so tests derive it again."""
+    return "vr_" + hashlib.sha256(f"test token of {user.username}".encode()).hexdigest()[:40]
 
 
 def put_documents_on_file(organisation, *, user=None, valid_days: int = 365) -> list:

@@ -70,9 +70,11 @@ def test_invariant_2_nothing_published_is_special_purpose(world):
 
 def test_invariant_3_other_organisations_cannot_overlap(world):
     approved(world, "14.1.105.0/24")
-    with pytest.raises(InvalidInput) as exc:
-        draft(world, "14.1.105.7", user=world.other_applicant)
-    assert "another organisation" in exc.value.errors["resources"][0]["value"][0]
+    # Entry does not tell whether somebody holds it (docs/privacy.md); the approval refuses it.
+    held = to_decision(world, "14.1.105.7", user=world.other_applicant)
+    with pytest.raises(WrongState, match="registered to another organisation"):
+        services.decide_application(actor=world.officer, application=held, decision="approve")
+    assert Registration.objects.filter(organisation=world.other_org).count() == 0
     # The same organisation may hold overlapping registrations (a renewal, say).
     draft(world, "14.1.105.0/25")
 

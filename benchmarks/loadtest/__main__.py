@@ -53,8 +53,8 @@ def prepare(
     from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
+    from vpnregistry.accounts.authentication import issue_token
     from vpnregistry.accounts.models import AddressSpace, Category, Operator, Organisation, Role, User
     from vpnregistry.allowlist.services import publish_snapshot
     from vpnregistry.applications.models import Application, Resource
@@ -121,14 +121,14 @@ def prepare(
     for i in range(operators):
         operator = Operator.objects.create(code=f"load-isp-{i:03d}", name=f"Load-test ISP {i:03d}")
         staff = User.objects.create(username=f"load-isp-{i:03d}", role=Role.OPERATOR, operator=operator)
-        operator_tokens.append(Token.objects.create(user=staff).key)
+        operator_tokens.append(issue_token(staff))
     company = Category.objects.get(code="company")
     applicant_accounts = []
     for i in range(applicants):
         org = Organisation.objects.create(name=f"Load-test software house {i:03d}", category=company)
         user = User.objects.create(username=f"load-applicant-{i:03d}", role=Role.APPLICANT, organisation=org)
         _file_documents(user)  # what its category needs before it may submit, as the demo's have
-        applicant_accounts.append({"token": Token.objects.create(user=user).key, "value": str(spare[i][0])})
+        applicant_accounts.append({"token": issue_token(user), "value": str(spare[i][0])})
     # Half the addresses asked about are registered, half are not.
     addresses = [v.split("/")[0] for v, _k, _op in rows[:500]] + [
         str(net.network_address + 77) for net, _op in spare[-500:]

@@ -266,9 +266,9 @@ def visits(accounts: dict, sessions: dict, ids: dict) -> list[tuple[str, str, di
 def prepare(home: Path, url: str, args, reused: bool) -> dict:
     """Build (or reuse) the registry; make this run's sessions, ready applications and legacy file."""
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
     from benchmarks.scale import build
+    from vpnregistry.accounts.authentication import issue_token
 
     if not reused:
         start = time.perf_counter()
@@ -308,7 +308,7 @@ def prepare(home: Path, url: str, args, reused: bool) -> dict:
         big_org = cursor.fetchone()[0]
     member = User.objects.filter(organisation_id=big_org).order_by("id").first()
     sessions["applicant"] = build.portal_session(member.id)
-    sessions["applicant-token"] = Token.objects.get_or_create(user=member)[0].key
+    sessions["applicant-token"] = issue_token(member)
     registered = list(
         Registration.objects.filter(family=4, id__gte=size["registrations"] // 2)
         .order_by("id")

@@ -272,8 +272,8 @@ def _space_file(name: str):
 def make_world(rng: random.Random) -> dict:
     """Operators, their space and numbering, and staff of every role with tokens, devices and sessions."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
-    from rest_framework.authtoken.models import Token
 
+    from vpnregistry.accounts.authentication import issue_token
     from vpnregistry.accounts.models import AddressSpace, Agency, NumberBlock, Operator, Role, User
 
     fixed = [
@@ -321,7 +321,7 @@ def make_world(rng: random.Random) -> dict:
     accounts = {}
     for user in staff:
         TOTPDevice.objects.create(user=user, name="scale", confirmed=True)
-        accounts[user.username] = {"token": Token.objects.create(user=user).key, "id": user.id}
+        accounts[user.username] = {"token": issue_token(user), "id": user.id}
     return {
         "v4": v4,
         "v6": v6,
@@ -393,13 +393,26 @@ def build(*, registrations: int, organisations: int, audit_records: int, seed: i
     for (code, _s, _r), n in zip(CATEGORY_MIX, org_counts, strict=True):
         orgs += [(org_id0 + len(orgs) + i, code) for i in range(n)]
     created = now - timedelta(days=800)
+    from vpnregistry.accounts.names import name_skeleton
+
+    def org_row(oid: int, code: str) -> tuple:
+        name = f"Scale {code.replace('_', ' ')} {oid:06d}"
+        return (oid, name, name_skeleton(name), categories[code].id, "", "", "", "", created)
+
     copy_rows(
         Organisation,
-        ["id", "name", "category", "ntn", "secp_number", "pseb_number", "cnic", "created_at"],
-        (
-            (oid, f"Scale {code.replace('_', ' ')} {oid:06d}", categories[code].id, "", "", "", "", created)
-            for oid, code in orgs
-        ),
+        [
+            "id",
+            "name",
+            "name_skeleton",
+            "category",
+            "ntn",
+            "secp_number",
+            "pseb_number",
+            "cnic",
+            "created_at",
+        ],
+        (org_row(oid, code) for oid, code in orgs),
     )
     copy_rows(
         User,

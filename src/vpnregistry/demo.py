@@ -15,9 +15,9 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from vpnregistry.accounts import two_factor
+from vpnregistry.accounts.authentication import issue_token
 from vpnregistry.accounts.models import (
     AddressSpace,
     Agency,
@@ -159,7 +159,7 @@ def load() -> list[DemoAccount]:
             role=user.role,
             username=user.username,
             password=password,
-            token=Token.objects.create(user=user).key,
+            token=issue_token(user),
             totp_secret=_totp_secret(user),
         )
         for user, password in accounts
@@ -319,13 +319,12 @@ def reset_credentials() -> list[DemoAccount]:
         password = secrets.token_urlsafe(12)
         user.set_password(password)
         user.save(update_fields=["password"])
-        Token.objects.filter(user=user).delete()
         accounts.append(
             DemoAccount(
                 role=user.role,
                 username=username,
                 password=password,
-                token=Token.objects.create(user=user).key,
+                token=issue_token(user),
                 totp_secret=_totp_secret(user),
             )
         )

@@ -43,3 +43,13 @@ class TooLarge(RegistryError):
     """A request body past the limit set for it."""
 
     status = 413
+
+
+class TooMany(RegistryError):
+    """More of something in a period than a limit allows; `retry_after` is in seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -11,6 +11,8 @@ import dj_database_url
 from celery.schedules import crontab
 from cryptography.fernet import Fernet
 
+from vpnregistry.private_files import private_dir
+
 BASE_DIR = Path(os.environ.get("VPNREGISTRY_HOME", Path.cwd())).resolve()
 VAR_DIR = Path(os.environ.get("VPNREGISTRY_VAR", BASE_DIR / "var")).resolve()
 
@@ -181,7 +183,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Kept between requests too: opening a connection and running the PRAGMAs above cost about 1.5 ms
     # of CPU, half of what serving an allowlist file costs (`make loadtest`). Restore writes into the
     # same file through the backup API, so kept connections see it.
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # The database's directory (var/ by default) and the database are the registry user's alone
+    # (private_files.py; the files' modes are set when a process first connects).
+    private_dir(
+        Path(DATABASES["default"]["NAME"]).parent,
+        tighten=Path(DATABASES["default"]["NAME"]).parent == VAR_DIR,
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Argon2 for new passwords; older hashes still verify and are upgraded at the next login.
@@ -389,6 +396,8 @@ SPECTACULAR_SETTINGS = {
 
 # API tokens last this long; then a new one is issued (`vpnregistry tokens issue USER`).
 API_TOKEN_DAYS = int(os.environ.get("VPNREGISTRY_TOKEN_DAYS", "365"))
+# A token's time of last use is written when older than this: at most one write a minute per token.
+API_TOKEN_LAST_USED_SECONDS = int(os.environ.get("VPNREGISTRY_TOKEN_LAST_USED_SECONDS", "60"))
 
 # Where the public pages are reached, as printed in certificates' QR codes (https://registry.example);
 # empty: the address of the request that downloads the certificate.
@@ -404,6 +413,10 @@ REGISTRATION_VALIDITY_DAYS = int(os.environ.get("VPNREGISTRY_VALIDITY_DAYS", "36
 # (and every later one) pays this much per address it asks for, in PKR.
 VPNREGISTRY_FEE_THRESHOLD = int(os.environ.get("VPNREGISTRY_FEE_THRESHOLD", "5"))
 VPNREGISTRY_FEE_PER_ADDRESS = os.environ.get("VPNREGISTRY_FEE_PER_ADDRESS", "1000")
+# Resources an organisation may enter in an hour (a new application, an edit; every row of
+# a CSV file counts): whoever probes which resources are held, or floods the reviewers, stops here.
+# 0 for no limit.
+VPNREGISTRY_RESOURCES_PER_HOUR = int(os.environ.get("VPNREGISTRY_RESOURCES_PER_HOUR", "500"))
 # Days after a rejection during which the applicant may appeal.
 VPNREGISTRY_APPEAL_DAYS = int(os.environ.get("VPNREGISTRY_APPEAL_DAYS", "30"))
 # An operator's row of downloads is written when the serial it fetched changes, else at most this often.

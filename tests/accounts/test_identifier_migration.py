@@ -46,9 +46,13 @@ def test_plaintext_identifiers_are_encrypted_by_the_migration_and_restored_by_it
         assert index == fieldcrypt.blind_index("ntn", "1234567-8")
         from vpnregistry.accounts.models import Organisation as Current
 
-        assert Current.objects.get(pk=odd.pk).ntn == "not an ntn"  # kept, encrypted, for a person to fix
+        # Columns of later migrations are not there yet: read only those of this one.
+        assert Current.objects.only("ntn").get(pk=odd.pk).ntn == "not an ntn"  # kept, for a person to fix
         assert (
-            Current.objects.filter(ntn_index__in=fieldcrypt.blind_indexes("ntn", "1234567-8")).get().pk
+            Current.objects.filter(ntn_index__in=fieldcrypt.blind_indexes("ntn", "1234567-8"))
+            .only("id")
+            .get()
+            .pk
             == org.pk
         )
 

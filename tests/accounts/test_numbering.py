@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from django.test import TestCase
+from django.test import Client, TestCase
 
-from tests.factories import OperatorFactory, UserFactory
+from tests.auth import login
+from tests.factories import OperatorFactory, UserFactory, put_documents_on_file
 from vpnregistry.accounts import numbering, space
 from vpnregistry.accounts.models import NumberBlock, Operator, Role
-from vpnregistry.applications import services
+from vpnregistry.applications import bulk, services
+from vpnregistry.applications.models import Application, Notification
 from vpnregistry.errors import InvalidInput, WrongState
 
 
@@ -86,11 +88,71 @@ def test_the_longest_block_wins_and_a_ported_number_names_its_operator(world, mo
         actor=world.freelancer_applicant,
         resources=[
             {"value": "0300 1234567", "subscriber_id": "S-1"},  # routed by numbering
-            {"value": "0300 7654321", "subscriber_id": "S-2", "operator": "sabz"},  # ported to sabz
+            # Ported to sabz, and declared so.
+            {"value": "0300 7654321", "subscriber_id": "S-2", "operator": "sabz", "ported": True},
         ],
     )
     by_value = {r.value: r.operator for r in application.resources.all()}
     assert by_value == {"+923001234567": jazz, "+923007654321": sabz}
+
+
+def test_naming_another_operator_than_the_numberings_needs_a_porting_declaration(world, mobiles):
+    jazz, jazz_staff, _sabz, _sabz_staff = mobiles
+    held(world, "+92300", jazz_staff)
+    item = {"value": "0300 7654321", "subscriber_id": "S-2", "operator": "sabz"}
+    with pytest.raises(InvalidInput) as exc:
+        services.create_application(actor=world.freelancer_applicant, resources=[item])
+    (message,) = exc.value.errors["resources"][0]["ported"]
+    assert "numbering of jazz" in message and "ported to sabz" in message
+    # Naming the numbering's own operator needs none; "ported" in a CSV cell is read as people write it.
+    services.create_application(actor=world.freelancer_applicant, resources=[{**item, "operator": "jazz"}])
+    csv = "value,subscriber_id,operator,ported\n0300 7654321,S-2,sabz,yes\n"
+    application = bulk.create_application_from_csv(actor=world.freelancer_applicant, data=csv)
+    resource = application.resources.get()
+    assert resource.porting.numbering_operator == jazz
+    assert "sabz,yes" in bulk.resources_as_csv(application.resources.select_related("operator", "district"))
+
+
+def test_the_numberings_operator_is_told_at_submission_once(
+    world, mobiles, django_capture_on_commit_callbacks
+):
+    _jazz, jazz_staff, _sabz, sabz_staff = mobiles
+    held(world, "+92300", jazz_staff)
+    response = world.client(world.freelancer_applicant).post(
+        "/api/v1/applications/",
+        {
+            "resources": [
+                {"value": "0300 7654321", "subscriber_id": "S-2", "operator": "sabz", "ported": True}
+            ]
+        },
+        format="json",
+    )
+    assert response.status_code == 201 and response.json()["resources"][0]["ported"] is True
+    application = Application.objects.get(pk=response.json()["id"])
+    put_documents_on_file(world.freelancer_org)
+    assert not Notification.objects.filter(recipient=jazz_staff).exists()  # a draft is private
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit_application(actor=world.freelancer_applicant, application=application)
+    (told,) = Notification.objects.filter(recipient=jazz_staff)
+    assert "+923007654321" in told.body and "sabz" in told.body
+    assert not Notification.objects.filter(recipient=sabz_staff, subject__contains="ported").exists()
+    assert application.resources.get().porting.notified_at is not None
+
+
+def test_the_form_carries_the_declaration(world, mobiles):
+    _jazz, jazz_staff, _sabz, _sabz_staff = mobiles
+    held(world, "+92300", jazz_staff)
+    client = login(Client(), world.freelancer_applicant)
+    form = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "0",
+        "form-0-value": "0300 7654321",
+        "form-0-subscriber_id": "S-2",
+        "form-0-operator": "sabz",
+    }
+    page = client.post("/applications/new/", form)
+    assert page.status_code == 200 and "numbering of jazz" in page.content.decode()
+    assert client.post("/applications/new/", {**form, "form-0-ported": "on"}).status_code == 302
 
 
 def test_a_block_with_a_standing_registration_is_not_removed(world, mobiles):

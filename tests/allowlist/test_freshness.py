@@ -19,6 +19,7 @@ import pytest
 from django.test import TestCase
 
 from tests.conftest import require_tool
+from tests.factories import api_key
 from tests.workflow import approved, to_decision
 from vpnregistry.applications import services
 
@@ -53,7 +54,7 @@ def test_an_approval_reaches_the_operators_nft_set(live_server, world, tmp_path)
     script = f'{nft} -f "$1" && {nft} -j list sets > {listing}.tmp && mv {listing}.tmp {listing}'
     command = [
         sys.executable, "-m", "vpnregistry.cli", "sync", "--url", live_server.url,
-        "--token", world.operator.auth_token.key, "--key", str(key), "--out", str(tmp_path / "out"),
+        "--token", api_key(world.operator), "--key", str(key), "--out", str(tmp_path / "out"),
         "--apply", "nft", "--apply-command", f"{unshare} -rn sh -c '{script}' _ {{file}}",
         "--interval", "0.2", "--rounds", str(int(WAIT_SECONDS / 0.2)),
     ]  # fmt: skip

@@ -14,6 +14,7 @@ import pytest
 from django.test import TestCase
 
 from tests.conftest import require_tool
+from tests.factories import api_key
 from tests.http import text
 from tests.workflow import approved, to_decision
 from vpnregistry.allowlist import client
@@ -88,7 +89,7 @@ def registry(live_server, world, tmp_path):
     approved(world, "14.1.105.0/24")
     key = tmp_path / "key.pub"
     key.write_bytes(world.client(world.operator).get("/api/v1/allowlist/key.pub").content)
-    return live_server.url, world.operator.auth_token.key, key
+    return live_server.url, api_key(world.operator), key
 
 
 def sync(url, token, key, out, *extra):
@@ -285,7 +286,7 @@ def test_nft_ruleset_applied_in_a_namespace_holds_exactly_the_published_entries(
 
 def test_other_roles_cannot_sync(registry, world, tmp_path):
     url, _, key = registry
-    assert sync(url, world.applicant.auth_token.key, key, tmp_path / "out") == client.FETCH
+    assert sync(url, api_key(world.applicant), key, tmp_path / "out") == client.FETCH
     assert sync(url, "not-a-token", key, tmp_path / "out") == client.FETCH
 
 

@@ -106,11 +106,17 @@ def test_bad_resource_gives_400_naming_it(world, value, fragment):
     assert errors[0] == {} and fragment in errors[1]["value"][0]
 
 
-def test_overlap_with_another_organisation_is_400(world):
+def test_overlap_with_another_organisation_is_not_told_at_entry(world):
+    """The applicant's answer is the same whether or not another organisation holds the resource."""
     approved(world, "14.1.105.0/24")
-    response = create(world, "14.1.105.128/25", user=world.other_applicant)
-    assert response.status_code == 400
-    assert "another organisation" in response.json()["resources"][0]["value"][0]
+    held = create(world, "14.1.105.128/25", user=world.other_applicant)
+    free = create(world, "14.1.106.128/25", user=world.other_applicant)
+    assert held.status_code == free.status_code == 201
+    strip = {"id", "resources", "history", "created_at", "version"}
+    assert {k: v for k, v in held.json().items() if k not in strip} == {
+        k: v for k, v in free.json().items() if k not in strip
+    }
+    assert held.json()["conflicts"] == []
 
 
 def test_malformed_bodies_are_400(world):

@@ -88,7 +88,7 @@ def test_any_json_gives_a_draft_or_errors_in_place(world, body):
                 sent = body["resources"]
                 assert len(reasons) == len(sent)
                 for item, reason in zip(sent, reasons, strict=True):
-                    assert set(reason) <= {"value", "subscriber_id", "district"}
+                    assert set(reason) <= {"value", "subscriber_id", "district", "ported"}
                     if not isinstance(item, dict):
                         assert reason
                         continue
@@ -183,3 +183,63 @@ def test_nesting_is_counted_as_the_decoder_would_see_it(core, wraps):
         value = [value, key] if as_list else {key: value}
     assert nested_too_deep(json.dumps(value)) == (_depth_of(value) > MAX_DEPTH)
     assert nested_too_deep(json.dumps(value, indent=1)) == (_depth_of(value) > MAX_DEPTH)
+
+
+# --- formulas in a subscriber ID; text-direction controls in an organisation's name -----------------
+
+FORMULA_STARTS = ["=", "@", "+A", "-A", "+ ", "-("]
+
+
+@SETTINGS
+@given(start=st.sampled_from(FORMULA_STARTS), rest=st.text(st.sampled_from("1+AB()!:"), max_size=8))
+def test_a_subscriber_id_a_spreadsheet_would_run_is_refused_in_its_place(world, start, rest):
+    client = world.client(world.applicant)
+    with transaction.atomic():
+        before = _counts()
+        response = client.post(
+            "/api/v1/applications/",
+            {
+                "resources": [
+                    {"value": "14.1.105.0/24", "subscriber_id": "SUB-1"},
+                    {"value": "14.1.106.0/24", "subscriber_id": start + rest},
+                ]
+            },
+            format="json",
+        )
+        assert response.status_code == 400, response.content
+        first, second = response.json()["resources"]
+        assert first == {} and "formula" in second["subscriber_id"][0]
+        assert _counts() == before
+        transaction.set_rollback(True)
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+@SETTINGS
+@given(
+    before=st.text(st.characters(categories=["L", "N", "Zs"]), max_size=20),
+    control=st.sampled_from(BIDI),
+    after=st.text(st.characters(categories=["L", "N", "Zs"]), max_size=20),
+)
+def test_a_name_with_a_text_direction_control_is_refused_naming_it(world, before, control, after):
+    from vpnregistry.accounts.models import Organisation
+
+    client = world.client(None)
+    with transaction.atomic():
+        count = Organisation.objects.count()
+        response = client.post(
+            "/api/v1/signup/",
+            {
+                "name": f"{before}{control}{after}",
+                "category": "company",
+                "email": "someone@example.org",
+                "username": "someone",
+                "password": "a long and unusual passphrase 2026",
+            },
+            format="json",
+        )
+        assert response.status_code == 400, response.content
+        assert f"U+{ord(control):04X}" in " ".join(response.json()["name"])
+        assert Organisation.objects.count() == count
+        transaction.set_rollback(True)

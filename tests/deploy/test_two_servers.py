@@ -39,6 +39,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.conftest import require_broker, require_cache
+from tests.factories import api_key
 from tests.storage.conftest import CREDENTIALS, REGION
 from tests.workflow import to_decision
 from vpnregistry import fieldcrypt
@@ -304,7 +305,7 @@ def deployment(backends, object_store, world, tmp_path, settings):
 def test_two_servers_act_as_one_registry(deployment, world):
     a, b = deployment.urls["A"], deployment.urls["B"]
     officer, operator, applicant = (
-        user.auth_token.key for user in (world.officer, world.operator, world.applicant)
+        api_key(user) for user in (world.officer, world.operator, world.applicant)
     )
 
     # Both ready: the database, the broker, the cache and the storage answer each.

@@ -25,9 +25,9 @@ def report() -> dict:
     django.setup()
     from django.conf import settings
     from django.test import Client
-    from rest_framework.authtoken.models import Token
 
-    from vpnregistry.accounts.models import Role
+    from vpnregistry.accounts.authentication import issue_token
+    from vpnregistry.accounts.models import Role, User
     from vpnregistry.allowlist import keys
     from vpnregistry.allowlist.models import SignedIndex, Snapshot
     from vpnregistry.allowlist.services import INDEX_NAME, file_path, trusted_comment
@@ -103,9 +103,10 @@ def report() -> dict:
                 orphans.append(f"{session[:8]}/{name}")
 
     served = {}
-    operator = Token.objects.filter(user__role=Role.OPERATOR).select_related("user").first()
+    # Tokens are kept only as digests: the probe issues the operator a fresh one to read with.
+    operator = User.objects.filter(role=Role.OPERATOR, api_token__isnull=False).order_by("pk").first()
     if operator is not None:
-        client = Client(HTTP_AUTHORIZATION=f"Token {operator.key}")
+        client = Client(HTTP_AUTHORIZATION=f"Token {issue_token(operator)}")
         latest = client.get("/api/v1/allowlist/latest.txt")
         body = b"".join(latest.streaming_content) if latest.streaming else latest.content
         served["latest_status"] = latest.status_code

@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from tests.auth import code, device_for, login, totp_secret
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, api_key
 from tests.test_authorization_matrix import RULES, ctx  # noqa: F401 (ctx is a fixture)
 from vpnregistry.accounts import two_factor
 from vpnregistry.accounts.middleware import OPEN_BEFORE_SECOND_STEP
@@ -142,7 +142,7 @@ def test_api_tokens_work_for_staff_without_any_code(world):
         assert token_only.get("/api/v1/me/").status_code == 200
         # A half-open portal session beside the token changes nothing for the token.
         both = login(APIClient(), user, second_factor=False)
-        both.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")
+        both.credentials(HTTP_AUTHORIZATION=f"Token {api_key(user)}")
         assert both.get("/api/v1/me/").status_code == 200
 
 

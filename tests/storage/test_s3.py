@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tests.factories import OperatorFactory, UserFactory
+from tests.factories import OperatorFactory, UserFactory, api_key
 from tests.storage import scenario
 from tests.storage.conftest import folder_storages
 from vpnregistry import storage
@@ -157,7 +157,7 @@ def test_the_sync_client_follows_the_redirect_without_its_token(
     key = tmp_path / "key.pub"
     key.write_bytes(operator.get("/api/v1/allowlist/key.pub").content)
     out = tmp_path / "out"
-    token = world.operator.auth_token.key
+    token = api_key(world.operator)
     argv = [
         "--url",
         live_server.url,

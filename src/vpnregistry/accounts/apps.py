@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
+from django.db.backends.signals import connection_created
+
+from vpnregistry.private_files import on_connection_created
 
 
 class AccountsConfig(AppConfig):
@@ -11,3 +14,4 @@ class AccountsConfig(AppConfig):
         from vpnregistry.accounts.two_factor import note_enrolment_at_login
 
         user_logged_in.connect(note_enrolment_at_login, dispatch_uid="vpnregistry-totp-at-login")
+        connection_created.connect(on_connection_created, dispatch_uid="vpnregistry-private-sqlite")

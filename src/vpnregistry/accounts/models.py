@@ -14,6 +14,7 @@ from vpnregistry.accounts.identifiers import (
     validate_ntn,
     validate_reference,
 )
+from vpnregistry.accounts.names import name_skeleton, normalise_name
 from vpnregistry.db import PrefixRow
 from vpnregistry.fieldcrypt import BlindIndexField, EncryptedTextField
 
@@ -135,6 +136,9 @@ class Organisation(models.Model):
     ntn_index = BlindIndexField(source="ntn")
     cnic_index = BlindIndexField(source="cnic", db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # What the name looks like (accounts/names.py): organisations with one skeleton have look-alike or
+    # duplicate names, which their reviewers are shown (`names_alike`), never whoever signs up.
+    name_skeleton = models.CharField(max_length=200, blank=True, db_index=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -147,6 +151,8 @@ class Organisation(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        self.name = normalise_name(self.name)
+        self.name_skeleton = name_skeleton(self.name)[:200]
         # The canonical form, whoever saves: equal values must give equal blind indexes.
         for field, value in clean_identifiers({f: getattr(self, f) for f in IDENTIFIER_FIELDS}).items():
             setattr(self, field, value)
@@ -214,3 +220,4 @@ from vpnregistry.accounts.models_onboarding import (  # noqa: E402, F401
     Invitation,
     NumberBlock,
 )
+from vpnregistry.accounts.models_tokens import ApiToken  # noqa: E402, F401

@@ -10,6 +10,7 @@ is deactivated, never deleted: the audit log names it). Every step is audited.
 from __future__ import annotations
 
 import logging
+import unicodedata
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -22,10 +23,11 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
 from vpnregistry.accounts.identifiers import clean_identifiers
-from vpnregistry.accounts.models import Category, Invitation, Organisation, Role, User
+from vpnregistry.accounts.models import ApiToken, Category, Invitation, Organisation, Role, User
+from vpnregistry.accounts.names import bidi_controls, normalise_name
+from vpnregistry.accounts.selectors import names_alike
 from vpnregistry.audit.services import record
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.fieldcrypt import blind_indexes
@@ -124,11 +126,21 @@ def register_organisation(
     `_refuse_quietly`). Nothing is saved then.
     """
     errors: dict[str, list[str]] = {}
-    name = (name or "").strip()
+    name = normalise_name(str(name or ""))
     if not name:
         errors["name"] = [_("The organisation's name is required.")]
     elif len(name) > 200:
         errors["name"] = [_("At most 200 characters.")]
+    elif controls := bidi_controls(name):
+        errors["name"] = [
+            _(
+                "The organisation's name holds text-direction control characters (%(codes)s), which "
+                "change how it is shown: type the name without them."
+            )
+            % {"codes": ", ".join(controls)}
+        ]
+    elif any(unicodedata.category(c) in {"Cc", "Cs"} for c in name):
+        errors["name"] = [_("The organisation's name holds control characters: type it without them.")]
     found = Category.objects.filter(code=str(category or "").strip()).first()
     if found is None:
         errors["category"] = [_("Choose one of the categories.")]
@@ -179,7 +191,12 @@ def _register(name, category, identifiers, username, email, password, now) -> Us
             action="organisation.signup",
             obj=organisation,
             at=now,
-            data={"category": category.code, "admin": user.pk},
+            data={
+                "category": category.code,
+                "admin": user.pk,
+                # Organisations whose names look the same, for the agency (never told to the applicant).
+                "names_alike": [o.pk for o in names_alike(organisation)],
+            },
         )
         transaction.on_commit(lambda: send_verification(user))
     return user
@@ -442,7 +459,7 @@ def remove_member(*, actor, member: User) -> User:
                 raise WrongState(_("This is the organisation's last admin: name another admin first."))
         member.is_active = False
         member.save(update_fields=["is_active"])
-        Token.objects.filter(user=member).delete()
+        ApiToken.objects.filter(user=member).delete()
         record(
             actor=actor,
             action="member.remove",

@@ -15,7 +15,10 @@ from vpnregistry.errors import RegistryError
 
 def exception_handler(exc, context):
     if isinstance(exc, RegistryError):
-        return Response(exc.as_dict(), status=exc.status)
+        response = Response(exc.as_dict(), status=exc.status)
+        if retry_after := getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(retry_after)
+        return response
     return drf_exception_handler(exc, context)
 
 

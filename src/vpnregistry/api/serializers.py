@@ -20,6 +20,17 @@ class MeSerializer(serializers.Serializer):
     operator = serializers.CharField(allow_null=True)
 
 
+class TokenSerializer(serializers.Serializer):
+    """The caller's own API token as its owner sees it: never the token itself (only its digest is kept)."""
+
+    prefix = serializers.CharField(help_text="the token's first characters after `vr_`: not secret")
+    created = serializers.DateTimeField()
+    expires = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(
+        allow_null=True, help_text="when it was last used, to the minute; null if never"
+    )
+
+
 class OperatorSerializer(serializers.ModelSerializer):
     address_space = serializers.SlugRelatedField(many=True, read_only=True, slug_field="prefix")
 
@@ -43,6 +54,13 @@ class ResourceInputSerializer(serializers.Serializer):
     district = serializers.CharField(
         max_length=60, required=False, help_text="Where it is used: a district code from /api/v1/districts/"
     )
+    ported = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="For a mobile number naming an operator other than the one whose numbering holds it: "
+        "the declaration that it was ported to that operator (required then; the numbering's "
+        "operator is told at submission)",
+    )
 
 
 class ApplicationCreateSerializer(serializers.Serializer):
@@ -51,6 +69,7 @@ class ApplicationCreateSerializer(serializers.Serializer):
 
 class ResourceSerializer(serializers.ModelSerializer):
     operator = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    ported = serializers.SerializerMethodField()
     district = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
     renews = serializers.SlugRelatedField(
         read_only=True,
@@ -61,7 +80,11 @@ class ResourceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Resource
-        fields = ["id", "kind", "value", "operator", "subscriber_id", "district", "state", "renews"]
+        fields = ["id", "kind", "value", "operator", "subscriber_id", "district", "ported", "state", "renews"]
+
+    @extend_schema_field(serializers.BooleanField(help_text="declared ported to its operator"))
+    def get_ported(self, obj) -> bool:
+        return hasattr(obj, "porting")
 
 
 class HistorySerializer(serializers.ModelSerializer):
@@ -147,6 +170,19 @@ class SuspensionSerializer(serializers.Serializer):
     reason = serializers.CharField(source="state_reason", allow_blank=True)
 
 
+class ConflictSerializer(serializers.Serializer):
+    resource = serializers.CharField(help_text="the resource asked for")
+    registration = serializers.CharField(help_text="the other organisation's active registration it overlaps")
+    value = serializers.CharField()
+    organisation = serializers.CharField(help_text="its holder")
+    valid_until = serializers.DateTimeField()
+
+
+class NameAlikeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class ApplicationDetailSerializer(ApplicationSerializer):
     """One application; lists (ApplicationSerializer) never carry the organisation's identifiers."""
 
@@ -157,8 +193,35 @@ class ApplicationDetailSerializer(ApplicationSerializer):
         "an officer approves it only with `acknowledge_suspension` and a reason"
     )
 
+    conflicts = serializers.SerializerMethodField(
+        help_text="for the agency's reviewers and officers only (empty for anybody else): active "
+        "registrations of other organisations that a resource overlaps; such an application is "
+        "rejected (reason `overlap`), never approved"
+    )
+
+    names_alike = serializers.SerializerMethodField(
+        help_text="for the agency's reviewers and officers only (empty for anybody else): other "
+        "organisations whose names look like this one's (case, spacing, look-alike letters of "
+        "another script), to check that the name does not pass for another's"
+    )
+
     class Meta(ApplicationSerializer.Meta):
-        fields = [*ApplicationSerializer.Meta.fields, "suspensions", "identifiers", "history"]
+        fields = [
+            *ApplicationSerializer.Meta.fields,
+            "suspensions",
+            "conflicts",
+            "names_alike",
+            "identifiers",
+            "history",
+        ]
+
+    @extend_schema_field(NameAlikeSerializer(many=True))
+    def get_names_alike(self, obj) -> list[dict]:
+        return NameAlikeSerializer(self.context["names_alike"](obj), many=True).data
+
+    @extend_schema_field(ConflictSerializer(many=True))
+    def get_conflicts(self, obj) -> list[dict]:
+        return ConflictSerializer(self.context["conflicts"](obj), many=True).data
 
     @extend_schema_field(SuspensionSerializer(many=True))
     def get_suspensions(self, obj) -> list[dict]:

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination, PageNumberPagination
@@ -22,8 +21,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from vpnregistry import storage
+from vpnregistry.accounts.authentication import revoke_token, token_expires
 from vpnregistry.accounts.identifiers import identifiers_for
-from vpnregistry.accounts.models import District, Operator, Role
+from vpnregistry.accounts.models import ApiToken, District, Operator, Role
 from vpnregistry.accounts.selectors import operators_with_space
 from vpnregistry.allowlist import keys
 from vpnregistry.allowlist import selectors as allowlist_selectors
@@ -76,12 +76,25 @@ class MeView(APIView):
 
 
 class MyTokenView(APIView):
-    """Revoke the caller's own API token (a machine that is retired, a token that leaked)."""
+    """The caller's own API token: when it was made, expires and was last used; or revoke it (a machine
+    that is retired, a token that leaked). The token itself is shown once, when made, and not kept."""
+
+    @extend_schema(responses={200: s.TokenSerializer, 401: ERROR, 404: ERROR})
+    def get(self, request):
+        token = ApiToken.objects.filter(user=request.user).first()
+        if token is None:
+            raise Http404("no token")
+        data = {
+            "prefix": token.prefix,
+            "created": token.created,
+            "expires": token_expires(token),
+            "last_used_at": token.last_used_at,
+        }
+        return Response(s.TokenSerializer(data).data)
 
     @extend_schema(request=None, responses={204: None, 401: ERROR})
     def delete(self, request):
-        removed, _ = Token.objects.filter(user=request.user).delete()
-        if removed:
+        if revoke_token(request.user):
             record(actor=request.user, action="token.revoke", obj=request.user, object_type="user")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -156,6 +169,8 @@ class ApplicationViewSet(
         context["history"] = lambda app: selectors.history_of(user, app)
         context["identifiers"] = lambda app: identifiers_for(user, app)
         context["suspensions"] = lambda app: selectors.suspensions_shown(user, app)
+        context["conflicts"] = lambda app: selectors.conflicts_shown(user, app)
+        context["names_alike"] = lambda app: selectors.names_alike_shown(user, app)
         return context
 
     def _detail(self, application, status_code=status.HTTP_200_OK):
@@ -873,6 +888,8 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
             "history": lambda app: selectors.history_of(user, app),
             "identifiers": lambda app: identifiers_for(user, app),
             "suspensions": lambda app: selectors.suspensions_shown(user, app),
+            "conflicts": lambda app: selectors.conflicts_shown(user, app),
+            "names_alike": lambda app: selectors.names_alike_shown(user, app),
         }
         return Response(
             s.ApplicationDetailSerializer(application, context=context).data, status=status.HTTP_201_CREATED

@@ -2,9 +2,10 @@
 every bad row named by its line and field, or accepted.
 
 The file is UTF-8 (a byte-order mark is allowed), comma-separated, with a header naming its columns:
-``value`` and ``subscriber_id`` (required), ``district`` and ``operator`` (optional; ``operator`` is
-required on the rows of mobile numbers). Rows are checked by `services.clean_resources`, as resources
-entered one by one are.
+``value`` and ``subscriber_id`` (required), ``district``, ``operator`` and ``ported`` (optional;
+``operator`` is required on the rows of mobile numbers, and ``ported`` (yes) on those naming an
+operator other than the one whose numbering holds the number). Rows are checked by
+`services.clean_resources`, as resources entered one by one are.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from vpnregistry.applications import services
 from vpnregistry.csvcells import cell
 from vpnregistry.errors import InvalidInput
 
-COLUMNS = ("value", "subscriber_id", "district", "operator")
+COLUMNS = ("value", "subscriber_id", "district", "operator", "ported")
 REQUIRED = ("value", "subscriber_id")
 MAX_BYTES = 1024 * 1024  # a thousand rows fit many times over
 
@@ -130,5 +131,6 @@ def resources_as_csv(resources) -> str:
     writer.writerow(COLUMNS)
     for r in resources:
         district = r.district.code if r.district_id else ""
-        writer.writerow([cell(r.value), cell(r.subscriber_id), cell(district), cell(r.operator.code)])
+        ported = "yes" if hasattr(r, "porting") else ""
+        writer.writerow([cell(r.value), cell(r.subscriber_id), cell(district), cell(r.operator.code), ported])
     return out.getvalue()

@@ -41,7 +41,7 @@ def applications_for(user) -> QuerySet[Application]:
 
 
 # What a resource is shown with: read in the same query, never one query per resource.
-RESOURCE_RELATED = ("operator", "district", "renews")
+RESOURCE_RELATED = ("operator", "district", "renews", "porting")
 
 
 def resources_visible_to(user, application: Application) -> QuerySet[Resource]:
@@ -73,6 +73,33 @@ def suspensions_shown(user, application: Application) -> list:
 
     live = [r for r in visible_resources(user, application) if r.state != Resource.State.REMOVED]
     return suspended_held(application.organisation_id, live)
+
+
+def conflicts_shown(user, application: Application) -> list:
+    """Active registrations of other organisations that the application's live resources overlap,
+    with their holders: shown to the agency's reviewers and the officers, who reject the resource
+    at review ("held by another organisation"). The applicant and the operators never see them:
+    the applicant's answer at entry is the same whether or not somebody holds a resource."""
+    from vpnregistry.registrations.selectors import held_by_others
+
+    if user.role not in {Role.AGENCY, Role.OFFICER}:
+        return []
+    live = [
+        r
+        for r in visible_resources(user, application)
+        if r.state not in {Resource.State.REMOVED, Resource.State.REFUSED}
+    ]
+    return held_by_others(application.organisation_id, live)
+
+
+def names_alike_shown(user, application: Application) -> list:
+    """Other organisations whose names look like the applicant's (accounts/names.py), for the agency's
+    reviewers and the officers to check that a name does not pass for another's; nobody else."""
+    from vpnregistry.accounts.selectors import names_alike
+
+    if user.role not in {Role.AGENCY, Role.OFFICER}:
+        return []
+    return names_alike(application.organisation)
 
 
 def application_for(user, pk) -> Application:

@@ -5,19 +5,21 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import re
+import time
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vpnregistry.accounts.documents import require_documents
-from vpnregistry.accounts.models import District, Operator, Organisation, Role
+from vpnregistry.accounts.models import District, Operator, Organisation, Role, User
 from vpnregistry.accounts.numbering import operator_for_number
 from vpnregistry.accounts.selectors import operator_for_network
 from vpnregistry.allowlist.publication import request_publication
@@ -37,7 +39,7 @@ from vpnregistry.applications.status import issue_status_secret
 from vpnregistry.audit.services import record
 from vpnregistry.csvcells import formula_reason
 from vpnregistry.db import Network, network_keys, serialise
-from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
+from vpnregistry.errors import InvalidInput, NotAllowed, TooMany, WrongState
 from vpnregistry.netblocks import ParseError, check_prefix
 from vpnregistry.registrations.selectors import conflicting_number, conflicting_registration, suspended_held
 from vpnregistry.registrations.services import create_registrations
@@ -66,6 +68,8 @@ class CleanResource:
     subscriber_id: str
     district: District | None = None
     msisdn: str = ""  # a mobile number in E.164, instead of a network
+    # A mobile number declared ported to `operator` from this one, whose numbering holds it.
+    ported_from: Operator | None = None
 
     @property
     def value(self) -> str:
@@ -161,6 +165,7 @@ def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> 
                 error,
                 subscriber_id,
                 district,
+                declared_ported(item.get("ported")),
             )
         else:
             entry = _clean_network(
@@ -222,18 +227,22 @@ def _clean_network(value, organisation, category, named, cleaned, error, subscri
             _("%(net)s overlaps resource %(n)d (%(other)s) of this application.")
             % {"net": net, "n": clash + 1, "other": cleaned[clash].net}
         ]
-    elif (other := conflicting_registration(net=net, organisation=organisation)) is not None:
-        error["value"] = [
-            _("%(net)s overlaps %(other)s, registered to another organisation.")
-            % {"net": net, "other": other.value}
-        ]
     else:
+        # A resource another organisation holds is not refused here: the answer would tell anybody
+        # who holds what. Its reviewers see the conflict (`selectors.conflicts_shown`) and reject it.
         return CleanResource(net=net, operator=operator, subscriber_id=subscriber_id, district=district)
     return None
 
 
+def declared_ported(value) -> bool:
+    """An item's `ported` as given by JSON (true), a form (on) or a CSV cell (yes, true, 1, y)."""
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in {"1", "true", "yes", "y", "on"}
+
+
 def _clean_msisdn(
-    value, organisation, named, operator_code, numbers, position, error, subscriber_id, district
+    value, organisation, named, operator_code, numbers, position, error, subscriber_id, district, ported
 ):
     try:
         number = normalise_msisdn(value)
@@ -250,20 +259,32 @@ def _clean_msisdn(
             ]
     elif named is not None and named.kind != Operator.Kind.MOBILE:
         error["operator"] = [_("%(code)s is not a mobile operator.") % {"code": named.code}]
+    owner = operator_for_number(number) if operator_code and named is not None else None
+    ported_from = owner if owner is not None and owner.pk != named.pk else None
+    if ported_from is not None and not ported and "operator" not in error:
+        # Naming an operator other than the numbering's is a claim that the number was ported.
+        error["ported"] = [
+            _(
+                "%(number)s is in the numbering of %(owner)s, not %(named)s: declare that it was "
+                "ported to %(named)s, or name %(owner)s."
+            )
+            % {"number": number, "owner": owner.code, "named": named.code}
+        ]
     if number in numbers:
         error["value"] = [
             _("%(number)s is resource %(n)d of this application already.")
             % {"number": number, "n": numbers[number] + 1}
         ]
-    elif (other := conflicting_number(number=number, organisation=organisation)) is not None:
-        error["value"] = [
-            _("%(number)s is registered to another organisation.") % {"number": number, "other": other.value}
-        ]
     numbers.setdefault(number, position)
     if error or named is None:
         return None
     return CleanResource(
-        net=None, msisdn=number, operator=named, subscriber_id=subscriber_id, district=district
+        net=None,
+        msisdn=number,
+        operator=named,
+        subscriber_id=subscriber_id,
+        district=district,
+        ported_from=ported_from,
     )
 
 
@@ -275,6 +296,7 @@ def resource_items(resources: Iterable[Resource]) -> list[dict]:
             "subscriber_id": r.subscriber_id,
             "district": r.district.code if r.district_id else "",
             "operator": r.operator.code,
+            "ported": hasattr(r, "porting"),
         }
         for r in resources
     ]
@@ -373,10 +395,43 @@ def _rejection_reason(code: str) -> RejectionReason:
     return found
 
 
+def count_entered(organisation: Organisation, count: int) -> None:
+    """Count `count` resources entered by the organisation this hour, or refuse past the limit.
+
+    Every resource entered counts, accepted or not (a CSV file's every row): the limit is on asking,
+    so that nobody learns much by trying resources. The counter lives in the cache (Redis in
+    production, shared by every app server), one per organisation and clock hour; a refused request
+    is not counted.
+    """
+    limit = settings.VPNREGISTRY_RESOURCES_PER_HOUR
+    if not limit or not count:
+        return
+    now = int(time.time())
+    key = f"resources-entered:{organisation.pk}:{now // 3600}"
+    cache.add(key, 0, timeout=7200)
+    try:
+        total = cache.incr(key, count)
+    except ValueError:  # expired between add and incr
+        cache.set(key, count, timeout=7200)
+        total = count
+    if total > limit:
+        cache.decr(key, count)
+        raise TooMany(
+            _(
+                "An organisation may enter at most %(limit)d resources an hour (every row of a CSV "
+                "file counts); these %(count)d would pass it. Try again in %(minutes)d minutes."
+            )
+            % {"limit": limit, "count": count, "minutes": (3600 - now % 3600) // 60 + 1},
+            retry_after=3600 - now % 3600,
+        )
+
+
 def create_application(*, actor, resources: Iterable[Mapping]) -> Application:
     """A draft for the actor's organisation, with its resources checked and their operators found."""
     _require(actor, Role.APPLICANT)
     organisation = actor.organisation
+    resources = list(resources)
+    count_entered(organisation, len(resources))
     cleaned = clean_resources(organisation=organisation, items=resources)
     now = timezone.now()
     with transaction.atomic():
@@ -416,7 +471,22 @@ def _resource_row(application: Application, c: CleanResource, renews=None) -> Re
 
 
 def _add_resources(application: Application, cleaned: list[CleanResource]) -> None:
-    Resource.objects.bulk_create([_resource_row(application, c) for c in cleaned])
+    rows = Resource.objects.bulk_create([_resource_row(application, c) for c in cleaned])
+    _declare_porting(rows, cleaned)
+
+
+def _declare_porting(rows: list[Resource], cleaned: list[CleanResource]) -> None:
+    """The porting declarations of newly added resources (rows in the order of `cleaned`)."""
+    from vpnregistry.registrations.models import PortingDeclaration
+
+    now = timezone.now()
+    PortingDeclaration.objects.bulk_create(
+        [
+            PortingDeclaration(resource=row, numbering_operator=c.ported_from, declared_at=now)
+            for row, c in zip(rows, cleaned, strict=True)
+            if c.ported_from is not None
+        ]
+    )
 
 
 def _next_tracking_number(at: datetime) -> str:
@@ -446,7 +516,9 @@ def submit_application(*, actor, application: Application) -> Application:
         # Conflicts may have appeared since the draft was made: check again.
         clean_resources(
             organisation=application.organisation,
-            items=resource_items(application.resources.filter(LIVE).select_related("district", "operator")),
+            items=resource_items(
+                application.resources.filter(LIVE).select_related("district", "operator", "porting")
+            ),
         )
         resubmission = application.state == State.RETURNED
         if not application.tracking_number:
@@ -466,7 +538,41 @@ def submit_application(*, actor, application: Application) -> Application:
             at=now,
             data={"agency": application.agency.code},
         )
+        _tell_numbering_operators(application, at=now)
     return application
+
+
+def _tell_numbering_operators(application: Application, *, at: datetime) -> None:
+    """Each operator whose numbering holds a number declared ported away is told, once, at submission:
+    it may know the number was not ported, and say so to the regulator."""
+    from vpnregistry.applications.notifications import notify_users
+    from vpnregistry.registrations.models import PortingDeclaration
+
+    declarations = list(
+        PortingDeclaration.objects.filter(resource__application=application, notified_at__isnull=True)
+        .exclude(resource__state=Resource.State.REMOVED)
+        .select_related("resource__operator", "numbering_operator")
+    )
+    if not declarations:
+        return
+    PortingDeclaration.objects.filter(pk__in=[d.pk for d in declarations]).update(notified_at=at)
+    by_owner: dict[int, list] = {}
+    for declaration in declarations:
+        by_owner.setdefault(declaration.numbering_operator_id, []).append(declaration)
+    for owner_id, owned in by_owner.items():
+        lines = "\n".join(f"{d.resource.value}: declared ported to {d.resource.operator.code}" for d in owned)
+        body = (
+            f"Application {application.tracking_number} declares numbers of your numbering ported to "
+            f"another operator:\n{lines}\nIf a number was not ported, tell the regulator."
+        )
+        staff = User.objects.filter(operator_id=owner_id, role=Role.OPERATOR, is_active=True)
+        transaction.on_commit(
+            lambda staff=staff, body=body: notify_users(
+                staff,
+                subject=f"{application.tracking_number}: numbers declared ported from your numbering",
+                body=body,
+            )
+        )
 
 
 def _reject(*, actor, application: Application, reason: str, code: RejectionReason, stage: str, at) -> None:
@@ -800,9 +906,23 @@ def decide_application(
             ]
             if clashes:
                 raise WrongState("; ".join(clashes))
-            registrations = create_registrations(
-                actor=actor, application=application, at=now, suspension_acknowledged=bool(suspended)
-            )
+            try:
+                with transaction.atomic():
+                    registrations = create_registrations(
+                        actor=actor,
+                        application=application,
+                        at=now,
+                        suspension_acknowledged=bool(suspended),
+                    )
+            except IntegrityError:
+                # PostgreSQL's exclusion constraint caught an overlap the checks above did not see
+                # (a row written outside the approval lock): the same refusal, nothing written.
+                raise WrongState(
+                    _(
+                        "A resource of this application overlaps an active registration of another "
+                        "organisation; reject it, or ask the applicant to remove it."
+                    )
+                ) from None
             data = {"registrations": [r.pk for r in registrations]}
             if suspended:
                 data["suspensions_acknowledged"] = suspended
@@ -825,19 +945,18 @@ def decide_application(
 
 
 def _clash(resource: Resource, organisation) -> str:
+    """The officer's refusal to approve a resource another organisation holds (invariant 3)."""
     if resource.kind == Resource.Kind.MSISDN:
-        if conflicting_number(number=resource.value, organisation=organisation) is not None:
-            return _("%(number)s was registered to another organisation since this was submitted.") % {
-                "number": resource.value
-            }
-        return ""
-    other = conflicting_registration(net=resource_network(resource), organisation=organisation)
+        other = conflicting_number(number=resource.value, organisation=organisation)
+    else:
+        other = conflicting_registration(net=resource_network(resource), organisation=organisation)
     if other is None:
         return ""
-    return _("%(net)s overlaps %(other)s, registered to another organisation since this was submitted.") % {
-        "net": resource.value,
-        "other": other.value,
-    }
+    return _(
+        "%(value)s overlaps %(other)s (%(ref)s), registered to another organisation: it cannot be "
+        "approved; reject the application with the reason that the resources are registered to "
+        "another organisation."
+    ) % {"value": resource.value, "other": other.value, "ref": other.reference}
 
 
 def resource_network(resource: Resource) -> Network:
@@ -885,6 +1004,8 @@ def replace_resources(*, actor, application: Application, resources: Iterable[Ma
         _own(actor, application)
         if application.state not in {State.DRAFT, State.RETURNED}:
             raise WrongState(_("Only a draft or a returned application can be edited."))
+        resources = list(resources)
+        count_entered(application.organisation, len(resources))
         cleaned = clean_resources(organisation=application.organisation, items=resources)
         current = {
             (r.value, r.operator_id, r.subscriber_id, r.district_id): r
@@ -897,16 +1018,21 @@ def replace_resources(*, actor, application: Application, resources: Iterable[Ma
         kept = [current[key] for key in wanted if key in current]
         gone = [r for key, r in current.items() if key not in wanted]
         renews = {r.value: r.renews_id for r in current.values() if r.renews_id}
-        added = [
-            _resource_row(application, c, renews=None) for key, c in wanted.items() if key not in current
-        ]
+        new = [c for key, c in wanted.items() if key not in current]
+        added = [_resource_row(application, c, renews=None) for c in new]
         for row in added:
             row.renews_id = renews.get(row.value)
         if application.state == State.DRAFT:
             Resource.objects.filter(pk__in=[r.pk for r in gone]).delete()
         else:
             Resource.objects.filter(pk__in=[r.pk for r in gone]).update(state=Resource.State.REMOVED)
-        Resource.objects.bulk_create(added)
+        added = Resource.objects.bulk_create(added)
+        _declare_porting(added, new)
+        # A kept number now declared ported (it was asked for with the numbering's operator's name
+        # changed back and forth): declared once.
+        undeclared = [(current[key], c) for key, c in wanted.items() if key in current and c.ported_from]
+        undeclared = [(r, c) for r, c in undeclared if not hasattr(r, "porting")]
+        _declare_porting([r for r, _c in undeclared], [c for _r, c in undeclared])
         application.version = F("version") + 1
         application.save(update_fields=["version"])
         application.refresh_from_db(fields=["version"])
@@ -1123,7 +1249,7 @@ def renew_registrations(*, actor, registrations) -> Application:
             )
         by_id = {r.pk: r for r in locked}
         originals = [
-            Resource.objects.select_related("operator", "district").get(pk=by_id[pk].resource_id)
+            Resource.objects.select_related("operator", "district", "porting").get(pk=by_id[pk].resource_id)
             for pk in ids
         ]
         cleaned = clean_resources(organisation=actor.organisation, items=resource_items(originals))
@@ -1133,9 +1259,10 @@ def renew_registrations(*, actor, registrations) -> Application:
             created_by=actor,
             state=State.DRAFT,
         )
-        Resource.objects.bulk_create(
+        rows = Resource.objects.bulk_create(
             [_resource_row(application, c, renews=by_id[pk]) for c, pk in zip(cleaned, ids, strict=True)]
         )
+        _declare_porting(rows, cleaned)
         suspended = suspension_notes(locked)
         data = {"renews": [by_id[pk].reference for pk in ids], "resources": [c.value for c in cleaned]}
         if suspended:

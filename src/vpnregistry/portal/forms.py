@@ -33,6 +33,14 @@ def _mobile_operators():
 
 class MobileResourceForm(ResourceForm):
     operator = forms.ChoiceField(label=_("Mobile operator"), required=False, choices=_mobile_operators)
+    ported = forms.BooleanField(
+        label=_("Ported to this operator"),
+        required=False,
+        help_text=_(
+            "Tick when the number was ported to the operator named from the one that issued it; "
+            "that operator is told."
+        ),
+    )
 
 
 ResourceFormSet = forms.formset_factory(MobileResourceForm, extra=3, max_num=1000, validate_max=True)

@@ -19,7 +19,7 @@ from vpnregistry.allowlist.selectors import latest_serial
 from vpnregistry.allowlist.services import file_url, msisdn_name
 from vpnregistry.applications import selectors, services
 from vpnregistry.applications.models import Application, RejectionReason
-from vpnregistry.errors import InvalidInput
+from vpnregistry.errors import InvalidInput, TooMany
 from vpnregistry.portal import views_public
 from vpnregistry.portal.forms import DecisionForm, ResourceFormSet
 from vpnregistry.portal.paging import keyset_page
@@ -79,6 +79,8 @@ def application_new(request):
                     for field, field_errors in errors.items():
                         for message in field_errors:
                             formset.forms[position].add_error(field, message)
+        except TooMany as exc:
+            formset._non_form_errors = formset.error_class([exc.message])
         else:
             messages.success(request, _("Draft saved. Check it, then submit it."))
             return redirect("portal:application-detail", pk=application.pk)
@@ -104,6 +106,8 @@ def application_detail(request, pk: int):
         "history": selectors.history_of(user, application),
         "identifiers": identifiers_for(user, application),
         "suspensions": selectors.suspensions_shown(user, application),
+        "conflicts": selectors.conflicts_shown(user, application),
+        "names_alike": selectors.names_alike_shown(user, application),
         "can_submit": applicant and state in {"draft", "returned"},
         "can_edit": applicant and state in {"draft", "returned"},
         "can_withdraw": applicant and state in services.WITHDRAWABLE,

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from vpnregistry.accounts.models import Role
 from vpnregistry.applications import bulk, selectors, services
 from vpnregistry.applications.models import Application, Resource
-from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
+from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError, TooMany
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import application_step
 from vpnregistry.registrations import selectors as registration_selectors
@@ -56,6 +56,8 @@ def application_csv(request):
             application = bulk.create_application_from_csv(actor=request.user, data=_csv_of(request))
         except InvalidInput as exc:
             errors = _messages_of(exc)
+        except TooMany as exc:
+            errors = [exc.message]
         else:
             messages.success(
                 request,
@@ -96,7 +98,7 @@ def application_resources(request, pk: int):
             return redirect("portal:application-detail", pk=pk)
     else:
         live = application.resources.exclude(state=Resource.State.REMOVED).select_related(
-            "operator", "district"
+            "operator", "district", "porting"
         )
         text = bulk.resources_as_csv(live)
     return render(

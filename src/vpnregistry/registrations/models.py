@@ -74,6 +74,25 @@ class Registration(models.Model):
         return f"{self.value} ({self.get_state_display()})"
 
 
+class PortingDeclaration(models.Model):
+    """The applicant's declaration that a mobile number was ported from the operator whose numbering
+    holds it to the mobile operator it names (which attests it). Without it, naming another operator
+    than the numbering's is refused; with it, the numbering's operator is told at submission.
+
+    Kept beside the resource rather than as a column of it, so that the applications app's tables
+    stay as they are; it goes with its resource (a draft's resources are deleted when edited).
+    """
+
+    resource = models.OneToOneField(Resource, on_delete=models.CASCADE, related_name="porting")
+    numbering_operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
+    declared_at = models.DateTimeField()
+    # When the numbering's operator was told (at the application's submission); null before.
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} ported from {self.numbering_operator_id}"
+
+
 class ActivePeriod(models.Model):
     """A stretch of time during which a registration was active: the exact history behind exemptions.
 

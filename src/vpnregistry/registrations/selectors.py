@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
@@ -20,7 +22,7 @@ def conflicting_registration(*, net: Network, organisation: Organisation) -> Reg
     return (
         Registration.objects.filter(overlapping_q(net), state=Registration.State.ACTIVE)
         .exclude(organisation=organisation)
-        .only("id", "value")
+        .only("id", "value", "reference")
         .first()
     )
 
@@ -30,7 +32,7 @@ def conflicting_number(*, number: str, organisation: Organisation) -> Registrati
     return (
         Registration.objects.filter(kind="msisdn", value=number, state=Registration.State.ACTIVE)
         .exclude(organisation=organisation)
-        .only("id", "value")
+        .only("id", "value", "reference")
         .first()
     )
 
@@ -81,3 +83,61 @@ def suspended_held(organisation_id, resources) -> list[Registration]:
             ):
                 held[registration.pk] = registration
     return [held[pk] for pk in sorted(held)]
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A resource asked for that another organisation holds (an active registration), for review."""
+
+    resource: str
+    registration: str
+    value: str
+    organisation: str
+    valid_until: datetime
+
+
+def held_by_others(organisation_id, resources) -> list[Conflict]:
+    """Active registrations of other organisations that `resources` overlap (the same number, for a
+    mobile number): shown to those who review and decide the application, never to the applicant,
+    whose answer at entry must not tell whether someone holds a resource.
+
+    One query: the overlap conditions of every resource joined by OR, each an index seek.
+    """
+    resources = [r for r in resources if r.value]
+    if not resources:
+        return []
+    condition = Q()
+    for resource in resources:
+        if resource.family is None:
+            condition |= Q(kind="msisdn", value=resource.value)
+        else:
+            condition |= overlapping_q(ipaddress.ip_network(resource.value))
+    held = list(
+        Registration.objects.filter(condition, state=Registration.State.ACTIVE)
+        .exclude(organisation_id=organisation_id)
+        .select_related("organisation")
+        .order_by("pk")
+    )
+    conflicts = []
+    for resource in resources:
+        for registration in held:
+            if (
+                resource.family is None
+                and registration.family is None
+                and resource.value == registration.value
+            ) or (
+                resource.family is not None
+                and resource.family == registration.family
+                and resource.first <= registration.last
+                and registration.first <= resource.last
+            ):
+                conflicts.append(
+                    Conflict(
+                        resource=resource.value,
+                        registration=registration.reference,
+                        value=registration.value,
+                        organisation=registration.organisation.name,
+                        valid_until=registration.valid_until,
+                    )
+                )
+    return conflicts

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -192,7 +192,15 @@ def change_state(*, actor, registration: Registration, step: str, reason: str = 
         registration.state = transition.to_state
         registration.state_reason = reason
         registration.state_changed_at = now
-        registration.save(update_fields=["state", "state_reason", "state_changed_at"])
+        try:
+            with transaction.atomic():
+                registration.save(update_fields=["state", "state_reason", "state_changed_at"])
+        except IntegrityError:
+            # PostgreSQL's exclusion constraint: another organisation's active registration overlaps.
+            raise WrongState(
+                _("%(value)s now overlaps an active registration of another organisation.")
+                % {"value": registration.value}
+            ) from None
         if transition.to_state == State.ACTIVE:
             resume_activity(registration=registration, at=now)
         elif from_state == State.ACTIVE:
