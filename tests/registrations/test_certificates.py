@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 
 from tests.conftest import require_tool
 from tests.workflow import approved
+from vpnregistry import printing
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.codes import ALPHABET, grouped
 from vpnregistry.errors import NotAllowed
@@ -122,11 +123,11 @@ def test_the_language_is_the_one_asked_for_else_the_active_one():
 
 
 def test_the_pdf_fetches_nothing_but_the_projects_fonts():
-    fetch = certificates._url_fetcher()
+    fetch = printing.url_fetcher()
     for url in ("https://fonts.example/noto.woff2", "file:///etc/passwd", "ftp://x/y"):
         with pytest.raises(ValueError):
             fetch(url)
-    font = next(iter(certificates._font_files().values()))
+    font = next(iter(printing.font_files().values()))
     assert font.read_bytes()[:4] == b"wOF2"  # the project's own woff2 file, handed over decoded
     assert fetch(font.as_uri()).read()[:4] in (b"\x00\x01\x00\x00", b"true")
 

@@ -15,15 +15,11 @@ companies: for a freelancer the "organisation" is a person.
 
 from __future__ import annotations
 
-import functools
-import io
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import segno
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.template.loader import render_to_string
@@ -31,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from vpnregistry import printing
 from vpnregistry.accounts.models import Role
 from vpnregistry.audit.services import record
 from vpnregistry.codes import grouped, normalised
@@ -186,16 +183,6 @@ def _local(value: datetime) -> str:
 
 LANGUAGES = ("en", "ur")
 
-# The fonts the PDF is set in: the project's own files (npm packages the Makefile's `assets` copies
-# into the portal's static files), found the way the portal's static files are found.
-FONTS = {
-    "urdu_400": "vendor/noto-nastaliq-urdu/files/noto-nastaliq-urdu-arabic-400-normal.woff2",
-    "urdu_700": "vendor/noto-nastaliq-urdu/files/noto-nastaliq-urdu-arabic-700-normal.woff2",
-    "sans_400": "vendor/noto-sans/files/noto-sans-latin-400-normal.woff2",
-    "sans_700": "vendor/noto-sans/files/noto-sans-latin-700-normal.woff2",
-    "mono_400": "vendor/noto-sans-mono/files/noto-sans-mono-latin-400-normal.woff2",
-}
-
 
 def certificate_language(requested: str | None = None) -> str:
     """`requested` when it is one of ours (the API's `?lang=`), else the active language, else English.
@@ -210,24 +197,11 @@ def certificate_language(requested: str | None = None) -> str:
     return "en"
 
 
-def _font_files() -> dict[str, Path]:
-    from django.contrib.staticfiles import finders
-
-    found = {}
-    for key, name in FONTS.items():
-        path = finders.find(name)
-        if not path:
-            raise ImproperlyConfigured(f"the certificate font {name} is missing: run `make assets`")
-        found[key] = Path(path).resolve()
-    return found
-
-
 def render_html(certificate: Certificate, *, url: str, language: str = "en") -> str:
     """The certificate as the HTML page WeasyPrint prints, in `language` ("en" or "ur")."""
     registration = certificate.registration
     application = registration.resource.application
     now = timezone.now()
-    fonts = {key: path.as_uri() for key, path in _font_files().items()}
     qr = qr_code(url).svg_data_uri(border=4, dark="#000", xmldecl=False, nl=False)
     with translation.override(language):
         facts = [
@@ -253,50 +227,9 @@ def render_html(certificate: Certificate, *, url: str, language: str = "en") -> 
                 "url": url,
                 "qr": qr,
                 "qr_mm": QR_SIZE_MM,
-                "fonts": fonts,
+                "fonts": printing.font_urls(),
             },
         )
-
-
-@functools.cache
-def _decoded_font(path: Path) -> bytes:
-    """The woff2 file as the TrueType font it packs, decoded once per process rather than at every
-    certificate (WeasyPrint would decode it each time: Nastaliq's is large)."""
-    from fontTools.ttLib import woff2
-
-    out = io.BytesIO()
-    with path.open("rb") as packed:
-        woff2.decompress(packed, out)
-    return out.getvalue()
-
-
-def _url_fetcher():
-    """WeasyPrint's fetcher for the certificate: the fonts' own files and data: URIs, nothing else.
-
-    No network at render time, and nothing else on the disk: a value printed on the certificate can
-    never make the server read a file or call an address.
-    """
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    allowed = {path.as_uri(): path for path in _font_files().values()}
-
-    class ProjectFiles(URLFetcher):
-        def fetch(self, url, headers=None):
-            if url.startswith("data:"):
-                return super().fetch(url, headers)
-            path = allowed.get(url)
-            if path is None:
-                raise ValueError(f"the certificate fetches only the project's fonts, not {url[:80]}")
-            return URLFetcherResponse(url, _decoded_font(path), {"Content-Type": "font/ttf"})
-
-    return ProjectFiles(allowed_protocols=("data", "file"))
-
-
-def html_to_pdf(html: str) -> bytes:
-    """Print HTML made by this module (fonts and data: URIs only) to PDF."""
-    from weasyprint import HTML
-
-    return HTML(string=html, base_url=None, url_fetcher=_url_fetcher()).write_pdf()
 
 
 def render_pdf(certificate: Certificate, *, url: str, language: str | None = None) -> bytes:
@@ -307,3 +240,6 @@ def render_pdf(certificate: Certificate, *, url: str, language: str | None = Non
     """
     html = render_html(certificate, url=url, language=certificate_language(language))
     return html_to_pdf(html)
+
+
+html_to_pdf = printing.html_to_pdf
