@@ -16,6 +16,8 @@ VENDOR := src/vpnregistry/portal/static/vendor
 ASSETS := $(VENDOR)/.installed-stamp
 PICO := node_modules/@picocss/pico/css
 URDU := node_modules/@fontsource/noto-nastaliq-urdu
+SANS := node_modules/@fontsource/noto-sans
+MONO := node_modules/@fontsource/noto-sans-mono
 
 # `server` is the registry (the package alone is the operator tools); `dev` includes it too.
 $(STAMP): pyproject.toml
@@ -28,11 +30,18 @@ $(ASSETS): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm (Node.js) is needed to install the portal's assets"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR)
-	mkdir -p $(VENDOR)/pico $(VENDOR)/noto-nastaliq-urdu/files
+	mkdir -p $(VENDOR)/pico $(VENDOR)/noto-nastaliq-urdu/files $(VENDOR)/noto-sans/files $(VENDOR)/noto-sans-mono/files
 	cp $(PICO)/pico.jade.min.css node_modules/@picocss/pico/LICENSE.md $(VENDOR)/pico/
 	cp $(URDU)/LICENSE $(VENDOR)/noto-nastaliq-urdu/
 	cp $(URDU)/files/noto-nastaliq-urdu-arabic-400-normal.woff2 \
 	   $(URDU)/files/noto-nastaliq-urdu-arabic-700-normal.woff2 $(VENDOR)/noto-nastaliq-urdu/files/
+	# The Latin fonts of the printed certificates (registrations/certificates.py): WeasyPrint reads
+	# only the project's own files, never the system's fonts or the network.
+	cp $(SANS)/LICENSE $(VENDOR)/noto-sans/
+	cp $(SANS)/files/noto-sans-latin-400-normal.woff2 $(SANS)/files/noto-sans-latin-700-normal.woff2 \
+	   $(VENDOR)/noto-sans/files/
+	cp $(MONO)/LICENSE $(VENDOR)/noto-sans-mono/
+	cp $(MONO)/files/noto-sans-mono-latin-400-normal.woff2 $(VENDOR)/noto-sans-mono/files/
 	touch $@
 
 assets: $(ASSETS)

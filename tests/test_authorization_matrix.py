@@ -343,6 +343,9 @@ RULES: dict[str, list[Rule]] = {
     "portal:statement-print": [
         Rule("GET", lambda c: f"/statements/{c['statement'].pk}/print/", {"applicant"})
     ],
+    "portal:statement-pdf": [
+        Rule("GET", lambda c: f"/statements/{c['statement'].pk}/statement.pdf", {"applicant"})
+    ],
     "portal:statement-json": [
         Rule("GET", lambda c: f"/statements/{c['statement'].pk}/statement.json", {"applicant"})
     ],

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from tests.registrations.test_certificates import backdate, registration, step
 from tests.workflow import draft
 from vpnregistry.applications import services
+from vpnregistry.registrations import certificates
 from vpnregistry.registrations.certificates import issue_certificate
 from vpnregistry.registrations.models import Registration
 
@@ -169,3 +170,18 @@ def test_a_forged_forwarded_for_header_gets_no_fresh_budget(world, lookup_limit)
         for i in range(4)
     ]
     assert codes == [200, 200, 200, 429]
+
+
+def test_certificate_pdf_in_the_language_asked_for(world, monkeypatch):
+    # The page WeasyPrint would print, handed back as it is: its language is what is checked here.
+    monkeypatch.setattr(certificates, "html_to_pdf", lambda html: html.encode())
+    reg = registration(world)
+    url = f"/api/v1/registrations/{reg.pk}/certificate.pdf"
+    client = world.client(world.applicant)
+    assert b'<html lang="ur" dir="rtl">' in client.get(url + "?lang=ur").content
+    assert b'<html lang="en" dir="ltr">' in client.get(url + "?lang=en").content
+    assert b'<html lang="en" dir="ltr">' in client.get(url).content
+    assert b'<html lang="ur" dir="rtl">' in client.get(url, HTTP_ACCEPT_LANGUAGE="ur").content
+    assert b'<html lang="en" dir="ltr">' in client.get(url + "?lang=en", HTTP_ACCEPT_LANGUAGE="ur").content
+    wrong = client.get(url + "?lang=fr")
+    assert wrong.status_code == 400 and "lang" in wrong.json()

@@ -234,3 +234,28 @@ def test_times_in_the_statement_are_utc(world, past_event):
     assert issued.endswith("Z")
     assert ActivePeriod.objects.exists()
     assert doc["event"]["starts_at"] == past_event.starts_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.mark.tools
+def test_the_printable_copy_as_a_pdf_in_either_language(client, world, past_event, tmp_path):
+    """The copy printed by WeasyPrint as the certificate is: poppler reads the identifiers back in
+    English and in Urdu (the Urdu letters' shaping has its test with the certificate's)."""
+    from tests.registrations.test_certificates import pdf_text
+
+    registration = located(world, "14.1.105.0/24", LAHORE)
+    login(client, world.applicant)
+    client.get(f"/statements/events/{past_event.pk}/")
+    record = ExemptionStatement.objects.get()
+    link = f"/statements/{record.id}/statement.pdf"
+    assert link in client.get(f"/statements/{record.id}/print/").content.decode()
+    for language, heading in (("en", "Exemption statement"), ("ur", None)):
+        client.cookies["django_language"] = language
+        response = client.get(link)
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        assert "no-store" in response["Cache-Control"]
+        text = pdf_text(response.content, tmp_path)
+        for value in (str(record.id), record.sha256, registration.reference, "14.1.105.0/24"):
+            assert value in text, (language, value)
+        assert (heading in text) if heading else ("Exemption statement" not in text)
+    login(client, world.other_applicant)
+    assert client.get(link).status_code == 404

@@ -15,6 +15,7 @@ from tests.workflow import draft
 from vpnregistry.applications import services
 from vpnregistry.applications.status import public_status
 from vpnregistry.codes import grouped
+from vpnregistry.registrations import certificates
 from vpnregistry.registrations.certificates import issue_certificate
 from vpnregistry.registrations.models import Registration
 
@@ -58,6 +59,16 @@ def test_another_organisation_and_anonymous_cannot_download(client, login, world
     anonymous = client.get(link)
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
     assert login(world.other_applicant).get(link).status_code == 404
+
+
+def test_the_certificate_is_in_the_language_the_portal_is_used_in(login, world, monkeypatch):
+    # The page WeasyPrint would print, handed back as it is: its language is what is checked here.
+    monkeypatch.setattr(certificates, "html_to_pdf", lambda html: html.encode())
+    link = f"/registrations/{registration(world).pk}/certificate.pdf"
+    client = login(world.applicant)
+    assert b'<html lang="en" dir="ltr">' in client.get(link).content
+    client.cookies["django_language"] = "ur"
+    assert b'<html lang="ur" dir="rtl">' in client.get(link).content
 
 
 def test_a_typed_code_goes_to_its_check_page(client, world):

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import subprocess
-import zlib
 from datetime import timedelta
 
 import pytest
 from django.db.models import F
 from django.http import Http404
 from django.test import TestCase
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.conftest import require_tool
 from tests.workflow import approved
+from vpnregistry import printing
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.codes import ALPHABET, grouped
 from vpnregistry.errors import NotAllowed
@@ -45,35 +44,6 @@ def backdate(reg: Registration, days: int = 1) -> Registration:
 def step(actor, reg, name, reason="because"):
     with TestCase.captureOnCommitCallbacks(execute=True):
         return change_state(actor=actor, registration=reg, step=name, reason=reason)
-
-
-def page_streams(pdf: bytes) -> str:
-    """The PDF's content streams, inflated: where its text and drawing operators are."""
-    out = []
-    compressed = rb"/Filter \[ /ASCII85Decode /FlateDecode \].*?stream\r?\n(.*?)endstream"
-    for match in re.finditer(compressed, pdf, re.S):
-        out.append(zlib.decompress(base64.a85decode(match.group(1).strip(), adobe=True)).decode("latin-1"))
-    return "\n".join(out)
-
-
-def drawn_qr(content: str) -> list[list[bool]]:
-    """The QR matrix read back from the rectangles drawn on the page (the page draws no others)."""
-    rects = [
-        tuple(float(v) for v in m.groups())
-        for m in re.finditer(r"(-?[\d.]+) (-?[\d.]+) (-?[\d.]+) (-?[\d.]+) re\b", content)
-    ]
-    assert rects, "no QR code drawn"
-    step = min(h for _, _, _, h in rects)
-    x0 = min(x for x, _, _, _ in rects)
-    top = max(y + h for _, y, _, h in rects)
-    cells = set()
-    for x, y, w, h in rects:
-        row = round((top - (y + h)) / step)
-        first = round((x - x0) / step)
-        for col in range(first, first + round(w / step)):
-            cells.add((row, col))
-    size = max(r for r, _ in cells) + 1
-    return [[(r, c) in cells for c in range(size)] for r in range(size)]
 
 
 # --- issuing ----------------------------------------------------------------------------------
@@ -112,20 +82,54 @@ def test_nobody_but_the_holder_gets_the_certificate(world):
 # --- the PDF ----------------------------------------------------------------------------------
 
 
-def test_the_pdf_carries_the_code_and_a_qr_code_of_the_check_url(world):
-    reg = registration(world)
-    certificate = certificates.issue_certificate(actor=world.applicant, registration=reg)
-    url = certificates.check_url(certificate.code, base=URL_BASE + "/")
+def certificate_and_url(world, value="14.1.105.0/24", user=None):
+    reg = registration(world, value, user=user)
+    certificate = certificates.issue_certificate(actor=user or world.applicant, registration=reg)
+    return certificate, certificates.check_url(certificate.code, base=URL_BASE + "/")
+
+
+def test_the_page_printed_carries_the_code_and_a_qr_code_of_the_check_url(world):
+    certificate, url = certificate_and_url(world)
     assert url == f"{URL_BASE}/verify/{certificate.code}/"
-    pdf = certificates.render_pdf(certificate, url=url)
-    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
-    content = page_streams(pdf)
-    assert f"({grouped(certificate.code)})" in content  # printed in groups of four
-    for text in (reg.reference, reg.value, "Ravi Software", "Valid until"):
-        assert text in content
-    assert drawn_qr(content) == [list(map(bool, row)) for row in certificates.qr_code(url).matrix]
-    other = certificates.qr_code(url.replace(certificate.code, "0" * 20)).matrix
-    assert drawn_qr(content) != [list(map(bool, row)) for row in other]
+    reg = certificate.registration
+    for language, direction in (("en", "ltr"), ("ur", "rtl")):
+        html = certificates.render_html(certificate, url=url, language=language)
+        assert f'<html lang="{language}" dir="{direction}">' in html
+        # Values that read left to right stay so inside Urdu: each is an isolated run.
+        for value in (grouped(certificate.code), reg.reference, reg.value, url):
+            assert re.search(rf'<bdi dir="ltr" class="ltr[^"]*">{re.escape(value)}</bdi>', html), value
+        assert "Ravi Software" in html and " PKT" in html
+        assert certificates.qr_code(url).svg_data_uri(border=4, dark="#000", xmldecl=False, nl=False) in html
+    assert "Certificate of registration" in certificates.render_html(certificate, url=url, language="en")
+    assert "رجسٹریشن سرٹیفکیٹ" in certificates.render_html(certificate, url=url, language="ur")
+
+
+def test_a_mobile_number_is_printed_only_in_part(world):
+    certificate, url = certificate_and_url(world)
+    reg = certificate.registration
+    reg.kind, reg.value = "msisdn", "+923001234567"  # as a mobile registration would hold it
+    html = certificates.render_html(certificate, url=url, language="en")
+    assert "+92300•••••67" in html and "+923001234567" not in html
+
+
+def test_the_language_is_the_one_asked_for_else_the_active_one():
+    assert certificates.certificate_language("ur") == "ur"
+    assert certificates.certificate_language("fr") == "en"
+    with translation.override("ur"):
+        assert certificates.certificate_language(None) == "ur"
+        assert certificates.certificate_language("en") == "en"
+    with translation.override("en-gb"):
+        assert certificates.certificate_language(None) == "en"
+
+
+def test_the_pdf_fetches_nothing_but_the_projects_fonts():
+    fetch = printing.url_fetcher()
+    for url in ("https://fonts.example/noto.woff2", "file:///etc/passwd", "ftp://x/y"):
+        with pytest.raises(ValueError):
+            fetch(url)
+    font = next(iter(printing.font_files().values()))
+    assert font.read_bytes()[:4] == b"wOF2"  # the project's own woff2 file, handed over decoded
+    assert fetch(font.as_uri()).read()[:4] in (b"\x00\x01\x00\x00", b"true")
 
 
 def test_the_public_url_setting_wins_over_the_request(world, settings):
@@ -215,16 +219,78 @@ def test_a_mobile_number_is_shown_only_in_part():
     assert certificates.masked(Registration(kind="ipv4", value="14.1.105.0/24")) == "14.1.105.0/24"
 
 
+# --- the PDF, read back by poppler and zbar ------------------------------------------------------
+
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+URDU_TITLE = "رجسٹریشن سرٹیفکیٹ"  # "Certificate of registration": the page's heading in Urdu
+
+
+def pdf_text(pdf: bytes, tmp_path) -> str:
+    """The PDF's text as poppler reads it, without the direction marks it adds around runs."""
+    path = tmp_path / "text.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(
+        [require_tool("pdftotext"), str(path), "-"], capture_output=True, check=True, text=True
+    )
+    return out.stdout.translate(BIDI_CONTROLS)
+
+
+def heading_width(pdf: bytes, tmp_path) -> float:
+    """How wide the page's heading is drawn, in points: the span of the glyphs of the largest size.
+
+    Measured from where the glyphs are drawn (pdftotext -bbox), not from their text: a shaped word
+    and the same letters drawn one by one read back alike, but Nastaliq's joined forms take a
+    fraction of the width of its isolated letters.
+    """
+    path = tmp_path / "bbox.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(
+        [require_tool("pdftotext"), "-bbox", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    boxes = [
+        tuple(float(m[k]) for k in ("x0", "y0", "x1", "y1"))
+        for m in re.finditer(
+            r'<word xMin="(?P<x0>[\d.]+)" yMin="(?P<y0>[\d.]+)" xMax="(?P<x1>[\d.]+)" yMax="(?P<y1>[\d.]+)"',
+            out,
+        )
+    ]
+    tallest = max(y1 - y0 for _, y0, _, y1 in boxes)
+    heading = [(x0, x1) for x0, y0, x1, y1 in boxes if y1 - y0 > 0.9 * tallest]
+    return max(x1 for _, x1 in heading) - min(x0 for x0, _ in heading)
+
+
+def isolated_letters(html: str) -> str:
+    """The page with its Urdu heading drawn as a renderer that cannot shape draws it: every letter
+    in its isolated form (a zero-width non-joiner between letters stops them joining)."""
+    assert f"<h1>{URDU_TITLE}</h1>" in html
+    return html.replace(f"<h1>{URDU_TITLE}</h1>", f"<h1>{chr(0x200C).join(URDU_TITLE)}</h1>")
+
+
+def shaped(pdf: bytes, unshaped_reference: bytes, tmp_path) -> bool:
+    """The shaping check: joined Nastaliq is far narrower than the same letters isolated."""
+    return heading_width(pdf, tmp_path) < 0.8 * heading_width(unshaped_reference, tmp_path)
+
+
 @pytest.mark.tools
-def test_a_pdf_reader_finds_the_code_and_a_qr_reader_the_url(world, tmp_path):
-    """The PDF read by poppler, its page rendered and its QR code decoded by zbar, as a phone would."""
-    pdftotext, pdftoppm, zbarimg = (require_tool(t) for t in ("pdftotext", "pdftoppm", "zbarimg"))
-    certificate = certificates.issue_certificate(actor=world.applicant, registration=registration(world))
-    url = certificates.check_url(certificate.code, base=URL_BASE)
+@pytest.mark.parametrize("language", ["en", "ur"])
+def test_a_pdf_reader_finds_the_code_resource_and_holder(world, tmp_path, language):
+    certificate, url = certificate_and_url(world)
+    text = pdf_text(certificates.render_pdf(certificate, url=url, language=language), tmp_path)
+    reg = certificate.registration
+    for value in (grouped(certificate.code), reg.reference, reg.value, "Ravi Software", url):
+        assert value in text
+    assert ("Certificate of registration" in text) == (language == "en")
+    assert "PKT" in text
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("language", ["en", "ur"])
+def test_a_qr_reader_finds_the_check_url(world, tmp_path, language):
+    """The page rendered by poppler and its QR code decoded by zbar, as a phone would."""
+    pdftoppm, zbarimg = (require_tool(t) for t in ("pdftoppm", "zbarimg"))
+    certificate, url = certificate_and_url(world)
     pdf = tmp_path / "certificate.pdf"
-    pdf.write_bytes(certificates.render_pdf(certificate, url=url))
-    text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, check=True, text=True).stdout
-    assert grouped(certificate.code) in text and "Certificate of registration" in text
+    pdf.write_bytes(certificates.render_pdf(certificate, url=url, language=language))
     subprocess.run([pdftoppm, "-png", "-r", "150", str(pdf), str(tmp_path / "page")], check=True)
     decoded = subprocess.run(
         [zbarimg, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(tmp_path / "page-1.png")],
@@ -233,3 +299,17 @@ def test_a_pdf_reader_finds_the_code_and_a_qr_reader_the_url(world, tmp_path):
         text=True,
     ).stdout
     assert decoded.strip() == url
+
+
+@pytest.mark.tools
+def test_urdu_letters_are_joined(world, tmp_path):
+    """The key one: the Urdu heading is drawn shaped (Pango and HarfBuzz join Nastaliq's letters),
+    not as the row of isolated letters a renderer without shaping draws (ReportLab did)."""
+    certificate, url = certificate_and_url(world)
+    html = certificates.render_html(certificate, url=url, language="ur")
+    pdf = certificates.html_to_pdf(html)
+    unshaped = certificates.html_to_pdf(isolated_letters(html))
+    assert shaped(pdf, unshaped, tmp_path)
+    # The check tells the two apart: isolated letters do not pass it.
+    assert not shaped(unshaped, unshaped, tmp_path)
+    assert certificates.render_pdf(certificate, url=url, language="ur").startswith(b"%PDF-")

@@ -8,6 +8,7 @@ per-address lookup limit the portal's pages share.
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
@@ -23,9 +24,11 @@ from vpnregistry.registrations import certificates
 from vpnregistry.timeutil import parse_time
 
 
-def pdf_response(certificate, url: str) -> HttpResponse:
-    """The certificate as a download, never cached by anything between."""
-    response = HttpResponse(certificates.render_pdf(certificate, url=url), content_type="application/pdf")
+def pdf_response(certificate, url: str, language: str | None = None) -> HttpResponse:
+    """The certificate as a download (in `language`, else the request's), never cached by anything between."""
+    response = HttpResponse(
+        certificates.render_pdf(certificate, url=url, language=language), content_type="application/pdf"
+    )
     reference = certificate.registration.reference
     response["Content-Disposition"] = f'attachment; filename="certificate-{reference}.pdf"'
     response["Cache-Control"] = "private, no-store"
@@ -36,16 +39,34 @@ THROTTLED = OpenApiResponse(ERROR, description="Too many lookups from this addre
 
 
 class CertificatePdfView(APIView):
-    """The certificate of one of the caller's organisation's registrations, as a PDF (holders only)."""
+    """The certificate of one of the caller's organisation's registrations, as a PDF (holders only),
+    in the language `lang` names, else the request's (Accept-Language)."""
 
     @extend_schema(
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 401: ERROR, 403: ERROR, 404: ERROR}
+        parameters=[
+            OpenApiParameter(
+                "lang",
+                OpenApiTypes.STR,
+                enum=list(certificates.LANGUAGES),
+                description="The certificate's language; without it, the request's (Accept-Language)",
+            )
+        ],
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            400: VALIDATION_ERROR,
+            401: ERROR,
+            403: ERROR,
+            404: ERROR,
+        },
     )
     def get(self, request, pk: int):
+        language = request.query_params.get("lang")
+        if language is not None and language not in certificates.LANGUAGES:
+            raise InvalidInput({"lang": [_("The language is en or ur.")]})
         registration = certificates.registration_for_holder(request.user, pk)
         certificate = certificates.issue_certificate(actor=request.user, registration=registration)
         url = certificates.check_url(certificate.code, base=request.build_absolute_uri("/"))
-        return pdf_response(certificate, url)
+        return pdf_response(certificate, url, language)
 
 
 class PublicLookup(APIView):

@@ -8,16 +8,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from vpnregistry import printing
 from vpnregistry.accounts.models import Role
 from vpnregistry.api.views_complaints import evidence_response
 from vpnregistry.errors import InvalidInput, RegistryError
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import run_step
+from vpnregistry.registrations.certificates import certificate_language
 from vpnregistry.restrictions import complaints, statements
 from vpnregistry.restrictions.models import Complaint
 from vpnregistry.restrictions.selectors import published_events
@@ -61,6 +64,30 @@ def statement_print(request, pk):
         "portal/statement_print.html",
         {"statement": statement, "document": document, "pretty": json.dumps(document, indent=2)},
     )
+
+
+@login_required
+def statement_pdf(request, pk):
+    """The printable copy as a PDF, in the portal's language (Urdu shaped, as the certificate)."""
+    statement = statements.statement_for(request.user, pk)
+    language = certificate_language()
+    check_url = request.build_absolute_uri(reverse("portal:statement-check", args=[statement.pk]))
+    with translation.override(language):
+        html = render_to_string(
+            "printing/statement.html",
+            {
+                "statement": statement,
+                "document": json.loads(statement.content),
+                "language": language,
+                "direction": "rtl" if translation.get_language_bidi() else "ltr",
+                "check_url": check_url,
+                "fonts": printing.font_urls(),
+            },
+        )
+    response = HttpResponse(printing.html_to_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="statement-{statement.pk}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
@@ -211,6 +238,7 @@ urlpatterns = [
     path("statements/events/<int:event_id>/", statement_issue, name="statement-issue"),
     path("statements/<uuid:pk>/", statement_check, name="statement-check"),
     path("statements/<uuid:pk>/print/", statement_print, name="statement-print"),
+    path("statements/<uuid:pk>/statement.pdf", statement_pdf, name="statement-pdf"),
     path("statements/<uuid:pk>/statement.json", statement_download, name="statement-json"),
     path(
         "statements/<uuid:pk>/statement.json.minisig",

@@ -15,7 +15,6 @@ companies: for a freelancer the "organisation" is a person.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,10 +22,12 @@ import segno
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from vpnregistry import printing
 from vpnregistry.accounts.models import Role
 from vpnregistry.audit.services import record
 from vpnregistry.codes import grouped, normalised
@@ -180,108 +181,65 @@ def _local(value: datetime) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def render_pdf(certificate: Certificate, *, url: str) -> bytes:
-    """One A4 page: what is registered, to whom, until when, and how to check it.
+LANGUAGES = ("en", "ur")
 
-    In English: the PDF's built-in fonts have no Urdu script, and Urdu needs a shaping engine the
-    PDF library does not have; the public check page, linked by the QR code, is in both languages.
+
+def certificate_language(requested: str | None = None) -> str:
+    """`requested` when it is one of ours (the API's `?lang=`), else the active language, else English.
+
+    There is no stored per-user language yet: the holder's language is the one they use the portal
+    (or send the API) in when they download it.
     """
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.units import mm
-    from reportlab.lib.utils import simpleSplit
-    from reportlab.pdfgen import canvas
+    for candidate in (requested, translation.get_language()):
+        code = (candidate or "").split("-")[0].lower()
+        if code in LANGUAGES:
+            return code
+    return "en"
 
+
+def render_html(certificate: Certificate, *, url: str, language: str = "en") -> str:
+    """The certificate as the HTML page WeasyPrint prints, in `language` ("en" or "ur")."""
     registration = certificate.registration
     application = registration.resource.application
     now = timezone.now()
-    buffer = io.BytesIO()
-    with translation.override("en"):
-        pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
-        pdf.setTitle(_("Certificate of registration %(reference)s") % {"reference": registration.reference})
-        pdf.setAuthor("vpnregistry")
-        pdf.setSubject(_("Verification code %(code)s") % {"code": grouped(certificate.code)})
-        width, height = A4
-        left, top = 20 * mm, height - 25 * mm
-
-        pdf.setFont("Helvetica-Bold", 20)
-        pdf.drawString(left, top, _("Certificate of registration"))
-        pdf.setFont("Helvetica", 11)
-        pdf.drawString(left, top - 8 * mm, _("VPN endpoint registry"))
-        pdf.setLineWidth(0.8)
-        pdf.line(left, top - 12 * mm, width - left, top - 12 * mm)
-
+    qr = qr_code(url).svg_data_uri(border=4, dark="#000", xmldecl=False, nl=False)
+    with translation.override(language):
         facts = [
-            (_("Registration"), registration.reference),
-            (_("Resource"), registration.value),
-            (_("Holder"), registration.organisation.name),
-            (_("Category"), application.category.name),
-            (_("Operator"), registration.operator.name),
-            (_("Application"), application.tracking_number or ""),
-            (_("Valid from"), _local(registration.valid_from)),
-            (_("Valid until"), _local(registration.valid_until)),
-            (_("State when printed"), str(State(_effective_state(registration, now)).label)),
-            (_("Printed"), _local(now)),
+            (_("Registration"), registration.reference, True),
+            (_("Resource"), masked(registration), True),
+            (_("Holder"), registration.organisation.name, False),
+            (_("Category"), application.category.name, False),
+            (_("Operator"), registration.operator.name, False),
+            (_("Application"), application.tracking_number or "", True),
+            (_("Valid from"), _local(registration.valid_from), True),
+            (_("Valid until"), _local(registration.valid_until), True),
+            (_("State when printed"), str(State(_effective_state(registration, now)).label), False),
+            (_("Printed"), _local(now), True),
         ]
-        y = top - 22 * mm
-        for label, value in facts:
-            pdf.setFont("Helvetica-Bold", 11)
-            pdf.drawString(left, y, label)
-            pdf.setFont("Helvetica", 11)
-            pdf.drawString(left + 45 * mm, y, value)
-            y -= 7 * mm
-
-        y -= 6 * mm
-        pdf.setFont("Helvetica-Bold", 12)
-        pdf.drawString(left, y, _("Verification code"))
-        pdf.setFont("Courier-Bold", 18)
-        pdf.drawString(left, y - 9 * mm, grouped(certificate.code))
-
-        qr_bottom = y - 15 * mm - QR_SIZE_MM * mm
-        _draw_qr(pdf, qr_code(url), x=left, y=qr_bottom, size=QR_SIZE_MM * mm)
-        beside = left + QR_SIZE_MM * mm + 8 * mm
-        text = pdf.beginText(beside, qr_bottom + QR_SIZE_MM * mm - 5 * mm)
-        text.setFont("Helvetica", 10)
-        how = _(
-            "Scan the code, or open this address, to see whether the registration is valid now and "
-            "whether it was active at a given time:"
+        return render_to_string(
+            "registrations/certificate.html",
+            {
+                "language": language,
+                "direction": "rtl" if translation.get_language_bidi() else "ltr",
+                "reference": registration.reference,
+                "code": grouped(certificate.code),
+                "facts": facts,
+                "url": url,
+                "qr": qr,
+                "qr_mm": QR_SIZE_MM,
+                "fonts": printing.font_urls(),
+            },
         )
-        for line in simpleSplit(how, "Helvetica", 10, width - left - beside):
-            text.textLine(line)
-        text.setFont("Courier", 8)
-        text.textLine(url)
-        pdf.drawText(text)
-
-        note = pdf.beginText(left, qr_bottom - 12 * mm)
-        note.setFont("Helvetica-Oblique", 9)
-        caveat = _(
-            "This certificate shows the registration as it stood when it was printed. A registration "
-            "can later be suspended, revoked, surrendered or expire: only the registry's check is "
-            "authoritative."
-        )
-        for line in simpleSplit(caveat, "Helvetica-Oblique", 9, width - 2 * left):
-            note.textLine(line)
-        pdf.drawText(note)
-        pdf.showPage()
-        pdf.save()
-    return buffer.getvalue()
 
 
-def _draw_qr(pdf, qr: segno.QRCode, *, x: float, y: float, size: float) -> None:
-    """The QR code as filled squares (vector, sharp at any print size), with its quiet zone of 4."""
-    matrix = qr.matrix
-    modules = len(matrix) + 8
-    step = size / modules
-    path = pdf.beginPath()
-    for r, row in enumerate(matrix):
-        c = 0
-        while c < len(row):
-            if not row[c]:
-                c += 1
-                continue
-            run = c
-            while run < len(row) and row[run]:
-                run += 1
-            # One rectangle per run of dark modules in a row: fewer drawing operations.
-            path.rect(x + (c + 4) * step, y + size - (r + 5) * step, (run - c) * step, step)
-            c = run
-    pdf.drawPath(path, stroke=0, fill=1)
+def render_pdf(certificate: Certificate, *, url: str, language: str | None = None) -> bytes:
+    """One A4 page: what is registered, to whom, until when, and how to check it.
+
+    In `language` (default: the active one): Urdu right to left in Noto Nastaliq Urdu, its letters
+    joined by Pango and HarfBuzz, the values that read left to right kept in their order.
+    """
+    html = render_html(certificate, url=url, language=certificate_language(language))
+    return html_to_pdf(html)
+
+
+html_to_pdf = printing.html_to_pdf
