@@ -72,8 +72,14 @@ def url_fetcher():
     return ProjectFiles(allowed_protocols=("data", "file"))
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Print HTML made by our templates (fonts and data: URIs only) to PDF."""
-    from weasyprint import HTML
+def html_to_pdf(html: str, css: str) -> bytes:
+    """Print HTML made by our templates (fonts and data: URIs only) to PDF, styled by `css` (a
+    stylesheet of its own, as the portal's pages keep no inline style)."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
 
-    return HTML(string=html, base_url=None, url_fetcher=url_fetcher()).write_pdf()
+    fetcher = url_fetcher()
+    fonts = FontConfiguration()  # the stylesheet's @font-face rules, for the page that uses them
+    sheet = CSS(string=css, url_fetcher=fetcher, font_config=fonts)
+    page = HTML(string=html, base_url=None, url_fetcher=fetcher)
+    return page.write_pdf(stylesheets=[sheet], font_config=fonts)

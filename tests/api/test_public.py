@@ -174,7 +174,7 @@ def test_a_forged_forwarded_for_header_gets_no_fresh_budget(world, lookup_limit)
 
 def test_certificate_pdf_in_the_language_asked_for(world, monkeypatch):
     # The page WeasyPrint would print, handed back as it is: its language is what is checked here.
-    monkeypatch.setattr(certificates, "html_to_pdf", lambda html: html.encode())
+    monkeypatch.setattr(certificates, "html_to_pdf", lambda html, css: html.encode())
     reg = registration(world)
     url = f"/api/v1/registrations/{reg.pk}/certificate.pdf"
     client = world.client(world.applicant)

@@ -63,7 +63,7 @@ def test_another_organisation_and_anonymous_cannot_download(client, login, world
 
 def test_the_certificate_is_in_the_language_the_portal_is_used_in(login, world, monkeypatch):
     # The page WeasyPrint would print, handed back as it is: its language is what is checked here.
-    monkeypatch.setattr(certificates, "html_to_pdf", lambda html: html.encode())
+    monkeypatch.setattr(certificates, "html_to_pdf", lambda html, css: html.encode())
     link = f"/registrations/{registration(world).pk}/certificate.pdf"
     client = login(world.applicant)
     assert b'<html lang="en" dir="ltr">' in client.get(link).content

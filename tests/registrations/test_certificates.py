@@ -307,8 +307,9 @@ def test_urdu_letters_are_joined(world, tmp_path):
     not as the row of isolated letters a renderer without shaping draws (ReportLab did)."""
     certificate, url = certificate_and_url(world)
     html = certificates.render_html(certificate, url=url, language="ur")
-    pdf = certificates.html_to_pdf(html)
-    unshaped = certificates.html_to_pdf(isolated_letters(html))
+    css = certificates.render_css()
+    pdf = certificates.html_to_pdf(html, css)
+    unshaped = certificates.html_to_pdf(isolated_letters(html), css)
     assert shaped(pdf, unshaped, tmp_path)
     # The check tells the two apart: isolated letters do not pass it.
     assert not shaped(unshaped, unshaped, tmp_path)

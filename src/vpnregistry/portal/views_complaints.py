@@ -84,7 +84,8 @@ def statement_pdf(request, pk):
                 "fonts": printing.font_urls(),
             },
         )
-    response = HttpResponse(printing.html_to_pdf(html), content_type="application/pdf")
+    css = render_to_string("printing/statement.css", {"fonts": printing.font_urls()})
+    response = HttpResponse(printing.html_to_pdf(html, css), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="statement-{statement.pk}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -239,7 +239,14 @@ def render_pdf(certificate: Certificate, *, url: str, language: str | None = Non
     joined by Pango and HarfBuzz, the values that read left to right kept in their order.
     """
     html = render_html(certificate, url=url, language=certificate_language(language))
-    return html_to_pdf(html)
+    return html_to_pdf(html, render_css())
+
+
+def render_css() -> str:
+    """The certificate's stylesheet: the fonts and the page's layout."""
+    return render_to_string(
+        "registrations/certificate.css", {"fonts": printing.font_urls(), "qr_mm": QR_SIZE_MM}
+    )
 
 
 html_to_pdf = printing.html_to_pdf
