@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
+from tests.migrating import migrate_to, migrate_to_latest
 from vpnregistry import fieldcrypt
 
 BEFORE = [("accounts", "0002_province_district")]
 AFTER = [("accounts", "0003_identifiers_encrypted")]
 
 
-def _migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_plaintext_identifiers_are_encrypted_by_the_migration_and_restored_by_its_reverse():
-    old_apps = _migrate(BEFORE)
+    old_apps = migrate_to(BEFORE)
     try:
         Agency = old_apps.get_model("accounts", "Agency")
         Category = old_apps.get_model("accounts", "Category")
@@ -34,7 +27,7 @@ def test_plaintext_identifiers_are_encrypted_by_the_migration_and_restored_by_it
         )
         odd = Organisation.objects.create(name="Odd", category=category, ntn="not an ntn")
 
-        _migrate(AFTER)
+        migrate_to(AFTER)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT ntn, cnic, secp_number, ntn_index FROM accounts_organisation WHERE id=%s", [org.pk]
@@ -56,9 +49,9 @@ def test_plaintext_identifiers_are_encrypted_by_the_migration_and_restored_by_it
             == org.pk
         )
 
-        _migrate(BEFORE)
+        migrate_to(BEFORE)
         with connection.cursor() as cursor:
             cursor.execute("SELECT ntn, cnic FROM accounts_organisation WHERE id=%s", [org.pk])
             assert cursor.fetchone() == ("1234567-8", "35202-1234567-1")
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

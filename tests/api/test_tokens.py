@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import api_key
+from tests.migrating import migrate_to, migrate_to_latest
 from vpnregistry.accounts.authentication import token_digest
 from vpnregistry.accounts.models import ApiToken
 
@@ -88,22 +88,15 @@ def test_its_owner_sees_its_prefix_expiry_and_last_use_written_at_most_once_a_mi
     assert session.get("/api/v1/me/token/").status_code == 404
 
 
-def _migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_hashes_the_tokens_in_clear_and_they_keep_working():
-    old = _migrate([("accounts", "0006_number_blocks"), ("authtoken", "0004_alter_tokenproxy_options")])
+    old = migrate_to([("accounts", "0006_number_blocks"), ("authtoken", "0004_alter_tokenproxy_options")])
     try:
         User = old.get_model("accounts", "User")
         Token = old.get_model("authtoken", "Token")
         user = User.objects.create(username="machine", role="officer")
         Token.objects.create(user=user, key="0123456789abcdef0123456789abcdef01234567")
-        _migrate([("accounts", "0007_api_tokens")])
+        migrate_to([("accounts", "0007_api_tokens")])
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM authtoken_token")
             assert cursor.fetchone() == (0,)
@@ -114,4 +107,4 @@ def test_the_migration_hashes_the_tokens_in_clear_and_they_keep_working():
         client.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
         assert client.get("/api/v1/me/").status_code == 200
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

@@ -24,9 +24,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
+from benchmarks.serving import signing_key
 from cryptography.fernet import Fernet
 
-from vpnregistry.allowlist.signing import SigningKey, secret_key_text, write_private
 from vpnregistry.db import LOCKS
 
 # One cluster for the whole run: under xdist (`--dist loadgroup`) these tests share one worker.
@@ -53,19 +53,10 @@ def _run(args: list, env: dict, timeout: float = TIMEOUT) -> subprocess.Complete
 FIELD_KEY = Fernet.generate_key().decode()
 
 
-def _signing_key(var: Path) -> str:
-    """The production signing key the server is given (the debug-on setup signs with it too)."""
-    path = var / "signing.key"
-    if not path.exists():
-        var.mkdir(parents=True, exist_ok=True)
-        write_private(path, secret_key_text(SigningKey.generate()))
-    return str(path)
-
-
 def _env(url: str, var: Path, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VPNREGISTRY_", "DJANGO_"))}
     env.update(
-        VPNREGISTRY_SIGNING_KEY_FILE=_signing_key(var),
+        VPNREGISTRY_SIGNING_KEY_FILE=signing_key(var),  # made once, as make scale does
         DATABASE_URL=url,
         VPNREGISTRY_VAR=str(var),
         VPNREGISTRY_DEBUG="1",
