@@ -20,7 +20,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(os.environ.get("VPNREGISTRY_SCREENSHOTS", "var/screenshots"))
+# Git-ignored, and apart from var/ (the registry's own data, which a test run leaves alone).
+SCREENSHOTS = Path(os.environ.get("VPNREGISTRY_SCREENSHOTS", "build/screenshots"))
 
 
 @pytest.fixture

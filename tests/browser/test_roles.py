@@ -1,7 +1,7 @@
 """Each role's main path in a real browser, once in English and once in Urdu, with screenshots.
 
 Labels are looked up through the same catalogue the pages use, so one walk serves both languages;
-the screenshots land in var/screenshots/<lang>-NN-<role>-<page>.png for a person to look at.
+the screenshots land in build/screenshots/<lang>-NN-<role>-<page>.png for a person to look at.
 """
 
 from __future__ import annotations
