@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -63,7 +64,7 @@ def test_a_body_past_the_synchronous_limit_becomes_a_job(world, settings):
 
 def test_only_the_owner_sees_a_job_and_its_answer_waits_until_done(world):
     job = jobs.create_job(
-        owner=world.operator, source=_Reader(BODY), at=timezone.now(), column=None, start=False
+        owner=world.operator, source=io.BytesIO(BODY), at=timezone.now(), column=None, start=False
     )
     mine = world.client(world.operator)
     assert mine.get(f"/api/v1/exemptions/jobs/{job.pk}/").json()["state"] == "queued"
@@ -78,7 +79,7 @@ def test_only_the_owner_sees_a_job_and_its_answer_waits_until_done(world):
 
 def test_a_job_and_its_files_are_deleted_once_expired(world):
     job = jobs.create_job(
-        owner=world.operator, source=_Reader(BODY), at=timezone.now(), column=None, start=False
+        owner=world.operator, source=io.BytesIO(BODY), at=timezone.now(), column=None, start=False
     )
     jobs.run_job(job.pk)
     name = jobs.result_name(job)
@@ -93,12 +94,3 @@ def test_a_job_and_its_files_are_deleted_once_expired(world):
 def test_prefer_is_read_as_rfc_7240_says(rf, prefer):
     request = rf.post("/", headers={"Prefer": prefer})
     assert jobs.wants_async(request, 1) is ("respond-async" in prefer)
-
-
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def read(self, size: int) -> bytes:
-        out, self.data = self.data[:size], self.data[size:]
-        return out

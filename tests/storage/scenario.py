@@ -8,6 +8,7 @@ after (another storage, a restore).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -34,15 +35,6 @@ class Made:
     document_bytes: bytes
     complaint: object
     job: object
-
-
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def read(self, size: int) -> bytes:
-        out, self.data = self.data[:size], self.data[size:]
-        return out
 
 
 def _registration(world, value: str) -> Registration:
@@ -82,7 +74,7 @@ def make(world) -> Made:
     )
     assert uploaded.status_code == 201, uploaded.content
     job = jobs.create_job(
-        owner=world.operator, source=_Reader(JOB_BODY), at=timezone.now(), column=None, start=False
+        owner=world.operator, source=io.BytesIO(JOB_BODY), at=timezone.now(), column=None, start=False
     )
     jobs.run_job(job.pk)
     return Made(
