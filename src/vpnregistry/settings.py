@@ -161,6 +161,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            # `{% load bidi %}`: values kept left to right inside Urdu text, and times shown in the
+            # registry's zone; a core helper, not an app's, so that every layer's templates load it.
+            "libraries": {"bidi": "vpnregistry.bidi"},
         },
     },
 ]

@@ -1,8 +1,9 @@
-"""Reading times people and programs give: with an offset as given, without one in the registry's zone."""
+"""Times in the registry: reading those people and programs give (with an offset as given, without one
+in the registry's zone), and showing them to people in the registry's zone, named."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from django.utils import timezone
 
@@ -40,3 +41,26 @@ def parse_time(value) -> datetime:
             f"({EARLIEST.year} to {LATEST.year - 1})"
         )
     return parsed
+
+
+# How a page shows a time: in the registry's zone, named, so that nobody reads a Karachi time as UTC
+# ("2026-12-06 10:21 PKT"). Digits and Latin letters in both languages: it is one left-to-right run.
+SHOWN = "%Y-%m-%d %H:%M %Z"
+SHOWN_SECONDS = "%Y-%m-%d %H:%M:%S %Z"
+SHOWN_DAY = "%Y-%m-%d"
+
+
+def local(value) -> datetime:
+    """An aware datetime (or an ISO 8601 text, as parse_time reads it) in the registry's time zone."""
+    return timezone.localtime(parse_time(value))
+
+
+def shown(value, *, seconds: bool = False, day: bool = False) -> str:
+    """A time as a person reads it, in the registry's zone with the zone named: "2026-12-06 10:21 PKT".
+
+    `day` shows only the date ("2026-12-06"), and a date (without a time) is shown so too. Machine
+    formats (the API, JSON, CSV, a `<time>`'s datetime attribute) keep ISO 8601; this is for people.
+    """
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.strftime(SHOWN_DAY)
+    return local(value).strftime(SHOWN_DAY if day else SHOWN_SECONDS if seconds else SHOWN)

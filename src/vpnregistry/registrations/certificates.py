@@ -38,6 +38,7 @@ from vpnregistry.registrations.models import (
     Certificate,
     Registration,
 )
+from vpnregistry.timeutil import shown
 
 State = Registration.State
 
@@ -177,10 +178,6 @@ def qr_code(url: str) -> segno.QRCode:
     return segno.make(url, error="m", micro=False, boost_error=False)
 
 
-def _local(value: datetime) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
-
-
 LANGUAGES = ("en", "ur")
 
 
@@ -211,10 +208,10 @@ def render_html(certificate: Certificate, *, url: str, language: str = "en") -> 
             (_("Category"), application.category.name, False),
             (_("Operator"), registration.operator.name, False),
             (_("Application"), application.tracking_number or "", True),
-            (_("Valid from"), _local(registration.valid_from), True),
-            (_("Valid until"), _local(registration.valid_until), True),
+            (_("Valid from"), shown(registration.valid_from), True),
+            (_("Valid until"), shown(registration.valid_until), True),
             (_("State when printed"), str(State(_effective_state(registration, now)).label), False),
-            (_("Printed"), _local(now), True),
+            (_("Printed"), shown(now), True),
         ]
         return render_to_string(
             "registrations/certificate.html",
