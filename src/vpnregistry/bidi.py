@@ -14,7 +14,8 @@ left-to-right run (an element with `dir` is isolated, as `<bdi>` is), escaping i
                        registry's zone with the zone named (`|when:"seconds"` adds the seconds);
                        a date shows as a date, and `|day` shows only the date of a time;
 - `{{ value|when_text }}`, `{{ value|ltr_text }}`  a time, or any value, as plain text isolated
-                       with Unicode marks (LRI ... PDI), where no element may stand: an `<option>`.
+                       with Unicode marks (LRI ... PDI), where no element may stand: an `<option>`;
+- `{% arrow %}`        "→", or "←" in a right-to-left language ("from → to", "Older →").
 
 An empty value (None or "") gives "", so that `|default:"—"` still applies after any of them. The
 library is registered in settings.TEMPLATES (not in an app), so that every layer's templates, the
@@ -26,6 +27,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django import template
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -114,3 +116,13 @@ def when_text(value, arg: str = "") -> str:
 def ltr_text(value) -> str:
     """Any value as plain text isolated left to right by Unicode marks (LRI ... PDI): in an `<option>`."""
     return "" if _empty(value) else f"{LRI}{value}{PDI}"
+
+
+@register.simple_tag
+def arrow() -> str:
+    """An arrow that points forward in the reading direction: "→", or "←" in a right-to-left language.
+
+    "from → to" and "Older →" read left to right; in Urdu they read right to left, and a "→" there
+    points back to where the reader came from.
+    """
+    return "←" if translation.get_language_bidi() else "→"

@@ -120,7 +120,7 @@ def test_operator_attests_many_from_its_queue(login, world):
     assert "2 resources attested." in response.content.decode()
     assert Resource.objects.filter(state="confirmed").count() == 2
     assert (
-        "<code>14.192.130.0/24</code>" in login(world.other_operator).get("/attestations/").content.decode()
+        '<code dir="ltr">14.192.130.0/24</code>' in login(world.other_operator).get("/attestations/").content.decode()
     )
     assert login(world.applicant).get("/attestations/").status_code == 404
 
