@@ -119,9 +119,8 @@ def test_operator_attests_many_from_its_queue(login, world):
     response = client.post("/attestations/", {"resource": ids, "decision": "approve"}, follow=True)
     assert "2 resources attested." in response.content.decode()
     assert Resource.objects.filter(state="confirmed").count() == 2
-    assert (
-        '<code dir="ltr">14.192.130.0/24</code>' in login(world.other_operator).get("/attestations/").content.decode()
-    )
+    page = login(world.other_operator).get("/attestations/").content.decode()
+    assert '<code dir="ltr">14.192.130.0/24</code>' in page
     assert login(world.applicant).get("/attestations/").status_code == 404
 
 
