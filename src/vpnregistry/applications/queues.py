@@ -42,6 +42,7 @@ from vpnregistry.applications.models import (
 )
 from vpnregistry.audit.services import record
 from vpnregistry.errors import InvalidInput, NotAllowed
+from vpnregistry.timeutil import shown
 
 State = Application.State
 REVIEW = (State.SUBMITTED, State.IN_REVIEW)
@@ -592,7 +593,7 @@ def escalate(*, now: datetime | None = None, batch: int = 500) -> EscalationRepo
                 "ref": application.tracking_number,
                 "step": step.label,
                 "party": party,
-                "since": timezone.localtime(entered).strftime("%Y-%m-%d %H:%M"),
+                "since": shown(entered),
                 "days": days,
             }
             ops = [operator_id] if operator_id is not None else None

@@ -22,6 +22,7 @@ from vpnregistry.allowlist import keys
 from vpnregistry.allowlist.signing import PublicKey, SignatureError, verify
 from vpnregistry.audit.models import AuditEvent, Checkpoint, VerifyRun
 from vpnregistry.db import serialise
+from vpnregistry.timeutil import shown
 
 GENESIS = "0" * 64
 
@@ -222,17 +223,13 @@ def verify_chain(*, batch: int = 10_000, checkpoints: bool = True, incremental: 
         last = VerifyRun.objects.filter(ok=True).order_by("-id").first() if checkpoints else None
         if last is not None and last.checked > head:
             missing = f"records {head + 1} to {last.checked} are missing"
-            problems.append((head + 1, f"{missing}: the run of {_when(last.at)} counted {last.checked}"))
+            problems.append((head + 1, f"{missing}: the run of {shown(last.at)} counted {last.checked}"))
     count = len(all_checkpoints)
     if problems:
         seq, problem = min(problems, key=lambda p: p[0])
         seq = max(seq, 1)
         return ChainReport(False, min(head, seq - 1), seq, problem, count, start, note)
     return ChainReport(True, head, checkpoints=count, start=start, note=note)
-
-
-def _when(at: datetime) -> str:
-    return f"{timezone.localtime(at):%Y-%m-%d %H:%M %Z}"
 
 
 def _anchor(valid: list[Checkpoint]) -> tuple[Checkpoint | None, str]:
@@ -244,14 +241,14 @@ def _anchor(valid: list[Checkpoint]) -> tuple[Checkpoint | None, str]:
     if run is None:
         return None, "no earlier run: the whole log was read"
     if not run.ok:
-        return None, f"the last run, of {_when(run.at)}, found the chain broken: the whole log was read"
+        return None, f"the last run, of {shown(run.at)}, found the chain broken: the whole log was read"
     covered = [c for c in valid if c.count <= run.checked and c.at <= run.at]
     if not covered:
-        return None, f"no checkpoint that the last run, of {_when(run.at)}, verified: the whole log was read"
+        return None, f"no checkpoint that the last run, of {shown(run.at)}, verified: the whole log was read"
     anchor = max(covered, key=lambda c: (c.count, c.id))
     return anchor, (
         f"read from record {anchor.count + 1} on: the checkpoint of {anchor.day} counted "
-        f"{anchor.count} and the run of {_when(run.at)} verified them"
+        f"{anchor.count} and the run of {shown(run.at)} verified them"
     )
 
 
