@@ -140,3 +140,52 @@ def test_an_english_name_and_a_time_in_the_conflict_sentence_are_runs(world, reg
     assert "<bdi>Ravi Software</bdi>" in section
     assert re.search(LTR_RUN.format(re.escape(prefix.reference)), section)
     assert re.search(LTR_RUN.format(re.escape(shown(prefix.valid_until, day=True))), section)
+
+
+PAGES = {
+    "applicant": [
+        "/",
+        "/applications/",
+        "/registrations/",
+        "/notifications/",
+        "/organisation/",
+        "/organisation/members/",
+        "/documents/",
+        "/statements/",
+        "/complaints/",
+    ],
+    "officer": [
+        "/",
+        "/applications/",
+        "/queue/",
+        "/registrations/",
+        "/allowlist/",
+        "/audit/",
+        "/transparency/checkpoints/",
+        "/turnaround/",
+        "/mail/failed/",
+        "/space/",
+        "/events/",
+    ],
+    "operator": ["/queue/", "/attestations/", "/registrations/", "/allowlist/", "/space/"],
+}
+
+
+@pytest.mark.parametrize("role", sorted(PAGES))
+def test_no_page_shows_an_iso_time_to_a_person(world, registration, role):
+    """Each role's pages, in Urdu: every time a person reads is "2026-12-06 10:21 PKT", never ISO 8601.
+
+    What sits in a `<code>` or `<pre>` (the audit log's data, a signed document) is data, shown as is.
+    """
+    user = {"applicant": world.applicant, "officer": world.officer, "operator": world.operator}[role]
+    client = in_urdu(user)
+    prefix = registration[0]
+    pages = [*PAGES[role], f"/registrations/{prefix.pk}/", f"/applications/{prefix.resource.application_id}/"]
+    times = 0
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = re.sub(r"<(code|pre)\b[^>]*>.*?</\1>", "", response.content.decode(), flags=re.S)
+        assert not ISO_IN_TEXT.search(visible(html)), (url, ISO_IN_TEXT.search(visible(html)))
+        times += len(re.findall(r'<time datetime="[^"]+" dir="ltr">[^<]* PKT</time>', html))
+    assert times >= len(pages) // 2  # the pages do show times, each in a run with its zone
