@@ -15,7 +15,9 @@ left-to-right run (an element with `dir` is isolated, as `<bdi>` is), escaping i
                        a date shows as a date, and `|day` shows only the date of a time;
 - `{{ value|when_text }}`, `{{ value|ltr_text }}`  a time, or any value, as plain text isolated
                        with Unicode marks (LRI ... PDI), where no element may stand: an `<option>`;
-- `{% arrow %}`        "→", or "←" in a right-to-left language ("from → to", "Older →").
+- `{% arrow %}`        "→", or "←" in a right-to-left language ("Older →");
+- `{% transition a b %}`  a change of state, "a → b", or in a right-to-left language "a ← b" with
+                       each state isolated.
 
 An empty value (None or "") gives "", so that `|default:"—"` still applies after any of them. The
 library is registered in settings.TEMPLATES (not in an app), so that every layer's templates, the
@@ -126,3 +128,16 @@ def arrow() -> str:
     points back to where the reader came from.
     """
     return "←" if translation.get_language_bidi() else "→"
+
+
+@register.simple_tag
+def transition(before, after) -> SafeString:
+    """A change of state, "before → after" ("—" for none); in a right-to-left language "before ← after".
+
+    There each state is isolated (`<bdi>`): two English states with an arrow between them would
+    otherwise make one left-to-right run, read backwards against the arrow.
+    """
+    before, after = before or "—", after or "—"
+    if translation.get_language_bidi():
+        return format_html("<bdi>{}</bdi> ← <bdi>{}</bdi>", before, after)
+    return format_html("{} → {}", before, after)

@@ -69,6 +69,17 @@ def test_the_arrow_points_the_way_the_language_reads():
         assert render("{% arrow %}") == "←"
 
 
+def test_a_change_of_state_reads_the_way_the_language_reads():
+    with translation.override("en"):
+        assert render("{% transition a b %}", a="in_review", b="approved") == "in_review → approved"
+        assert render("{% transition a b %}", a=None, b="draft") == "— → draft"
+    with translation.override("ur"):
+        # Each state isolated: "in_review ← approved" unisolated is one left-to-right run, which
+        # shows "approved" on the right, read first, against the arrow.
+        html = render("{% transition a b %}", a="in_review", b="<b>")
+        assert html == "<bdi>in_review</bdi> ← <bdi>&lt;b&gt;</bdi>"
+
+
 # --- pages -------------------------------------------------------------------------------------
 
 LTR_RUN = r'<(?:bdi|code|time)(?: datetime="[^"]*")? dir="ltr"[^>]*>{}</(?:bdi|code|time)>'
