@@ -10,9 +10,11 @@ from django.core.cache import cache
 from django.template import Context, Template, TemplateSyntaxError
 from django.test import Client, TestCase
 from django.utils import translation
+from django.utils.safestring import SafeString
 
 from tests.auth import login
 from tests.workflow import approved
+from vpnregistry.bidi import sentence
 from vpnregistry.registrations.models import Registration
 from vpnregistry.registrations.statistics import refresh_statistics
 from vpnregistry.timeutil import shown
@@ -60,6 +62,12 @@ def test_when_shows_pakistan_time_named_and_keeps_iso_for_machines():
 def test_plain_text_forms_for_where_no_element_may_stand():
     assert render("{{ t|when_text }}", t=AT) == "\u20662026-12-06 03:21 PKT\u2069"
     assert render("{{ v|ltr_text }}", v="14.1.105.0/24 <x>") == "\u206614.1.105.0/24 &lt;x&gt;\u2069"
+
+
+def test_a_message_sentence_isolates_its_values_and_escapes_everything():
+    html = sentence("Renewal <drafted> from %(ref)s.", ref="R-0H2<YV>")
+    assert html == 'Renewal &lt;drafted&gt; from <bdi dir="ltr">R-0H2&lt;YV&gt;</bdi>.'
+    assert isinstance(html, SafeString)
 
 
 def test_the_arrow_points_the_way_the_language_reads():
@@ -200,3 +208,11 @@ def test_no_page_shows_an_iso_time_to_a_person(world, registration, role):
         assert not ISO_IN_TEXT.search(visible(html)), (url, ISO_IN_TEXT.search(visible(html)))
         times += len(re.findall(r'<time datetime="[^"]+" dir="ltr">[^<]* PKT</time>', html))
     assert times >= len(pages) // 2  # the pages do show times, each in a run with its zone
+
+
+def test_a_message_after_an_action_shows_its_reference_as_a_run(world, registration):
+    prefix = registration[0]
+    response = in_urdu(world.applicant).post(f"/registrations/{prefix.pk}/renew/", follow=True)
+    assert response.status_code == 200
+    messages = response.content.decode().split('<ul class="messages"')[1].split("</ul>")[0]
+    assert f'<bdi dir="ltr">{prefix.reference}</bdi>' in messages

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from vpnregistry.accounts.models import Role
 from vpnregistry.applications import bulk, selectors, services
 from vpnregistry.applications.models import Application, Resource
+from vpnregistry.bidi import sentence
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError, TooMany
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import application_step
@@ -191,7 +192,7 @@ def registration_renew(request, pk: int):
         return redirect("portal:application-detail", pk=registration.resource.application_id)
     messages.success(
         request,
-        _("Renewal drafted from %(ref)s. Check it, then submit it.") % {"ref": registration.reference},
+        sentence(_("Renewal drafted from %(ref)s. Check it, then submit it."), ref=registration.reference),
     )
     return redirect("portal:application-detail", pk=application.pk)
 
