@@ -10,6 +10,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="portal/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # A forgotten password, reset by email.
+    path("", include("vpnregistry.portal.urls_passwords")),
     path("applications/", views.application_list, name="application-list"),
     path("applications/new/", views.application_new, name="application-new"),
     path("applications/<int:pk>/", views.application_detail, name="application-detail"),
