@@ -217,6 +217,14 @@ RULES: dict[str, list[Rule]] = {
     "portal:application-submit": [
         Rule("POST", lambda c: f"/applications/{c['draft'].pk}/submit/", {"applicant"}, json=False)
     ],
+    # The confirmation is seen by whoever may see the application (the secret only by its submitter).
+    "portal:application-submitted": [
+        Rule(
+            "GET",
+            lambda c: f"/applications/{c['submitted'].pk}/submitted/",
+            {"applicant", "agency", "operator", "officer", "auditor"},
+        )
+    ],
     "portal:application-verify": [
         Rule(
             "POST",

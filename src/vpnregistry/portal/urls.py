@@ -16,6 +16,7 @@ urlpatterns = [
     path("applications/new/", views.application_new, name="application-new"),
     path("applications/<int:pk>/", views.application_detail, name="application-detail"),
     path("applications/<int:pk>/submit/", views.application_submit, name="application-submit"),
+    path("applications/<int:pk>/submitted/", views.application_submitted, name="application-submitted"),
     path("applications/<int:pk>/verify/", views.application_verify, name="application-verify"),
     path("applications/<int:pk>/decide/", views.application_decide, name="application-decide"),
     path("resources/<int:pk>/attest/", views.resource_attest, name="resource-attest"),

@@ -17,10 +17,9 @@ from vpnregistry.allowlist import selectors as allowlist_selectors
 from vpnregistry.allowlist.publication import backlog as publication_backlog
 from vpnregistry.allowlist.selectors import latest_serial
 from vpnregistry.allowlist.services import file_url, msisdn_name
-from vpnregistry.applications import selectors, services
+from vpnregistry.applications import queues, selectors, services
 from vpnregistry.applications.models import Application, RejectionReason
 from vpnregistry.errors import InvalidInput, TooMany
-from vpnregistry.portal import views_public
 from vpnregistry.portal.forms import DecisionForm, ResourceFormSet
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import application_step
@@ -135,10 +134,32 @@ def application_submit(request, pk: int):
     response = application_step(
         request, pk, lambda: done.append(submit(actor=request.user, application=application))
     )
-    if done and getattr(done[0], "status_secret", None):
-        # The first submission: its status secret is shown on the next page, once, and never again.
-        views_public.announce_status_secret(request, done[0].status_secret)
-    return response
+    if not done:
+        return response  # refused: the reason is shown on the application's page
+    # The first submission's status secret is kept in the session for the confirmation page, which
+    # shows it once and forgets it; a resubmission (after a return) has none.
+    list(messages.get_messages(request))  # read, so dropped: the panel says it, no "Done." beside it
+    if secret := getattr(done[0], "status_secret", None):
+        request.session[SECRET_KEY % pk] = secret
+    return redirect("portal:application-submitted", pk=pk)
+
+
+SECRET_KEY = "status-secret:%d"
+
+
+@require_GET
+@login_required
+def application_submitted(request, pk: int):
+    """The confirmation of a submission: tracking number, the status secret once, what happens next."""
+    application = selectors.application_for(request.user, pk)
+    if application.submitted_at is None:
+        return redirect("portal:application-detail", pk=pk)
+    secret = request.session.pop(SECRET_KEY % pk, None)
+    return render(
+        request,
+        "portal/application_submitted.html",
+        {"application": application, "secret": secret, "steps_ahead": queues.steps_ahead(application)},
+    )
 
 
 @require_POST
