@@ -7,7 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from vpnregistry.accounts.identifiers import identifiers_for
@@ -23,6 +25,7 @@ from vpnregistry.errors import InvalidInput, TooMany
 from vpnregistry.portal.forms import DecisionForm, ResourceFormSet
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import application_step
+from vpnregistry.registrations.models import Registration
 
 
 @require_GET
@@ -183,16 +186,48 @@ def application_verify(request, pk: int):
 @login_required
 def application_decide(request, pk: int):
     application = selectors.application_for(request.user, pk)
-    return application_step(
+    done = []
+    response = application_step(
         request,
         pk,
-        lambda: services.decide_application(
-            actor=request.user,
-            application=application,
-            decision=request.POST.get("decision", ""),
-            reason=request.POST.get("reason", ""),
-            reason_code=request.POST.get("reason_code", ""),
-            acknowledge_suspension=request.POST.get("acknowledge_suspension") == "on",
+        lambda: done.append(
+            services.decide_application(
+                actor=request.user,
+                application=application,
+                decision=request.POST.get("decision", ""),
+                reason=request.POST.get("reason", ""),
+                reason_code=request.POST.get("reason_code", ""),
+                acknowledge_suspension=request.POST.get("acknowledge_suspension") == "on",
+            )
+        ),
+    )
+    if done and done[0].state == Application.State.APPROVED:
+        _announce_approval(request, done[0])
+    return response
+
+
+def _announce_approval(request, application: Application) -> None:
+    """Instead of "Done.": which registrations the approval made, and where they are published."""
+    list(messages.get_messages(request))  # read, so dropped
+    made = Registration.objects.filter(resource__application=application).order_by("id")
+    listed = format_html_join(", ", '<bdi dir="ltr">{} ({})</bdi>', made.values_list("reference", "value"))
+    messages.success(
+        request,
+        format_html(
+            "{} {}",
+            format_html(
+                ngettext(
+                    "Approved: {count} registration made, {listed}.",
+                    "Approved: {count} registrations made, {listed}.",
+                    len(made),
+                ),
+                count=len(made),
+                listed=listed,
+            ),
+            _(
+                "The allowlist publishes them within a minute; the Allowlist line below shows the serial "
+                "that carries them once it does."
+            ),
         ),
     )
 
