@@ -130,6 +130,25 @@ def step_targets() -> dict[str, int]:
     return dict(StepTarget.objects.values_list("step", "days"))
 
 
+# The order in which a submitted application meets the steps: the agency and the operators side by
+# side, then the fee (when one is due), then the regulator's decision. Appeals come only after a refusal.
+AHEAD = ("agency", "operator", "payment", "decision")
+
+
+def steps_ahead(application: Application) -> list[tuple[Step, int | None]]:
+    """The steps a submitted application has still to pass, each with the regulator's target in days
+    (None where none is set): what the applicant's confirmation tells them to expect."""
+    done = set()
+    if application.verified_at is not None:
+        done.add("agency")
+    if application.state not in REVIEW:
+        done |= {"agency", "operator"}
+    if application.state == State.AWAITING_DECISION:
+        done.add("payment")
+    targets = step_targets()
+    return [(BY_CODE[code], targets.get(code)) for code in AHEAD if code not in done]
+
+
 # --- which applications wait in a step ---------------------------------------------------------
 
 
