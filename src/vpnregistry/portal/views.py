@@ -8,9 +8,12 @@ from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
 
+from vpnregistry.accounts import language
 from vpnregistry.accounts.identifiers import identifiers_for
+from vpnregistry.accounts.middleware import fully_signed_in
 from vpnregistry.accounts.models import Role
 from vpnregistry.allowlist import keys
 from vpnregistry.allowlist import selectors as allowlist_selectors
@@ -38,6 +41,19 @@ def healthz(request):
             "publication": publication_backlog().as_dict(),
         }
     )
+
+
+def set_language(request):
+    """The portal's language switch: Django's `set_language` (the cookie, then back to the page), and
+    for a signed-in person the choice stored on their account too, for their emails and next logins.
+
+    A session that still owes its login's second step may switch what it reads, but does not change
+    the account: it has not yet proved to be the account's holder.
+    """
+    response = i18n.set_language(request)
+    if request.method == "POST" and fully_signed_in(request):
+        language.remember(request.user, request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER))
+    return response
 
 
 @login_required
