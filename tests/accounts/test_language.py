@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
-from tests.auth import login
+from tests.auth import fresh_code, login, totp_secret
 from tests.factories import PASSWORD, UserFactory
 from tests.workflow import approved, draft
 from vpnregistry.accounts import language, onboarding
@@ -68,14 +68,42 @@ def test_the_switch_works_for_anyone_and_stores_nothing_unknown(world):
     assert stored(world.applicant) == "en"
 
 
-def test_a_session_owing_its_second_step_switches_its_pages_but_not_the_account(world):
+def test_a_session_owing_its_second_step_changes_the_account_only_once_the_code_is_given(world):
     client = login(Client(), world.officer, second_factor=False)
     response = switch(client, "ur")
     assert response.status_code == 302 and response.cookies[COOKIE].value == "ur"
-    assert stored(world.officer) == "en"
-    login(client, world.officer)  # the code given: now it is the account's holder
-    switch(client, "ur")
+    client.get("/login/otp/")
+    assert stored(world.officer) == "en"  # not yet proved to be the account's holder
+    login(client, world.officer)  # the code given
+    client.get("/")
     assert stored(world.officer) == "ur"
+
+
+def test_a_language_chosen_on_the_login_page_stays_and_becomes_the_accounts(world):
+    client = Client()
+    switch(client, "ur", "/login/")
+    response = client.post("/login/", {"username": "applicant", "password": PASSWORD})
+    assert response.status_code == 302 and COOKIE not in response.cookies  # the choice stands
+    assert b'<html lang="ur" dir="rtl">' in client.get("/").content
+    assert stored(world.applicant) == "ur"
+    # And the next login, on a device where nothing was chosen, is in it.
+    laptop = Client()
+    assert (
+        laptop.post("/login/", {"username": "applicant", "password": PASSWORD}).cookies[COOKIE].value == "ur"
+    )
+
+
+def test_a_staff_members_choice_before_logging_in_is_stored_after_the_second_step(world):
+    client = Client()
+    switch(client, "ur", "/login/")
+    assert client.post("/login/", {"username": "officer", "password": PASSWORD}).status_code == 302
+    assert b'<html lang="ur" dir="rtl">' in client.get("/login/otp/").content
+    assert stored(world.officer) == "en"
+    secret = totp_secret(world.officer)
+    response = client.post("/login/otp/", {"token": fresh_code(secret), "next": "/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert stored(world.officer) == "ur"
+    assert b'<html lang="ur" dir="rtl">' in client.get("/").content
 
 
 def test_switching_changes_nobody_elses_account(world):

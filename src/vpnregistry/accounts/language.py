@@ -1,12 +1,15 @@
 """Each person's language: stored on their account, so that what is made for them away from their own
 request (an email, a notification, a document a worker prints) is in the language they read.
 
-The portal's language switch stores the choice on a signed-in account (portal/views.py
-`set_language`); a sign-up or an accepted invitation stores the language the person was reading in;
-at each login the stored language becomes the browser's (the language cookie, set on the login's
-response by `LoginLanguageMiddleware`), so that a choice made on one device follows the person to
-the next. A request still decides the language of its own answer: the cookie, or `Accept-Language`
-(the API's callers send that, and a token carries no session).
+The portal's language switch (portal/views.py `set_language`) stores the choice on the account of
+a person signed in with every step of their login; a choice made before that (on the login page, or
+while the TOTP code is still owed) is kept in the session and stored once the login is whole. A
+sign-up or an accepted invitation stores the language the person was reading in. At each login the
+stored language becomes the browser's (the language cookie, set on the login's response by
+`LoginLanguageMiddleware`), so that a choice made on one device follows the person to the next;
+unless the person chose a language in this very session just before logging in: that choice is the
+newer, and becomes the account's. A request still decides the language of its own answer: the
+cookie, or `Accept-Language` (the API's callers send that, and a token carries no session).
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from django.utils import translation
 
 # Set on a request by `restore_at_login`; the middleware turns it into the language cookie.
 LOGIN_LANGUAGE_ATTR = "_vpnregistry_login_language"
+# In the session: a language chosen with the switch that is not yet stored on the account (chosen
+# before the login, or before its second step); stored once the login is whole.
+CHOSEN_KEY = "vpnregistry.language.chosen"
 
 
 def codes() -> tuple[str, ...]:
@@ -75,19 +81,41 @@ def remember(user, code: str) -> bool:
     return bool(changed)
 
 
+def choose(request, code: object) -> None:
+    """The switch was used (the cookie is the view's): store the choice on the account of a person
+    signed in with every step of their login; anyone else's is kept in the session, for the account
+    they log in to (a session still owing its TOTP code has not yet proved to be the account's
+    holder). Nothing for an unknown code."""
+    from vpnregistry.accounts.middleware import fully_signed_in
+
+    code = supported(code)
+    if code is None or not hasattr(request, "session"):
+        return
+    if fully_signed_in(request):
+        remember(request.user, code)
+        request.session.pop(CHOSEN_KEY, None)
+    else:
+        request.session[CHOSEN_KEY] = code
+
+
 def restore_at_login(sender, request, user, **kwargs) -> None:
-    """`user_logged_in`: the stored language becomes the browser's, by the login's response.
+    """`user_logged_in`: the stored language becomes the browser's, by the login's response; unless
+    the person chose one in this session before logging in, which stays (and becomes the account's
+    once the login is whole: `LoginLanguageMiddleware`).
 
     Nothing is activated here: the login's own response is a redirect, and a test's login must not
     change the language of the thread that calls it.
     """
-    if request is not None:
+    if request is None or not hasattr(request, "session"):
+        return
+    if supported(request.session.get(CHOSEN_KEY)) is None:
         setattr(request, LOGIN_LANGUAGE_ATTR, of(user))
 
 
 class LoginLanguageMiddleware:
-    """Set the language cookie on the response to a request that logged someone in, to their stored
-    language, as Django's `set_language` view sets it."""
+    """On the response to a login, the language cookie set to the account's language (as Django's
+    `set_language` view sets it); and a language chosen in the session before the login was whole
+    stored on the account once it is."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -97,7 +125,20 @@ class LoginLanguageMiddleware:
         code = getattr(request, LOGIN_LANGUAGE_ATTR, None)
         if code:
             set_cookie(response, code)
+        self._adopt_choice(request)
         return response
+
+    @staticmethod
+    def _adopt_choice(request) -> None:
+        from vpnregistry.accounts.middleware import fully_signed_in
+
+        user = getattr(request, "user", None)  # read by every answer already (NoStoreMiddleware)
+        if user is None or not user.is_authenticated or not hasattr(request, "session"):
+            return
+        chosen = request.session.get(CHOSEN_KEY)
+        if chosen and fully_signed_in(request):
+            remember(user, chosen)
+            del request.session[CHOSEN_KEY]
 
 
 def set_cookie(response, code: str) -> None:

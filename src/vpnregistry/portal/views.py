@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from vpnregistry.accounts import language
 from vpnregistry.accounts.identifiers import identifiers_for
-from vpnregistry.accounts.middleware import fully_signed_in
 from vpnregistry.accounts.models import Role
 from vpnregistry.allowlist import keys
 from vpnregistry.allowlist import selectors as allowlist_selectors
@@ -45,14 +44,12 @@ def healthz(request):
 
 def set_language(request):
     """The portal's language switch: Django's `set_language` (the cookie, then back to the page), and
-    for a signed-in person the choice stored on their account too, for their emails and next logins.
-
-    A session that still owes its login's second step may switch what it reads, but does not change
-    the account: it has not yet proved to be the account's holder.
+    the choice stored on the person's account too, for their emails and next logins: at once when
+    they are signed in with every step of their login, else once they are (accounts/language.py).
     """
     response = i18n.set_language(request)
-    if request.method == "POST" and fully_signed_in(request):
-        language.remember(request.user, request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER))
+    if request.method == "POST":
+        language.choose(request, request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER))
     return response
 
 
