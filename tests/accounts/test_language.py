@@ -201,12 +201,26 @@ def test_login_restores_the_stored_language_on_a_new_device(world):
     assert b'<html lang="ur" dir="rtl">' in laptop.get("/", HTTP_ACCEPT_LANGUAGE="en").content
 
 
-def test_login_restores_english_over_an_urdu_cookie_for_an_english_reader(world):
+def test_login_in_a_fresh_browser_restores_english_for_an_english_reader(world):
     client = Client()
-    client.cookies[COOKIE] = "ur"
-    response = client.post("/login/", {"username": "applicant", "password": PASSWORD})
+    response = client.post(
+        "/login/", {"username": "applicant", "password": PASSWORD}, HTTP_ACCEPT_LANGUAGE="ur"
+    )
     assert response.cookies[COOKIE].value == "en"
+    assert b'<html lang="en"' in client.get("/", HTTP_ACCEPT_LANGUAGE="ur").content
+
+
+def test_a_browser_already_reading_in_a_language_keeps_it_at_login(world):
+    """Someone chose it in this browser session (a shared computer): the pages do not change language
+    under the next person, whose account is left as it is."""
+    User.objects.filter(pk=world.other_applicant.pk).update(language="ur")
+    client = Client()
+    switch(client, "en", "/login/")
+    client.post("/logout/")  # the session ends; the browser's language stays
+    response = client.post("/login/", {"username": "other-applicant", "password": PASSWORD})
+    assert response.status_code == 302 and COOKIE not in response.cookies
     assert b'<html lang="en"' in client.get("/").content
+    assert stored(world.other_applicant) == "ur"
 
 
 def test_a_failed_login_sets_no_language(world):

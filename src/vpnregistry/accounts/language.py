@@ -4,12 +4,16 @@ request (an email, a notification, a document a worker prints) is in the languag
 The portal's language switch (portal/views.py `set_language`) stores the choice on the account of
 a person signed in with every step of their login; a choice made before that (on the login page, or
 while the TOTP code is still owed) is kept in the session and stored once the login is whole. A
-sign-up or an accepted invitation stores the language the person was reading in. At each login the
-stored language becomes the browser's (the language cookie, set on the login's response by
-`LoginLanguageMiddleware`), so that a choice made on one device follows the person to the next;
-unless the person chose a language in this very session just before logging in: that choice is the
-newer, and becomes the account's. A request still decides the language of its own answer: the
-cookie, or `Accept-Language` (the API's callers send that, and a token carries no session).
+sign-up or an accepted invitation stores the language the person was reading in.
+
+At a login in a browser that has no language yet (no language cookie: the switch was not used in
+this browser session, and no login set one) the stored language becomes the browser's (the cookie,
+set on the login's response by `LoginLanguageMiddleware`): a choice made on a phone follows the
+person to a new device. A browser already reading in a language keeps it: the person chose it there
+(just before logging in, it becomes the account's too, being the newer choice), or a person before
+them did on a shared computer, whose pages should not change language under them. A request still
+decides the language of its own answer: the cookie, or `Accept-Language` (the API's callers send
+that, and a token carries no session).
 """
 
 from __future__ import annotations
@@ -99,16 +103,19 @@ def choose(request, code: object) -> None:
 
 
 def restore_at_login(sender, request, user, **kwargs) -> None:
-    """`user_logged_in`: the stored language becomes the browser's, by the login's response; unless
-    the person chose one in this session before logging in, which stays (and becomes the account's
-    once the login is whole: `LoginLanguageMiddleware`).
+    """`user_logged_in`: the stored language becomes the browser's, by the login's response, when the
+    browser has none yet. A language chosen in this session before logging in stays (and becomes the
+    account's once the login is whole: `LoginLanguageMiddleware`), as does one the browser reads in
+    already (see the module's docstring).
 
     Nothing is activated here: the login's own response is a redirect, and a test's login must not
     change the language of the thread that calls it.
     """
     if request is None or not hasattr(request, "session"):
         return
-    if supported(request.session.get(CHOSEN_KEY)) is None:
+    chosen = supported(request.session.get(CHOSEN_KEY))
+    in_use = supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
+    if chosen is None and in_use is None:
         setattr(request, LOGIN_LANGUAGE_ATTR, of(user))
 
 
