@@ -19,7 +19,7 @@ def test_an_application_history_reads_as_sentences(world):
     link = f'<a href="/applications/{application.pk}/"><bdi>{application.tracking_number}</bdi></a>'
     assert told["application.submit"].sentence == f"<bdi>applicant</bdi> submitted the application {link}."
     assert told["resource.attest"].sentence == (
-        f"<bdi>Operator indus</bdi> confirmed <a href=\"/applications/{application.pk}/\">"
+        f'<bdi>Operator indus</bdi> confirmed <a href="/applications/{application.pk}/">'
         "<bdi>14.1.105.0/24</bdi></a> for this subscriber."
     )
     approve = told["application.approve"].sentence
