@@ -126,7 +126,10 @@ RULES: dict[str, list[Rule]] = {
     ],
     # Any signed-in user
     "api:api-root": [Rule("GET", C("/api/v1/"), SIGNED_IN)],
-    "api:me": [Rule("GET", C("/api/v1/me/"), SIGNED_IN)],
+    "api:me": [
+        Rule("GET", C("/api/v1/me/"), SIGNED_IN),
+        Rule("PATCH", C("/api/v1/me/"), SIGNED_IN, {"language": "ur"}),
+    ],
     "api:my-token": [
         Rule("GET", C("/api/v1/me/token/"), SIGNED_IN),
         Rule("DELETE", C("/api/v1/me/token/"), SIGNED_IN),
@@ -929,6 +932,8 @@ def test_authorization_matrix(ctx, identity):
                     response = client.delete(url)
                 elif rule.method == "PUT":
                     response = client.put(url, rule.body, format="json")
+                elif rule.method == "PATCH":
+                    response = client.patch(url, body, format="json")
                 elif rule.json:
                     response = client.post(url, body, format="json")
                 else:

@@ -568,6 +568,21 @@ def _overdue(step: Step, cutoff: datetime, batch: int):
             yield Application.objects.get(pk=app_id), party, entered, operator_id
 
 
+def _escalation_text(lines: list[dict]):
+    """The subject and body of one recipient's escalation digest, as functions that write them in the
+    active language (notifications.send calls them in the recipient's)."""
+
+    def subject() -> str:
+        return _("%(n)d items waiting past their target") % {"n": len(lines)}
+
+    def body() -> str:
+        heading = _("These waited longer than the regulator's target and have been escalated:")
+        line = _("%(ref)s: %(step)s (%(party)s) waiting since %(since)s, target %(days)d days")
+        return heading + "\n\n" + "\n".join(line % values for values in lines)
+
+    return subject, body
+
+
 def escalate(*, now: datetime | None = None, batch: int = 500) -> EscalationReport:
     """For cron, idempotent: escalate each piece of work past its target once per entry into its step.
 
@@ -579,7 +594,8 @@ def escalate(*, now: datetime | None = None, batch: int = 500) -> EscalationRepo
     now = now or timezone.now()
     report = EscalationReport()
     targets = step_targets()
-    digest: dict[int, list[str]] = defaultdict(list)
+    # What each recipient is told, as the values of its lines: written in their language when sent.
+    digest: dict[int, list[dict]] = defaultdict(list)
     officers = list(User.objects.filter(is_active=True, role=Role.OFFICER).values_list("pk", flat=True))
     for step in STEPS:
         days = targets.get(step.code)
@@ -608,7 +624,7 @@ def escalate(*, now: datetime | None = None, batch: int = 500) -> EscalationRepo
             except IntegrityError:  # escalated meanwhile by another run
                 continue
             count += 1
-            line = _("%(ref)s: %(step)s (%(party)s) waiting since %(since)s, target %(days)d days") % {
+            line = {
                 "ref": application.tracking_number,
                 "step": step.label,
                 "party": party,
@@ -620,16 +636,11 @@ def escalate(*, now: datetime | None = None, batch: int = 500) -> EscalationRepo
                 digest[user_id].append(line)
         report.escalated[step.code] = count
     link = reverse("portal:queue") + "?overdue=1"
-    heading = _("These waited longer than the regulator's target and have been escalated:")
-    # One message a recipient, written together in batches rather than a transaction each.
+    # One message a recipient, in their language, written together in batches rather than a
+    # transaction each.
     send(
-        Message(
-            [user],
-            _("%(n)d items waiting past their target") % {"n": len(digest[user.pk])},
-            heading + "\n\n" + "\n".join(digest[user.pk]),
-            link,
-        )
-        for user in User.objects.filter(pk__in=list(digest)).only("pk", "email").order_by("pk")
+        Message([user], *_escalation_text(digest[user.pk]), link)
+        for user in User.objects.filter(pk__in=list(digest)).only("pk", "email", "language").order_by("pk")
     )
     report.recipients = len(digest)
     return report

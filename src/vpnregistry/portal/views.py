@@ -10,8 +10,10 @@ from django.shortcuts import redirect, render
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
 
+from vpnregistry.accounts import language
 from vpnregistry.accounts.identifiers import identifiers_for
 from vpnregistry.accounts.models import Role
 from vpnregistry.allowlist import keys
@@ -40,6 +42,17 @@ def healthz(request):
             "publication": publication_backlog().as_dict(),
         }
     )
+
+
+def set_language(request):
+    """The portal's language switch: Django's `set_language` (the cookie, then back to the page), and
+    the choice stored on the person's account too, for their emails and next logins: at once when
+    they are signed in with every step of their login, else once they are (accounts/language.py).
+    """
+    response = i18n.set_language(request)
+    if request.method == "POST":
+        language.choose(request, request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER))
+    return response
 
 
 @login_required

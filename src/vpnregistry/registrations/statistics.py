@@ -14,8 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, F, Func, IntegerField, Max, OuterRef, Q, Value
 from django.db.models.functions import Cast, Length, StrIndex, Substr, TruncMonth
 from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext, gettext_noop, ngettext
 from redis import RedisError
 
 from vpnregistry.accounts.models import Category, Province
@@ -250,10 +249,10 @@ def _size(kind: str, prefix_length: int | None, n: int) -> int:
 
 
 CATEGORY_MEASURES = [
-    ("organisations", N_("Organisations")),
-    ("ipv4", N_("IPv4 addresses")),
-    ("ipv6", N_("IPv6 prefixes")),
-    ("msisdn", N_("Mobile numbers")),
+    ("organisations", gettext_noop("Organisations")),
+    ("ipv4", gettext_noop("IPv4 addresses")),
+    ("ipv6", gettext_noop("IPv6 prefixes")),
+    ("msisdn", gettext_noop("Mobile numbers")),
 ]
 
 
@@ -286,12 +285,14 @@ def _by_category(categories: list[tuple[int, str]]) -> dict:
     table.contributors = Table.of(who, rows=False, columns=True, grand=False)
     return publish(
         id="by_category",
-        title=N_("Active registrations by category"),
-        unit=N_("organisations; IPv4 addresses (a /24 counts 256); IPv6 prefixes (not addresses); numbers"),
+        title=gettext_noop("Active registrations by category"),
+        unit=gettext_noop(
+            "organisations; IPv4 addresses (a /24 counts 256); IPv6 prefixes (not addresses); numbers"
+        ),
         rows=[name for _pk, name in categories],
         columns=[label for _key, label in CATEGORY_MEASURES],
         table=table,
-        note=N_("Registrations active now. An organisation is counted once, in its category."),
+        note=gettext_noop("Registrations active now. An organisation is counted once, in its category."),
     )
 
 
@@ -328,12 +329,14 @@ def _by_province() -> dict:
     table.contributors = Table.of(who, rows=False, columns=False, grand=False)
     return publish(
         id="by_province",
-        title=N_("Active registrations by province"),
-        unit=N_("organisations; IPv4 addresses (a /24 counts 256); IPv6 prefixes (not addresses); numbers"),
-        rows=[name for _pk, name in provinces] + [N_("Not recorded")],
+        title=gettext_noop("Active registrations by province"),
+        unit=gettext_noop(
+            "organisations; IPv4 addresses (a /24 counts 256); IPv6 prefixes (not addresses); numbers"
+        ),
+        rows=[name for _pk, name in provinces] + [gettext_noop("Not recorded")],
         columns=[label for _key, label in CATEGORY_MEASURES],
         table=table,
-        note=N_(
+        note=gettext_noop(
             "Registrations active now, by the province of the district where each resource is used. "
             "An organisation with resources in several provinces is counted in each."
         ),
@@ -370,16 +373,16 @@ def _by_month(categories: list[tuple[int, str]], kind: str) -> dict:
     table.contributors = contributors
     return publish(
         id=f"{kind}_by_month",
-        title=N_("IPv4 addresses registered by month")
+        title=gettext_noop("IPv4 addresses registered by month")
         if kind == "ipv4"
-        else N_("IPv6 prefixes registered by month"),
-        unit=N_("addresses (a /24 counts 256)")
+        else gettext_noop("IPv6 prefixes registered by month"),
+        unit=gettext_noop("addresses (a /24 counts 256)")
         if kind == "ipv4"
-        else N_("prefixes (IPv6 is counted in prefixes)"),
+        else gettext_noop("prefixes (IPv6 is counted in prefixes)"),
         rows=months,
         columns=[name for _pk, name in categories],
         table=table,
-        note=N_("Every registration made in the month, including those since expired or revoked."),
+        note=gettext_noop("Every registration made in the month, including those since expired or revoked."),
     )
 
 
@@ -390,9 +393,9 @@ def _month(value) -> str:
 
 
 STEPS = [
-    ("agency", N_("Submission to agency verification")),
-    ("attestations", N_("Submission to the last operator attestation")),
-    ("decision", N_("Submission to the regulator's decision")),
+    ("agency", gettext_noop("Submission to agency verification")),
+    ("attestations", gettext_noop("Submission to the last operator attestation")),
+    ("decision", gettext_noop("Submission to the regulator's decision")),
 ]
 
 
@@ -478,14 +481,14 @@ def _medians(categories: list[tuple[int, str]]) -> dict:
         sizes.append(sum(merged.values()))
     return {
         "id": "median_days",
-        "title": N_("Median days per review step"),
-        "unit": N_("days, to the nearest tenth"),
-        "note": N_(
+        "title": gettext_noop("Median days per review step"),
+        "unit": gettext_noop("days, to the nearest tenth"),
+        "note": gettext_noop(
             "Measured from submission, since agency verification and operator attestations run side by "
             "side. A median of fewer than 5 applications is withheld (<5); an empty group is blank."
         ),
         "rows": [label for _step, label in STEPS],
-        "columns": [name for _pk, name in categories] + [N_("All categories")],
+        "columns": [name for _pk, name in categories] + [gettext_noop("All categories")],
         "cells": cells,
         "flags": flags,
         "row_totals": None,
@@ -498,7 +501,7 @@ def _medians(categories: list[tuple[int, str]]) -> dict:
     }
 
 
-OTHER_REASONS = N_("Other reasons (each given fewer than 5 times)")
+OTHER_REASONS = gettext_noop("Other reasons (each given fewer than 5 times)")
 
 
 def _rejection_reasons() -> list[dict]:
@@ -528,11 +531,11 @@ def _rejection_reasons() -> list[dict]:
             publish(
                 id=f"rejections_{stage}",
                 title=f"Rejection reasons: {label}",
-                unit=N_("rejections"),
+                unit=gettext_noop("rejections"),
                 rows=labels,
-                columns=[N_("Rejections")],
+                columns=[gettext_noop("Rejections")],
                 table=Table.of(counts, rows=False, columns=True, grand=False, width=1),
-                note=N_("Reasons are free text for now: grouped by their first 60 characters."),
+                note=gettext_noop("Reasons are free text for now: grouped by their first 60 characters."),
             )
         )
     return tables
@@ -545,7 +548,9 @@ def _complaints() -> tuple[dict | None, str]:
     except ImportError:
         models = None
     complaint = getattr(models, "Complaint", None)
-    note = N_("Complaints per restriction event are not recorded yet; this table appears once they are.")
+    note = gettext_noop(
+        "Complaints per restriction event are not recorded yet; this table appears once they are."
+    )
     if complaint is None:
         return None, note
     link = next(
@@ -564,10 +569,10 @@ def _complaints() -> tuple[dict | None, str]:
     return (
         publish(
             id="complaints_by_event",
-            title=N_("Complaints per restriction event"),
-            unit=N_("complaints"),
+            title=gettext_noop("Complaints per restriction event"),
+            unit=gettext_noop("complaints"),
             rows=[str(e) for e in events],
-            columns=[N_("Complaints")],
+            columns=[gettext_noop("Complaints")],
             table=table,
         ),
         "",
@@ -589,7 +594,7 @@ def compute_statistics() -> dict:
     if complaints is not None:
         tables.append(complaints)
     notes = [
-        N_(
+        gettext_noop(
             "Figures under 5 are withheld (<5, null in JSON), and so is any figure from which one could be "
             "worked out by subtraction from a total (x)."
         ),
