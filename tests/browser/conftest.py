@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
 
 from tests.auth import fresh_code
 from tests.conftest import require_tool
 from tests.factories import PASSWORD
+from vpnregistry import demo
+from vpnregistry.accounts.models import User
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -25,7 +29,7 @@ SCREENSHOTS = Path(os.environ.get("VPNREGISTRY_SCREENSHOTS", "build/screenshots"
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
+def browser_page(monkeypatch, request):
     chromium = os.environ.get("VPNREGISTRY_CHROMIUM", "/usr/bin/chromium")
     if not os.path.exists(chromium):
         require_tool("chromium")
@@ -35,7 +39,9 @@ def browser_page(monkeypatch):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        # Tests that inject a checker of their own (axe-core) ask the page's CSP to let it run.
+        bypass_csp = request.node.get_closest_marker("inject_scripts") is not None
+        context = browser.new_context(viewport={"width": 1200, "height": 900}, bypass_csp=bypass_csp)
         page = context.new_page()
         page.set_default_timeout(15000)
         try:
@@ -76,3 +82,21 @@ def login(
         page.get_by_label(t("Code from your authenticator app")).fill(fresh_code(totp_secret))
         page.locator("main").get_by_role("button", name=t("Verify")).click()
     page.wait_for_url(f"{base}/")
+
+
+@pytest.fixture
+def demo_accounts(settings, tmp_path, django_capture_on_commit_callbacks, monkeypatch):
+    """The demo world (every role, every category, applications in every state) and its accounts.
+
+    Its people read Urdu: what is written for them as it loads (notifications) is in Urdu, as it
+    would be for people who had chosen Urdu before (stored text keeps the language it was written in).
+    Needs `django_db(transaction=True, serialized_rollback=True)`: the demo reads the reference data
+    the migrations seeded (districts, rejection reasons).
+    """
+    settings.DEBUG = True  # the demo refuses to load without it (pytest-django turns it off)
+    settings.VAR_DIR = tmp_path
+    monkeypatch.setattr(User._meta.get_field("language"), "default", "ur")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    settings.DEBUG = False
+    return json.loads(demo.accounts_path().read_text())
