@@ -1,3 +1,11 @@
+// The portal's few enhancements; every page works without them.
+//
+// Menus and filters that fold away on a phone (details[data-open-wide]) start open on a wider screen.
+const wide = window.matchMedia("(min-width: 48rem)");
+for (const details of document.querySelectorAll("details[data-open-wide]")) {
+  details.open = wide.matches;
+}
+
 // On a phone, each row of a list table becomes a card: every cell is labelled with its column's
 // heading (portal.css shows the label beside the value under 48rem). Tables of figures (class
 // "stat") keep their grid and scroll inside their own focusable region instead. Without JavaScript
