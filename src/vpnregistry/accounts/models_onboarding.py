@@ -11,14 +11,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from vpnregistry.bilingual import BilingualName, urdu_name_field
 from vpnregistry.db import PrefixRow
 
 
-class DocumentType(models.Model):
+class DocumentType(BilingualName, models.Model):
     """A kind of document an applicant may be asked for (data the regulator edits)."""
 
     code = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
+    name_ur = urdu_name_field(200)
     needs_expiry = models.BooleanField(
         default=False, help_text=_("An upload of this type must say until when it is valid.")
     )
@@ -27,7 +29,7 @@ class DocumentType(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.local_name
 
 
 class DocumentRequirement(models.Model):
