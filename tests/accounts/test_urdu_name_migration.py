@@ -35,7 +35,11 @@ def test_the_migrations_fill_the_urdu_names_of_the_seeded_rows():
         District.objects.get_or_create(code="pb-lahore", defaults={"name": "Lahore", "province": punjab})
         District.objects.create(code="pb-new", name="New District", province=punjab)
         pseb, _ = Agency.objects.get_or_create(code="pseb", defaults={"name": "Software Export Board"})
-        Category.objects.get_or_create(code="bank", defaults={"name": "Bank", "agency": pseb})
+        bank, _ = Category.objects.get_or_create(code="bank", defaults={"name": "Bank", "agency": pseb})
+        Requirement = old_apps.get_model("accounts", "DocumentRequirement")
+        Requirement.objects.filter(category=bank).delete()
+        seeded = Requirement.objects.create(category=bank, name="The bank's authorisation letter")
+        reworded = Requirement.objects.create(category=bank, name="The bank's letter", position=1)
         DocumentType.objects.get_or_create(code="cnic", defaults={"name": "CNIC"})
         Service.objects.get_or_create(code="tiktok", defaults={"kind": "application", "name": "TikTok"})
         RejectionReason.objects.get_or_create(code="fee-unpaid", defaults={"text": "The fee was not paid"})
@@ -51,6 +55,9 @@ def test_the_migrations_fill_the_urdu_names_of_the_seeded_rows():
         assert urdu("accounts", "Agency", "pseb") == "سافٹ ویئر ایکسپورٹ بورڈ"
         assert urdu("accounts", "Category", "bank") == "بینک"
         assert urdu("accounts", "DocumentType", "cnic") == "مجاز شخص کا قومی شناختی کارڈ"
+        requirements = new_apps.get_model("accounts", "DocumentRequirement").objects
+        assert requirements.get(pk=seeded.pk).name_ur == "بینک کا اجازت نامہ"
+        assert requirements.get(pk=reworded.pk).name_ur == ""
         assert urdu("restrictions", "Service", "tiktok") == "ٹک ٹاک"
         assert urdu("applications", "RejectionReason", "fee-unpaid") == "فیس ادا نہیں کی گئی"
 

@@ -18,8 +18,24 @@ from django.test import Client
 from django.utils import translation
 
 from tests.auth import login
-from vpnregistry.accounts.models import Agency, Category, District, DocumentType, Operator, Province
-from vpnregistry.accounts.reference import CATEGORIES, DOCUMENT_TYPES, places, seed, seed_urdu_names
+from vpnregistry.accounts.models import (
+    Agency,
+    Category,
+    District,
+    DocumentRequirement,
+    DocumentType,
+    Operator,
+    Province,
+)
+from vpnregistry.accounts.reference import (
+    CATEGORIES,
+    DOCUMENT_TYPES,
+    REQUIREMENTS,
+    REQUIREMENTS_UR,
+    places,
+    seed,
+    seed_urdu_names,
+)
 from vpnregistry.applications import reasons
 from vpnregistry.applications.models import RejectionReason
 from vpnregistry.audit.models import AuditEvent
@@ -96,6 +112,9 @@ def test_every_seeded_row_has_its_urdu_name(reference_data):
     ) == {code: ur for code, _name, ur, *_ in CATEGORIES}
     assert all(DocumentType.objects.get(code=code).name_ur == ur for code, _n, ur, _e in DOCUMENT_TYPES)
     assert Agency.objects.get(code="mofa").name_ur == "دفترِ خارجہ"
+    assert {name for reqs in REQUIREMENTS.values() for name, _types in reqs} == set(REQUIREMENTS_UR)
+    assert not DocumentRequirement.objects.filter(name__in=list(REQUIREMENTS_UR), name_ur="").exists()
+    assert DocumentRequirement.objects.filter(name="CNIC", name_ur="قومی شناختی کارڈ").exists()
     assert not Service.objects.filter(name_ur="").exists()
     assert Service.objects.get(code="whatsapp").name_ur == "واٹس ایپ"
     assert RejectionReason.objects.get(code="overlap").name_ur == reasons.URDU_REASONS["overlap"]
@@ -154,6 +173,18 @@ def test_the_queue_filters_name_categories_agencies_and_provinces_in_the_readers
     english = in_english(client).get("/queue/").content.decode()
     assert ">Company</option>" in english and ">Punjab</option>" in english
     assert COMPANY_UR not in english and PUNJAB_UR not in english
+
+
+def test_the_documents_page_names_requirements_and_types_in_the_readers_language(world):
+    client = login(Client(), world.applicant)
+    incorporation = "انکارپوریشن سرٹیفکیٹ یا فعال ٹیکس دہندہ ہونے کا ثبوت (نیشنل ٹیکس نمبر)"
+    urdu = in_urdu(client).get("/documents/").content.decode()
+    assert incorporation in urdu and "انکارپوریشن کا سرٹیفکیٹ یا خط" in urdu
+    assert "Incorporation certificate or active-taxpayer proof" not in urdu
+    english = in_english(client).get("/documents/").content.decode()
+    assert (
+        "Incorporation certificate or active-taxpayer proof (NTN)" in english and incorporation not in english
+    )
 
 
 def test_statistics_page_json_and_csv_name_categories_in_the_readers_language(client, world, reference_data):

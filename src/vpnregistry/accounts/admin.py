@@ -25,7 +25,7 @@ class DocumentRequirementInline(RegulatorInline):
     model = DocumentRequirement
     extra = 0
     filter_horizontal = ["document_types"]
-    fields = ["position", "name", "document_types"]
+    fields = ["position", "name", "name_ur", "document_types"]
 
 
 @admin.register(Category)

@@ -32,13 +32,14 @@ class DocumentType(BilingualName, models.Model):
         return self.local_name
 
 
-class DocumentRequirement(models.Model):
+class DocumentRequirement(BilingualName, models.Model):
     """One document a category needs: any one of `document_types` satisfies it ("either of")."""
 
     category = models.ForeignKey(
         "accounts.Category", on_delete=models.CASCADE, related_name="document_requirements"
     )
     name = models.CharField(max_length=200, help_text=_("What the applicant is asked for, in words."))
+    name_ur = urdu_name_field(200)
     document_types = models.ManyToManyField(DocumentType, related_name="requirements")
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -46,7 +47,7 @@ class DocumentRequirement(models.Model):
         ordering = ["category", "position", "id"]
 
     def __str__(self) -> str:
-        return f"{self.category}: {self.name}"
+        return f"{self.category}: {self.local_name}"
 
 
 class Document(models.Model):

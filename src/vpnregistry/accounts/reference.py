@@ -59,7 +59,7 @@ _INCORPORATION = (
     "Incorporation certificate or active-taxpayer proof (NTN)",
     ["incorporation", "ntn_active_taxpayer"],
 )
-# category: [(requirement, [document types, any one of which satisfies it])]
+# category: [(requirement, [document types, any one of which satisfies it])]; their Urdu in REQUIREMENTS_UR
 REQUIREMENTS = {
     "company": [_CNIC, _INCORPORATION],
     "call_centre": [
@@ -80,6 +80,23 @@ REQUIREMENTS = {
     ],
     "bank": [_CNIC, ("The bank's authorisation letter", ["bank_authorisation"])],
     "foreign_mission": [("Foreign Office accreditation note", ["accreditation_note"])],
+}
+
+
+# Each requirement's wording above, in Urdu.
+REQUIREMENTS_UR = {
+    "CNIC of the authorised person": "مجاز شخص کا قومی شناختی کارڈ",
+    "Incorporation certificate or active-taxpayer proof (NTN)": (
+        "انکارپوریشن سرٹیفکیٹ یا فعال ٹیکس دہندہ ہونے کا ثبوت (نیشنل ٹیکس نمبر)"
+    ),
+    "Call-centre registration certificate": "کال سینٹر رجسٹریشن سرٹیفکیٹ",
+    "CNIC": "قومی شناختی کارڈ",
+    "Letter of authentication from the employer or client": "آجر یا کلائنٹ کی جانب سے تصدیقی خط",
+    "Incorporation letter or a government organisation's letter": (
+        "انکارپوریشن کا خط یا کسی سرکاری ادارے کا خط"
+    ),
+    "The bank's authorisation letter": "بینک کا اجازت نامہ",
+    "Foreign Office accreditation note": "دفترِ خارجہ کا ایکریڈیٹیشن نوٹ",
 }
 
 
@@ -123,7 +140,9 @@ def seed(apps) -> None:
         if DocumentRequirement.objects.filter(category=category).exists():
             continue
         for position, (name, type_codes) in enumerate(requirements):
-            requirement = DocumentRequirement.objects.create(category=category, name=name, position=position)
+            requirement = DocumentRequirement.objects.create(
+                category=category, position=position, **named(name, REQUIREMENTS_UR[name])
+            )
             requirement.document_types.set([types[t] for t in type_codes])
 
 
@@ -136,7 +155,8 @@ def places() -> list[dict[str, str]]:
 
 
 def seed_urdu_names(apps) -> None:
-    """Give the seeded agencies, categories, document types, provinces and districts their Urdu names.
+    """Give the seeded agencies, categories, document types and requirements, provinces and districts their
+    Urdu names.
 
     Only where `name_ur` is blank: an Urdu name the regulator wrote stays. Rows that were never
     seeded (a category or district the regulator added) are left alone; so are the operators,
@@ -148,6 +168,8 @@ def seed_urdu_names(apps) -> None:
     fill_urdu_names(
         apps.get_model("accounts", "DocumentType"), {code: ur for code, _n, ur, _e in DOCUMENT_TYPES}
     )
+    # A requirement by its wording: one the regulator reworded is theirs to translate.
+    fill_urdu_names(apps.get_model("accounts", "DocumentRequirement"), REQUIREMENTS_UR, key="name")
     fill_urdu_names(
         apps.get_model("accounts", "Province"), {r["province_code"]: r["province_ur"] for r in rows}
     )

@@ -4,7 +4,8 @@ from django.db import migrations, models
 
 
 def fill_urdu_names(apps, schema_editor):
-    """The Urdu names of the seeded agencies, categories, document types, provinces and districts, where blank (an Urdu name the regulator wrote stays)."""
+    """The Urdu names of the seeded agencies, categories, document types and requirements, provinces
+    and districts, where blank (an Urdu name the regulator wrote stays)."""
     from vpnregistry.accounts.reference import seed_urdu_names
 
     seed_urdu_names(apps)
@@ -30,6 +31,11 @@ class Migration(migrations.Migration):
             model_name="district",
             name="name_ur",
             field=models.CharField(blank=True, max_length=100, verbose_name="Name in Urdu"),
+        ),
+        migrations.AddField(
+            model_name="documentrequirement",
+            name="name_ur",
+            field=models.CharField(blank=True, max_length=200, verbose_name="Name in Urdu"),
         ),
         migrations.AddField(
             model_name="documenttype",
