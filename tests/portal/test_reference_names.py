@@ -39,7 +39,7 @@ from vpnregistry.accounts.reference import (
 from vpnregistry.applications import reasons
 from vpnregistry.applications.models import RejectionReason
 from vpnregistry.audit.models import AuditEvent
-from vpnregistry.registrations.statistics import in_language, refresh_statistics
+from vpnregistry.registrations.statistics import localised, refresh_statistics
 from vpnregistry.restrictions import reference as service_reference
 from vpnregistry.restrictions.models import Service
 
@@ -187,7 +187,9 @@ def test_the_documents_page_names_requirements_and_types_in_the_readers_language
     )
 
 
-def test_statistics_page_json_and_csv_name_categories_in_the_readers_language(client, world, reference_data):
+def test_statistics_page_and_csv_name_categories_in_the_readers_language_and_the_json_both(
+    client, world, reference_data
+):
     refresh_statistics()
     # English first, so that the figures are cached by a request in English: Urdu must not be frozen
     # out of them, nor English after an Urdu request.
@@ -204,23 +206,33 @@ def test_statistics_page_json_and_csv_name_categories_in_the_readers_language(cl
     assert COMPANY_UR not in english_csv and PUNJAB_UR not in english_csv
     assert len(urdu_rows) == len(english_rows)  # the same figures, named differently
 
+    # The JSON, for programs, keeps the English names, with the Urdu ones beside them.
     data = in_urdu(client).get("/statistics.json").json()
     by_category = next(t for t in data["tables"] if t["id"] == "by_category")
-    assert COMPANY_UR in by_category["rows"] and "Company" not in by_category["rows"]
+    assert by_category["rows_ur"][by_category["rows"].index("Company")] == COMPANY_UR
+    by_month = next(t for t in data["tables"] if t["id"] == "ipv4_by_month")
+    assert by_month["columns_ur"][by_month["columns"].index("Company")] == COMPANY_UR
     page = in_urdu(client).get("/statistics/").content.decode()
     assert COMPANY_UR in page and PUNJAB_UR in page
     assert COMPANY_UR not in in_english(client).get("/statistics/").content.decode()
 
 
 def test_statistics_stored_before_the_urdu_names_show_english():
-    stored = {"tables": [{"rows": ["Company"], "columns": ["Organisations"]}]}
-    assert in_language(stored, "ur")["tables"][0]["rows"] == ["Company"]
-    bilingual = {
-        "tables": [{"rows": ["Company"], "rows_ur": [COMPANY_UR], "columns": ["x"], "columns_ur": [""]}]
-    }
-    assert in_language(bilingual, "ur")["tables"][0]["rows"] == [COMPANY_UR]
-    assert in_language(bilingual, "ur")["tables"][0]["columns"] == ["x"]
-    assert in_language(bilingual, "en")["tables"][0]["rows"] == ["Company"]
+    def stored(**labels) -> dict:
+        table = {"id": "by_category", "title": "T", "unit": "u", "note": "", **labels}
+        return {"generated_at": "2026-12-06T00:00:00+00:00", "notes": [], "tables": [table]}
+
+    old = stored(rows=["Company"], columns=["Organisations"])
+    with translation.override("ur"):
+        assert localised(old)["tables"][0]["rows"] == ["Company"]
+    bilingual = stored(rows=["Company"], rows_ur=[COMPANY_UR], columns=["Organisations"], columns_ur=[""])
+    with translation.override("ur"):
+        shown = localised(bilingual)["tables"][0]
+        # A name by its stored Urdu; a fixed label by the catalogue.
+        assert shown["rows"] == [COMPANY_UR]
+        assert shown["columns"] == [translation.gettext("Organisations")]
+    with translation.override("en"):
+        assert localised(bilingual)["tables"][0]["rows"] == ["Company"]
     assert bilingual["tables"][0]["rows"] == ["Company"]  # the stored (cached) figures are untouched
 
 
