@@ -754,7 +754,47 @@ RULES: dict[str, list[Rule]] = {
         for model in ["agency", "category", "documenttype"]
         for view in ["changelist", "add", "change", "delete", "history"]
     },
+    # Provinces, districts and services (rows others refer to): officers edit and add them, nobody
+    # deletes them; operators: officers edit their names only (createstaff sets them up).
+    **{
+        f"admin:{app}_{model}_{view}": [
+            Rule(
+                "GET",
+                lambda c, app=app, model=model, view=view: _kept_admin_url(app, model, view),
+                set() if view == "delete" or (model == "operator" and view == "add") else {"officer"},
+            )
+        ]
+        for app, model in [
+            ("accounts", "province"),
+            ("accounts", "district"),
+            ("accounts", "operator"),
+            ("restrictions", "service"),
+        ]
+        for view in ["changelist", "add", "change", "delete", "history"]
+    },
 }
+
+
+def _kept_admin_url(app: str, model: str, view: str) -> str:
+    from vpnregistry.accounts.models import District, Operator, Province
+    from vpnregistry.restrictions.models import Service
+
+    if view in {"changelist", "add"}:
+        return f"/admin/{app}/{model}/{'add/' if view == 'add' else ''}"
+    province = Province.objects.first() or Province.objects.create(code="MX", name="Matrix")
+    found = {
+        "province": lambda: province,
+        "district": lambda: (
+            District.objects.first()
+            or District.objects.create(code="mx-matrix", name="Matrix", province=province)
+        ),
+        "operator": lambda: Operator.objects.first(),
+        "service": lambda: (
+            Service.objects.first()
+            or Service.objects.create(code="matrix", kind="application", name="Matrix")
+        ),
+    }[model]()
+    return f"/admin/{app}/{model}/{found.pk}/{view}/"
 
 
 def _reason_url(view: str) -> str:

@@ -1,4 +1,5 @@
-"""The admin site: regulator officers edit reference data (categories, their documents, agencies).
+"""The admin site: regulator officers edit reference data (categories, their documents, agencies,
+places, services, rejection reasons), each name in English and Urdu.
 
 Access goes by role, not by Django's staff flag or model permissions: an active officer may use it,
 nobody else (a superuser created by `createsuperuser` for setting up is let in too). Every change is
@@ -40,7 +41,7 @@ class RegistryAdminSite(admin.AdminSite):
         # Only the registry's reference data is edited here: other apps' models (groups, tokens, login
         # attempts, authenticators) have commands and pages of their own.
         models = [model_or_iterable] if isinstance(model_or_iterable, type) else list(model_or_iterable)
-        models = [m for m in models if m._meta.app_label in {"accounts", "applications"}]
+        models = [m for m in models if m._meta.app_label in {"accounts", "applications", "restrictions"}]
         if models:
             super().register(models, admin_class, **options)
 

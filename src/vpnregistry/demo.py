@@ -48,10 +48,11 @@ IDENTIFIERS = {
     "bank": {"cnic": "42201-5678901-9", "secp_number": "0456789"},
     "foreign_mission": {},
 }
+# code, name, name in Urdu, kind
 OPERATORS = [
-    ("indus", "Indus Fibre", "fixed"),
-    ("margalla", "Margalla Broadband", "fixed"),
-    ("sabz", "Sabz Mobile", "mobile"),
+    ("indus", "Indus Fibre", "انڈس فائبر", "fixed"),
+    ("margalla", "Margalla Broadband", "مارگلہ براڈ بینڈ", "fixed"),
+    ("sabz", "Sabz Mobile", "سبز موبائل", "mobile"),
 ]
 
 
@@ -109,7 +110,8 @@ def load() -> list[DemoAccount]:
     agencies = {a.code: a for a in Agency.objects.all()}
     categories = {c.code: c for c in Category.objects.filter(code__in=[code for code, *_ in CATEGORIES])}
     operators = {
-        code: Operator.objects.create(code=code, name=name, kind=kind) for code, name, kind in OPERATORS
+        code: Operator.objects.create(code=code, name=name, name_ur=name_ur, kind=kind)
+        for code, name, name_ur, kind in OPERATORS
     }
     # The mobile operator's numbering (made up): every number beginning 034.
     NumberBlock.objects.create(operator=operators["sabz"], prefix="+9234")

@@ -177,7 +177,8 @@ def _complaints(org: Organisation) -> Iterator[dict]:
             "operator": c.operator.code,
             "event": c.event_id,
             "happened_at": _t(c.happened_at),
-            "service": c.what_failed,
+            # The English name, as the rest of this document is codes and English: stable for machines.
+            "service": c.service.name if c.service_id else c.service_text,
             "description": c.description,
             "state": c.state,
             "decision_reason": c.decision_reason,

@@ -38,9 +38,13 @@ def test_submission_answers_with_the_status_secret_once(world):
     data = found.json()
     assert data["state"] == "submitted" and data["tracking_number"] == body["tracking_number"]
     assert [h["to_state"] for h in data["history"]] == ["draft", "submitted"]
+    # The category by its English name, and by its Urdu one beside it (the world's "Company" keeps
+    # the Urdu name the seed gave the real category).
+    assert data["category"] == "Company" and data["category_ur"] == "کمپنی / سافٹ ویئر ہاؤس"
     assert set(data) == {
         "tracking_number",
         "category",
+        "category_ur",
         "state",
         "submitted_at",
         "verified_at",
@@ -105,12 +109,14 @@ def test_certificate_check_answers_now_and_at_a_local_time(world):
     body = public.get(f"/api/v1/certificates/{code}/").json()
     assert body["valid_now"] is True and body["state"] == "active" and body["active_at"] is None
     assert body["organisation"] == "Ravi Software" and body["resource"] == "14.1.105.0/24"
+    assert body["category"] == "Company" and body["category_ur"] == "کمپنی / سافٹ ویئر ہاؤس"
     assert set(body) == {
         "code",
         "reference",
         "resource",
         "kind",
         "category",
+        "category_ur",
         "organisation",
         "state",
         "valid_from",

@@ -47,6 +47,18 @@ def test_submission_tells_the_applicant_the_routed_agency_and_the_operators_conc
     assert all(len(m.to) == 1 for m in mail.outbox)
 
 
+def test_the_category_is_named_in_each_recipients_language(world, django_capture_on_commit_callbacks):
+    world.agency.language = "ur"
+    world.agency.save(update_fields=["language"])
+    application = draft(world, "14.1.105.0/24")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit_application(actor=world.applicant, application=application)
+    got = told()
+    urdu, english = got["reviewer"].body, got["indus-staff"].body  # Urdu reader, English reader
+    assert "کمپنی / سافٹ ویئر ہاؤس" in urdu and "(Company)" not in urdu
+    assert "(Company)" in english and "کمپنی" not in english
+
+
 def notification_inserts(queries) -> int:
     return sum(q["sql"].startswith('INSERT INTO "applications_notification"') for q in queries)
 

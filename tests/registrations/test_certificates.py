@@ -104,6 +104,23 @@ def test_the_page_printed_carries_the_code_and_a_qr_code_of_the_check_url(world)
     assert "رجسٹریشن سرٹیفکیٹ" in certificates.render_html(certificate, url=url, language="ur")
 
 
+def test_the_category_and_operator_are_printed_in_the_certificates_language(world):
+    from vpnregistry.accounts.models import Operator
+
+    Operator.objects.filter(code="indus").update(name_ur="انڈس فائبر")
+    certificate, url = certificate_and_url(world)
+    urdu = certificates.render_html(certificate, url=url, language="ur")
+    assert "کمپنی / سافٹ ویئر ہاؤس" in urdu and "انڈس فائبر" in urdu
+    english = certificates.render_html(certificate, url=url, language="en")
+    assert "Company" in english and "انڈس فائبر" not in english
+    # The public check page names the category in the reader's language; the API gives both names.
+    check = certificates.public_check(certificate)
+    assert (check.category, check.category_ur) == ("Company", "کمپنی / سافٹ ویئر ہاؤس")
+    with translation.override("ur"):
+        assert check.category_name == "کمپنی / سافٹ ویئر ہاؤس"
+    assert check.category_name == "Company"
+
+
 def test_a_mobile_number_is_printed_only_in_part(world):
     certificate, url = certificate_and_url(world)
     reg = certificate.registration

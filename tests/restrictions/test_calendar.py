@@ -40,6 +40,25 @@ def test_calendar_and_feeds_show_published_events_only(client, world):
     events = [c for c in Calendar.from_ical(ics.content).walk("VEVENT")]
     assert [str(e["summary"]) for e in events] == ["Polling day"]
     assert events[0].decoded("dtstart") == shown.starts_at
+    assert "Karachi South, Sindh" in str(events[0]["location"])
+
+
+def test_calendar_and_its_feed_name_places_and_services_in_the_readers_language(client, world):
+    from vpnregistry.accounts.models import District, Province
+    from vpnregistry.restrictions.models import Service
+
+    Province.objects.filter(code="PB").update(name_ur="پنجاب")
+    Province.objects.filter(code="SD").update(name_ur="سندھ")
+    District.objects.filter(code="sd-karachi-south").update(name_ur="کراچی جنوبی")
+    Service.objects.filter(code="whatsapp").update(name_ur="واٹس ایپ")
+    make(world, "Polling day")
+    client.cookies["django_language"] = "ur"
+    page = client.get("/events/").content.decode()
+    assert "پنجاب" in page and "کراچی جنوبی" in page and "واٹس ایپ" in page
+    assert "Punjab" not in page and "WhatsApp" not in page
+    event = next(iter(Calendar.from_ical(client.get("/events.ics").content).walk("VEVENT")))
+    assert str(event["location"]) == "پنجاب، کراچی جنوبی، سندھ"
+    assert "واٹس ایپ" in str(event["description"])
 
 
 def test_officers_see_drafts_on_the_calendar(client, world):

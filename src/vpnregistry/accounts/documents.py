@@ -132,7 +132,7 @@ def requirement_status(organisation: Organisation, *, on: date | None = None) ->
 
 def require_documents(organisation: Organisation, *, on: date | None = None) -> None:
     """Refuse (InvalidInput naming each one) when a document the category needs is not on file and valid."""
-    missing = [s.requirement.name for s in requirement_status(organisation, on=on) if not s.met]
+    missing = [s.requirement.local_name for s in requirement_status(organisation, on=on) if not s.met]
     if missing:
         raise InvalidInput(
             {

@@ -16,6 +16,7 @@ from vpnregistry.accounts.identifiers import (
     validate_reference,
 )
 from vpnregistry.accounts.names import name_skeleton, normalise_name
+from vpnregistry.bilingual import BilingualName, list_separator, urdu_name_field
 from vpnregistry.db import PrefixRow
 from vpnregistry.fieldcrypt import BlindIndexField, EncryptedTextField
 
@@ -28,25 +29,27 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("Auditor")
 
 
-class Agency(models.Model):
+class Agency(BilingualName, models.Model):
     """A body that verifies applicants of the categories routed to it."""
 
     code = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
+    name_ur = urdu_name_field(200)
 
     class Meta:
         verbose_name_plural = "agencies"
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.local_name
 
 
-class Category(models.Model):
+class Category(BilingualName, models.Model):
     """An applicant category; its routing to an agency and its prefix limits are data, not code."""
 
     code = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
+    name_ur = urdu_name_field(200)
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="categories")
     # The shortest prefix length accepted: a smaller number is a broader prefix.
     min_len_v4 = models.PositiveSmallIntegerField(default=24)
@@ -61,10 +64,10 @@ class Category(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.local_name
 
 
-class Operator(models.Model):
+class Operator(BilingualName, models.Model):
     """An ISP or mobile operator that assigns addresses or numbers to subscribers."""
 
     class Kind(models.TextChoices):
@@ -73,13 +76,14 @@ class Operator(models.Model):
 
     code = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
+    name_ur = urdu_name_field(200)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FIXED)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.local_name
 
 
 class AddressSpace(PrefixRow):
@@ -98,29 +102,32 @@ class AddressSpace(PrefixRow):
         return self.prefix
 
 
-class Province(models.Model):
+class Province(BilingualName, models.Model):
     """A province or territory; restriction events and statistics are scoped by it."""
 
     code = models.CharField(max_length=4, unique=True)
     name = models.CharField(max_length=100)
+    name_ur = urdu_name_field(100)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.local_name
 
 
-class District(models.Model):
+class District(BilingualName, models.Model):
     code = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=100)
+    name_ur = urdu_name_field(100)
     province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="districts")
 
     class Meta:
         ordering = ["province__name", "name"]
 
     def __str__(self) -> str:
-        return f"{self.name}, {self.province}"
+        # "Lahore, Punjab"; in Urdu "لاہور، پنجاب", with the Arabic-script comma.
+        return f"{self.local_name}{list_separator()}{self.province}"
 
 
 class Organisation(models.Model):

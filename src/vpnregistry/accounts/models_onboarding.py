@@ -11,14 +11,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from vpnregistry.bilingual import BilingualName, urdu_name_field
 from vpnregistry.db import PrefixRow
 
 
-class DocumentType(models.Model):
+class DocumentType(BilingualName, models.Model):
     """A kind of document an applicant may be asked for (data the regulator edits)."""
 
     code = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
+    name_ur = urdu_name_field(200)
     needs_expiry = models.BooleanField(
         default=False, help_text=_("An upload of this type must say until when it is valid.")
     )
@@ -27,16 +29,17 @@ class DocumentType(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.local_name
 
 
-class DocumentRequirement(models.Model):
+class DocumentRequirement(BilingualName, models.Model):
     """One document a category needs: any one of `document_types` satisfies it ("either of")."""
 
     category = models.ForeignKey(
         "accounts.Category", on_delete=models.CASCADE, related_name="document_requirements"
     )
     name = models.CharField(max_length=200, help_text=_("What the applicant is asked for, in words."))
+    name_ur = urdu_name_field(200)
     document_types = models.ManyToManyField(DocumentType, related_name="requirements")
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -44,7 +47,7 @@ class DocumentRequirement(models.Model):
         ordering = ["category", "position", "id"]
 
     def __str__(self) -> str:
-        return f"{self.category}: {self.name}"
+        return f"{self.category}: {self.local_name}"
 
 
 class Document(models.Model):

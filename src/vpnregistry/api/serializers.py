@@ -52,7 +52,7 @@ class OperatorSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Operator
-        fields = ["id", "code", "name", "kind", "address_space"]
+        fields = ["id", "code", "name", "name_ur", "kind", "address_space"]
 
 
 class ResourceInputSerializer(serializers.Serializer):
@@ -312,7 +312,8 @@ class AppealDecisionSerializer(serializers.Serializer):
 class RejectionReasonSerializer(serializers.ModelSerializer):
     class Meta:
         model = RejectionReason
-        fields = ["code", "text"]
+        fields = ["code", "text", "name_ur"]
+        extra_kwargs = {"name_ur": {"help_text": "the reason in Urdu; empty when none was written"}}
 
 
 class AddressSpaceSerializer(serializers.ModelSerializer):
@@ -331,7 +332,7 @@ class OperatorSyncSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Operator
-        fields = ["code", "name", "kind", "last_serial", "behind", "last_seen", "downloads"]
+        fields = ["code", "name", "name_ur", "kind", "last_serial", "behind", "last_seen", "downloads"]
 
     def get_downloads(self, obj) -> int:
         # An operator that never downloaded has no sync row; the count is then 0, not null.
@@ -343,11 +344,14 @@ class OperatorSyncSerializer(serializers.ModelSerializer):
 
 class DistrictSerializer(serializers.ModelSerializer):
     province = serializers.CharField(source="province.name")
+    province_ur = serializers.CharField(
+        source="province.name_ur", help_text="the province's name in Urdu; empty when none was written"
+    )
     province_code = serializers.CharField(source="province.code")
 
     class Meta:
         model = District
-        fields = ["code", "name", "province", "province_code"]
+        fields = ["code", "name", "name_ur", "province", "province_ur", "province_code"]
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -392,7 +396,7 @@ class EventCreateSerializer(serializers.Serializer):
 class ServiceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Service
-        fields = ["code", "kind", "name"]
+        fields = ["code", "kind", "name", "name_ur"]
 
 
 class ExemptionEventSerializer(serializers.Serializer):

@@ -108,6 +108,9 @@ class DocumentUploadSerializer(serializers.Serializer):
 
 class RequirementSerializer(serializers.Serializer):
     name = serializers.CharField(source="requirement.name")
+    name_ur = serializers.CharField(
+        source="requirement.name_ur", help_text="the requirement in Urdu; empty when none was written"
+    )
     document_types = serializers.SerializerMethodField()
     met = serializers.BooleanField()
     document = serializers.IntegerField(source="document.pk", allow_null=True, default=None)

@@ -26,7 +26,8 @@ class CertificateCheckSerializer(serializers.Serializer):
     reference = serializers.CharField(help_text="The registration's public reference.")
     resource = serializers.CharField(help_text="The address or prefix; a mobile number only partly.")
     kind = serializers.ChoiceField(choices=Registration._meta.get_field("kind").choices)
-    category = serializers.CharField()
+    category = serializers.CharField(help_text="The category's name (English).")
+    category_ur = serializers.CharField(help_text="The category's name in Urdu; empty when none was written.")
     organisation = serializers.CharField(
         allow_null=True, help_text="The holder's name for companies; null where the holder is a person."
     )
@@ -53,7 +54,8 @@ class StatusChangeSerializer(serializers.Serializer):
 
 class PublicStatusSerializer(serializers.Serializer):
     tracking_number = serializers.CharField()
-    category = serializers.CharField()
+    category = serializers.CharField(help_text="The category's name (English).")
+    category_ur = serializers.CharField(help_text="The category's name in Urdu; empty when none was written.")
     state = serializers.ChoiceField(choices=Application.State.choices)
     submitted_at = serializers.DateTimeField(allow_null=True)
     verified_at = serializers.DateTimeField(allow_null=True)

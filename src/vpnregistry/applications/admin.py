@@ -12,9 +12,9 @@ from vpnregistry.applications.models import RejectionReason
 
 @admin.register(RejectionReason)
 class RejectionReasonAdmin(RegulatorAdmin):
-    list_display = ["code", "text", "active"]
+    list_display = ["code", "text", "name_ur", "active"]
     list_filter = ["active"]
-    search_fields = ["code", "text"]
+    search_fields = ["code", "text", "name_ur"]
 
     def has_delete_permission(self, request, obj=None):
         # Rejections refer to their reason; retire a reason by making it inactive.

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vpnregistry.accounts.models import Agency, Category, District, Operator, Organisation
+from vpnregistry.bilingual import BilingualName, urdu_name_field
 from vpnregistry.db import KEY_WIDTH
 from vpnregistry.fieldcrypt import EncryptedTextField
 
@@ -189,18 +190,24 @@ class Review(models.Model):
         return f"{self.stage} {self.decision} on {self.application_id}"
 
 
-class RejectionReason(models.Model):
-    """The regulator's list of reasons for a rejection; the decision adds free text to one of them."""
+class RejectionReason(BilingualName, models.Model):
+    """The regulator's list of reasons for a rejection; the decision adds free text to one of them.
+
+    Its English wording is `text`; `name_ur` is its Urdu wording, as on the other reference data.
+    """
+
+    ENGLISH_FIELD = "text"
 
     code = models.SlugField(max_length=40, unique=True)
     text = models.CharField(max_length=300)
+    name_ur = urdu_name_field(300)
     active = models.BooleanField(default=True, help_text=_("Only active reasons can be chosen."))
 
     class Meta:
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.text}"
+        return f"{self.code}: {self.local_name}"
 
 
 class Attestation(models.Model):

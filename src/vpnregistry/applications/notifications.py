@@ -211,7 +211,7 @@ def notify_transition(*, application, from_state: str, to_state: str, reason: st
             return _("Application %(label)s of %(org)s (%(category)s) now waits for %(step)s.") % {
                 "label": label(),
                 "org": application.organisation.name,
-                "category": application.category.name,
+                "category": application.category.local_name,
                 "step": step.label,
             }
 

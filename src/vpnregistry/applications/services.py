@@ -35,6 +35,7 @@ from vpnregistry.applications.models import (
 )
 from vpnregistry.applications.msisdn import NotAMobileNumber, looks_like_msisdn, normalise_msisdn
 from vpnregistry.applications.notifications import notify_transition
+from vpnregistry.applications.reasons import URDU_REASONS
 from vpnregistry.applications.status import issue_status_secret
 from vpnregistry.audit.services import record
 from vpnregistry.csvcells import formula_reason
@@ -374,7 +375,9 @@ SYSTEM_REASONS = {
 
 
 def _system_reason(code: str) -> RejectionReason:
-    return RejectionReason.objects.get_or_create(code=code, defaults={"text": SYSTEM_REASONS[code]})[0]
+    return RejectionReason.objects.get_or_create(
+        code=code, defaults={"text": SYSTEM_REASONS[code], "name_ur": URDU_REASONS[code]}
+    )[0]
 
 
 def _rejection_reason(code: str) -> RejectionReason:

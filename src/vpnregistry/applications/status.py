@@ -19,6 +19,7 @@ from datetime import datetime
 
 from vpnregistry.applications.models import Application
 from vpnregistry.audit.models import AuditEvent
+from vpnregistry.bilingual import localised
 from vpnregistry.codes import grouped, new_code, normalised
 
 SECRET_LENGTH = 20
@@ -64,13 +65,19 @@ class Change:
 @dataclass(frozen=True)
 class PublicStatus:
     tracking_number: str
-    category: str
+    category: str  # its English name (the API's `category`)
+    category_ur: str  # its Urdu name, blank when none was written (the API's `category_ur`)
     state: str
     state_label: str
     submitted_at: datetime | None
     verified_at: datetime | None
     decided_at: datetime | None
     history: list[Change]
+
+    @property
+    def category_name(self) -> str:
+        """The category's name in the reader's language (for the page)."""
+        return localised(self.category, self.category_ur)
 
 
 def public_status(tracking_number: str, secret: str) -> PublicStatus | None:
@@ -97,6 +104,7 @@ def public_status(tracking_number: str, secret: str) -> PublicStatus | None:
     return PublicStatus(
         tracking_number=application.tracking_number,
         category=application.category.name,
+        category_ur=application.category.name_ur,
         state=application.state,
         state_label=state_label(application.state),
         submitted_at=application.submitted_at,

@@ -25,9 +25,10 @@ class ResourceForm(forms.Form):
 def _mobile_operators():
     from vpnregistry.accounts.models import Operator
 
+    # Each operator by its name in the reader's language.
     return [("", _("— (an address)"))] + [
-        (code, name)
-        for code, name in Operator.objects.filter(kind=Operator.Kind.MOBILE).values_list("code", "name")
+        (operator.code, operator.local_name)
+        for operator in Operator.objects.filter(kind=Operator.Kind.MOBILE)
     ]
 
 

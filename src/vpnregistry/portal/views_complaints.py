@@ -164,7 +164,7 @@ def complaint_new(request):
         "data": data,
         "registrations": complaints.registrations_to_complain_about(request.user),
         "events": events,
-        "services": sorted({s for e in events for s in e.services.all()}, key=lambda s: s.name),
+        "services": sorted({s for e in events for s in e.services.all()}, key=lambda s: s.local_name),
     }
     return render(request, "portal/complaint_new.html", context, status=400 if errors else 200)
 

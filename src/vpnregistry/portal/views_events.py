@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from icalendar import Calendar, Event
 
 from vpnregistry.accounts.models import District, Province, Role
+from vpnregistry.bilingual import list_separator
 from vpnregistry.errors import InvalidInput
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.restrictions import selectors, services
@@ -89,12 +90,14 @@ def events_ics(request):
         item.add("dtstart", e.starts_at)
         item.add("dtend", e.ends_at)
         item.add("dtstamp", e.published_at)
+        # Places and services in the reader's language, as "National" is.
+        comma = list_separator()
         scope = (
             _("National")
             if e.national
-            else ", ".join([p.name for p in e.provinces.all()] + [str(d) for d in e.districts.all()])
+            else comma.join([p.local_name for p in e.provinces.all()] + [str(d) for d in e.districts.all()])
         )
-        restricted = ", ".join(s.name for s in e.services.all())
+        restricted = comma.join(s.local_name for s in e.services.all())
         item.add("description", f"{e.legal_reference}\n{scope}\n{restricted}\n{e.description}".strip())
         item.add("location", scope)
         cal.add_component(item)

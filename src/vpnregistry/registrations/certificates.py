@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from vpnregistry import printing
 from vpnregistry.accounts.models import Role
 from vpnregistry.audit.services import record
+from vpnregistry.bilingual import localised
 from vpnregistry.codes import grouped, normalised
 from vpnregistry.errors import NotAllowed
 from vpnregistry.registrations.models import (
@@ -128,7 +129,8 @@ class CertificateCheck:
     reference: str
     resource: str
     kind: str
-    category: str
+    category: str  # its English name (the API's `category`)
+    category_ur: str  # its Urdu name, blank when none was written (the API's `category_ur`)
     organisation: str | None
     state: str
     state_label: str
@@ -138,6 +140,11 @@ class CertificateCheck:
     checked_at: datetime
     at: datetime | None
     active_at: bool | None
+
+    @property
+    def category_name(self) -> str:
+        """The category's name in the reader's language (for the page)."""
+        return localised(self.category, self.category_ur)
 
 
 def public_check(certificate: Certificate, *, at: datetime | None = None) -> CertificateCheck:
@@ -152,6 +159,7 @@ def public_check(certificate: Certificate, *, at: datetime | None = None) -> Cer
         resource=masked(registration),
         kind=registration.kind,
         category=category.name,
+        category_ur=category.name_ur,
         organisation=(
             None
             if category.code in settings.VPNREGISTRY_INDIVIDUAL_CATEGORIES
@@ -206,8 +214,8 @@ def render_html(certificate: Certificate, *, url: str, language: str = "en") -> 
             (_("Registration"), registration.reference, True),
             (_("Resource"), masked(registration), True),
             (_("Holder"), registration.organisation.name, False),
-            (_("Category"), application.category.name, False),
-            (_("Operator"), registration.operator.name, False),
+            (_("Category"), application.category.local_name, False),
+            (_("Operator"), registration.operator.local_name, False),
             (_("Application"), application.tracking_number or "", True),
             (_("Valid from"), shown(registration.valid_from), True),
             (_("Valid until"), shown(registration.valid_until), True),

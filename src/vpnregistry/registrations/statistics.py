@@ -19,6 +19,7 @@ from redis import RedisError
 
 from vpnregistry.accounts.models import Category, Province
 from vpnregistry.applications.models import Attestation, Resource, Review
+from vpnregistry.bilingual import is_urdu
 from vpnregistry.registrations.models import PublishedStatistics, Registration
 
 THRESHOLD = 5
@@ -183,7 +184,11 @@ def publish(
     columns: list[str],
     table: Table,
     note: str = "",
+    rows_ur: list[str] | None = None,
+    columns_ur: list[str] | None = None,
 ) -> dict:
+    """The table as stored: `rows_ur`/`columns_ur` hold the Urdu of labels that are reference names
+    (categories, provinces), "" for the others; `in_language` picks the reader's at each view."""
     result = suppress(table)
     n, m = table.shape
     out = {
@@ -193,6 +198,8 @@ def publish(
         "note": note,
         "rows": rows,
         "columns": columns,
+        "rows_ur": rows_ur or [""] * len(rows),
+        "columns_ur": columns_ur or [""] * len(columns),
         "cells": [[result.published(("cell", i, j)) for j in range(m)] for i in range(n)],
         "flags": [[result.flag(("cell", i, j)) for j in range(m)] for i in range(n)],
         "row_totals": None,
@@ -256,9 +263,13 @@ CATEGORY_MEASURES = [
 ]
 
 
-def _by_category(categories: list[tuple[int, str]]) -> dict:
+# A category or province as the tables name it: (pk, name, name in Urdu or "").
+Named = tuple[int, str, str]
+
+
+def _by_category(categories: list[Named]) -> dict:
     active = Registration.objects.filter(state=Registration.State.ACTIVE)
-    index = {pk: i for i, (pk, _name) in enumerate(categories)}
+    index = {pk: i for i, (pk, *_names) in enumerate(categories)}
     width = len(CATEGORY_MEASURES)
     values = [[0] * width for _ in categories]
     who = [[0] * width for _ in categories]
@@ -289,7 +300,8 @@ def _by_category(categories: list[tuple[int, str]]) -> dict:
         unit=gettext_noop(
             "organisations; IPv4 addresses (a /24 counts 256); IPv6 prefixes (not addresses); numbers"
         ),
-        rows=[name for _pk, name in categories],
+        rows=[name for _pk, name, _ur in categories],
+        rows_ur=[ur for _pk, _name, ur in categories],
         columns=[label for _key, label in CATEGORY_MEASURES],
         table=table,
         note=gettext_noop("Registrations active now. An organisation is counted once, in its category."),
@@ -298,8 +310,8 @@ def _by_category(categories: list[tuple[int, str]]) -> dict:
 
 def _by_province() -> dict:
     """Active registrations by where they are used (their district's province)."""
-    provinces = list(Province.objects.order_by("name").values_list("pk", "name"))
-    index = {pk: i for i, (pk, _name) in enumerate(provinces)}
+    provinces = list(Province.objects.order_by("name").values_list("pk", "name", "name_ur"))
+    index = {pk: i for i, (pk, *_names) in enumerate(provinces)}
     unknown = len(provinces)  # registrations whose location was not recorded
     active = Registration.objects.filter(state=Registration.State.ACTIVE)
     width = len(CATEGORY_MEASURES)
@@ -333,7 +345,8 @@ def _by_province() -> dict:
         unit=gettext_noop(
             "organisations; IPv4 addresses (a /24 counts 256); IPv6 prefixes (not addresses); numbers"
         ),
-        rows=[name for _pk, name in provinces] + [gettext_noop("Not recorded")],
+        rows=[name for _pk, name, _ur in provinces] + [gettext_noop("Not recorded")],
+        rows_ur=[ur for _pk, _name, ur in provinces] + [""],
         columns=[label for _key, label in CATEGORY_MEASURES],
         table=table,
         note=gettext_noop(
@@ -343,10 +356,10 @@ def _by_province() -> dict:
     )
 
 
-def _by_month(categories: list[tuple[int, str]], kind: str) -> dict:
+def _by_month(categories: list[Named], kind: str) -> dict:
     base = Registration.objects.filter(kind=kind)
     made = base.annotate(month=TruncMonth("valid_from"))
-    index = {pk: j for j, (pk, _name) in enumerate(categories)}
+    index = {pk: j for j, (pk, *_names) in enumerate(categories)}
     sizes: dict[str, list[int]] = defaultdict(lambda: [0] * len(categories))
     who: dict[str, list[int]] = defaultdict(lambda: [0] * len(categories))
     if kind == "ipv4":
@@ -368,7 +381,7 @@ def _by_month(categories: list[tuple[int, str]], kind: str) -> dict:
     per_category = dict(
         base.values_list("organisation__category").annotate(orgs=Count("organisation", distinct=True))
     )
-    contributors.column_totals = [per_category.get(pk, 0) for pk, _name in categories]
+    contributors.column_totals = [per_category.get(pk, 0) for pk, *_names in categories]
     contributors.grand_total = base.aggregate(orgs=Count("organisation", distinct=True))["orgs"]
     table.contributors = contributors
     return publish(
@@ -380,7 +393,8 @@ def _by_month(categories: list[tuple[int, str]], kind: str) -> dict:
         if kind == "ipv4"
         else gettext_noop("prefixes (IPv6 is counted in prefixes)"),
         rows=months,
-        columns=[name for _pk, name in categories],
+        columns=[name for _pk, name, _ur in categories],
+        columns_ur=[ur for _pk, _name, ur in categories],
         table=table,
         note=gettext_noop("Every registration made in the month, including those since expired or revoked."),
     )
@@ -454,13 +468,13 @@ def median(histogram: dict[int, int]) -> float | None:
     return sum(picked) / len(picked)
 
 
-def _medians(categories: list[tuple[int, str]]) -> dict:
+def _medians(categories: list[Named]) -> dict:
     found = _histograms()
     cells, flags, sizes = [], [], []
     for step, _label in STEPS:
         row, row_flags = [], []
         merged: dict[int, int] = defaultdict(int)
-        for pk, _name in categories:
+        for pk, *_names in categories:
             histogram = found[step].get(pk, {})
             for value, n in histogram.items():
                 merged[value] += n
@@ -488,7 +502,9 @@ def _medians(categories: list[tuple[int, str]]) -> dict:
             "side. A median of fewer than 5 applications is withheld (<5); an empty group is blank."
         ),
         "rows": [label for _step, label in STEPS],
-        "columns": [name for _pk, name in categories] + [gettext_noop("All categories")],
+        "columns": [name for _pk, name, _ur in categories] + [gettext_noop("All categories")],
+        "rows_ur": [""] * len(STEPS),
+        "columns_ur": [ur for _pk, _name, ur in categories] + [""],
         "cells": cells,
         "flags": flags,
         "row_totals": None,
@@ -581,7 +597,7 @@ def _complaints() -> tuple[dict | None, str]:
 
 def compute_statistics() -> dict:
     """Every public figure, suppressed; a few GROUP BY queries, whatever the number of rows."""
-    categories = list(Category.objects.order_by("name").values_list("pk", "name"))
+    categories = list(Category.objects.order_by("name").values_list("pk", "name", "name_ur"))
     complaints, complaints_note = _complaints()
     tables = [
         _by_category(categories),
@@ -644,7 +660,10 @@ def localised(data: dict) -> dict:
 
     The stored figures keep the English words the JSON publishes (stable for the programs that read
     it); each fixed label was marked with `N_` where it is made and is translated here, as it is shown.
-    Names (categories, provinces) and free-text reasons pass through unchanged unless translated.
+    Categories and provinces are stored with their Urdu names beside (`rows_ur`, `columns_ur`, as the
+    JSON carries them): an Urdu reader gets those, so the figures cached for everyone freeze no
+    language; a name with no Urdu, or figures stored before there were Urdu names, show the English.
+    Free-text reasons pass through unchanged unless translated.
     """
     stages = dict(Review.Stage.choices)
     tables = []
@@ -655,13 +674,19 @@ def localised(data: dict) -> dict:
         if t["id"].startswith("rejections_"):
             stage = stages.get(t["id"].removeprefix("rejections_"), "")
             t["title"] = gettext("Rejection reasons: %(stage)s") % {"stage": stage}
-        t["rows"] = [gettext(label) if label else label for label in t["rows"]]
-        t["columns"] = [gettext(label) if label else label for label in t["columns"]]
+        t["rows"] = _labels(t["rows"], t.get("rows_ur"))
+        t["columns"] = _labels(t["columns"], t.get("columns_ur"))
         tables.append(t)
     notes = [gettext(note) for note in data["notes"]]
     if data["generated_at"] is None:
         notes = [_not_computed_note()]
     return {**data, "notes": notes, "tables": tables}
+
+
+def _labels(english: list[str], urdu: list[str] | None) -> list[str]:
+    """A table's row or column labels as shown: a stored Urdu name to an Urdu reader, else translated."""
+    urdu = urdu if urdu and is_urdu() else [""] * len(english)
+    return [ur or (gettext(label) if label else label) for label, ur in zip(english, urdu, strict=True)]
 
 
 def statistics() -> dict:

@@ -10,10 +10,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from vpnregistry.accounts.models import District, Operator, Organisation, Province
+from vpnregistry.bilingual import BilingualName, urdu_name_field
 from vpnregistry.registrations.models import Registration
 
 
-class Service(models.Model):
+class Service(BilingualName, models.Model):
     """A service an order can restrict: a network, a named application or a VPN protocol (kept as data)."""
 
     class Kind(models.TextChoices):
@@ -24,12 +25,13 @@ class Service(models.Model):
     code = models.SlugField(unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     name = models.CharField(max_length=100)
+    name_ur = urdu_name_field(100)
 
     class Meta:
         ordering = ["kind", "name"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.local_name
 
 
 class RestrictionEvent(models.Model):
@@ -145,7 +147,7 @@ class Complaint(models.Model):
 
     @property
     def what_failed(self) -> str:
-        return self.service.name if self.service_id else self.service_text
+        return self.service.local_name if self.service_id else self.service_text
 
 
 class ComplaintMessage(models.Model):

@@ -12,7 +12,9 @@ def load_districts(apps, schema_editor):
     """The country's provinces and districts, from the data file shipped with the package."""
     Province = apps.get_model("accounts", "Province")
     District = apps.get_model("accounts", "District")
-    text = resources.files("vpnregistry.accounts").joinpath("data", "districts.csv").read_text()
+    text = (
+        resources.files("vpnregistry.accounts").joinpath("data", "districts.csv").read_text(encoding="utf-8")
+    )
     provinces = {}
     for row in csv.DictReader(io.StringIO(text)):
         code = row["province_code"]

@@ -12,7 +12,11 @@ from django.db import migrations, models
 def load_services(apps, schema_editor):
     """The services an order can restrict, from the data file shipped with the package."""
     Service = apps.get_model("restrictions", "Service")
-    text = resources.files("vpnregistry.restrictions").joinpath("data", "services.csv").read_text()
+    text = (
+        resources.files("vpnregistry.restrictions")
+        .joinpath("data", "services.csv")
+        .read_text(encoding="utf-8")
+    )
     for row in csv.DictReader(io.StringIO(text)):
         Service.objects.get_or_create(code=row["code"], defaults={"kind": row["kind"], "name": row["name"]})
 
