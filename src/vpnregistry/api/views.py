@@ -39,6 +39,7 @@ from vpnregistry.applications.models import RejectionReason, Resource
 from vpnregistry.audit.services import record
 from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, WrongState
+from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError
 from vpnregistry.registrations import selectors as registration_selectors
 from vpnregistry.registrations import services as registration_services
@@ -707,7 +708,7 @@ class ExemptionCheckView(APIView):
         try:
             answer = exemptions.check_one(address, at)
         except ParseError as exc:
-            raise InvalidInput({"address": [str(exc)]}) from None
+            raise InvalidInput({"address": [address_error(exc)]}) from None
         # The shape of ExemptionSerializer (the schema's), built directly: operators ask this tens of
         # times a second, and building the serializer's fields for each answer cost a fifth of it.
         return {

@@ -40,6 +40,7 @@ from vpnregistry.audit.services import record
 from vpnregistry.csvcells import formula_reason
 from vpnregistry.db import Network, network_keys, serialise
 from vpnregistry.errors import InvalidInput, NotAllowed, TooMany, WrongState
+from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError, check_prefix
 from vpnregistry.registrations.selectors import conflicting_number, conflicting_registration, suspended_held
 from vpnregistry.registrations.services import create_registrations
@@ -211,7 +212,7 @@ def _clean_network(value, organisation, category, named, cleaned, error, subscri
     try:
         net = check_prefix(value, min_len_v4=category.min_len_v4, min_len_v6=category.min_len_v6)
     except ParseError as exc:
-        error["value"] = [str(exc)]
+        error["value"] = [address_error(exc)]
         return None
     operator = operator_for_network(net)
     clash = taken.clash(net)

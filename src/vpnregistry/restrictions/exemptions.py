@@ -31,6 +31,7 @@ from vpnregistry.accounts.models import District
 from vpnregistry.csvcells import cell
 from vpnregistry.db import ancestor_firsts, network_keys
 from vpnregistry.errors import TooLarge
+from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError, parse_address
 from vpnregistry.registrations.models import ActivePeriod, Registration
 from vpnregistry.restrictions.models import RestrictionEvent
@@ -278,7 +279,7 @@ def _answer_general(lines: list[bytes], values: list[str], index: TimeIndex) -> 
         try:
             addr = parse_address(text)
         except ParseError as exc:
-            reason = cell(str(exc)).replace('"', "'")
+            reason = cell(address_error(exc)).replace('"', "'")
             out[i] = _csv_field(cell(text)) + f',error,,"{reason}"\n'.encode()
             continue
         (v4_pos if addr.version == 4 else v6_pos).append(i)
