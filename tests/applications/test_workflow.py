@@ -74,11 +74,11 @@ def test_csv_refused_whole_naming_every_bad_line_and_field(world):
     with pytest.raises(InvalidInput) as exc:
         bulk.create_application_from_csv(actor=world.applicant, data=csv_of(rows))
     messages = exc.value.errors["csv"]
-    assert [m.split(":")[0] + ":" + m.split(":")[1] for m in messages] == [
-        "line 3: value",
-        "line 4: subscriber_id",
-        "line 6: district",
-        "line 7: value",
+    assert [m.split(": ")[0] for m in messages] == [
+        "line 3, column value",
+        "line 4, column subscriber_id",
+        "line 6, column district",
+        "line 7, column value",
     ]
     assert "private-use" in messages[0] and "resource 1" in messages[3]
     assert not Application.objects.exists() and not Resource.objects.exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -33,13 +34,13 @@ def _is_api(request) -> bool:
 
 def bad_request(request, exception):
     if _is_api(request):
-        return JsonResponse({"detail": "Bad request."}, status=400)
+        return JsonResponse({"detail": _("Bad request.")}, status=400)
     return defaults.bad_request(request, exception)
 
 
 def not_found(request, exception):
     if _is_api(request):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return JsonResponse({"detail": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
 
 
@@ -49,5 +50,5 @@ def server_error(request):
     if is_contention(sys.exc_info()[1]):
         return busy_response(request)
     if _is_api(request):
-        return JsonResponse({"detail": "Server error."}, status=500)
+        return JsonResponse({"detail": _("Server error.")}, status=500)
     return defaults.server_error(request)

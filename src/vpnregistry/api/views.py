@@ -129,7 +129,9 @@ def _csv_body(request) -> bytes:
         return request.data
     upload = request.data.get("file") if hasattr(request.data, "get") else None
     if upload is None:
-        raise InvalidInput({"csv": ["Send the CSV as a text/csv body or as the file field of a form."]})
+        raise InvalidInput(
+            {"csv": [_("Send the CSV file as the body (text/csv) or as the form's file field.")]}
+        )
     return upload.read(bulk.MAX_BYTES + 1)
 
 
@@ -293,7 +295,7 @@ class ApplicationViewSet(
             items = request.data.get("resources") if isinstance(request.data, dict) else None
             if not isinstance(items, list):
                 services.require_role(request.user, Role.APPLICANT)
-                raise InvalidInput({"resources": ["A list of resources is required."]})
+                raise InvalidInput({"resources": [_("A list of resources is required.")]})
             application = services.replace_resources(
                 actor=request.user, application=application, resources=items
             )
@@ -749,7 +751,9 @@ class ExemptionCheckView(APIView):
         raw_column = request.query_params.get("column") or None
         column = whole_number(raw_column)
         if raw_column is not None and (column is None or column < 1):
-            raise InvalidInput({"column": ["A column number counts from 1."]})
+            raise InvalidInput(
+                {"column": [_("Give the column as a whole number from 1 (the first column).")]}
+            )
         if jobs.wants_async(request, whole_number(request.headers.get("Content-Length"))):
             job = jobs.create_job(owner=request.user, source=request._request, at=at, column=column)
             job.refresh_from_db()
@@ -762,8 +766,13 @@ class ExemptionCheckView(APIView):
         body = exemptions.spool(request._request)
         if exemptions.holds_no_address(body, column=column):
             body.close()
-            where = f" in column {column}" if column is not None else ""
-            raise InvalidInput({"body": [f"No line of the body holds an IPv4 or IPv6 address{where}."]})
+            if column is None:
+                message = _("No line of the list holds an IPv4 or IPv6 address: send one address a line.")
+            else:
+                message = _("No line of the list holds an IPv4 or IPv6 address in column %(column)d.") % {
+                    "column": column
+                }
+            raise InvalidInput({"body": [message]})
 
         def answers():
             with body:

@@ -98,7 +98,8 @@ def _by_line(rows: list[tuple[int, dict]], call):
         raise InvalidInput(
             {
                 "csv": [
-                    f"line {line}: {field}: {message}"
+                    _("line %(line)d, column %(column)s: %(error)s")
+                    % {"line": line, "column": field, "error": message}
                     for (line, _row), errors in zip(rows, items, strict=True)
                     for field, messages in errors.items()
                     for message in messages

@@ -130,16 +130,26 @@ def application_link(application) -> str:
     return reverse("portal:application-detail", args=[application.pk])
 
 
+def _state_label(state: str) -> str:
+    """An application's state as a person reads it ("Awaiting decision"), in the active language."""
+    from vpnregistry.applications.models import Application
+
+    try:
+        return str(Application.State(state).label)
+    except ValueError:
+        return state.replace("_", " ")
+
+
 def notify_transition(*, application, from_state: str, to_state: str, reason: str) -> None:
     """The applicant organisation, and the staff whose work the application now waits for."""
     from vpnregistry.applications import queues
 
-    label = application.tracking_number or f"draft {application.pk}"
+    label = application.tracking_number or _("draft %(id)d") % {"id": application.pk}
     link = application_link(application)
     body = _("Application %(label)s moved from %(from)s to %(to)s.") % {
         "label": label,
-        "from": from_state or _("new"),
-        "to": to_state,
+        "from": _state_label(from_state) if from_state else _("new"),
+        "to": _state_label(to_state),
     }
     if reason:
         body += "\n\n" + _("Reason: %(reason)s") % {"reason": reason}
@@ -154,7 +164,7 @@ def notify_transition(*, application, from_state: str, to_state: str, reason: st
     messages = [
         Message(
             _members(application.organisation),
-            f"{label}: {to_state.replace('_', ' ')}",
+            _("%(label)s: %(state)s") % {"label": label, "state": _state_label(to_state)},
             body,
             link,
             email_only=private,

@@ -561,16 +561,21 @@ def _tell_numbering_operators(application: Application, *, at: datetime) -> None
     for declaration in declarations:
         by_owner.setdefault(declaration.numbering_operator_id, []).append(declaration)
     for owner_id, owned in by_owner.items():
-        lines = "\n".join(f"{d.resource.value}: declared ported to {d.resource.operator.code}" for d in owned)
-        body = (
-            f"Application {application.tracking_number} declares numbers of your numbering ported to "
-            f"another operator:\n{lines}\nIf a number was not ported, tell the regulator."
+        lines = "\n".join(
+            _("%(number)s: declared ported to %(operator)s")
+            % {"number": d.resource.value, "operator": d.resource.operator.code}
+            for d in owned
         )
+        body = _(
+            "Application %(tracking)s declares numbers of your numbering ported to another operator:\n"
+            "%(lines)s\nIf a number was not ported, tell the regulator."
+        ) % {"tracking": application.tracking_number, "lines": lines}
         staff = User.objects.filter(operator_id=owner_id, role=Role.OPERATOR, is_active=True)
         transaction.on_commit(
             lambda staff=staff, body=body: notify_users(
                 staff,
-                subject=f"{application.tracking_number}: numbers declared ported from your numbering",
+                subject=_("%(tracking)s: numbers declared ported from your numbering")
+                % {"tracking": application.tracking_number},
                 body=body,
             )
         )

@@ -17,7 +17,7 @@ from vpnregistry.applications import bulk, selectors, services
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError, TooMany
 from vpnregistry.portal.paging import keyset_page
-from vpnregistry.portal.steps import application_step
+from vpnregistry.portal.steps import application_step, field_message
 from vpnregistry.registrations import selectors as registration_selectors
 
 State = Application.State
@@ -28,11 +28,11 @@ def _messages_of(exc: InvalidInput) -> list[str]:
     for field, errors in exc.errors.items():
         for message in errors if isinstance(errors, list) else [errors]:
             if isinstance(message, dict):  # per-resource errors from the JSON shape
-                out.extend(f"{f}: {m}" for f, ms in message.items() for m in ms)
+                out.extend(field_message(f, m) for f, ms in message.items() for m in ms)
             elif field == "csv":
                 out.append(str(message))
             else:
-                out.append(f"{field}: {message}")
+                out.append(field_message(field, message))
     return out
 
 

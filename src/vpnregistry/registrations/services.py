@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.applications.notifications import notify_organisation
@@ -167,7 +168,8 @@ def change_state(*, actor, registration: Registration, step: str, reason: str = 
         _may_act(actor, registration, transition)
         if registration.state not in transition.from_states:
             raise WrongState(
-                _("A %(state)s registration cannot be changed this way.") % {"state": registration.state}
+                _("A registration that is %(state)s cannot be changed this way.")
+                % {"state": registration.get_state_display()}
             )
         if transition.to_state == State.ACTIVE and registration.valid_until <= now:
             raise WrongState(_("This registration's validity has ended; it can only be renewed."))
@@ -219,10 +221,15 @@ def change_state(*, actor, registration: Registration, step: str, reason: str = 
         transaction.on_commit(
             lambda: notify_holder(
                 registration,
-                subject=f"{registration.reference}: {step}",
-                body=f"Registration {registration.reference} "
-                f"({registration.value}) is now {registration.state}."
-                + (f"\n\nReason: {reason}" if reason else ""),
+                subject=_("%(ref)s: %(state)s")
+                % {"ref": registration.reference, "state": registration.get_state_display()},
+                body=_("Registration %(ref)s (%(value)s) is now %(state)s.")
+                % {
+                    "ref": registration.reference,
+                    "value": registration.value,
+                    "state": registration.get_state_display(),
+                }
+                + ("\n\n" + _("Reason: %(reason)s") % {"reason": reason} if reason else ""),
             )
         )
     return registration
@@ -300,10 +307,17 @@ def sweep(*, now: datetime | None = None, batch: int = 1000) -> SweepReport:
                 )
             notify_holder(
                 registration,
-                subject=f"{registration.reference} expires in {days} days",
-                body=f"Registration {registration.reference} ({registration.value}) expires on "
-                f"{timezone.localtime(registration.valid_until):%Y-%m-%d %H:%M}. "
-                "Renew it before then to stay on the allowlist.",
+                subject=ngettext("%(ref)s expires in %(days)d day", "%(ref)s expires in %(days)d days", days)
+                % {"ref": registration.reference, "days": days},
+                body=_(
+                    "Registration %(ref)s (%(value)s) expires on %(time)s. Renew it before then to stay on "
+                    "the allowlist."
+                )
+                % {
+                    "ref": registration.reference,
+                    "value": registration.value,
+                    "time": f"{timezone.localtime(registration.valid_until):%Y-%m-%d %H:%M %Z}",
+                },
             )
             reminded.append((registration.reference, days))
     snapshot = publish_pending(at=now).snapshot

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Max, Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from vpnregistry.accounts.models import District
 from vpnregistry.csvcells import cell
@@ -259,7 +260,9 @@ def spool(source, *, memory: int = 8 << 20, size: int = READ_SIZE, limit: int | 
         total += len(block)
         if total > limit:
             spooled.close()
-            raise TooLarge(f"The list of addresses is larger than the {limit} bytes allowed.")
+            raise TooLarge(
+                _("The list of addresses is larger than the %(limit)d bytes allowed.") % {"limit": limit}
+            )
         spooled.write(block)
     spooled.seek(0)
     return spooled
