@@ -297,7 +297,7 @@ def test_mobile_numbers_in_a_csv(world, mobile):
     with pytest.raises(InvalidInput) as exc:
         bulk.create_application_from_csv(actor=world.freelancer_applicant, data=data)
     assert exc.value.errors["csv"] == [
-        "line 3: operator: No operator's numbering holds +923011234567: name the mobile operator that "
+        "line 3, column operator: No operator's numbering holds +923011234567: name the mobile operator that "
         "attests it."
     ]
 

@@ -6,7 +6,9 @@ import sys
 
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import defaults
+from rest_framework.exceptions import ErrorDetail, Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -20,7 +22,19 @@ def exception_handler(exc, context):
         if retry_after := getattr(exc, "retry_after", None):
             response["Retry-After"] = str(retry_after)
         return response
+    if isinstance(exc, Throttled) and exc.wait is not None:
+        # DRF words the wait in English before translating it, so no catalogue can match it: the
+        # sentence is made here, in the request's language (DRF still sets Retry-After from `wait`).
+        exc.detail = ErrorDetail(_throttled(max(1, exc.wait)), code="throttled")
     return drf_exception_handler(exc, context)
+
+
+def _throttled(seconds: int) -> str:
+    return ngettext(
+        "Too many requests: try again in %(n)d second.",
+        "Too many requests: try again in %(n)d seconds.",
+        seconds,
+    ) % {"n": seconds}
 
 
 # Django's own refusals (no route matched, a body too large, a crash) happen outside DRF's views; under

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from vpnregistry.accounts.documents import require_documents
 from vpnregistry.accounts.models import District, Operator, Organisation, Role, User
@@ -417,12 +418,16 @@ def count_entered(organisation: Organisation, count: int) -> None:
         total = count
     if total > limit:
         cache.decr(key, count)
+        minutes = (3600 - now % 3600) // 60 + 1
         raise TooMany(
             _(
                 "An organisation may enter at most %(limit)d resources an hour (every row of a CSV "
-                "file counts); these %(count)d would pass it. Try again in %(minutes)d minutes."
+                "file counts); these %(count)d would pass it."
             )
-            % {"limit": limit, "count": count, "minutes": (3600 - now % 3600) // 60 + 1},
+            % {"limit": limit, "count": count}
+            + " "
+            + ngettext("Try again in %(minutes)d minute.", "Try again in %(minutes)d minutes.", minutes)
+            % {"minutes": minutes},
             retry_after=3600 - now % 3600,
         )
 
