@@ -122,7 +122,7 @@ _SENTENCES: dict[str, Callable[[], str]] = {
         "%(value)s is the default route, which covers every address: enter your own addresses."
     ),
     "too_broad": lambda: _(
-        "%(value)s is too large a block for this category: the largest allowed is a /%(limit)d."
+        "%(value)s is a broader block than allowed here: the broadest accepted is a /%(limit)d."
     ),
 }
 
