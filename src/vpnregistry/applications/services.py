@@ -145,7 +145,10 @@ def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> 
             district = districts.get(code)
             if district is None:
                 error["district"] = [
-                    _("%(code)s is not a district code (see /api/v1/districts/).")
+                    _(
+                        "%(code)s is not a district code: give the code of a district in the list, "
+                        "such as pb-lahore."
+                    )
                     % {"code": code if _storable(code) else ascii(code)}
                 ]
         named = None
@@ -153,7 +156,10 @@ def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> 
             named = operators.get(operator_code)
             if named is None:
                 error["operator"] = [
-                    _("%(code)s is not an operator code (see /api/v1/operators/).")
+                    _(
+                        "%(code)s is not an operator code: give the code of an operator in the list "
+                        "of operators."
+                    )
                     % {"code": operator_code if _storable(operator_code) else ascii(operator_code)}
                 ]
         if looks_like_msisdn(value):
@@ -389,7 +395,7 @@ def _rejection_reason(code: str) -> RejectionReason:
         raise InvalidInput(
             {
                 "reason_code": [
-                    _("%(code)s is not an active rejection reason (see /api/v1/rejection-reasons/).")
+                    _("%(code)s is not a rejection reason in use: choose one from the list of reasons.")
                     % {"code": code}
                 ]
             }
@@ -764,7 +770,7 @@ def attest_resources(*, actor, resource_ids, decision: str, reason: str = "") ->
     _require(actor, Role.OPERATOR)
     decision, reason = _clean_decision(decision, reason, allowed=("approve", "reject"))
     if not isinstance(resource_ids, list | tuple) or not resource_ids:
-        raise InvalidInput({"resources": [_("A list of resource ids is required.")]})
+        raise InvalidInput({"resources": [_("Choose at least one resource.")]})
     if len(resource_ids) > MAX_BULK_ATTEST:
         raise InvalidInput({"resources": [_("At most %(n)d resources at once.") % {"n": MAX_BULK_ATTEST}]})
     if not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in resource_ids):
