@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.timesince import timesince
 from rest_framework.exceptions import Throttled
 
+from tests.auth import login
 from tests.netblocks.test_netblocks_codes import CASES
 from tests.workflow import approved
 from vpnregistry import messages, netblocks
@@ -173,3 +174,19 @@ def test_a_notification_subject_is_in_the_language_it_is_made_in(world):
     assert notice.subject == f"{registration.reference}: معطل"
     assert notice.body.startswith(f"رجسٹریشن {registration.reference} (14.1.105.0/24) اب معطل ہے۔")  # noqa: RUF001
     assert notice.body.endswith("وجہ: عدالتی حکم")
+
+
+def test_refused_and_missing_pages_say_so_in_the_reader_language(world):
+    client = login(Client(), world.auditor)
+    client.post("/i18n/setlang/", {"language": "ur", "next": "/"})
+    missing = client.get("/no-such-page/")
+    refused = client.get("/queue/")  # auditors read; they have no queue
+    assert (missing.status_code, refused.status_code) == (404, 403)
+    with translation.override("ur"):
+        not_found, not_open = (
+            translation.gettext("Page not found"),
+            translation.gettext("Not open to your account"),
+        )
+    assert URDU.search(not_found) and not_found in missing.content.decode()
+    assert URDU.search(not_open) and not_open in refused.content.decode()
+    assert 'dir="rtl"' in missing.content.decode() and "Forbidden" not in refused.content.decode()
