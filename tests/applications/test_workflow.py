@@ -181,7 +181,7 @@ def test_mobile_numbers_normalise_to_e164(text):
     ("text", "why"),
     [
         ("+92 51 2345 6789", "not a mobile number"),  # an Islamabad landline
-        ("+14155550100", "not a number of PK"),
+        ("+14155550100", "not a Pakistani number"),
         ("0300123", "not a valid phone number"),
         ("call me", "not a phone number"),
     ],
@@ -249,7 +249,11 @@ def test_mobile_number_refusals(world):
             "operator",
             "not an operator code",
         ),
-        ({"value": "+442071234567", "subscriber_id": "S", "operator": "jazz"}, "value", "not a number of PK"),
+        (
+            {"value": "+442071234567", "subscriber_id": "S", "operator": "jazz"},
+            "value",
+            "not a Pakistani number",
+        ),
         (
             {"value": "14.1.105.9", "subscriber_id": "S", "operator": "margalla"},
             "operator",
