@@ -103,6 +103,11 @@ RULES: dict[str, list[Rule]] = {
         Rule("POST", lambda c: f"/api/v1/events/{c['draft_event'].pk}/publish/", {"officer"})
     ],
     "portal:login": [Rule("GET", C("/login/"), EVERYONE)],
+    # A forgotten password: public pages; the link's token (not a role) opens the last step.
+    "portal:password-reset": [Rule("GET", C("/password-reset/"), EVERYONE)],
+    "portal:password-reset-sent": [Rule("GET", C("/password-reset/sent/"), EVERYONE)],
+    "portal:password-reset-confirm": [Rule("GET", C("/password-reset/MQ/not-a-token/"), EVERYONE)],
+    "portal:password-reset-done": [Rule("GET", C("/password-reset/done/"), EVERYONE)],
     # The login's second step and the authenticator page: signed-in users (anonymous goes to /login/).
     "portal:login-otp": [Rule("GET", C("/login/otp/"), SIGNED_IN)],
     "portal:account-two-factor": [Rule("GET", C("/account/two-factor/"), SIGNED_IN)],
@@ -121,7 +126,10 @@ RULES: dict[str, list[Rule]] = {
     ],
     # Any signed-in user
     "api:api-root": [Rule("GET", C("/api/v1/"), SIGNED_IN)],
-    "api:me": [Rule("GET", C("/api/v1/me/"), SIGNED_IN)],
+    "api:me": [
+        Rule("GET", C("/api/v1/me/"), SIGNED_IN),
+        Rule("PATCH", C("/api/v1/me/"), SIGNED_IN, {"language": "ur"}),
+    ],
     "api:my-token": [
         Rule("GET", C("/api/v1/me/token/"), SIGNED_IN),
         Rule("DELETE", C("/api/v1/me/token/"), SIGNED_IN),
@@ -211,6 +219,14 @@ RULES: dict[str, list[Rule]] = {
     ],
     "portal:application-submit": [
         Rule("POST", lambda c: f"/applications/{c['draft'].pk}/submit/", {"applicant"}, json=False)
+    ],
+    # The confirmation is seen by whoever may see the application (the secret only by its submitter).
+    "portal:application-submitted": [
+        Rule(
+            "GET",
+            lambda c: f"/applications/{c['submitted'].pk}/submitted/",
+            {"applicant", "agency", "operator", "officer", "auditor"},
+        )
     ],
     "portal:application-verify": [
         Rule(
@@ -916,6 +932,8 @@ def test_authorization_matrix(ctx, identity):
                     response = client.delete(url)
                 elif rule.method == "PUT":
                     response = client.put(url, rule.body, format="json")
+                elif rule.method == "PATCH":
+                    response = client.patch(url, body, format="json")
                 elif rule.json:
                     response = client.post(url, body, format="json")
                 else:

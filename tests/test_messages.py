@@ -16,6 +16,7 @@ from tests.auth import login
 from tests.netblocks.test_netblocks_codes import CASES
 from tests.workflow import approved
 from vpnregistry import messages, netblocks
+from vpnregistry.accounts.models import User
 from vpnregistry.api.errors import exception_handler
 from vpnregistry.applications.models import Notification
 from vpnregistry.netblocks import LineError, ParseError, parse_text
@@ -162,18 +163,27 @@ def test_the_login_error_is_in_urdu():
     assert "Please enter a correct" not in page
 
 
-def test_a_notification_subject_is_in_the_language_it_is_made_in(world):
+def test_a_notification_is_in_its_reader_language_with_its_state_and_counts(world):
     with TestCase.captureOnCommitCallbacks(execute=True):
         application = approved(world, "14.1.105.0/24")
     registration = Registration.objects.get(resource__application=application)
-    with translation.override("ur"), TestCase.captureOnCommitCallbacks(execute=True):
+    User.objects.filter(pk=world.applicant.pk).update(language="ur")
+    with TestCase.captureOnCommitCallbacks(execute=True):
         registrations.change_state(
             actor=world.officer, registration=registration, step="suspend", reason="عدالتی حکم"
         )
     notice = Notification.objects.filter(recipient=world.applicant).latest("pk")
     assert notice.subject == f"{registration.reference}: معطل"
-    assert notice.body.startswith(f"رجسٹریشن {registration.reference} (14.1.105.0/24) اب معطل ہے۔")  # noqa: RUF001
+    assert notice.body.startswith(f"رجسٹریشن {registration.reference} (14.1.105.0/24) ")
+    assert URDU.search(notice.body.split("\n")[0].replace("معطل", "")) and "معطل" in notice.body
     assert notice.body.endswith("وجہ: عدالتی حکم")
+    # A reminder counts its days with the plural of its language, and names the zone of its time.
+    User.objects.filter(pk=world.applicant.pk).update(language="en")
+    Registration.objects.filter(pk=registration.pk).update(state="active")
+    registrations._notify_expiry(Registration.objects.get(pk=registration.pk), 1)
+    reminder = Notification.objects.filter(recipient=world.applicant).latest("pk")
+    assert reminder.subject == f"{registration.reference} expires in 1 day"
+    assert re.search(r"expires on \d{4}-\d\d-\d\d \d\d:\d\d PKT\.", reminder.body)
 
 
 def test_refused_and_missing_pages_say_so_in_the_reader_language(world):

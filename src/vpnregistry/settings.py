@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "vpnregistry.allowlist.fastpath.AllowlistFastPath",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A login's response sets the language cookie to the account's stored language (accounts/language.py).
+    "vpnregistry.accounts.language.LoginLanguageMiddleware",
     # Cache-Control: no-store on every answer to a signed-in caller: they may carry personal data.
     "vpnregistry.middleware.NoStoreMiddleware",
     # Two-factor: django-otp reads the verified device from the session; ours holds a session that

@@ -13,7 +13,8 @@ urlpatterns = [
     path("api/v1/", include("vpnregistry.api.urls")),
     # The regulator's reference data (categories, documents, agencies, rejection reasons): officers.
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's language switch, which also stores the choice on a signed-in account.
+    path("i18n/setlang/", portal_views.set_language, name="set_language"),
     path("", include("vpnregistry.portal.urls")),
 ]
 

@@ -76,6 +76,21 @@ def test_agency_reviewer_with_a_password_file(password_file):
     assert PASSWORD not in out and "Password" not in out
     user = User.objects.get(username="reviewer")
     assert user.agency == Agency.objects.get(code="pseb") and user.check_password(PASSWORD)
+    assert user.language == "en"  # the registry's default when not told
+
+
+def test_a_staff_account_made_for_an_urdu_reader_is_written_to_in_urdu(password_file):
+    createstaff(
+        "urdu-reviewer", "--role", "agency", "--agency", "pseb", "--email", "u@pseb.example",
+        "--password-file", password_file, "--no-qr", "--language", "ur",
+    )  # fmt: skip
+    assert User.objects.get(username="urdu-reviewer").language == "ur"
+    with pytest.raises(CommandError):
+        createstaff(
+            "french", "--role", "officer", "--email", "f@regulator.example",
+            "--password-file", password_file, "--no-qr", "--language", "fr",
+        )  # fmt: skip
+    assert not User.objects.filter(username="french").exists()
 
 
 def test_an_operator_is_created_with_its_first_staff_member_when_named(password_file):

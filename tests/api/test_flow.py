@@ -25,6 +25,7 @@ def test_me_names_role_and_body(world):
         "organisation": "Ravi Software",
         "agency": None,
         "operator": None,
+        "language": "en",
     }
     assert world.client(world.operator).get("/api/v1/me/").json()["operator"] == "indus"
     assert world.client(None).get("/api/v1/me/").status_code == 401

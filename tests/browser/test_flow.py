@@ -34,8 +34,8 @@ def test_whole_flow_in_the_browser(live_server, world, browser_page, screenshot)
     page.get_by_label("Subscriber ID 2").fill("")
     page.get_by_role("button", name="Save draft").click()
     page.get_by_role("button", name="Submit application").click()
-    tracking = page.locator("h1").inner_text().split()[0]
-    assert tracking.startswith("VR-")
+    tracking = page.locator("#tracking-number").inner_text()
+    assert tracking.startswith("VR-") and page.locator("#status-secret").is_visible()
     screenshot(page, "03-applicant-submitted")
     log_out(page)
 

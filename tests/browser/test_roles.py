@@ -82,8 +82,8 @@ def test_each_role_walks_its_main_path(live_server, world, browser_page, screens
     page.get_by_label(f"{t('Subscriber ID')} 2").fill("")
     page.get_by_role("button", name=t("Save draft")).click()
     page.get_by_role("button", name=t("Submit application")).click()
-    tracking = page.locator("h1 code, h1").first.inner_text().split()[0]
-    assert tracking.startswith("VR-")
+    tracking = page.locator("#tracking-number").inner_text()
+    assert tracking.startswith("VR-") and page.locator("#status-secret").is_visible()
     walk.snap("applicant", "submitted")
     walk.log_out()
 

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from tests.complaints.conftest import KARACHI_SOUTH, LAHORE, located, make_event
+from vpnregistry.accounts.models import User
 from vpnregistry.applications.models import Notification
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.audit.services import verify_chain
@@ -344,3 +346,17 @@ def test_email_tells_the_operator_and_the_regulator(
     assert not Notification.objects.filter(
         recipient=world.applicant, link__startswith="/complaints/"
     ).exists()
+
+
+def test_each_person_told_of_a_complaint_reads_it_in_their_own_language(
+    world, reg, past_event, django_capture_on_commit_callbacks
+):
+    User.objects.filter(pk=world.operator.pk).update(language="ur")
+    mail.outbox.clear()
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        complaint = file(world, reg, past_event)  # filed in English
+    to_operator = next(m for m in mail.outbox if m.to == [world.operator.email])
+    to_officer = next(m for m in mail.outbox if m.to == [world.officer.email])
+    assert to_officer.subject == f"[vpnregistry] New complaint {complaint.pk}"
+    assert to_officer.body.startswith(f"Complaint {complaint.pk} is now Open.")
+    assert "شکایت" in to_operator.subject and "شکایت" in to_operator.body and "Open" not in to_operator.body

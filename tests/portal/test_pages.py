@@ -10,6 +10,7 @@ from tests.auth import login as sign_in
 from tests.factories import PASSWORD
 from tests.workflow import draft
 from vpnregistry.applications.models import Application, Resource
+from vpnregistry.registrations.models import Registration
 
 
 @pytest.fixture
@@ -87,11 +88,19 @@ def test_each_role_acts_from_the_application_page(login, world, django_capture_o
     assert application.state == "awaiting_decision" and application.payment_reference == "HBL-77"
     assert client.get("/").content.decode().count(application.tracking_number) == 1
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/applications/{application.pk}/decide/", {"decision": "approve", "reason": "fine"})
+        decided = client.post(
+            f"/applications/{application.pk}/decide/", {"decision": "approve", "reason": "fine"}, follow=True
+        )
     application.refresh_from_db()
     assert application.state == "approved"
+    # The officer is told which registration the approval made, and where it is published.
+    made = Registration.objects.get(resource__application=application)
+    told = decided.content.decode()
+    assert f'Approved: 1 registration made, <bdi dir="ltr">{made.reference} (14.1.105.0/24)</bdi>.' in told
+    assert "Done." not in told
     page = client.get(f"/applications/{application.pk}/").content.decode()
     assert "awaiting_decision → approved" in page and "fine" in page
+    assert f"published in serial {application.published_serial}" in page
 
 
 def test_rejection_without_reason_is_explained(login, world):

@@ -13,6 +13,7 @@ from tests.auth import login as sign_in
 from tests.registrations.test_certificates import backdate, registration, step
 from tests.workflow import draft
 from vpnregistry.applications import services
+from vpnregistry.applications.models import StepTarget
 from vpnregistry.applications.status import public_status
 from vpnregistry.codes import grouped
 from vpnregistry.registrations import certificates
@@ -138,21 +139,38 @@ def same_page(response) -> str:
 
 def test_submitting_shows_the_secret_once(login, world):
     application = draft(world, "14.1.105.0/24")
+    StepTarget.objects.update_or_create(step="agency", defaults={"days": 5})
     client = login(world.applicant)
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = client.post(f"/applications/{application.pk}/submit/", follow=True)
     page = response.content.decode()
     application.refresh_from_db()
-    assert response.redirect_chain == [(f"/applications/{application.pk}/", 302)]
-    assert application.tracking_number in page
-    secret = page.split('<code class="status-secret" dir="ltr">')[1].split("<")[0]
+    assert response.redirect_chain == [(f"/applications/{application.pk}/submitted/", 302)]
+    assert f'<strong dir="ltr" id="tracking-number">{application.tracking_number}</strong>' in page
+    secret = page.split('<code id="status-secret" dir="ltr">')[1].split("<")[0]
     assert len(secret.replace("-", "")) == 20
     assert public_status(application.tracking_number, secret) is not None
-    assert secret not in client.get(f"/applications/{application.pk}/").content.decode()  # once only
+    assert "it is shown only once" in page and 'data-copy="status-secret"' in page and "data-print" in page
+    # What happens next, with the regulator's target where one is set; no "Done." beside the panel.
+    assert "Agency verification</strong> · usually within 5 days" in page and "Done." not in page
+    # Once only: neither the confirmation again nor the application's page shows it.
+    again = client.get(f"/applications/{application.pk}/submitted/").content.decode()
+    assert secret not in again and 'id="status-secret"' not in again and application.tracking_number in again
+    assert secret not in client.get(f"/applications/{application.pk}/").content.decode()
     # Submitting again is refused and shows no secret.
-    again = client.post(f"/applications/{application.pk}/submit/", follow=True).content.decode()
-    assert "status-secret" not in again
-    assert "Only a draft or a returned application can be submitted." in again
+    again = client.post(f"/applications/{application.pk}/submit/", follow=True)
+    assert again.redirect_chain == [(f"/applications/{application.pk}/", 302)]
+    assert "status-secret" not in again.content.decode()
+    assert "Only a draft or a returned application can be submitted." in again.content.decode()
+
+
+def test_the_confirmation_is_the_applicants_own(login, world):
+    application = draft(world, "14.1.105.0/24")
+    services.submit_application(actor=world.applicant, application=application)
+    assert login(world.other_applicant).get(f"/applications/{application.pk}/submitted/").status_code == 404
+    unsubmitted = draft(world, "14.1.106.0/24")
+    answer = login(world.applicant).get(f"/applications/{unsubmitted.pk}/submitted/")
+    assert answer.status_code == 302 and answer["Location"] == f"/applications/{unsubmitted.pk}/"
 
 
 def test_status_page_shows_state_and_history_for_the_right_pair_only(client, world):

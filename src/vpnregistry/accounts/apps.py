@@ -11,7 +11,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
+        from vpnregistry.accounts.language import restore_at_login
         from vpnregistry.accounts.two_factor import note_enrolment_at_login
 
         user_logged_in.connect(note_enrolment_at_login, dispatch_uid="vpnregistry-totp-at-login")
+        user_logged_in.connect(restore_at_login, dispatch_uid="vpnregistry-language-at-login")
         connection_created.connect(on_connection_created, dispatch_uid="vpnregistry-private-sqlite")

@@ -46,4 +46,18 @@ class TwoFactorMiddleware:
 
     @staticmethod
     def _owes_second_step(request, user) -> bool:
-        return must_use_totp(user) or bool(request.session.get(SESSION_REQUIRED_KEY))
+        return owes_second_step(request, user)
+
+
+def owes_second_step(request, user) -> bool:
+    return must_use_totp(user) or bool(request.session.get(SESSION_REQUIRED_KEY))
+
+
+def fully_signed_in(request) -> bool:
+    """A signed-in user who has given every step their login asks for (the password, and the TOTP
+    code when one is owed): what may change the account's own settings."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    verified = getattr(user, "is_verified", None)
+    return bool(verified and verified()) or not owes_second_step(request, user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
@@ -177,6 +178,12 @@ class User(AbstractUser):
     # When the email address was proved by the sign-up link; an account signed up by itself is
     # inactive until then, and a link works only once.
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # The language the person reads the registry in (accounts/language.py): set by the portal's
+    # language switch and at sign-up, restored at each login, and used for everything made for them
+    # away from a request of theirs (emails and notifications, by whichever process makes them).
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
 
     class Meta:
         constraints = [

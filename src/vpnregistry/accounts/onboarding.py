@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vpnregistry.accounts import language as languages
 from vpnregistry.accounts.identifiers import clean_identifiers
 from vpnregistry.accounts.models import ApiToken, Category, Invitation, Organisation, Role, User
 from vpnregistry.accounts.names import bidi_controls, normalise_name
@@ -116,8 +117,12 @@ def register_organisation(
     secp_number: str = "",
     pseb_number: str = "",
     cnic: str = "",
+    language: str | None = None,
 ) -> User | None:
     """A new organisation and its admin, inactive until the emailed link is followed.
+
+    The admin's language is `language`, else the one the sign-up is read in (the portal's, or the
+    API's `Accept-Language`): their confirmation email and everything after it is in that language.
 
     Refusals that depend only on what was typed (a bad address, a weak password, a malformed NTN) are
     InvalidInput, as always. Whether the username, the email address or the NTN is taken already is
@@ -162,15 +167,21 @@ def register_organisation(
         _refuse_quietly(taken, name=name, username=username, email=email, password=password)
         return None
     now = timezone.now()
+    account = {"username": username, "email": email, "password": password, "language": _language(language)}
     try:
-        return _register(name, found, identifiers, username, email, password, now)
+        return _register(name, found, identifiers, now=now, **account)
     except IntegrityError:  # the same NTN, username or address registered a moment ago
         taken = _taken(username=username, email=email, ntn=identifiers.get("ntn", "")) or {"ntn"}
         _refuse_quietly(taken, name=name, username=username, email=email, password=None)
         return None
 
 
-def _register(name, category, identifiers, username, email, password, now) -> User:
+def _language(requested: str | None) -> str:
+    """The language a new account is made with: the one asked for, else the one read in now."""
+    return languages.supported(requested) or languages.current()
+
+
+def _register(name, category, identifiers, *, username, email, password, language, now) -> User:
     with transaction.atomic():
         organisation = Organisation(name=name, category=category)
         for field_name, value in identifiers.items():
@@ -183,6 +194,7 @@ def _register(name, category, identifiers, username, email, password, now) -> Us
             organisation=organisation,
             is_org_admin=True,
             is_active=False,
+            language=language,
         )
         user.set_password(password)
         user.save()
@@ -235,6 +247,17 @@ def _refuse_quietly(taken: set[str], *, name: str, username: str, email: str, pa
     if password is not None:
         make_password(password)
     logger.info("sign-up not made: %s taken", ", ".join(sorted(taken)))
+    # To the account holding the address, in its language; otherwise in the sign-up's own.
+    holder = (
+        User.objects.filter(email__iexact=email).only("pk", "language").first() if "email" in taken else None
+    )
+    with languages.speaking(holder if holder is not None else languages.current()):
+        subject, body = _refusal(taken, name=name, username=username)
+    transaction.on_commit(lambda: _send(subject, body, email))
+
+
+def _refusal(taken: set[str], *, name: str, username: str) -> tuple[str, str]:
+    """The subject and body of `_refuse_quietly`'s email, in the active language."""
     if "email" in taken:
         subject = _("Someone tried to sign up with your address")
         body = _(
@@ -266,7 +289,7 @@ def _refuse_quietly(taken: set[str], *, name: str, username: str, email: str, pa
             "reasons": "\n".join(reasons),
             "signup": settings.SITE_URL + reverse("portal:signup"),
         }
-    transaction.on_commit(lambda: _send(subject, body, email))
+    return subject, body
 
 
 def signup_token(user: User) -> str:
@@ -274,17 +297,16 @@ def signup_token(user: User) -> str:
 
 
 def send_verification(user: User) -> None:
+    """The sign-up link, in the account's language (whoever asks for it again, in whichever)."""
     link = _link("portal:signup-verify", signup_token(user))
-    _send(
-        _("Confirm your email address"),
-        _(
+    with languages.speaking(user):
+        subject = _("Confirm your email address")
+        body = _(
             "Someone (we hope you) registered %(org)s with the VPN registry and gave this address.\n\n"
             "Follow this link within two days to confirm it and activate the account:\n%(link)s\n\n"
             "If it was not you, ignore this message: the account stays inactive."
-        )
-        % {"org": user.organisation.name, "link": link},
-        user.email,
-    )
+        ) % {"org": user.organisation.name, "link": link}
+    _send(subject, body, user.email)
 
 
 def verify_email(*, token: str) -> User:
@@ -338,7 +360,11 @@ def invitations_of(user) -> QuerySet[Invitation]:
 
 
 def invite_member(*, actor, email: str) -> Invitation:
-    """An admin invites a person by email; the link lets them choose a username and password."""
+    """An admin invites a person by email; the link lets them choose a username and password.
+
+    The invited person has no account, so no language of their own yet: the email is in the language
+    the admin invites in (who knows whom they invite), and the person chooses theirs on accepting.
+    """
     organisation = require_org_admin(actor)
     errors: dict[str, list[str]] = {}
     email = _clean_email(email, errors)
@@ -360,17 +386,25 @@ def invite_member(*, actor, email: str) -> Invitation:
         )
         token = signing.dumps({"i": invitation.pk, "e": email}, salt=INVITATION_SALT)
         link = _link("portal:invitation-accept", token)
-        transaction.on_commit(
-            lambda: _send(
-                _("You are invited to %(org)s on the VPN registry") % {"org": organisation.name},
-                _(
-                    "%(who)s invites you to act for %(org)s on the VPN registry.\n\n"
-                    "Follow this link within seven days to choose a username and password:\n%(link)s"
+        language = languages.current()
+
+        def send_invitation() -> None:
+            with languages.speaking(language):
+                _send(
+                    _("You are invited to %(org)s on the VPN registry") % {"org": organisation.name},
+                    _(
+                        "%(who)s invites you to act for %(org)s on the VPN registry.\n\n"
+                        "Follow this link within seven days to choose a username and password:\n%(link)s"
+                    )
+                    % {
+                        "who": actor.get_full_name() or actor.username,
+                        "org": organisation.name,
+                        "link": link,
+                    },
+                    email,
                 )
-                % {"who": actor.get_full_name() or actor.username, "org": organisation.name, "link": link},
-                email,
-            )
-        )
+
+        transaction.on_commit(send_invitation)
     return invitation
 
 
@@ -394,8 +428,9 @@ def invitation_from(token: str) -> Invitation:
     return invitation
 
 
-def accept_invitation(*, token: str, username: str, password: str) -> User:
-    """The invited person chooses a username and password and becomes an active member."""
+def accept_invitation(*, token: str, username: str, password: str, language: str | None = None) -> User:
+    """The invited person chooses a username and password and becomes an active member, reading in
+    `language`, else in the language they accept the invitation in."""
     invitation = invitation_from(token)
     errors: dict[str, list[str]] = {}
     username, _email = _clean_account(username, "", password, errors)
@@ -415,6 +450,7 @@ def accept_invitation(*, token: str, username: str, password: str) -> User:
             role=Role.APPLICANT,
             organisation_id=invitation.organisation_id,
             email_verified_at=now,
+            language=_language(language),
         )
         user.set_password(password)
         user.save()

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from vpnregistry.accounts import language as languages
 from vpnregistry.accounts import two_factor
 from vpnregistry.accounts.models import Agency, Operator, Role, User
 from vpnregistry.audit.services import record
@@ -24,8 +25,12 @@ def create_staff(
     agency: Agency | None = None,
     operator: Operator | None = None,
     provision_totp: bool = True,
+    language: str | None = None,
 ) -> tuple[User, object | None]:
     """Create one staff account and, unless asked not to, its confirmed authenticator (TOTP).
+
+    `language` is the one the person is written to in (emails, notifications) until they choose
+    another with the portal's switch; the registry's default when not given.
 
     Returns the user and the device (None when the person sets one up at their first login).
     Refuses, changing nothing, a username taken in any letter case. Errors are keyed by field.
@@ -41,7 +46,10 @@ def create_staff(
         errors["agency"] = [f"only agency reviewers belong to an agency, not a {role}"]
     if role != Role.OPERATOR and operator is not None:
         errors["operator"] = [f"only operators' staff belong to an operator, not a {role}"]
+    if language is not None and languages.supported(language) != language:
+        errors["language"] = [f"must be one of {', '.join(languages.codes())}"]
     user = User(username=username, role=role, email=email, agency=agency, operator=operator)
+    user.language = language or languages.default()
     try:
         User.username_validator(username)
     except ValidationError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -18,6 +20,20 @@ class MeSerializer(serializers.Serializer):
     organisation = serializers.CharField(allow_null=True)
     agency = serializers.CharField(allow_null=True)
     operator = serializers.CharField(allow_null=True)
+    language = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES],
+        help_text="the language the registry writes to this user in: emails, notifications, and the "
+        "portal after each login (an API answer is in the request's `Accept-Language`)",
+    )
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    """What a user may change of their own account here: the language they are written to in."""
+
+    language = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES],
+        error_messages={"invalid_choice": _("The language is en or ur.")},
+    )
 
 
 class TokenSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from vpnregistry import storage
+from vpnregistry.accounts import language
 from vpnregistry.accounts.authentication import revoke_token, token_expires
 from vpnregistry.accounts.identifiers import identifiers_for
 from vpnregistry.accounts.models import ApiToken, District, Operator, Role
@@ -63,17 +64,30 @@ class AscendingIdPagination(CursorPagination):
 
 
 class MeView(APIView):
+    """The caller's own account; a PATCH changes its language (no one else's: the URL names nobody)."""
+
     @extend_schema(responses=s.MeSerializer)
     def get(self, request):
-        user = request.user
+        return Response(self._me(request.user))
+
+    @extend_schema(request=s.MeUpdateSerializer, responses=s.MeSerializer)
+    def patch(self, request):
+        body = s.MeUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        language.remember(request.user, body.validated_data["language"])
+        return Response(self._me(request.user))
+
+    @staticmethod
+    def _me(user) -> dict:
         data = {
             "username": user.username,
             "role": user.role,
             "organisation": user.organisation.name if user.organisation_id else None,
             "agency": user.agency.code if user.agency_id else None,
             "operator": user.operator.code if user.operator_id else None,
+            "language": language.of(user),
         }
-        return Response(s.MeSerializer(data).data)
+        return s.MeSerializer(data).data
 
 
 class MyTokenView(APIView):

@@ -129,6 +129,25 @@ def step_targets() -> dict[str, int]:
     return dict(StepTarget.objects.values_list("step", "days"))
 
 
+# The order in which a submitted application meets the steps: the agency and the operators side by
+# side, then the fee (when one is due), then the regulator's decision. Appeals come only after a refusal.
+AHEAD = ("agency", "operator", "payment", "decision")
+
+
+def steps_ahead(application: Application) -> list[tuple[Step, int | None]]:
+    """The steps a submitted application has still to pass, each with the regulator's target in days
+    (None where none is set): what the applicant's confirmation tells them to expect."""
+    done = set()
+    if application.verified_at is not None:
+        done.add("agency")
+    if application.state not in REVIEW:
+        done |= {"agency", "operator"}
+    if application.state == State.AWAITING_DECISION:
+        done.add("payment")
+    targets = step_targets()
+    return [(BY_CODE[code], targets.get(code)) for code in AHEAD if code not in done]
+
+
 # --- which applications wait in a step ---------------------------------------------------------
 
 
@@ -556,6 +575,32 @@ def _overdue(step: Step, cutoff: datetime, batch: int):
             yield Application.objects.get(pk=app_id), party, entered, operator_id
 
 
+def _escalation_text(lines: list[dict]):
+    """The subject and body of one recipient's escalation digest, as functions that write them in the
+    active language (notifications.send calls them in the recipient's)."""
+
+    def subject() -> str:
+        return ngettext(
+            "%(n)d item waiting past its target", "%(n)d items waiting past their target", len(lines)
+        ) % {"n": len(lines)}
+
+    def line(values: dict) -> str:
+        return (
+            ngettext(
+                "%(ref)s: %(step)s (%(party)s) waiting since %(since)s, target %(days)d day",
+                "%(ref)s: %(step)s (%(party)s) waiting since %(since)s, target %(days)d days",
+                values["days"],
+            )
+            % values
+        )
+
+    def body() -> str:
+        heading = _("These waited longer than the regulator's target and have been escalated:")
+        return heading + "\n\n" + "\n".join(line(values) for values in lines)
+
+    return subject, body
+
+
 def escalate(*, now: datetime | None = None, batch: int = 500) -> EscalationReport:
     """For cron, idempotent: escalate each piece of work past its target once per entry into its step.
 
@@ -567,7 +612,8 @@ def escalate(*, now: datetime | None = None, batch: int = 500) -> EscalationRepo
     now = now or timezone.now()
     report = EscalationReport()
     targets = step_targets()
-    digest: dict[int, list[str]] = defaultdict(list)
+    # What each recipient is told, as the values of its lines: written in their language when sent.
+    digest: dict[int, list[dict]] = defaultdict(list)
     officers = list(User.objects.filter(is_active=True, role=Role.OFFICER).values_list("pk", flat=True))
     for step in STEPS:
         days = targets.get(step.code)
@@ -596,11 +642,7 @@ def escalate(*, now: datetime | None = None, batch: int = 500) -> EscalationRepo
             except IntegrityError:  # escalated meanwhile by another run
                 continue
             count += 1
-            line = ngettext(
-                "%(ref)s: %(step)s (%(party)s) waiting since %(since)s, target %(days)d day",
-                "%(ref)s: %(step)s (%(party)s) waiting since %(since)s, target %(days)d days",
-                days,
-            ) % {
+            line = {
                 "ref": application.tracking_number,
                 "step": step.label,
                 "party": party,
@@ -612,21 +654,11 @@ def escalate(*, now: datetime | None = None, batch: int = 500) -> EscalationRepo
                 digest[user_id].append(line)
         report.escalated[step.code] = count
     link = reverse("portal:queue") + "?overdue=1"
-    heading = _("These waited longer than the regulator's target and have been escalated:")
-    # One message a recipient, written together in batches rather than a transaction each.
+    # One message a recipient, in their language, written together in batches rather than a
+    # transaction each.
     send(
-        Message(
-            [user],
-            ngettext(
-                "%(n)d item waiting past its target",
-                "%(n)d items waiting past their target",
-                len(digest[user.pk]),
-            )
-            % {"n": len(digest[user.pk])},
-            heading + "\n\n" + "\n".join(digest[user.pk]),
-            link,
-        )
-        for user in User.objects.filter(pk__in=list(digest)).only("pk", "email").order_by("pk")
+        Message([user], *_escalation_text(digest[user.pk]), link)
+        for user in User.objects.filter(pk__in=list(digest)).only("pk", "email", "language").order_by("pk")
     )
     report.recipients = len(digest)
     return report

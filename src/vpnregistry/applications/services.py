@@ -571,25 +571,24 @@ def _tell_numbering_operators(application: Application, *, at: datetime) -> None
     by_owner: dict[int, list] = {}
     for declaration in declarations:
         by_owner.setdefault(declaration.numbering_operator_id, []).append(declaration)
+    number = application.tracking_number
+
+    def subject() -> str:
+        return _("%(number)s: numbers declared ported from your numbering") % {"number": number}
+
     for owner_id, owned in by_owner.items():
-        lines = "\n".join(
-            _("%(number)s: declared ported to %(operator)s")
-            % {"number": d.resource.value, "operator": d.resource.operator.code}
-            for d in owned
-        )
-        body = _(
-            "Application %(tracking)s declares numbers of your numbering ported to another operator:\n"
-            "%(lines)s\nIf a number was not ported, tell the regulator."
-        ) % {"tracking": application.tracking_number, "lines": lines}
+        ported = [(d.resource.value, d.resource.operator.code) for d in owned]
+
+        def body(ported=ported) -> str:  # in each staff member's language (notifications.Text)
+            line = _("%(value)s: declared ported to %(operator)s")
+            lines = "\n".join(line % {"value": value, "operator": code} for value, code in ported)
+            return _(
+                "Application %(number)s declares numbers of your numbering ported to another "
+                "operator:\n%(lines)s\nIf a number was not ported, tell the regulator."
+            ) % {"number": number, "lines": lines}
+
         staff = User.objects.filter(operator_id=owner_id, role=Role.OPERATOR, is_active=True)
-        transaction.on_commit(
-            lambda staff=staff, body=body: notify_users(
-                staff,
-                subject=_("%(tracking)s: numbers declared ported from your numbering")
-                % {"tracking": application.tracking_number},
-                body=body,
-            )
-        )
+        transaction.on_commit(lambda staff=staff, body=body: notify_users(staff, subject=subject, body=body))
 
 
 def _reject(*, actor, application: Application, reason: str, code: RejectionReason, stage: str, at) -> None:

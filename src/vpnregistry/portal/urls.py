@@ -10,10 +10,13 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="portal/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # A forgotten password, reset by email.
+    path("", include("vpnregistry.portal.urls_passwords")),
     path("applications/", views.application_list, name="application-list"),
     path("applications/new/", views.application_new, name="application-new"),
     path("applications/<int:pk>/", views.application_detail, name="application-detail"),
     path("applications/<int:pk>/submit/", views.application_submit, name="application-submit"),
+    path("applications/<int:pk>/submitted/", views.application_submitted, name="application-submitted"),
     path("applications/<int:pk>/verify/", views.application_verify, name="application-verify"),
     path("applications/<int:pk>/decide/", views.application_decide, name="application-decide"),
     path("resources/<int:pk>/attest/", views.resource_attest, name="resource-attest"),

@@ -7,9 +7,13 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
 
+from vpnregistry.accounts import language
 from vpnregistry.accounts.identifiers import identifiers_for
 from vpnregistry.accounts.models import Role
 from vpnregistry.allowlist import keys
@@ -17,13 +21,13 @@ from vpnregistry.allowlist import selectors as allowlist_selectors
 from vpnregistry.allowlist.publication import backlog as publication_backlog
 from vpnregistry.allowlist.selectors import latest_serial
 from vpnregistry.allowlist.services import file_url, msisdn_name
-from vpnregistry.applications import selectors, services
+from vpnregistry.applications import queues, selectors, services
 from vpnregistry.applications.models import Application, RejectionReason
 from vpnregistry.errors import InvalidInput, TooMany
-from vpnregistry.portal import views_public
 from vpnregistry.portal.forms import DecisionForm, ResourceFormSet
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import application_step
+from vpnregistry.registrations.models import Registration
 
 
 @require_GET
@@ -38,6 +42,17 @@ def healthz(request):
             "publication": publication_backlog().as_dict(),
         }
     )
+
+
+def set_language(request):
+    """The portal's language switch: Django's `set_language` (the cookie, then back to the page), and
+    the choice stored on the person's account too, for their emails and next logins: at once when
+    they are signed in with every step of their login, else once they are (accounts/language.py).
+    """
+    response = i18n.set_language(request)
+    if request.method == "POST":
+        language.choose(request, request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER))
+    return response
 
 
 @login_required
@@ -135,10 +150,32 @@ def application_submit(request, pk: int):
     response = application_step(
         request, pk, lambda: done.append(submit(actor=request.user, application=application))
     )
-    if done and getattr(done[0], "status_secret", None):
-        # The first submission: its status secret is shown on the next page, once, and never again.
-        views_public.announce_status_secret(request, done[0].status_secret)
-    return response
+    if not done:
+        return response  # refused: the reason is shown on the application's page
+    # The first submission's status secret is kept in the session for the confirmation page, which
+    # shows it once and forgets it; a resubmission (after a return) has none.
+    list(messages.get_messages(request))  # read, so dropped: the panel says it, no "Done." beside it
+    if secret := getattr(done[0], "status_secret", None):
+        request.session[SECRET_KEY % pk] = secret
+    return redirect("portal:application-submitted", pk=pk)
+
+
+SECRET_KEY = "status-secret:%d"
+
+
+@require_GET
+@login_required
+def application_submitted(request, pk: int):
+    """The confirmation of a submission: tracking number, the status secret once, what happens next."""
+    application = selectors.application_for(request.user, pk)
+    if application.submitted_at is None:
+        return redirect("portal:application-detail", pk=pk)
+    secret = request.session.pop(SECRET_KEY % pk, None)
+    return render(
+        request,
+        "portal/application_submitted.html",
+        {"application": application, "secret": secret, "steps_ahead": queues.steps_ahead(application)},
+    )
 
 
 @require_POST
@@ -162,16 +199,48 @@ def application_verify(request, pk: int):
 @login_required
 def application_decide(request, pk: int):
     application = selectors.application_for(request.user, pk)
-    return application_step(
+    done = []
+    response = application_step(
         request,
         pk,
-        lambda: services.decide_application(
-            actor=request.user,
-            application=application,
-            decision=request.POST.get("decision", ""),
-            reason=request.POST.get("reason", ""),
-            reason_code=request.POST.get("reason_code", ""),
-            acknowledge_suspension=request.POST.get("acknowledge_suspension") == "on",
+        lambda: done.append(
+            services.decide_application(
+                actor=request.user,
+                application=application,
+                decision=request.POST.get("decision", ""),
+                reason=request.POST.get("reason", ""),
+                reason_code=request.POST.get("reason_code", ""),
+                acknowledge_suspension=request.POST.get("acknowledge_suspension") == "on",
+            )
+        ),
+    )
+    if done and done[0].state == Application.State.APPROVED:
+        _announce_approval(request, done[0])
+    return response
+
+
+def _announce_approval(request, application: Application) -> None:
+    """Instead of "Done.": which registrations the approval made, and where they are published."""
+    list(messages.get_messages(request))  # read, so dropped
+    made = Registration.objects.filter(resource__application=application).order_by("id")
+    listed = format_html_join(", ", '<bdi dir="ltr">{} ({})</bdi>', made.values_list("reference", "value"))
+    messages.success(
+        request,
+        format_html(
+            "{} {}",
+            format_html(
+                ngettext(
+                    "Approved: {count} registration made, {listed}.",
+                    "Approved: {count} registrations made, {listed}.",
+                    len(made),
+                ),
+                count=len(made),
+                listed=listed,
+            ),
+            _(
+                "The allowlist publishes them within a minute; the Allowlist line below shows the serial "
+                "that carries them once it does."
+            ),
         ),
     )
 

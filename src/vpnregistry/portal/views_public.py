@@ -8,11 +8,9 @@ secrets cannot be tried in bulk; both name nobody.
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -115,19 +113,3 @@ def status(request):
         context["status"] = public_status(context["tracking_number"], request.POST.get("secret", ""))
         context["not_found"] = context["status"] is None
     return render(request, "portal/status.html", context)
-
-
-def announce_status_secret(request, secret: str) -> None:
-    """After the first submission: the status secret, in a message shown once on the next page."""
-    messages.info(
-        request,
-        format_html(
-            _(
-                "Status secret for the public status page: {secret}. With the tracking number, anyone "
-                "can follow the application there without signing in. Write it down: it is shown only "
-                "now (and in the email to your organisation)."
-            ),
-            secret=format_html('<code class="status-secret" dir="ltr">{}</code>', secret),
-        ),
-        extra_tags="status-secret",
-    )

@@ -10,6 +10,7 @@ from datetime import date
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from vpnregistry.accounts.models import Role
@@ -18,6 +19,7 @@ from vpnregistry.audit import selectors
 from vpnregistry.audit.models import Checkpoint
 from vpnregistry.csvcells import cell
 from vpnregistry.db import whole_number
+from vpnregistry.registrations.statistics import localised
 from vpnregistry.registrations.statistics import statistics as compute
 
 LOG_READERS = {Role.AUDITOR, Role.OFFICER}
@@ -157,18 +159,18 @@ def _charts(data: dict) -> dict[str, dict]:
     charts = {}
     if (t := tables.get("by_category")) is not None:
         charts["by_category"] = _chart(
-            "IPv4 addresses by category",
+            _("IPv4 addresses by category"),
             t["rows"],
             [row[1] for row in t["cells"]],
             [row[1] for row in t["flags"]],
         )
     if (t := tables.get("ipv4_by_month")) is not None and t["rows"]:
         charts["ipv4_by_month"] = _chart(
-            "IPv4 addresses registered by month", t["rows"], t["row_totals"], t["row_total_flags"]
+            _("IPv4 addresses registered by month"), t["rows"], t["row_totals"], t["row_total_flags"]
         )
     if (t := tables.get("median_days")) is not None:
         charts["median_days"] = _chart(
-            "Median days per step, all categories",
+            _("Median days per step, all categories"),
             t["rows"],
             [row[-1] for row in t["cells"]],
             [row[-1] for row in t["flags"]],
@@ -178,7 +180,7 @@ def _charts(data: dict) -> dict[str, dict]:
 
 @require_GET
 def statistics_page(request):
-    data = compute()
+    data = localised(compute())
     charts = _charts(data)
     tables = [
         {
@@ -224,24 +226,26 @@ def statistics_csv(request):
     """One line per figure: table, row, column, value (empty when withheld) and its flag.
 
     The row and column labels are names officers typed (categories, provinces, operators): written
-    through `csvcells.cell`, so that none runs as a spreadsheet formula."""
-    data = compute()
+    through `csvcells.cell`, so that none runs as a spreadsheet formula. Its words are the reader's
+    language; the table ids, which programs match on, are not translated."""
+    data = localised(compute())
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["table", "row", "column", "value", "flag"])
+    total = _("Total")
     for t in data["tables"]:
         for i, row in enumerate(map(cell, t["rows"])):
             for j, column in enumerate(map(cell, t["columns"])):
                 writer.writerow([t["id"], row, column, _csv(t["cells"][i][j]), t["flags"][i][j]])
             if t["row_totals"] is not None:
-                writer.writerow([t["id"], row, "Total", _csv(t["row_totals"][i]), t["row_total_flags"][i]])
+                writer.writerow([t["id"], row, total, _csv(t["row_totals"][i]), t["row_total_flags"][i]])
         if t["column_totals"] is not None:
             for j, column in enumerate(map(cell, t["columns"])):
                 writer.writerow(
-                    [t["id"], "Total", column, _csv(t["column_totals"][j]), t["column_total_flags"][j]]
+                    [t["id"], total, column, _csv(t["column_totals"][j]), t["column_total_flags"][j]]
                 )
         if t["has_grand_total"]:
-            writer.writerow([t["id"], "Total", "Total", _csv(t["grand_total"]), t["grand_total_flag"]])
+            writer.writerow([t["id"], total, total, _csv(t["grand_total"]), t["grand_total_flag"]])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="statistics.csv"'
     return response

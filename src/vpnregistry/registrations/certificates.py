@@ -187,8 +187,9 @@ LANGUAGES = ("en", "ur")
 def certificate_language(requested: str | None = None) -> str:
     """`requested` when it is one of ours (the API's `?lang=`), else the active language, else English.
 
-    There is no stored per-user language yet: the holder's language is the one they use the portal
-    (or send the API) in when they download it.
+    The active language is the reader's: in a request, the one they read the portal in (their stored
+    language from their login on, accounts/language.py) or send the API in; whatever prints for a
+    person away from their request wraps the call in `accounts.language.speaking(person)`.
     """
     for candidate in (requested, translation.get_language()):
         code = (candidate or "").split("-")[0].lower()

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from vpnregistry.applications.models import Application, Resource
-from vpnregistry.applications.notifications import notify_organisation
+from vpnregistry.applications.notifications import Text, notify_organisation
 from vpnregistry.audit.services import record
 from vpnregistry.db import overlapping_q, serialise
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
@@ -218,25 +218,53 @@ def change_state(*, actor, registration: Registration, step: str, reason: str = 
             data={"value": registration.value},
         )
         request_publication(reason=f"{step} of {registration.reference}")
-        transaction.on_commit(
-            lambda: notify_holder(
-                registration,
-                subject=_("%(ref)s: %(state)s")
-                % {"ref": registration.reference, "state": registration.get_state_display()},
-                body=_("Registration %(ref)s (%(value)s) is now %(state)s.")
-                % {
-                    "ref": registration.reference,
-                    "value": registration.value,
-                    "state": registration.get_state_display(),
-                }
-                + ("\n\n" + _("Reason: %(reason)s") % {"reason": reason} if reason else ""),
-            )
-        )
+        state = registration.state
+        transaction.on_commit(lambda: _notify_state(registration, state, reason))
     return registration
 
 
-def notify_holder(registration: Registration, *, subject: str, body: str) -> None:
+def _notify_state(registration: Registration, state: str, reason: str) -> None:
+    """The holder's members, each in their language: the registration's new state, and why."""
+    reference, value = registration.reference, registration.value
+
+    def subject() -> str:
+        return _("%(reference)s: %(state)s") % {"reference": reference, "state": State(state).label}
+
+    def body() -> str:
+        text = _("Registration %(reference)s (%(value)s) is now %(state)s.") % {
+            "reference": reference,
+            "value": value,
+            "state": State(state).label,
+        }
+        if reason:
+            text += "\n\n" + _("Reason: %(reason)s") % {"reason": reason}
+        return text
+
+    notify_holder(registration, subject=subject, body=body)
+
+
+def notify_holder(registration: Registration, *, subject: Text, body: Text) -> None:
+    """Every active member of the holder organisation, each in their own language (see `Text`)."""
     notify_organisation(registration.organisation, subject=subject, body=body)
+
+
+def _notify_expiry(registration: Registration, days: int) -> None:
+    """The reminder that the registration's validity ends in `days` days, in each member's language."""
+    reference, value = registration.reference, registration.value
+    until = f"{timezone.localtime(registration.valid_until):%Y-%m-%d %H:%M %Z}"  # the zone named: PKT
+
+    def subject() -> str:
+        return ngettext(
+            "%(reference)s expires in %(days)d day", "%(reference)s expires in %(days)d days", days
+        ) % {"reference": reference, "days": days}
+
+    def body() -> str:
+        return _(
+            "Registration %(reference)s (%(value)s) expires on %(until)s. "
+            "Renew it before then to stay on the allowlist."
+        ) % {"reference": reference, "value": value, "until": until}
+
+    notify_holder(registration, subject=subject, body=body)
 
 
 @dataclass
@@ -305,20 +333,7 @@ def sweep(*, now: datetime | None = None, batch: int = 1000) -> SweepReport:
                     at=now,
                     data={"days": days, "valid_until": registration.valid_until.isoformat()},
                 )
-            notify_holder(
-                registration,
-                subject=ngettext("%(ref)s expires in %(days)d day", "%(ref)s expires in %(days)d days", days)
-                % {"ref": registration.reference, "days": days},
-                body=_(
-                    "Registration %(ref)s (%(value)s) expires on %(time)s. Renew it before then to stay on "
-                    "the allowlist."
-                )
-                % {
-                    "ref": registration.reference,
-                    "value": registration.value,
-                    "time": f"{timezone.localtime(registration.valid_until):%Y-%m-%d %H:%M %Z}",
-                },
-            )
+            _notify_expiry(registration, days)
             reminded.append((registration.reference, days))
     snapshot = publish_pending(at=now).snapshot
     return SweepReport(

@@ -13,7 +13,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Exists, F, Func, IntegerField, Max, OuterRef, Q, Value
 from django.db.models.functions import Cast, Length, StrIndex, Substr, TruncMonth
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop, ngettext
 from redis import RedisError
 
 from vpnregistry.accounts.models import Category, Province
@@ -248,10 +249,10 @@ def _size(kind: str, prefix_length: int | None, n: int) -> int:
 
 
 CATEGORY_MEASURES = [
-    ("organisations", "Organisations"),
-    ("ipv4", "IPv4 addresses"),
-    ("ipv6", "IPv6 prefixes"),
-    ("msisdn", "Mobile numbers"),
+    ("organisations", gettext_noop("Organisations")),
+    ("ipv4", gettext_noop("IPv4 addresses")),
+    ("ipv6", gettext_noop("IPv6 prefixes")),
+    ("msisdn", gettext_noop("Mobile numbers")),
 ]
 
 
@@ -284,12 +285,14 @@ def _by_category(categories: list[tuple[int, str]]) -> dict:
     table.contributors = Table.of(who, rows=False, columns=True, grand=False)
     return publish(
         id="by_category",
-        title="Active registrations by category",
-        unit="organisations; IPv4 addresses (a /24 counts 256); IPv6 prefixes (not addresses); numbers",
+        title=gettext_noop("Active registrations by category"),
+        unit=gettext_noop(
+            "organisations; IPv4 addresses (a /24 counts 256); IPv6 prefixes (not addresses); numbers"
+        ),
         rows=[name for _pk, name in categories],
         columns=[label for _key, label in CATEGORY_MEASURES],
         table=table,
-        note="Registrations active now. An organisation is counted once, in its category.",
+        note=gettext_noop("Registrations active now. An organisation is counted once, in its category."),
     )
 
 
@@ -326,13 +329,17 @@ def _by_province() -> dict:
     table.contributors = Table.of(who, rows=False, columns=False, grand=False)
     return publish(
         id="by_province",
-        title="Active registrations by province",
-        unit="organisations; IPv4 addresses (a /24 counts 256); IPv6 prefixes (not addresses); numbers",
-        rows=[name for _pk, name in provinces] + ["Not recorded"],
+        title=gettext_noop("Active registrations by province"),
+        unit=gettext_noop(
+            "organisations; IPv4 addresses (a /24 counts 256); IPv6 prefixes (not addresses); numbers"
+        ),
+        rows=[name for _pk, name in provinces] + [gettext_noop("Not recorded")],
         columns=[label for _key, label in CATEGORY_MEASURES],
         table=table,
-        note="Registrations active now, by the province of the district where each resource is used. "
-        "An organisation with resources in several provinces is counted in each.",
+        note=gettext_noop(
+            "Registrations active now, by the province of the district where each resource is used. "
+            "An organisation with resources in several provinces is counted in each."
+        ),
     )
 
 
@@ -364,15 +371,18 @@ def _by_month(categories: list[tuple[int, str]], kind: str) -> dict:
     contributors.column_totals = [per_category.get(pk, 0) for pk, _name in categories]
     contributors.grand_total = base.aggregate(orgs=Count("organisation", distinct=True))["orgs"]
     table.contributors = contributors
-    what = "IPv4 addresses" if kind == "ipv4" else "IPv6 prefixes"
     return publish(
         id=f"{kind}_by_month",
-        title=f"{what} registered by month",
-        unit="addresses (a /24 counts 256)" if kind == "ipv4" else "prefixes (IPv6 is counted in prefixes)",
+        title=gettext_noop("IPv4 addresses registered by month")
+        if kind == "ipv4"
+        else gettext_noop("IPv6 prefixes registered by month"),
+        unit=gettext_noop("addresses (a /24 counts 256)")
+        if kind == "ipv4"
+        else gettext_noop("prefixes (IPv6 is counted in prefixes)"),
         rows=months,
         columns=[name for _pk, name in categories],
         table=table,
-        note="Every registration made in the month, including those since expired or revoked.",
+        note=gettext_noop("Every registration made in the month, including those since expired or revoked."),
     )
 
 
@@ -383,9 +393,9 @@ def _month(value) -> str:
 
 
 STEPS = [
-    ("agency", "Submission to agency verification"),
-    ("attestations", "Submission to the last operator attestation"),
-    ("decision", "Submission to the regulator's decision"),
+    ("agency", gettext_noop("Submission to agency verification")),
+    ("attestations", gettext_noop("Submission to the last operator attestation")),
+    ("decision", gettext_noop("Submission to the regulator's decision")),
 ]
 
 
@@ -471,14 +481,14 @@ def _medians(categories: list[tuple[int, str]]) -> dict:
         sizes.append(sum(merged.values()))
     return {
         "id": "median_days",
-        "title": "Median days per review step",
-        "unit": "days, to the nearest tenth",
-        "note": (
+        "title": gettext_noop("Median days per review step"),
+        "unit": gettext_noop("days, to the nearest tenth"),
+        "note": gettext_noop(
             "Measured from submission, since agency verification and operator attestations run side by "
             "side. A median of fewer than 5 applications is withheld (<5); an empty group is blank."
         ),
         "rows": [label for _step, label in STEPS],
-        "columns": [name for _pk, name in categories] + ["All categories"],
+        "columns": [name for _pk, name in categories] + [gettext_noop("All categories")],
         "cells": cells,
         "flags": flags,
         "row_totals": None,
@@ -491,7 +501,7 @@ def _medians(categories: list[tuple[int, str]]) -> dict:
     }
 
 
-OTHER_REASONS = "Other reasons (each given fewer than 5 times)"
+OTHER_REASONS = gettext_noop("Other reasons (each given fewer than 5 times)")
 
 
 def _rejection_reasons() -> list[dict]:
@@ -521,11 +531,11 @@ def _rejection_reasons() -> list[dict]:
             publish(
                 id=f"rejections_{stage}",
                 title=f"Rejection reasons: {label}",
-                unit="rejections",
+                unit=gettext_noop("rejections"),
                 rows=labels,
-                columns=["Rejections"],
+                columns=[gettext_noop("Rejections")],
                 table=Table.of(counts, rows=False, columns=True, grand=False, width=1),
-                note="Reasons are free text for now: grouped by their first 60 characters.",
+                note=gettext_noop("Reasons are free text for now: grouped by their first 60 characters."),
             )
         )
     return tables
@@ -538,7 +548,9 @@ def _complaints() -> tuple[dict | None, str]:
     except ImportError:
         models = None
     complaint = getattr(models, "Complaint", None)
-    note = "Complaints per restriction event are not recorded yet; this table appears once they are."
+    note = gettext_noop(
+        "Complaints per restriction event are not recorded yet; this table appears once they are."
+    )
     if complaint is None:
         return None, note
     link = next(
@@ -557,10 +569,10 @@ def _complaints() -> tuple[dict | None, str]:
     return (
         publish(
             id="complaints_by_event",
-            title="Complaints per restriction event",
-            unit="complaints",
+            title=gettext_noop("Complaints per restriction event"),
+            unit=gettext_noop("complaints"),
             rows=[str(e) for e in events],
-            columns=["Complaints"],
+            columns=[gettext_noop("Complaints")],
             table=table,
         ),
         "",
@@ -582,8 +594,10 @@ def compute_statistics() -> dict:
     if complaints is not None:
         tables.append(complaints)
     notes = [
-        "Figures under 5 are withheld (<5, null in JSON), and so is any figure from which one could be "
-        "worked out by subtraction from a total (x).",
+        gettext_noop(
+            "Figures under 5 are withheld (<5, null in JSON), and so is any figure from which one could be "
+            "worked out by subtraction from a total (x)."
+        ),
     ]
     if complaints_note:
         notes.append(complaints_note)
@@ -610,16 +624,44 @@ def refresh_statistics() -> PublishedStatistics:
     return row
 
 
+def _not_computed_note() -> str:
+    minutes = settings.VPNREGISTRY_STATISTICS_REFRESH_SECONDS // 60
+    return ngettext(
+        "The statistics have not been computed yet: they are refreshed every %(minutes)d minute.",
+        "The statistics have not been computed yet: they are refreshed every %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
 def not_computed() -> dict:
-    return {
-        "generated_at": None,
-        "threshold": THRESHOLD,
-        "notes": [
-            "The statistics have not been computed yet: they are refreshed every "
-            f"{settings.VPNREGISTRY_STATISTICS_REFRESH_SECONDS // 60} minutes."
-        ],
-        "tables": [],
-    }
+    with translation.override("en"):  # stored and cached: in the figures' own words, as computed ones
+        note = _not_computed_note()
+    return {"generated_at": None, "threshold": THRESHOLD, "notes": [note], "tables": []}
+
+
+def localised(data: dict) -> dict:
+    """The figures with their words in the active language, for the page and the CSV.
+
+    The stored figures keep the English words the JSON publishes (stable for the programs that read
+    it); each fixed label was marked with `N_` where it is made and is translated here, as it is shown.
+    Names (categories, provinces) and free-text reasons pass through unchanged unless translated.
+    """
+    stages = dict(Review.Stage.choices)
+    tables = []
+    for t in data["tables"]:
+        t = {**t, "title": gettext(t["title"]), "unit": gettext(t["unit"])}
+        if t.get("note"):
+            t["note"] = gettext(t["note"])
+        if t["id"].startswith("rejections_"):
+            stage = stages.get(t["id"].removeprefix("rejections_"), "")
+            t["title"] = gettext("Rejection reasons: %(stage)s") % {"stage": stage}
+        t["rows"] = [gettext(label) if label else label for label in t["rows"]]
+        t["columns"] = [gettext(label) if label else label for label in t["columns"]]
+        tables.append(t)
+    notes = [gettext(note) for note in data["notes"]]
+    if data["generated_at"] is None:
+        notes = [_not_computed_note()]
+    return {**data, "notes": notes, "tables": tables}
 
 
 def statistics() -> dict:

@@ -21,7 +21,9 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from vpnregistry import storage
 from vpnregistry.accounts.models import Role, User
@@ -177,22 +179,29 @@ def _message(complaint, actor, kind, text, from_state, at) -> ComplaintMessage:
     )
 
 
-def _notify(complaint: Complaint, *, subject: str, exclude) -> None:
-    """Email the complainant's organisation, the operator's staff and the officers, after commit."""
+def _notify(complaint: Complaint, *, subject: Promise, exclude) -> None:
+    """Email the complainant's organisation, the operator's staff and the officers, after commit, each
+    in their own language: `subject` is a lazy translation, given the complaint's number and state."""
     people = User.objects.filter(is_active=True).filter(
         Q(role=Role.APPLICANT, organisation_id=complaint.organisation_id)
         | Q(role=Role.OPERATOR, operator_id=complaint.operator_id)
         | Q(role=Role.OFFICER)
     )
-    body = _("Complaint %(id)s is now %(state)s. Read its timeline in the portal.") % {
-        "id": complaint.pk,
-        "state": complaint.get_state_display(),
-    }
+    number, state = complaint.pk, Complaint.State(complaint.state)
     link = reverse("portal:complaint-detail", args=[complaint.pk])
+
+    def subject_text() -> str:
+        return str(subject) % {"id": number, "state": state.label}
+
+    def body() -> str:
+        return _("Complaint %(id)s is now %(state)s. Read its timeline in the portal.") % {
+            "id": number,
+            "state": state.label,
+        }
 
     def send():
         # An email and a notification in the portal for each; failures are logged, never raised.
-        notify_users(people.exclude(pk=exclude.pk), subject=subject, body=body, link=link)
+        notify_users(people.exclude(pk=exclude.pk), subject=subject_text, body=body, link=link)
 
     transaction.on_commit(send)
 
@@ -308,7 +317,7 @@ def file_complaint(
                     "evidence_sha256": complaint.evidence_sha256,
                 },
             )
-            _notify(complaint, subject=_("New complaint %(id)s") % {"id": complaint.pk}, exclude=actor)
+            _notify(complaint, subject=gettext_lazy("New complaint %(id)s"), exclude=actor)
     except BaseException:
         if written is not None:
             files().delete(written)
@@ -396,7 +405,7 @@ def add_message(*, actor, complaint: Complaint, text: str) -> ComplaintMessage:
             data={"message": message.pk},
         )
         if before != complaint.state:
-            _notify(complaint, subject=_("Complaint %(id)s answered") % {"id": complaint.pk}, exclude=actor)
+            _notify(complaint, subject=gettext_lazy("Complaint %(id)s answered"), exclude=actor)
     return message
 
 
@@ -442,8 +451,7 @@ def decide(*, actor, complaint: Complaint, decision: str, reason: str = "") -> C
         )
         _notify(
             complaint,
-            subject=_("Complaint %(id)s: %(state)s")
-            % {"id": complaint.pk, "state": complaint.get_state_display()},
+            subject=gettext_lazy("Complaint %(id)s: %(state)s"),
             exclude=actor,
         )
     return complaint
@@ -481,7 +489,7 @@ def reopen(*, actor, complaint: Complaint, reason: str) -> Complaint:
             reason=reason,
             at=now,
         )
-        _notify(complaint, subject=_("Complaint %(id)s reopened") % {"id": complaint.pk}, exclude=actor)
+        _notify(complaint, subject=gettext_lazy("Complaint %(id)s reopened"), exclude=actor)
     return complaint
 
 

@@ -8,6 +8,7 @@ import secrets
 import sys
 
 import segno
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -20,7 +21,7 @@ from vpnregistry.errors import InvalidInput
 
 # Which command-line argument each of the service's fields came from, for errors that name it.
 ARGUMENT = {"username": "USERNAME", "role": "--role", "email": "--email", "password": "the password",
-            "agency": "--agency", "operator": "--operator"}  # fmt: skip
+            "agency": "--agency", "operator": "--operator", "language": "--language"}  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -52,6 +53,13 @@ class Command(BaseCommand):
         password.add_argument(
             "--generate-password", action="store_true", help="make a random password and print it once"
         )
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default=settings.LANGUAGE_CODE,
+            help="the language the person's emails and notifications are written in, until they "
+            "choose another in the portal (default: %(default)s)",
+        )
         parser.add_argument("--no-input", action="store_true", help="never ask: for scripts")
         parser.add_argument(
             "--enrol-at-login",
@@ -65,7 +73,8 @@ class Command(BaseCommand):
         qr.add_argument("--no-qr", action="store_false", dest="qr")
 
     def handle(self, *args, username, role, email, agency, operator, operator_name, operator_kind,
-               password_file, generate_password, no_input, enrol_at_login, qr, **options):  # fmt: skip
+               password_file, generate_password, no_input, enrol_at_login, qr, language,
+               **options):  # fmt: skip
         generated = None
         if password_file:
             password = self._read_password(password_file)
@@ -90,6 +99,7 @@ class Command(BaseCommand):
                     agency=agency_row,
                     operator=operator_row,
                     provision_totp=not enrol_at_login,
+                    language=language,
                 )
             except InvalidInput as exc:
                 raise CommandError(
