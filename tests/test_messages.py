@@ -14,7 +14,7 @@ from rest_framework.exceptions import Throttled
 
 from tests.auth import login
 from tests.netblocks.test_netblocks_codes import CASES
-from tests.workflow import approved
+from tests.workflow import approved, draft
 from vpnregistry import messages, netblocks
 from vpnregistry.accounts.models import User
 from vpnregistry.api.errors import exception_handler
@@ -200,3 +200,11 @@ def test_refused_and_missing_pages_say_so_in_the_reader_language(world):
     assert URDU.search(not_found) and not_found in missing.content.decode()
     assert URDU.search(not_open) and not_open in refused.content.decode()
     assert 'dir="rtl"' in missing.content.decode() and "Forbidden" not in refused.content.decode()
+
+
+def test_a_draft_is_named_in_the_reader_language(world):
+    application = draft(world, "14.1.105.0/24")
+    with translation.override("en"):
+        assert str(application) == f"draft #{application.pk}"
+    with translation.override("ur"):
+        assert str(application) == f"مسودہ #{application.pk}"
