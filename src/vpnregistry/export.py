@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from vpnregistry.accounts.identifiers import full_identifiers
 from vpnregistry.accounts.models import Organisation, Role, User
@@ -285,7 +286,7 @@ def export_organisation(*, actor) -> tuple[Organisation, Iterator[bytes]]:
     The export itself is audited (who took a copy, when), before the first byte is written.
     """
     if getattr(actor, "role", None) != Role.APPLICANT or not actor.organisation_id:
-        raise NotAllowed("Only an organisation's own members can download what is held about it.")
+        raise NotAllowed(_("Only an organisation's own members can download what is held about it."))
     org = Organisation.objects.select_related("category").get(pk=actor.organisation_id)
     now = timezone.now()
     with transaction.atomic():

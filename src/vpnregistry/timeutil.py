@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 # The times the registry holds: from the Unix epoch to far enough ahead that a validity period or a
 # reminder added to the latest of them stays a valid date (Python's dates end in the year 9999, and
@@ -17,18 +18,27 @@ LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 def parse_time(value) -> datetime:
     """An aware datetime from an ISO 8601 text (or a datetime); naive means the registry's time zone.
 
-    Raises ValueError, saying why, for anything else, including times outside EARLIEST..LATEST.
+    Raises ValueError, saying why in the active language and with an example to follow, for anything
+    else, including times outside EARLIEST..LATEST.
     """
     if isinstance(value, datetime):
         parsed = value
     else:
         text = str(value or "").strip()
         if not text:
-            raise ValueError("a time is required, as ISO 8601 (2026-11-28T09:00 or 2026-11-28T04:00:00Z)")
+            raise ValueError(
+                _("Enter a time, for example 2026-11-28T09:00 (Pakistan time) or 2026-11-28T04:00:00Z (UTC).")
+            )
         try:
             parsed = datetime.fromisoformat(text.replace("z", "Z"))
         except ValueError:
-            raise ValueError(f"{text!r} is not an ISO 8601 time such as 2026-11-28T09:00") from None
+            raise ValueError(
+                _(
+                    "%(value)s is not a time: write the date, the letter T and the time, for example "
+                    "2026-11-28T09:00 (Pakistan time)."
+                )
+                % {"value": text}
+            ) from None
     try:
         if timezone.is_naive(parsed):
             parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
@@ -37,8 +47,8 @@ def parse_time(value) -> datetime:
         in_range = False
     if not in_range:
         raise ValueError(
-            f"{parsed.isoformat()} is outside the times the registry holds "
-            f"({EARLIEST.year} to {LATEST.year - 1})"
+            _("%(time)s is outside the times the registry holds (the years %(first)d to %(last)d).")
+            % {"time": parsed.isoformat(), "first": EARLIEST.year, "last": LATEST.year - 1}
         )
     return parsed
 

@@ -164,7 +164,7 @@ def test_a_formula_in_an_uploaded_csv_names_the_line_and_the_field(world):
         "/api/v1/applications/csv/", data=text, content_type="text/csv"
     )
     assert response.status_code == 400
-    assert response.json()["csv"][0].startswith("line 3: subscriber_id: ")
+    assert response.json()["csv"][0].startswith("line 3, column subscriber_id: ")
 
 
 @pytest.mark.parametrize("subscriber_id", NOT_FORMULAS)

@@ -43,7 +43,9 @@ def test_csv_upload_refusals_change_nothing(world):
     response = world.client(world.applicant).generic("POST", f"{API}/csv/", bad, content_type="text/csv")
     assert response.status_code == 400
     errors = response.json()["csv"]
-    assert errors[0].startswith("line 3: value: ") and errors[1].startswith("line 4: subscriber_id: ")
+    assert errors[0].startswith("line 3, column value: ") and errors[1].startswith(
+        "line 4, column subscriber_id: "
+    )
     response = world.client(world.agency).generic("POST", f"{API}/csv/", bad, content_type="text/csv")
     assert response.status_code == 403
     assert world.client(world.applicant).post(f"{API}/csv/", {}, format="json").status_code == 415

@@ -74,11 +74,11 @@ def test_csv_refused_whole_naming_every_bad_line_and_field(world):
     with pytest.raises(InvalidInput) as exc:
         bulk.create_application_from_csv(actor=world.applicant, data=csv_of(rows))
     messages = exc.value.errors["csv"]
-    assert [m.split(":")[0] + ":" + m.split(":")[1] for m in messages] == [
-        "line 3: value",
-        "line 4: subscriber_id",
-        "line 6: district",
-        "line 7: value",
+    assert [m.split(": ")[0] for m in messages] == [
+        "line 3, column value",
+        "line 4, column subscriber_id",
+        "line 6, column district",
+        "line 7, column value",
     ]
     assert "private-use" in messages[0] and "resource 1" in messages[3]
     assert not Application.objects.exists() and not Resource.objects.exists()
@@ -181,7 +181,7 @@ def test_mobile_numbers_normalise_to_e164(text):
     ("text", "why"),
     [
         ("+92 51 2345 6789", "not a mobile number"),  # an Islamabad landline
-        ("+14155550100", "not a number of PK"),
+        ("+14155550100", "not a Pakistani number"),
         ("0300123", "not a valid phone number"),
         ("call me", "not a phone number"),
     ],
@@ -249,7 +249,11 @@ def test_mobile_number_refusals(world):
             "operator",
             "not an operator code",
         ),
-        ({"value": "+442071234567", "subscriber_id": "S", "operator": "jazz"}, "value", "not a number of PK"),
+        (
+            {"value": "+442071234567", "subscriber_id": "S", "operator": "jazz"},
+            "value",
+            "not a Pakistani number",
+        ),
         (
             {"value": "14.1.105.9", "subscriber_id": "S", "operator": "margalla"},
             "operator",
@@ -297,7 +301,7 @@ def test_mobile_numbers_in_a_csv(world, mobile):
     with pytest.raises(InvalidInput) as exc:
         bulk.create_application_from_csv(actor=world.freelancer_applicant, data=data)
     assert exc.value.errors["csv"] == [
-        "line 3: operator: No operator's numbering holds +923011234567: name the mobile operator that "
+        "line 3, column operator: No operator's numbering holds +923011234567: name the mobile operator that "
         "attests it."
     ]
 

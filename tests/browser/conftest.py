@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+from importlib import import_module
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.db import connections
 
@@ -84,15 +86,28 @@ def login(
     page.wait_for_url(f"{base}/")
 
 
+# The reference data the migrations seed, by the migrations' own steps (module, function).
+SEEDING_STEPS = [
+    ("vpnregistry.accounts.migrations.0002_province_district", "load_districts"),
+    ("vpnregistry.restrictions.migrations.0001_initial", "load_services"),
+    ("vpnregistry.applications.migrations.0004_workflow", "seed_reasons"),
+    ("vpnregistry.accounts.migrations.0009_urdu_names", "fill_urdu_names"),
+    ("vpnregistry.applications.migrations.0009_rejection_reason_urdu_name", "fill_urdu_names"),
+    ("vpnregistry.restrictions.migrations.0004_service_urdu_name", "fill_urdu_names"),
+]
+
+
 @pytest.fixture
 def demo_accounts(settings, tmp_path, django_capture_on_commit_callbacks, monkeypatch):
     """The demo world (every role, every category, applications in every state) and its accounts.
 
     Its people read Urdu: what is written for them as it loads (notifications) is in Urdu, as it
     would be for people who had chosen Urdu before (stored text keeps the language it was written in).
-    Needs `django_db(transaction=True, serialized_rollback=True)`: the demo reads the reference data
-    the migrations seeded (districts, rejection reasons).
+    A transactional test's flush removes what the migrations seeded (districts, services, rejection
+    reasons): their own seeding steps put it back first.
     """
+    for module, step in SEEDING_STEPS:
+        getattr(import_module(module), step)(django_apps, None)
     settings.DEBUG = True  # the demo refuses to load without it (pytest-django turns it off)
     settings.VAR_DIR = tmp_path
     monkeypatch.setattr(User._meta.get_field("language"), "default", "ur")

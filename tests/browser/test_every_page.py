@@ -19,7 +19,7 @@ from tests.conftest import require_tool
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.inject_scripts,  # axe-core is added to each page, past its Content-Security-Policy
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 AXE = Path("node_modules/axe-core/axe.min.js")

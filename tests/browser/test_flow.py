@@ -23,6 +23,8 @@ def test_whole_flow_in_the_browser(live_server, world, browser_page, screenshot)
     page.get_by_role("link", name="New application").first.click()
     page.get_by_label("Address or prefix 1").fill("14.1.105.0/24")
     page.get_by_label("Subscriber ID 1").fill("SUB-77")
+    page.get_by_role("button", name="Add another resource").click()  # one at a time, as on a phone
+    assert page.get_by_label("Address or prefix 1").input_value() == "14.1.105.0/24"
     page.get_by_label("Address or prefix 2").fill("10.1.1.0/24")
     page.get_by_label("Subscriber ID 2").fill("SUB-78")
     page.get_by_role("button", name="Save draft").click()

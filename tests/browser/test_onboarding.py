@@ -48,7 +48,8 @@ def test_signup_confirm_and_file_documents_at_phone_width(
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}/")
 
-    page.get_by_role("link", name="Documents").first.click()
+    page.get_by_text("Menu", exact=True).click()  # on a phone the menu folds behind one button
+    page.get_by_role("navigation").get_by_role("link", name="Documents").click()
     screenshot(page, "onboarding-02-documents-missing-phone")
     scan = tmp_path / "cnic.png"
     scan.write_bytes(minimal_png(64, 40))
@@ -71,7 +72,8 @@ def test_signup_confirm_and_file_documents_at_phone_width(
     )
     assert types == {"image/png", "application/pdf"}
 
-    page.get_by_role("link", name="Members").first.click()
+    page.get_by_text("Menu", exact=True).click()
+    page.get_by_role("navigation").get_by_role("link", name="Members").click()
     page.get_by_label("Their email address").fill("colleague@shalimar.example")
     page.get_by_role("button", name="Send the invitation").click()
     expect(page.locator("body")).to_contain_text("colleague@shalimar.example")

@@ -73,6 +73,7 @@ def test_each_role_walks_its_main_path(live_server, world, browser_page, screens
     walk.nav("New application")
     page.get_by_label(f"{t('Address or prefix')} 1").fill("14.1.105.0/24")
     page.get_by_label(f"{t('Subscriber ID')} 1").fill("SUB-77")
+    page.get_by_role("button", name=t("Add another resource")).click()
     page.get_by_label(f"{t('Address or prefix')} 2").fill("10.1.1.0/24")
     page.get_by_label(f"{t('Subscriber ID')} 2").fill("SUB-78")
     page.get_by_role("button", name=t("Save draft")).click()

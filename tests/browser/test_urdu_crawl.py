@@ -25,8 +25,7 @@ import pytest
 
 from tests.browser.crawl import walk_every_role
 
-# serialized_rollback: the reference data the migrations seeded (districts, reasons) stays for the demo.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 REPORT = Path("build") / "urdu-crawl.json"
 # The text of every element a person can read, outside left-to-right runs: a tree walker over text

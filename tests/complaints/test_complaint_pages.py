@@ -86,7 +86,7 @@ def test_operator_answers_officer_decides_applicant_reopens_in_the_portal(client
     login(client, world.officer)
     assert ">Decide<" in client.get(url).content.decode()
     refused = client.post(url + "resolve/", {"decision": "rejected", "reason": ""}, follow=True)
-    assert "reason: A rejection gives its reason." in refused.content.decode()
+    assert "Reason: A rejection gives its reason." in refused.content.decode()
     client.post(url + "resolve/", {"decision": "rejected", "reason": "Not in use."})
     login(client, world.applicant)
     assert "Reopen (once)" in client.get(url).content.decode()

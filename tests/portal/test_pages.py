@@ -154,3 +154,21 @@ def test_allowlist_page_for_staff_only(login, world):
     assert "/api/v1/allowlist/1.txt" in operator_page and "Latest serial fetched" not in operator_page
     assert login(world.applicant).get("/allowlist/").status_code == 404
     assert login(world.agency).get("/allowlist/").status_code == 404
+
+
+def test_the_form_takes_one_resource_and_adds_another_on_request(login, world):
+    client = login(world.applicant)
+    page = client.get("/applications/new/").content.decode()
+    assert page.count('class="resource-entry"') == 1 and "Add another resource" in page
+    typed = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "0",
+        "form-0-value": "not an address",
+        "form-0-subscriber_id": "SUB-1",
+        "add": "1",
+    }
+    page = client.post("/applications/new/", typed).content.decode()
+    # One more, empty resource; what was typed kept and not judged yet; nothing saved.
+    assert page.count('class="resource-entry"') == 2 and 'id="id_form-1-value"' in page
+    assert 'value="not an address"' in page and 'class="error"' not in page
+    assert not Application.objects.exists()

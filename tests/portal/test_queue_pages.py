@@ -76,7 +76,7 @@ def test_overdue_work_is_flagged_and_filtered(login, world):
 def test_a_bad_filter_is_named_on_the_page(login, world):
     response = login(world.agency).get("/queue/?district=atlantis")
     assert response.status_code == 200
-    assert "district: No district has the code atlantis." in response.content.decode()
+    assert "District: No district has the code atlantis." in response.content.decode()
 
 
 def test_the_next_link_keeps_the_filters_and_pages_on(login, world, monkeypatch):

@@ -38,7 +38,8 @@ def test_csv_upload_page(login, world):
     response = client.post("/applications/new/csv/", {"file": SimpleUploadedFile("r.csv", bad)})
     assert response.status_code == 400
     page = response.content.decode()
-    assert "line 3: value:" in page and "line 4: subscriber_id:" in page and "2 problems" in page
+    assert "line 3, column value:" in page and "line 4, column subscriber_id:" in page
+    assert "2 problems" in page
     assert not Application.objects.exists()
     good = b"value,subscriber_id\n14.1.105.0/24,S-1\n14.1.106.0/24,S-2\n"
     response = client.post("/applications/new/csv/", {"file": SimpleUploadedFile("r.csv", good)})
@@ -87,7 +88,7 @@ def test_returned_application_is_edited_and_resubmitted(login, world):
         f"/applications/{application.pk}/resources/",
         {"text": "value,subscriber_id\n14.1.105.0/24,SUB-1\n10.1.0.0/24,X\n"},
     )
-    assert response.status_code == 400 and "line 3: value:" in response.content.decode()
+    assert response.status_code == 400 and "line 3, column value:" in response.content.decode()
     response = client.post(
         f"/applications/{application.pk}/resources/",
         {"text": "value,subscriber_id\n14.1.105.0/24,SUB-1\n14.1.106.0/24,X\n"},

@@ -22,6 +22,7 @@ from vpnregistry.accounts.models import AddressSpace, AddressSpaceChange, Number
 from vpnregistry.audit.services import record
 from vpnregistry.db import Network, overlapping_q, serialise
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
+from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError, check_prefix
 
 Action = AddressSpaceChange.Action
@@ -106,7 +107,7 @@ def propose_change(*, actor, action: str, prefix: str, note: str = "") -> Addres
         try:
             net = check_prefix(text, min_len_v4=MIN_LEN_V4, min_len_v6=MIN_LEN_V6)
         except ParseError as exc:
-            errors["prefix"] = [str(exc)]
+            errors["prefix"] = [address_error(exc)]
     if (net is not None or block is not None) and not errors:
         problems = (
             numbering.block_problems(actor.operator_id, action, block)

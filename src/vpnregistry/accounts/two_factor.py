@@ -17,6 +17,7 @@ import django_otp
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from vpnregistry.accounts.models import Role, User
@@ -64,7 +65,14 @@ def _check(device: TOTPDevice, token: str) -> Refusal | None:
     allowed, info = device.verify_is_allowed()
     if not allowed:
         wait = max(1, math.ceil((info["locked_until"] - timezone.now()).total_seconds()))
-        return Refusal(_("Too many wrong codes. Try again in %(seconds)d seconds.") % {"seconds": wait})
+        return Refusal(
+            ngettext(
+                "Too many wrong codes. Try again in %(seconds)d second.",
+                "Too many wrong codes. Try again in %(seconds)d seconds.",
+                wait,
+            )
+            % {"seconds": wait}
+        )
     token = token.strip().replace(" ", "")
     if token.isdigit() and len(token) == device.digits:
         accepted = device.verify_token(token)  # counts a failure itself

@@ -15,6 +15,7 @@ import codecs
 import re
 from itertools import accumulate
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser as DRFJSONParser
 from rest_framework.parsers import get_encoding
@@ -39,7 +40,7 @@ def nested_too_deep(text: str) -> bool:
 
 
 def _too_deep() -> ParseError:
-    return ParseError(f"JSON nested deeper than {MAX_DEPTH} levels is refused.")
+    return ParseError(_("JSON nested deeper than %(n)d levels is refused.") % {"n": MAX_DEPTH})
 
 
 class JSONParser(DRFJSONParser):
@@ -54,4 +55,6 @@ class JSONParser(DRFJSONParser):
         except RecursionError as exc:
             raise _too_deep() from exc
         except ValueError as exc:  # UnicodeDecodeError included, as DRF's own parser answers it
-            raise ParseError(f"JSON parse error - {exc}") from exc
+            raise ParseError(
+                _("JSON parse error: the body is not valid JSON (%(error)s).") % {"error": exc}
+            ) from exc

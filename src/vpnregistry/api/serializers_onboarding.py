@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from vpnregistry.accounts.models import AddressSpaceChange, Document, Invitation, User
@@ -11,7 +12,7 @@ class TextField(serializers.CharField):
     """A text field that takes only a JSON string: DRF's CharField turns a number into text, so
     `{"email": 0}` was taken as the address "0"; here it is refused naming the field."""
 
-    default_error_messages = {"invalid": "Not a valid string: give this field as text."}
+    default_error_messages = {"invalid": _("Give this field as text, in quotes.")}
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

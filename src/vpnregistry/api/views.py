@@ -40,6 +40,7 @@ from vpnregistry.applications.models import RejectionReason, Resource
 from vpnregistry.audit.services import record
 from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, WrongState
+from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError
 from vpnregistry.registrations import selectors as registration_selectors
 from vpnregistry.registrations import services as registration_services
@@ -142,7 +143,9 @@ def _csv_body(request) -> bytes:
         return request.data
     upload = request.data.get("file") if hasattr(request.data, "get") else None
     if upload is None:
-        raise InvalidInput({"csv": ["Send the CSV as a text/csv body or as the file field of a form."]})
+        raise InvalidInput(
+            {"csv": [_("Send the CSV file as the body (text/csv) or as the form's file field.")]}
+        )
     return upload.read(bulk.MAX_BYTES + 1)
 
 
@@ -306,7 +309,7 @@ class ApplicationViewSet(
             items = request.data.get("resources") if isinstance(request.data, dict) else None
             if not isinstance(items, list):
                 services.require_role(request.user, Role.APPLICANT)
-                raise InvalidInput({"resources": ["A list of resources is required."]})
+                raise InvalidInput({"resources": [_("A list of resources is required.")]})
             application = services.replace_resources(
                 actor=request.user, application=application, resources=items
             )
@@ -721,7 +724,7 @@ class ExemptionCheckView(APIView):
         try:
             answer = exemptions.check_one(address, at)
         except ParseError as exc:
-            raise InvalidInput({"address": [str(exc)]}) from None
+            raise InvalidInput({"address": [address_error(exc)]}) from None
         # The shape of ExemptionSerializer (the schema's), built directly: operators ask this tens of
         # times a second, and building the serializer's fields for each answer cost a fifth of it.
         return {
@@ -762,7 +765,9 @@ class ExemptionCheckView(APIView):
         raw_column = request.query_params.get("column") or None
         column = whole_number(raw_column)
         if raw_column is not None and (column is None or column < 1):
-            raise InvalidInput({"column": ["A column number counts from 1."]})
+            raise InvalidInput(
+                {"column": [_("Give the column as a whole number from 1 (the first column).")]}
+            )
         if jobs.wants_async(request, whole_number(request.headers.get("Content-Length"))):
             job = jobs.create_job(owner=request.user, source=request._request, at=at, column=column)
             job.refresh_from_db()
@@ -775,8 +780,13 @@ class ExemptionCheckView(APIView):
         body = exemptions.spool(request._request)
         if exemptions.holds_no_address(body, column=column):
             body.close()
-            where = f" in column {column}" if column is not None else ""
-            raise InvalidInput({"body": [f"No line of the body holds an IPv4 or IPv6 address{where}."]})
+            if column is None:
+                message = _("No line of the list holds an IPv4 or IPv6 address: send one address a line.")
+            else:
+                message = _("No line of the list holds an IPv4 or IPv6 address in column %(column)d.") % {
+                    "column": column
+                }
+            raise InvalidInput({"body": [message]})
 
         def answers():
             with body:

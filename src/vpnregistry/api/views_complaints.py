@@ -147,7 +147,7 @@ class ComplaintViewSet(viewsets.GenericViewSet):
     def create(self, request):
         if request.user.role != Role.APPLICANT:
             # The role first: a caller who may not complain learns nothing from validation errors.
-            raise NotAllowed("Only a registrant (applicant) files complaints.")
+            raise NotAllowed(_("Only a registrant (applicant) files complaints."))
         body = s.ComplaintCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         complaint = complaints.file_complaint(actor=request.user, **body.validated_data)

@@ -91,7 +91,7 @@ class CertificateCheckView(PublicLookup):
     def get(self, request, code: str):
         certificate = certificates.find(code)
         if certificate is None:
-            return Response({"detail": "No registration certificate has this code."}, status=404)
+            return Response({"detail": _("No registration certificate has this code.")}, status=404)
         raw = (request.query_params.get("at") or "").strip()
         at = None
         if raw:
@@ -117,5 +117,7 @@ class PublicStatusView(PublicLookup):
         body.is_valid(raise_exception=True)
         found = public_status(body.validated_data["tracking_number"], body.validated_data["secret"])
         if found is None:
-            return Response({"detail": "No application matches this tracking number and secret."}, status=404)
+            return Response(
+                {"detail": _("No application matches this tracking number and secret.")}, status=404
+            )
         return Response(s.PublicStatusSerializer(found).data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -96,7 +97,7 @@ def _flag(params, name: str) -> bool:
         return False
     value = FLAGS.get(raw.lower())
     if value is None:
-        raise InvalidInput({name: ["Give true or false (or 1 or 0)."]})
+        raise InvalidInput({name: [_("Give true or false (or 1 or 0).")]})
     return value
 
 

@@ -14,6 +14,7 @@ import csv
 import io
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from vpnregistry.applications import services
 from vpnregistry.csvcells import cell
@@ -71,7 +72,11 @@ def parse_csv(data: bytes | str) -> list[tuple[int, dict]]:
             line = reader.line_num
             if len(cells) != len(header):
                 problems.append(
-                    _("line %(line)d: %(n)d fields where the header has %(m)d.")
+                    ngettext(
+                        "line %(line)d: %(n)d field where the header has %(m)d.",
+                        "line %(line)d: %(n)d fields where the header has %(m)d.",
+                        len(cells),
+                    )
                     % {"line": start, "n": len(cells), "m": len(header)}
                 )
                 continue
@@ -98,7 +103,8 @@ def _by_line(rows: list[tuple[int, dict]], call):
         raise InvalidInput(
             {
                 "csv": [
-                    f"line {line}: {field}: {message}"
+                    _("line %(line)d, column %(column)s: %(error)s")
+                    % {"line": line, "column": field, "error": message}
                     for (line, _row), errors in zip(rows, items, strict=True)
                     for field, messages in errors.items()
                     for message in messages

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from vpnregistry.accounts.models import Agency, Category, District, Operator, Organisation
@@ -102,7 +103,8 @@ class Application(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.tracking_number or f"draft #{self.pk}"
+        # A draft has no tracking number yet: named in the reader's language (page titles show it).
+        return self.tracking_number or gettext("draft #%(id)s") % {"id": self.pk}
 
     @property
     def is_open(self) -> bool:

@@ -30,12 +30,15 @@ def normalise_msisdn(value: str, region: str = REGION) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        raise NotAMobileNumber(_("%(value)s is not a phone number.") % {"value": text}) from None
+        raise NotAMobileNumber(
+            _("%(value)s is not a phone number: give a mobile number such as 0300 1234567.") % {"value": text}
+        ) from None
     if not phonenumbers.is_valid_number(number):
         raise NotAMobileNumber(_("%(value)s is not a valid phone number.") % {"value": text})
     if phonenumbers.region_code_for_number(number) != region:
         raise NotAMobileNumber(
-            _("%(value)s is not a number of %(region)s.") % {"value": text, "region": region}
+            _("%(value)s is not a Pakistani number: give a mobile number of Pakistan, such as 0300 1234567.")
+            % {"value": text}
         )
     if phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE:
         raise NotAMobileNumber(_("%(value)s is not a mobile number.") % {"value": text})

@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from vpnregistry.accounts.models import Agency, Category, District, Operator, Province, Role, User
 from vpnregistry.applications.models import (
@@ -210,6 +210,14 @@ def parse_filters(params: Mapping, role: str) -> Filters:
     """Filters from query parameters; an unknown code is refused by name, never silently ignored."""
     errors: dict[str, list[str]] = {}
     found: dict = {}
+    # One whole sentence for each kind, so that each reads naturally in every language.
+    unknown = {
+        "category": _("No category has the code %(code)s."),
+        "agency": _("No agency has the code %(code)s."),
+        "operator": _("No operator has the code %(code)s."),
+        "district": _("No district has the code %(code)s."),
+        "province": _("No province has the code %(code)s."),
+    }
     for name, model in (
         ("category", Category),
         ("agency", Agency),
@@ -221,7 +229,7 @@ def parse_filters(params: Mapping, role: str) -> Filters:
         if code:
             obj = model.objects.filter(code=code).first()
             if obj is None:
-                errors[name] = [_("No %(what)s has the code %(code)s.") % {"what": name, "code": code}]
+                errors[name] = [unknown[name] % {"code": code}]
             found[name] = obj
     step = str(params.get("step") or "").strip()
     if step and step not in {s.code for s in steps_for(role)}:
@@ -573,12 +581,23 @@ def _escalation_text(lines: list[dict]):
     active language (notifications.send calls them in the recipient's)."""
 
     def subject() -> str:
-        return _("%(n)d items waiting past their target") % {"n": len(lines)}
+        return ngettext(
+            "%(n)d item waiting past its target", "%(n)d items waiting past their target", len(lines)
+        ) % {"n": len(lines)}
+
+    def line(values: dict) -> str:
+        return (
+            ngettext(
+                "%(ref)s: %(step)s (%(party)s) waiting since %(since)s, target %(days)d day",
+                "%(ref)s: %(step)s (%(party)s) waiting since %(since)s, target %(days)d days",
+                values["days"],
+            )
+            % values
+        )
 
     def body() -> str:
         heading = _("These waited longer than the regulator's target and have been escalated:")
-        line = _("%(ref)s: %(step)s (%(party)s) waiting since %(since)s, target %(days)d days")
-        return heading + "\n\n" + "\n".join(line % values for values in lines)
+        return heading + "\n\n" + "\n".join(line(values) for values in lines)
 
     return subject, body
 

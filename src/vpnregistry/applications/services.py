@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from vpnregistry.accounts.documents import require_documents
 from vpnregistry.accounts.models import District, Operator, Organisation, Role, User
@@ -41,6 +42,7 @@ from vpnregistry.audit.services import record
 from vpnregistry.csvcells import formula_reason
 from vpnregistry.db import Network, network_keys, serialise
 from vpnregistry.errors import InvalidInput, NotAllowed, TooMany, WrongState
+from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError, check_prefix
 from vpnregistry.registrations.selectors import conflicting_number, conflicting_registration, suspended_held
 from vpnregistry.registrations.services import create_registrations
@@ -144,7 +146,10 @@ def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> 
             district = districts.get(code)
             if district is None:
                 error["district"] = [
-                    _("%(code)s is not a district code (see /api/v1/districts/).")
+                    _(
+                        "%(code)s is not a district code: give the code of a district in the list, "
+                        "such as pb-lahore."
+                    )
                     % {"code": code if _storable(code) else ascii(code)}
                 ]
         named = None
@@ -152,7 +157,10 @@ def clean_resources(*, organisation: Organisation, items: Iterable[Mapping]) -> 
             named = operators.get(operator_code)
             if named is None:
                 error["operator"] = [
-                    _("%(code)s is not an operator code (see /api/v1/operators/).")
+                    _(
+                        "%(code)s is not an operator code: give the code of an operator in the list "
+                        "of operators."
+                    )
                     % {"code": operator_code if _storable(operator_code) else ascii(operator_code)}
                 ]
         if looks_like_msisdn(value):
@@ -212,7 +220,7 @@ def _clean_network(value, organisation, category, named, cleaned, error, subscri
     try:
         net = check_prefix(value, min_len_v4=category.min_len_v4, min_len_v6=category.min_len_v6)
     except ParseError as exc:
-        error["value"] = [str(exc)]
+        error["value"] = [address_error(exc)]
         return None
     operator = operator_for_network(net)
     clash = taken.clash(net)
@@ -390,7 +398,7 @@ def _rejection_reason(code: str) -> RejectionReason:
         raise InvalidInput(
             {
                 "reason_code": [
-                    _("%(code)s is not an active rejection reason (see /api/v1/rejection-reasons/).")
+                    _("%(code)s is not a rejection reason in use: choose one from the list of reasons.")
                     % {"code": code}
                 ]
             }
@@ -419,12 +427,16 @@ def count_entered(organisation: Organisation, count: int) -> None:
         total = count
     if total > limit:
         cache.decr(key, count)
+        minutes = (3600 - now % 3600) // 60 + 1
         raise TooMany(
             _(
                 "An organisation may enter at most %(limit)d resources an hour (every row of a CSV "
-                "file counts); these %(count)d would pass it. Try again in %(minutes)d minutes."
+                "file counts); these %(count)d would pass it."
             )
-            % {"limit": limit, "count": count, "minutes": (3600 - now % 3600) // 60 + 1},
+            % {"limit": limit, "count": count}
+            + " "
+            + ngettext("Try again in %(minutes)d minute.", "Try again in %(minutes)d minutes.", minutes)
+            % {"minutes": minutes},
             retry_after=3600 - now % 3600,
         )
 
@@ -760,7 +772,7 @@ def attest_resources(*, actor, resource_ids, decision: str, reason: str = "") ->
     _require(actor, Role.OPERATOR)
     decision, reason = _clean_decision(decision, reason, allowed=("approve", "reject"))
     if not isinstance(resource_ids, list | tuple) or not resource_ids:
-        raise InvalidInput({"resources": [_("A list of resource ids is required.")]})
+        raise InvalidInput({"resources": [_("Choose at least one resource.")]})
     if len(resource_ids) > MAX_BULK_ATTEST:
         raise InvalidInput({"resources": [_("At most %(n)d resources at once.") % {"n": MAX_BULK_ATTEST}]})
     if not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in resource_ids):

@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .aggregation import LineError, aggregate, aggregate_text, parse_text
-from .parse import Address, Network, ParseError, parse_address, parse_prefix
+from .parse import CODES, Address, Network, ParseError, parse_address, parse_prefix
 from .special import CATEGORY_LIMITS, SpecialBlock, check_prefix, special_purpose
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ _LAZY = {
 
 __all__ = [
     "CATEGORY_LIMITS",
+    "CODES",
     "Address",
     "IntervalSet",
     "LineError",

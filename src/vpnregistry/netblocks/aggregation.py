@@ -15,11 +15,17 @@ _V6_CHARS = frozenset("0123456789abcdefABCDEF:")
 
 @dataclass(frozen=True)
 class LineError:
-    """A line that is not a valid address or prefix: its 1-based number, its text and why."""
+    """A line that is not a valid address or prefix: its 1-based number, its text and why.
+
+    `reason` is the English sentence; `code` and `params` are those of the `ParseError` behind it,
+    for a caller that words the reason in another language.
+    """
 
     line: int
     text: str
     reason: str
+    code: str = "invalid"
+    params: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass
@@ -72,7 +78,7 @@ def parse_text(data: bytes) -> ParsedText:
         try:
             net = parse_prefix(text)
         except ParseError as err:
-            errors.append(LineError(lineno + 1, text, str(err)))
+            errors.append(LineError(lineno + 1, text, str(err), err.code, err.params))
             return
         if net.version == 4:
             v4s.append(int(net.network_address))
@@ -169,7 +175,8 @@ def aggregate(nets: Iterable[Network | str]) -> list[Network]:
     if items and plain:
         parsed = parse_text("\n".join(items).encode("utf-8", "surrogateescape"))
         if parsed.errors:
-            raise ParseError(parsed.errors[0].reason)
+            first = parsed.errors[0]
+            raise ParseError(first.reason, first.code, first.params)
         pa = parsed.prefixes
     else:
         pa = PrefixArrays.from_networks(items)

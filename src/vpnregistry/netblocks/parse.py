@@ -24,30 +24,99 @@ _MAPPED_INT = int(_MAPPED.network_address)
 
 
 class ParseError(ValueError):
-    """Input that is not a valid address or prefix; str() is a sentence for a person."""
+    """Input that is not a valid address or prefix; str() is a sentence for a person, in English.
+
+    `code` names the refusal for good ("ipv4_octet_too_large") and `params` holds what its sentence
+    mentions, as plain values, so that a caller with a language of its own (the portal, the API)
+    words it again in that language; the command line prints str(). The codes are listed in CODES.
+    """
+
+    def __init__(self, message: str, code: str = "invalid", params: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.params = dict(params or {})
+
+
+# Every code a ParseError of this package carries, so that a caller can prove it words each one.
+CODES = frozenset(
+    {
+        "not_text",
+        "empty",
+        "non_ascii_digit",
+        "non_ascii",
+        "zone_id",
+        "trailing_text",
+        "address_expected",
+        "no_address_before_slash",
+        "several_slashes",
+        "no_prefix_length",
+        "prefix_length_not_number",
+        "prefix_length_leading_zero",
+        "prefix_length_too_large",
+        "host_bits_set",
+        "ipv4_octet_count",
+        "ipv4_empty_octet",
+        "ipv4_hexadecimal",
+        "ipv4_not_decimal",
+        "ipv4_leading_zero",
+        "ipv4_octet_too_large",
+        "ipv6_bad_character",
+        "ipv6_bad_characters",
+        "ipv6_double_colon_twice",
+        "ipv6_triple_colon",
+        "ipv6_too_many_groups",
+        "ipv6_group_count",
+        "ipv6_empty_group",
+        "ipv6_bad_group",
+        # special.py
+        "default_route",
+        "special_purpose",
+        "too_broad",
+    }
+)
 
 
 def _ipv4_int(text: str, shown: str) -> int:
     """Parse a strict dotted quad into its integer; `shown` is the whole input, for the message."""
     parts = text.split(".")
     if len(parts) != 4:
-        raise ParseError(f"{shown!r} is not an IPv4 address: it needs four numbers separated by dots")
+        raise ParseError(
+            f"{shown!r} is not an IPv4 address: it needs four numbers separated by dots",
+            "ipv4_octet_count",
+            {"value": shown},
+        )
     value = 0
     for part in parts:
         if part == "":
-            raise ParseError(f"{shown!r} has an empty number between dots")
+            raise ParseError(
+                f"{shown!r} has an empty number between dots", "ipv4_empty_octet", {"value": shown}
+            )
         if part[:2].lower() == "0x":
-            raise ParseError(f"{shown!r} uses hexadecimal; write IPv4 addresses in decimal, e.g. 192.0.2.1")
+            raise ParseError(
+                f"{shown!r} uses hexadecimal; write IPv4 addresses in decimal, e.g. 192.0.2.1",
+                "ipv4_hexadecimal",
+                {"value": shown},
+            )
         if not part.isascii() or not part.isdigit():
-            raise ParseError(f"{shown!r} is not an IPv4 address: {part!r} is not a decimal number")
+            raise ParseError(
+                f"{shown!r} is not an IPv4 address: {part!r} is not a decimal number",
+                "ipv4_not_decimal",
+                {"value": shown, "part": part},
+            )
         if not _DEC_OCTET.match(part):
             raise ParseError(
                 f"{shown!r} has a leading zero in {part!r}; leading zeros are refused because some "
-                "systems read them as octal"
+                "systems read them as octal",
+                "ipv4_leading_zero",
+                {"value": shown, "part": part},
             )
         octet = int(part)
         if octet > 255:
-            raise ParseError(f"{shown!r} is not an IPv4 address: {part} is larger than 255")
+            raise ParseError(
+                f"{shown!r} is not an IPv4 address: {part} is larger than 255",
+                "ipv4_octet_too_large",
+                {"value": shown, "part": part},
+            )
         value = (value << 8) | octet
     return value
 
@@ -57,8 +126,16 @@ def _ipv6_int(text: str, shown: str) -> int:
     if not _V6_CHARS.match(text):
         bad = next((c for c in text if not (c.isascii() and (c.isalnum() or c in ":."))), None)
         if bad is not None:
-            raise ParseError(f"{shown!r} is not an IPv6 address: it contains {bad!r}")
-        raise ParseError(f"{shown!r} is not an IPv6 address: only hexadecimal digits and colons are allowed")
+            raise ParseError(
+                f"{shown!r} is not an IPv6 address: it contains {bad!r}",
+                "ipv6_bad_character",
+                {"value": shown, "char": bad},
+            )
+        raise ParseError(
+            f"{shown!r} is not an IPv6 address: only hexadecimal digits and colons are allowed",
+            "ipv6_bad_characters",
+            {"value": shown},
+        )
     tail_v4: int | None = None
     body = text
     if "." in text:
@@ -67,28 +144,50 @@ def _ipv6_int(text: str, shown: str) -> int:
         tail_v4 = _ipv4_int(last, shown)
         body = head + ":0:0"
     if body.count("::") > 1:
-        raise ParseError(f"{shown!r} is not an IPv6 address: '::' may appear only once")
+        raise ParseError(
+            f"{shown!r} is not an IPv6 address: '::' may appear only once",
+            "ipv6_double_colon_twice",
+            {"value": shown},
+        )
     if ":::" in body:
-        raise ParseError(f"{shown!r} is not an IPv6 address: it has three colons in a row")
+        raise ParseError(
+            f"{shown!r} is not an IPv6 address: it has three colons in a row",
+            "ipv6_triple_colon",
+            {"value": shown},
+        )
     if "::" in body:
         left, right = body.split("::")
         lgroups = left.split(":") if left else []
         rgroups = right.split(":") if right else []
         if len(lgroups) + len(rgroups) > 7:
-            raise ParseError(f"{shown!r} is not an IPv6 address: it has too many groups for '::'")
+            raise ParseError(
+                f"{shown!r} is not an IPv6 address: it has too many groups for '::'",
+                "ipv6_too_many_groups",
+                {"value": shown},
+            )
         groups = [*lgroups, *(["0"] * (8 - len(lgroups) - len(rgroups))), *rgroups]
     else:
         groups = body.split(":")
         if len(groups) != 8:
             raise ParseError(
-                f"{shown!r} is not an IPv6 address: it needs eight groups, or '::' for a run of zeros"
+                f"{shown!r} is not an IPv6 address: it needs eight groups, or '::' for a run of zeros",
+                "ipv6_group_count",
+                {"value": shown},
             )
     value = 0
     for group in groups:
         if not _HEX_GROUP.match(group):
             if group == "":
-                raise ParseError(f"{shown!r} is not an IPv6 address: it has an empty group")
-            raise ParseError(f"{shown!r} is not an IPv6 address: group {group!r} is not 1 to 4 hex digits")
+                raise ParseError(
+                    f"{shown!r} is not an IPv6 address: it has an empty group",
+                    "ipv6_empty_group",
+                    {"value": shown},
+                )
+            raise ParseError(
+                f"{shown!r} is not an IPv6 address: group {group!r} is not 1 to 4 hex digits",
+                "ipv6_bad_group",
+                {"value": shown, "group": group},
+            )
         value = (value << 16) | int(group, 16)
     if tail_v4 is not None:
         value = (value & ~0xFFFFFFFF) | tail_v4
@@ -98,19 +197,37 @@ def _ipv6_int(text: str, shown: str) -> int:
 def _common_checks(text: str) -> tuple[str, str]:
     """Refusals shared by addresses and prefixes; returns (stripped text, repr-able shown text)."""
     if not isinstance(text, str):
-        raise ParseError(f"expected text, got {type(text).__name__}")
+        raise ParseError(
+            f"expected text, got {type(text).__name__}", "not_text", {"type": type(text).__name__}
+        )
     stripped = text.strip()
     if not stripped:
-        raise ParseError("the value is empty; enter an IPv4 or IPv6 address or prefix")
+        raise ParseError("the value is empty; enter an IPv4 or IPv6 address or prefix", "empty")
     if not stripped.isascii():
         bad = next(c for c in stripped if not c.isascii())
         if bad.isdigit():
-            raise ParseError(f"{stripped!r} contains the non-ASCII digit {bad!r}; use the digits 0-9")
-        raise ParseError(f"{stripped!r} contains the non-ASCII character {bad!r}")
+            raise ParseError(
+                f"{stripped!r} contains the non-ASCII digit {bad!r}; use the digits 0-9",
+                "non_ascii_digit",
+                {"value": stripped, "char": bad},
+            )
+        raise ParseError(
+            f"{stripped!r} contains the non-ASCII character {bad!r}",
+            "non_ascii",
+            {"value": stripped, "char": bad},
+        )
     if "%" in stripped:
-        raise ParseError(f"{stripped!r} has a zone id ('%...'); zone ids are local to one host, leave it out")
+        raise ParseError(
+            f"{stripped!r} has a zone id ('%...'); zone ids are local to one host, leave it out",
+            "zone_id",
+            {"value": stripped},
+        )
     if any(c.isspace() for c in stripped):
-        raise ParseError(f"{stripped!r} has unexpected text after the address; give one value per entry")
+        raise ParseError(
+            f"{stripped!r} has unexpected text after the address; give one value per entry",
+            "trailing_text",
+            {"value": stripped},
+        )
     return stripped, stripped
 
 
@@ -125,7 +242,11 @@ def parse_address(text: str) -> Address:
     """Parse one address strictly; IPv4-mapped IPv6 comes back as IPv4."""
     stripped, shown = _common_checks(text)
     if "/" in stripped:
-        raise ParseError(f"{shown!r} is a prefix; an address without '/length' is expected here")
+        raise ParseError(
+            f"{shown!r} is a prefix; an address without '/length' is expected here",
+            "address_expected",
+            {"value": shown},
+        )
     version, value = _parse_int(stripped, shown)
     if version == 6:
         if value >> 32 == _MAPPED_INT >> 32:
@@ -139,29 +260,45 @@ def parse_prefix(text: str) -> Network:
     stripped, shown = _common_checks(text)
     addr_text, slash, len_text = stripped.partition("/")
     if not addr_text:
-        raise ParseError(f"{shown!r} has no address before '/'")
+        raise ParseError(f"{shown!r} has no address before '/'", "no_address_before_slash", {"value": shown})
     version, value = _parse_int(addr_text, shown)
     bits = 32 if version == 4 else 128
     if slash:
         if "/" in len_text:
-            raise ParseError(f"{shown!r} has more than one '/'")
+            raise ParseError(f"{shown!r} has more than one '/'", "several_slashes", {"value": shown})
         if not len_text:
-            raise ParseError(f"{shown!r} has no prefix length after '/'")
+            raise ParseError(
+                f"{shown!r} has no prefix length after '/'", "no_prefix_length", {"value": shown}
+            )
         if not (len_text.isascii() and len_text.isdigit()):
-            raise ParseError(f"{shown!r} has prefix length {len_text!r}, which is not a whole number")
+            raise ParseError(
+                f"{shown!r} has prefix length {len_text!r}, which is not a whole number",
+                "prefix_length_not_number",
+                {"value": shown, "length": len_text},
+            )
         if len(len_text) > 1 and len_text[0] == "0":
-            raise ParseError(f"{shown!r} has a leading zero in its prefix length")
+            raise ParseError(
+                f"{shown!r} has a leading zero in its prefix length",
+                "prefix_length_leading_zero",
+                {"value": shown},
+            )
         length = int(len_text)
         if length > bits:
             raise ParseError(
-                f"{shown!r} has prefix length /{length}; an IPv{version} prefix length is 0 to {bits}"
+                f"{shown!r} has prefix length /{length}; an IPv{version} prefix length is 0 to {bits}",
+                "prefix_length_too_large",
+                {"value": shown, "length": length, "version": version, "bits": bits},
             )
     else:
         length = bits
     host_mask = (1 << (bits - length)) - 1
     if value & host_mask:
         meant: Network = _network(version, value & ~host_mask, length)
-        raise ParseError(f"{shown!r} has host bits set; did you mean {meant}?")
+        raise ParseError(
+            f"{shown!r} has host bits set; did you mean {meant}?",
+            "host_bits_set",
+            {"value": shown, "meant": str(meant)},
+        )
     return _network(version, value, length)
 
 

@@ -129,11 +129,20 @@ def _why(net: Network, block: SpecialBlock) -> str:
         return "; IPv6 outside 2000::/3, the only space allocated for global unicast"
     if block.refused_as == "nat64":
         why = "; a NAT64 prefix, whose addresses stand for IPv4 addresses"
-        if block.prefix.prefixlen == 96 and net.prefixlen >= 96 and net.subnet_of(block.prefix):  # type: ignore[arg-type]
-            inside = ipaddress.IPv4Network((int(net.network_address) & 0xFFFFFFFF, net.prefixlen - 96))
+        inside = _nat64_ipv4(net, block)
+        if inside:
             why += f" (this one for {inside}): register the IPv4 address itself"
         return why
     return ""
+
+
+def _nat64_ipv4(net: Network, block: SpecialBlock) -> str:
+    """The IPv4 prefix a prefix inside a /96 NAT64 block stands for ("192.0.2.0/24"), else ""."""
+    if block.refused_as != "nat64" or block.prefix.prefixlen != 96 or net.prefixlen < 96:
+        return ""
+    if not net.subnet_of(block.prefix):  # type: ignore[arg-type]
+        return ""
+    return str(ipaddress.IPv4Network((int(net.network_address) & 0xFFFFFFFF, net.prefixlen - 96)))
 
 
 def check_prefix(text: str, *, min_len_v4: int = 24, min_len_v6: int = 48) -> Network:
@@ -142,10 +151,29 @@ def check_prefix(text: str, *, min_len_v4: int = 24, min_len_v6: int = 48) -> Ne
     block = special_purpose(net)
     if block is not None:
         if block.name == "default-route":
-            raise ParseError(f"{str(net)!r} is the default route, which covers every address")
+            raise ParseError(
+                f"{str(net)!r} is the default route, which covers every address",
+                "default_route",
+                {"value": str(net)},
+            )
         where = "is in" if net.subnet_of(block.prefix) else "overlaps"  # type: ignore[arg-type]
-        raise ParseError(f"{str(net)!r} {where} {block.prefix}, {block.name}{_why(net, block)}")
+        raise ParseError(
+            f"{str(net)!r} {where} {block.prefix}, {block.name}{_why(net, block)}",
+            "special_purpose",
+            {
+                "value": str(net),
+                "inside": where == "is in",
+                "block": str(block.prefix),
+                "name": block.name,
+                "refused_as": block.refused_as,
+                "ipv4": _nat64_ipv4(net, block),
+            },
+        )
     limit = min_len_v4 if net.version == 4 else min_len_v6
     if net.prefixlen < limit:
-        raise ParseError(f"/{net.prefixlen} is broader than the /{limit} this category allows")
+        raise ParseError(
+            f"/{net.prefixlen} is broader than the /{limit} this category allows",
+            "too_broad",
+            {"value": str(net), "length": net.prefixlen, "limit": limit},
+        )
     return net

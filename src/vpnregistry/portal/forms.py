@@ -44,7 +44,8 @@ class MobileResourceForm(ResourceForm):
     )
 
 
-ResourceFormSet = forms.formset_factory(MobileResourceForm, extra=3, max_num=1000, validate_max=True)
+# One resource to start with; "Add another resource" adds one more (the CSV upload takes many at once).
+ResourceFormSet = forms.formset_factory(MobileResourceForm, extra=1, max_num=1000, validate_max=True)
 
 
 class DecisionForm(forms.Form):

@@ -116,7 +116,7 @@ class Told:
     link: str | None
 
 
-def _actor(event: AuditEvent) -> str:
+def _actor(event: AuditEvent, bodies: dict[tuple[str, int], str]) -> str:
     """The party a reader knows: an operator's or agency's name, the regulator, the registry."""
     user = event.actor
     if user is None:
@@ -124,12 +124,25 @@ def _actor(event: AuditEvent) -> str:
     if event.actor_label and event.actor_label != user.get_username():
         return event.actor_label  # already told as a party (another operator: "an operator")
     if user.operator_id:
-        return str(user.operator)
+        return bodies[("operator", user.operator_id)]
     if user.agency_id:
-        return str(user.agency)
+        return bodies[("agency", user.agency_id)]
     if user.role in {"officer", "auditor"}:
         return gettext("The regulator")
     return user.get_username()
+
+
+def _bodies(events: list[AuditEvent]) -> dict[tuple[str, int], str]:
+    """The names of the operators and agencies whose staff acted: one query each for the page."""
+    users = [e.actor for e in events if e.actor is not None]
+    operators = {u.operator_id for u in users if u.operator_id}
+    agencies = {u.agency_id for u in users if u.agency_id}
+    bodies = (
+        {("operator", o.pk): str(o) for o in Operator.objects.filter(pk__in=operators)} if operators else {}
+    )
+    if agencies:
+        bodies |= {("agency", a.pk): str(a) for a in Agency.objects.filter(pk__in=agencies)}
+    return bodies
 
 
 def _labels(events: list[AuditEvent]) -> dict[tuple[str, str], tuple[str, str | None]]:
@@ -176,6 +189,7 @@ def tell(events: Iterable[AuditEvent]) -> list[Told]:
     """Each event as a sentence in the active language, its object linked where it has a page."""
     events = list(events)
     labels = _labels(events)
+    bodies = _bodies(events)
     told = []
     for e in events:
         key = e.action
@@ -187,7 +201,7 @@ def tell(events: Iterable[AuditEvent]) -> list[Told]:
         else:
             shown = format_html("<bdi>{}</bdi>", label)
         places = {
-            "actor": format_html("<bdi>{}</bdi>", _actor(e)),
+            "actor": format_html("<bdi>{}</bdi>", _actor(e, bodies)),
             "object": shown,
             "from": _state(e.from_state),
             "to": _state(e.to_state),

@@ -8,8 +8,42 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
+
+# The fields a refusal names, as the page's own labels call them: a message on the page says which
+# box it is about in the reader's language, never by the API's field name.
+FIELD_LABELS = {
+    "reason": gettext_lazy("Reason"),
+    "decision": gettext_lazy("Decision"),
+    "grounds": gettext_lazy("Grounds"),
+    "reference": gettext_lazy("Payment reference"),
+    "resources": gettext_lazy("Resources"),
+    "value": gettext_lazy("Address, prefix or mobile number"),
+    "subscriber_id": gettext_lazy("Subscriber ID"),
+    "operator": gettext_lazy("Operator"),
+    "district": gettext_lazy("District"),
+    "province": gettext_lazy("Province"),
+    "category": gettext_lazy("Category"),
+    "agency": gettext_lazy("Agency"),
+    "overdue": gettext_lazy("Overdue"),
+    "after": gettext_lazy("Page"),
+    "ported": gettext_lazy("Ported to this operator"),
+    "text": gettext_lazy("Message"),
+    "step": gettext_lazy("Step"),
+    "days": gettext_lazy("Days"),
+    "acknowledge_suspension": gettext_lazy("Suspension"),
+}
+
+
+def field_message(field: str, message: str) -> str:
+    """A refusal of one field for the page: "Reason: ...", or the message alone for a field without a
+    label (its sentence names what it is about)."""
+    label = FIELD_LABELS.get(field)
+    if label is None:
+        return str(message)
+    return _("%(field)s: %(message)s") % {"field": label, "message": message}
 
 
 def run_step(request, call: Callable[[], object], *, then: str, **kwargs):
@@ -25,7 +59,9 @@ def run_step(request, call: Callable[[], object], *, then: str, **kwargs):
     except InvalidInput as exc:
         for field, errors in exc.errors.items():
             for message in errors if isinstance(errors, list) else [errors]:
-                messages.error(request, f"{field}: {message}" if isinstance(message, str) else str(message))
+                messages.error(
+                    request, field_message(field, message) if isinstance(message, str) else str(message)
+                )
     except RegistryError as exc:
         messages.error(request, exc.message)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
+from django.forms.utils import ErrorDict
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.html import format_html, format_html_join
@@ -23,6 +24,7 @@ from vpnregistry.allowlist.selectors import latest_serial
 from vpnregistry.allowlist.services import file_url, msisdn_name
 from vpnregistry.applications import queues, selectors, services
 from vpnregistry.applications.models import Application, RejectionReason
+from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, TooMany
 from vpnregistry.portal.forms import DecisionForm, ResourceFormSet
 from vpnregistry.portal.paging import keyset_page
@@ -78,8 +80,19 @@ def application_list(request):
 def application_new(request):
     if request.user.role != Role.APPLICANT:
         raise Http404("only applicants make applications")
-    formset = ResourceFormSet(request.POST or None)
-    if request.method == "POST" and formset.is_valid():
+    data = request.POST or None
+    adding = data is not None and "add" in data
+    if adding:
+        # "Add another resource": the same form again with one more, empty resource; nothing saved.
+        data = data.copy()
+        total = whole_number(data.get("form-TOTAL_FORMS")) or 0
+        data["form-TOTAL_FORMS"] = str(min(total + 1, services.MAX_RESOURCES))
+    formset = ResourceFormSet(data)
+    if adding:  # shown as typed, not checked yet: the check comes with "Save draft"
+        for form in formset.forms:
+            form._errors = ErrorDict()
+        formset._non_form_errors = formset.error_class()
+    elif request.method == "POST" and formset.is_valid():
         rows = [f.cleaned_data for f in formset.forms]
         # The positions of filled rows, so that each error lands beside its own field.
         filled = [i for i, row in enumerate(rows) if row.get("value") or row.get("subscriber_id")]

@@ -18,7 +18,7 @@ from vpnregistry.applications import mail, notifications, queues
 from vpnregistry.applications.models import StepTarget
 from vpnregistry.errors import InvalidInput, NotAllowed
 from vpnregistry.portal.paging import keyset_page
-from vpnregistry.portal.steps import run_step
+from vpnregistry.portal.steps import field_message, run_step
 
 TURNAROUND_ROLES = {Role.OFFICER, Role.AUDITOR}
 
@@ -44,7 +44,7 @@ def queue(request):
     context = {
         "page": page,
         "filters": filters,
-        "errors": errors,
+        "errors": [field_message(name, m) for name, msgs in errors.items() for m in msgs],
         "steps": queues.steps_for(user.role),
         "categories": Category.objects.order_by("name"),
         "agencies": Agency.objects.order_by("name") if user.role != Role.AGENCY else None,

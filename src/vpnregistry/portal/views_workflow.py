@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from vpnregistry.accounts.models import Role
@@ -18,7 +19,7 @@ from vpnregistry.applications.models import Application, Resource
 from vpnregistry.bidi import sentence
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError, TooMany
 from vpnregistry.portal.paging import keyset_page
-from vpnregistry.portal.steps import application_step
+from vpnregistry.portal.steps import application_step, field_message
 from vpnregistry.registrations import selectors as registration_selectors
 
 State = Application.State
@@ -29,11 +30,11 @@ def _messages_of(exc: InvalidInput) -> list[str]:
     for field, errors in exc.errors.items():
         for message in errors if isinstance(errors, list) else [errors]:
             if isinstance(message, dict):  # per-resource errors from the JSON shape
-                out.extend(f"{f}: {m}" for f, ms in message.items() for m in ms)
+                out.extend(field_message(f, m) for f, ms in message.items() for m in ms)
             elif field == "csv":
                 out.append(str(message))
             else:
-                out.append(f"{field}: {message}")
+                out.append(field_message(field, message))
     return out
 
 
@@ -62,8 +63,12 @@ def application_csv(request):
         else:
             messages.success(
                 request,
-                _("Draft saved with %(n)d resources. Check it, then submit it.")
-                % {"n": application.resources.count()},
+                ngettext(
+                    "Draft saved with %(n)d resource. Check it, then submit it.",
+                    "Draft saved with %(n)d resources. Check it, then submit it.",
+                    count := application.resources.count(),
+                )
+                % {"n": count},
             )
             return redirect("portal:application-detail", pk=application.pk)
     return render(
@@ -221,7 +226,11 @@ def attestation_queue(request):
         except RegistryError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, _("%(n)d resources attested.") % {"n": len(done)})
+            messages.success(
+                request,
+                ngettext("%(n)d resource attested.", "%(n)d resources attested.", len(done))
+                % {"n": len(done)},
+            )
         return redirect("portal:attestation-queue")
     pending = (
         Resource.objects.filter(

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.applications.notifications import Text, notify_organisation
@@ -167,7 +168,8 @@ def change_state(*, actor, registration: Registration, step: str, reason: str = 
         _may_act(actor, registration, transition)
         if registration.state not in transition.from_states:
             raise WrongState(
-                _("A %(state)s registration cannot be changed this way.") % {"state": registration.state}
+                _("A registration that is %(state)s cannot be changed this way.")
+                % {"state": registration.get_state_display()}
             )
         if transition.to_state == State.ACTIVE and registration.valid_until <= now:
             raise WrongState(_("This registration's validity has ended; it can only be renewed."))
@@ -249,10 +251,12 @@ def notify_holder(registration: Registration, *, subject: Text, body: Text) -> N
 def _notify_expiry(registration: Registration, days: int) -> None:
     """The reminder that the registration's validity ends in `days` days, in each member's language."""
     reference, value = registration.reference, registration.value
-    until = f"{timezone.localtime(registration.valid_until):%Y-%m-%d %H:%M}"
+    until = f"{timezone.localtime(registration.valid_until):%Y-%m-%d %H:%M %Z}"  # the zone named: PKT
 
     def subject() -> str:
-        return _("%(reference)s expires in %(days)d days") % {"reference": reference, "days": days}
+        return ngettext(
+            "%(reference)s expires in %(days)d day", "%(reference)s expires in %(days)d days", days
+        ) % {"reference": reference, "days": days}
 
     def body() -> str:
         return _(

@@ -262,11 +262,14 @@ def file_complaint(
         found_service = ev.services.filter(code=service_code).first()
         if found_service is None:
             errors["service"] = [
-                _("%(code)s is not among the services this event restricts; describe it in service_text.")
+                _(
+                    "%(code)s is not among the services this event restricts: choose one of them, or "
+                    "describe the service in words."
+                )
                 % {"code": service_code}
             ]
     elif not service_code and not service_text:
-        errors["service"] = [_("Name the service that failed, or describe it in service_text.")]
+        errors["service"] = [_("Choose the service that failed, or describe it in words.")]
     if len(service_text) > 200:
         errors["service_text"] = [_("At most 200 characters.")]
     description = _text(description, "description", errors, what=_("Describe what happened."))
@@ -331,7 +334,9 @@ def _own_registration(actor, registration, errors) -> Registration | None:
     reference = registration.reference if isinstance(registration, Registration) else str(registration or "")
     reference = reference.strip()
     if not reference:
-        errors["registration"] = [_("Name the registration by its reference (R-...).")]
+        errors["registration"] = [
+            _("Choose the registration the complaint is about, or give its reference, such as R-7K3Q9M2XHD.")
+        ]
         return None
     found = (
         Registration.objects.select_related("district", "operator")
@@ -411,7 +416,7 @@ def decide(*, actor, complaint: Complaint, decision: str, reason: str = "") -> C
         raise NotAllowed(_("Only a regulator officer resolves or rejects a complaint."))
     errors: dict = {}
     if decision not in {State.RESOLVED, State.REJECTED}:
-        errors["decision"] = [_('The decision is "resolved" or "rejected".')]
+        errors["decision"] = [_("Choose a decision: resolved or rejected.")]
     reason = _text(
         reason,
         "reason",

@@ -26,11 +26,13 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Max, Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from vpnregistry.accounts.models import District
 from vpnregistry.csvcells import cell
 from vpnregistry.db import ancestor_firsts, network_keys
 from vpnregistry.errors import TooLarge
+from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError, parse_address
 from vpnregistry.registrations.models import ActivePeriod, Registration
 from vpnregistry.restrictions.models import RestrictionEvent
@@ -258,7 +260,9 @@ def spool(source, *, memory: int = 8 << 20, size: int = READ_SIZE, limit: int | 
         total += len(block)
         if total > limit:
             spooled.close()
-            raise TooLarge(f"The list of addresses is larger than the {limit} bytes allowed.")
+            raise TooLarge(
+                _("The list of addresses is larger than the %(limit)d bytes allowed.") % {"limit": limit}
+            )
         spooled.write(block)
     spooled.seek(0)
     return spooled
@@ -278,7 +282,7 @@ def _answer_general(lines: list[bytes], values: list[str], index: TimeIndex) -> 
         try:
             addr = parse_address(text)
         except ParseError as exc:
-            reason = cell(str(exc)).replace('"', "'")
+            reason = cell(address_error(exc)).replace('"', "'")
             out[i] = _csv_field(cell(text)) + f',error,,"{reason}"\n'.encode()
             continue
         (v4_pos if addr.version == 4 else v6_pos).append(i)

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from vpnregistry import storage
 from vpnregistry.errors import TooLarge
@@ -67,8 +68,8 @@ def create_job(*, owner, source, at: datetime, column: int | None, start: bool =
             size += len(block)
             if size > settings.EXEMPTIONS_MAX_BODY_BYTES:
                 raise TooLarge(
-                    f"The list of addresses is larger than the {settings.EXEMPTIONS_MAX_BODY_BYTES} "
-                    "bytes allowed."
+                    _("The list of addresses is larger than the %(limit)d bytes allowed.")
+                    % {"limit": settings.EXEMPTIONS_MAX_BODY_BYTES}
                 )
             upload.write(block)
         upload.flush()
