@@ -172,3 +172,18 @@ def test_the_form_takes_one_resource_and_adds_another_on_request(login, world):
     assert page.count('class="resource-entry"') == 2 and 'id="id_form-1-value"' in page
     assert 'value="not an address"' in page and 'class="error"' not in page
     assert not Application.objects.exists()
+
+
+def test_a_refused_resource_is_listed_at_the_top_and_linked_to_its_field(login, world):
+    typed = {
+        "form-TOTAL_FORMS": "2",
+        "form-INITIAL_FORMS": "0",
+        "form-0-value": "14.1.105.0/24",
+        "form-0-subscriber_id": "SUB-1",
+        "form-1-value": "10.0.0.0/24",
+        "form-1-subscriber_id": "SUB-2",
+    }
+    page = login(world.applicant).post("/applications/new/", typed).content.decode()
+    summary = page.split('class="error-summary"')[1].split("</div>")[0]
+    assert '<a href="#id_form-1-value">Resource 2: ' in summary and "private-use" in summary
+    assert "<title>Error: " in page and 'value="10.0.0.0/24"' in page
