@@ -107,10 +107,22 @@ def test_rejection_without_reason_is_explained(login, world):
     application = draft(world, "14.1.105.0/24")
     login(world.applicant).post(f"/applications/{application.pk}/submit/")
     client = login(world.agency)
-    response = client.post(f"/applications/{application.pk}/verify/", {"decision": "reject"}, follow=True)
-    assert "A rejection needs a reason" in response.content.decode()
+    response = client.post(
+        f"/applications/{application.pk}/verify/",
+        {"decision": "reject", "reason_code": "documents-missing"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert response.redirect_chain == [(f"/applications/{application.pk}/#verify-form", 302)]
+    # Listed at the top of the form, linked to the field, said beside it; what was chosen kept.
+    summary = page.split('aria-labelledby="verify-problem"')[1].split("</div>")[0]
+    assert '<a href="#verify-reason">' in summary and "A rejection needs a reason" in summary
+    assert 'id="verify-reason-error"' in page
+    assert 'value="reject" checked' in page and '<option value="documents-missing" selected>' in page
     application.refresh_from_db()
     assert application.state == "submitted"
+    # Shown once: the page afterwards is the plain form again.
+    assert 'id="verify-reason-error"' not in client.get(f"/applications/{application.pk}/").content.decode()
 
 
 def test_another_organisations_page_is_404(login, world):
@@ -172,3 +184,18 @@ def test_the_form_takes_one_resource_and_adds_another_on_request(login, world):
     assert page.count('class="resource-entry"') == 2 and 'id="id_form-1-value"' in page
     assert 'value="not an address"' in page and 'class="error"' not in page
     assert not Application.objects.exists()
+
+
+def test_a_refused_resource_is_listed_at_the_top_and_linked_to_its_field(login, world):
+    typed = {
+        "form-TOTAL_FORMS": "2",
+        "form-INITIAL_FORMS": "0",
+        "form-0-value": "14.1.105.0/24",
+        "form-0-subscriber_id": "SUB-1",
+        "form-1-value": "10.0.0.0/24",
+        "form-1-subscriber_id": "SUB-2",
+    }
+    page = login(world.applicant).post("/applications/new/", typed).content.decode()
+    summary = page.split('class="error-summary"')[1].split("</div>")[0]
+    assert '<a href="#id_form-1-value">Resource 2: ' in summary and "private-use" in summary
+    assert "<title>Error: " in page and 'value="10.0.0.0/24"' in page

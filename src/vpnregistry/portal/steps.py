@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -46,10 +47,13 @@ def field_message(field: str, message: str) -> str:
     return _("%(field)s: %(message)s") % {"field": label, "message": message}
 
 
-def run_step(request, call: Callable[[], object], *, then: str, **kwargs):
+def run_step(request, call: Callable[[], object], *, then: str, form: str = "", **kwargs):
     """Call the service; a refusal by role is a 403, a mistake or a wrong state a message on the page.
 
-    Either way the caller is sent back to `then` (a URL name, with `kwargs`) to see the outcome.
+    Either way the caller is sent back to `then` (a URL name, with `kwargs`) to see the outcome. With
+    `form` (the prefix of the form on that page), a mistake is shown as GOV.UK shows one instead: the
+    page lists it at the top, linked to the field, says it beside the field, and fills the form in
+    again with what was chosen and typed (kept for that one page, in the session).
     """
     try:
         call()
@@ -57,6 +61,9 @@ def run_step(request, call: Callable[[], object], *, then: str, **kwargs):
         # Not a mistake to correct on the page: the role or body may not do this at all.
         raise PermissionDenied(exc.message) from None
     except InvalidInput as exc:
+        if form:
+            request.session[FAILED_FORM] = failed_form(form, exc, request.POST)
+            return redirect(reverse(then, kwargs=kwargs) + f"#{form}-form")
         for field, errors in exc.errors.items():
             for message in errors if isinstance(errors, list) else [errors]:
                 messages.error(
@@ -69,6 +76,25 @@ def run_step(request, call: Callable[[], object], *, then: str, **kwargs):
     return redirect(then, **kwargs)
 
 
-def application_step(request, pk: int, call: Callable[[], object]):
+# The session key of a form refused on the step before (see run_step's `form`).
+FAILED_FORM = "vpnregistry.failed-form"
+KEPT_FIELDS = ("decision", "reason", "reason_code", "acknowledge_suspension", "reference", "grounds")
+
+
+def failed_form(prefix: str, exc: InvalidInput, posted) -> dict:
+    """What a refused form showed and held, for the page that shows it again (JSON for the session)."""
+    errors = {
+        field: [str(m) for m in (found if isinstance(found, list) else [found])]
+        for field, found in exc.errors.items()
+    }
+    return {"form": prefix, "errors": errors, "data": {k: posted.get(k, "") for k in KEPT_FIELDS}}
+
+
+def take_failed_form(request) -> dict | None:
+    """The form refused on the step before, once: shown again on this page, then forgotten."""
+    return request.session.pop(FAILED_FORM, None)
+
+
+def application_step(request, pk: int, call: Callable[[], object], *, form: str = ""):
     """run_step for a step on an application: the outcome is shown on the application's page."""
-    return run_step(request, call, then="portal:application-detail", pk=pk)
+    return run_step(request, call, then="portal:application-detail", form=form, pk=pk)

@@ -28,7 +28,7 @@ from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, TooMany
 from vpnregistry.portal.forms import DecisionForm, ResourceFormSet
 from vpnregistry.portal.paging import keyset_page
-from vpnregistry.portal.steps import application_step
+from vpnregistry.portal.steps import application_step, take_failed_form
 from vpnregistry.registrations.models import Registration
 
 
@@ -132,6 +132,7 @@ def application_detail(request, pk: int):
             "renews", "registration"
         ),
         "history": selectors.history_of(user, application),
+        "failed": take_failed_form(request),
         "identifiers": identifiers_for(user, application),
         "suspensions": selectors.suspensions_shown(user, application),
         "conflicts": selectors.conflicts_shown(user, application),
@@ -198,7 +199,8 @@ def application_verify(request, pk: int):
     return application_step(
         request,
         pk,
-        lambda: services.verify_application(
+        form="verify",
+        call=lambda: services.verify_application(
             actor=request.user,
             application=application,
             decision=request.POST.get("decision", ""),
@@ -216,7 +218,8 @@ def application_decide(request, pk: int):
     response = application_step(
         request,
         pk,
-        lambda: done.append(
+        form="decide",
+        call=lambda: done.append(
             services.decide_application(
                 actor=request.user,
                 application=application,
@@ -265,7 +268,8 @@ def resource_attest(request, pk: int):
     return application_step(
         request,
         resource.application_id,
-        lambda: services.attest_resource(
+        form=f"attest-{resource.pk}",
+        call=lambda: services.attest_resource(
             actor=request.user,
             resource=resource,
             decision=request.POST.get("decision", ""),
