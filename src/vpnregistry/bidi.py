@@ -38,6 +38,7 @@ from vpnregistry import timeutil
 register = template.Library()
 
 LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate, pop directional isolate
+FSI = "\u2068"  # first strong isolate: the run takes the direction of its own first letter
 
 
 def _empty(value) -> bool:
@@ -118,6 +119,13 @@ def when_text(value, arg: str = "") -> str:
 def ltr_text(value) -> str:
     """Any value as plain text isolated left to right by Unicode marks (LRI ... PDI): in an `<option>`."""
     return "" if _empty(value) else f"{LRI}{value}{PDI}"
+
+
+@register.filter
+def bdi_text(value) -> str:
+    """Text people typed as plain text isolated by Unicode marks (FSI ... PDI), taking the direction
+    of its own first letter, as `bdi` does in markup: in an `<option>` or the page's title."""
+    return "" if _empty(value) else f"{FSI}{value}{PDI}"
 
 
 @register.simple_tag
