@@ -99,7 +99,8 @@ def test_each_role_acts_from_the_application_page(login, world, django_capture_o
     assert f'Approved: 1 registration made, <bdi dir="ltr">{made.reference} (14.1.105.0/24)</bdi>.' in told
     assert "Done." not in told
     page = client.get(f"/applications/{application.pk}/").content.decode()
-    assert "awaiting_decision → approved" in page and "fine" in page
+    # The history told as sentences, the reason typed beside its event.
+    assert "<bdi>The regulator</bdi> approved the application" in page and "fine" in page
     assert f"published in serial {application.published_serial}" in page
 
 

@@ -28,7 +28,7 @@ from vpnregistry.allowlist.models import Snapshot
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.registrations.models import Registration
-from vpnregistry.restrictions.models import Complaint
+from vpnregistry.restrictions.models import Complaint, RestrictionEvent
 
 # action -> sentence. %(actor)s is who did it, %(object)s the object (linked where it has a page),
 # %(to)s and %(from)s the states' names where the event moved one.
@@ -89,6 +89,8 @@ SENTENCES: dict[str, str] = {
     "space.reject": gettext_noop("%(actor)s rejected a change to an operator's address space."),
     "operator.create": gettext_noop("%(actor)s added the operator %(object)s."),
     "account.create": gettext_noop("%(actor)s created the account %(object)s."),
+    "account.totp-enrol": gettext_noop("%(actor)s set up the authenticator of %(object)s."),
+    "account.totp-reset": gettext_noop("%(actor)s removed the authenticator of %(object)s."),
     "account.password_reset": gettext_noop("%(actor)s chose a new password after a reset by email."),
     "token.issue": gettext_noop("%(actor)s issued an API token."),
     "token.revoke": gettext_noop("%(actor)s revoked an API token."),
@@ -116,12 +118,12 @@ class Told:
     link: str | None
 
 
-def _actor(event: AuditEvent, bodies: dict[tuple[str, int], str]) -> str:
+def _actor(event: AuditEvent, people: dict[int, User], bodies: dict[tuple[str, int], str]) -> str:
     """The party a reader knows: an operator's or agency's name, the regulator, the registry."""
-    user = event.actor
-    if user is None:
-        return event.actor_label or gettext("The registry")
-    if event.actor_label and event.actor_label != user.get_username():
+    user = people.get(event.actor_id)
+    if user is None:  # the registry's own work (the scheduler, a command): its label is in the log
+        return gettext("The registry")
+    if event.actor_label and event.actor_label != user.username:
         return event.actor_label  # already told as a party (another operator: "an operator")
     if user.operator_id:
         return bodies[("operator", user.operator_id)]
@@ -129,20 +131,18 @@ def _actor(event: AuditEvent, bodies: dict[tuple[str, int], str]) -> str:
         return bodies[("agency", user.agency_id)]
     if user.role in {"officer", "auditor"}:
         return gettext("The regulator")
-    return user.get_username()
+    return user.username
 
 
-def _bodies(events: list[AuditEvent]) -> dict[tuple[str, int], str]:
-    """The names of the operators and agencies whose staff acted: one query each for the page."""
-    users = [e.actor for e in events if e.actor is not None]
-    operators = {u.operator_id for u in users if u.operator_id}
-    agencies = {u.agency_id for u in users if u.agency_id}
-    bodies = (
-        {("operator", o.pk): str(o) for o in Operator.objects.filter(pk__in=operators)} if operators else {}
-    )
-    if agencies:
-        bodies |= {("agency", a.pk): str(a) for a in Agency.objects.filter(pk__in=agencies)}
-    return bodies
+def _people(events: list[AuditEvent]) -> tuple[dict[int, User], dict[tuple[str, int], str]]:
+    """Who acted, and the names of their operators and agencies: a query each for the whole page."""
+    ids = {e.actor_id for e in events if e.actor_id}
+    people = {u.pk: u for u in User.objects.filter(pk__in=ids).only("username", "role", "operator", "agency")}
+    operators = {u.operator_id for u in people.values() if u.operator_id}
+    agencies = {u.agency_id for u in people.values() if u.agency_id}
+    bodies = {("operator", o.pk): str(o) for o in Operator.objects.filter(pk__in=operators)}
+    bodies |= {("agency", a.pk): str(a) for a in Agency.objects.filter(pk__in=agencies)}
+    return people, bodies
 
 
 def _labels(events: list[AuditEvent]) -> dict[tuple[str, str], tuple[str, str | None]]:
@@ -161,6 +161,9 @@ def _labels(events: list[AuditEvent]) -> dict[tuple[str, str], tuple[str, str | 
             model, page = PAGES[kind]
             for obj in model.objects.filter(pk__in=ids):
                 found[(kind, str(obj.pk))] = (_label(kind, obj), reverse(page, args=[obj.pk]))
+        elif kind == "restrictionevent":
+            for pk, title in RestrictionEvent.objects.filter(pk__in=ids).values_list("pk", "title"):
+                found[(kind, str(pk))] = (title, reverse("portal:events"))
         elif kind == "snapshot":
             for pk, serial in Snapshot.objects.filter(pk__in=ids).values_list("pk", "serial"):
                 found[(kind, str(pk))] = (gettext("serial %(serial)s") % {"serial": serial}, None)
@@ -189,7 +192,7 @@ def tell(events: Iterable[AuditEvent]) -> list[Told]:
     """Each event as a sentence in the active language, its object linked where it has a page."""
     events = list(events)
     labels = _labels(events)
-    bodies = _bodies(events)
+    people, bodies = _people(events)
     told = []
     for e in events:
         key = e.action
@@ -201,7 +204,7 @@ def tell(events: Iterable[AuditEvent]) -> list[Told]:
         else:
             shown = format_html("<bdi>{}</bdi>", label)
         places = {
-            "actor": format_html("<bdi>{}</bdi>", _actor(e, bodies)),
+            "actor": format_html("<bdi>{}</bdi>", _actor(e, people, bodies)),
             "object": shown,
             "from": _state(e.from_state),
             "to": _state(e.to_state),

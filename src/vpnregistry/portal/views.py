@@ -27,6 +27,7 @@ from vpnregistry.applications.models import Application, RejectionReason
 from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, TooMany
 from vpnregistry.portal.forms import DecisionForm, ResourceFormSet
+from vpnregistry.portal.history import tell
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import application_step, take_failed_form
 from vpnregistry.registrations.models import Registration
@@ -131,7 +132,7 @@ def application_detail(request, pk: int):
         "resources": selectors.resources_visible_to(user, application).select_related(
             "renews", "registration"
         ),
-        "history": selectors.history_of(user, application),
+        "history": tell(selectors.history_of(user, application)),
         "failed": take_failed_form(request),
         "identifiers": identifiers_for(user, application),
         "suspensions": selectors.suspensions_shown(user, application),

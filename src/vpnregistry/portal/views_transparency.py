@@ -19,6 +19,7 @@ from vpnregistry.audit import selectors
 from vpnregistry.audit.models import Checkpoint
 from vpnregistry.csvcells import cell
 from vpnregistry.db import whole_number
+from vpnregistry.portal.history import tell
 from vpnregistry.registrations.statistics import localised
 from vpnregistry.registrations.statistics import statistics as compute
 
@@ -53,9 +54,11 @@ def audit_log(request):
     )
     page = selectors.log_page(filters=filters, before=_int(get.get("before")))
     masked = request.user.role == Role.AUDITOR
+    told = tell(page.events)
     rows = [
         {
             "event": e,
+            "told": t,
             "reason": selectors.mask_text(e.reason) if masked else e.reason,
             "data": json.dumps(
                 selectors.mask(e.data) if masked else e.data, ensure_ascii=False, sort_keys=True
@@ -63,7 +66,7 @@ def audit_log(request):
             if e.data
             else "",
         }
-        for e in page.events
+        for e, t in zip(page.events, told, strict=True)
     ]
     query = request.GET.copy()
     query.pop("before", None)

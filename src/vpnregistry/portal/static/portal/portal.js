@@ -1,9 +1,10 @@
 // The portal's few enhancements; every page works without them.
 //
-// Menus and filters that fold away on a phone (details[data-open-wide]) start open on a wider screen.
+// Menus and filters that fold away on a phone (details[data-open-wide]) start open on a wider screen;
+// filters in use (the page says so with "open") stay open on a phone too.
 const wide = window.matchMedia("(min-width: 48rem)");
 for (const details of document.querySelectorAll("details[data-open-wide]")) {
-  details.open = wide.matches;
+  details.open = wide.matches || details.open;
 }
 
 // On a phone, each row of a list table becomes a card: every cell is labelled with its column's
