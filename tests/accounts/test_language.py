@@ -287,10 +287,11 @@ def test_an_email_made_outside_a_request_is_in_its_recipients_language(world, re
         subject=lambda: translation.gettext("Reason: %(reason)s") % {"reason": "x"},
         body=translation.gettext_lazy("Rejected"),
     )
-    assert emailed(readers["urdu"]).subject == "[vpnregistry] وجہ: x"
+    # The reason typed is isolated (FSI ... PDI) inside the Urdu sentence, as plain text allows.
+    assert emailed(readers["urdu"]).subject == "[vpnregistry] وجہ: \u2068x\u2069"
     assert emailed(readers["urdu"]).body == "مسترد"
     listed = Notification.objects.filter(recipient=readers["urdu"]).latest("id")
-    assert (listed.subject, listed.body) == ("وجہ: x", "مسترد")
+    assert (listed.subject, listed.body) == ("وجہ: \u2068x\u2069", "مسترد")
     assert emailed(readers["english"]).subject == "[vpnregistry] Reason: x"
     assert emailed(readers["english"]).body == "Rejected"
 
