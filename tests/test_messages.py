@@ -176,7 +176,8 @@ def test_a_notification_is_in_its_reader_language_with_its_state_and_counts(worl
     assert notice.subject == f"{registration.reference}: معطل"
     assert notice.body.startswith(f"رجسٹریشن {registration.reference} (14.1.105.0/24) ")
     assert URDU.search(notice.body.split("\n")[0].replace("معطل", "")) and "معطل" in notice.body
-    assert notice.body.endswith("وجہ: \u2068عدالتی حکم\u2069")  # the typed reason isolated (FSI ... PDI)
+    isolated = "\u2068" + "عدالتی حکم" + "\u2069"  # the typed reason isolated (FSI ... PDI)
+    assert notice.body.endswith("وجہ: " + isolated)
     # A reminder counts its days with the plural of its language, and names the zone of its time.
     User.objects.filter(pk=world.applicant.pk).update(language="en")
     Registration.objects.filter(pk=registration.pk).update(state="active")
