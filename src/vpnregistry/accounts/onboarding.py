@@ -40,7 +40,7 @@ INVITATION_SALT = "vpnregistry.accounts.invitation"
 IDENTIFIER_FIELDS = ("ntn", "secp_number", "pseb_number", "cnic")
 
 
-def _send(subject: str, body: str, to: str) -> None:
+def send_email(subject: str, body: str, to: str) -> None:
     """Mail one person as notifications are mailed: written as an outgoing mail and sent by the mail
     task (retried while the mail server is down, listed for officers if every try fails), never
     inside the request when a broker is set.
@@ -253,7 +253,7 @@ def _refuse_quietly(taken: set[str], *, name: str, username: str, email: str, pa
     )
     with languages.speaking(holder if holder is not None else languages.current()):
         subject, body = _refusal(taken, name=name, username=username)
-    transaction.on_commit(lambda: _send(subject, body, email))
+    transaction.on_commit(lambda: send_email(subject, body, email))
 
 
 def _refusal(taken: set[str], *, name: str, username: str) -> tuple[str, str]:
@@ -306,7 +306,7 @@ def send_verification(user: User) -> None:
             "Follow this link within two days to confirm it and activate the account:\n%(link)s\n\n"
             "If it was not you, ignore this message: the account stays inactive."
         ) % {"org": user.organisation.name, "link": link}
-    _send(subject, body, user.email)
+    send_email(subject, body, user.email)
 
 
 def verify_email(*, token: str) -> User:
@@ -390,7 +390,7 @@ def invite_member(*, actor, email: str) -> Invitation:
 
         def send_invitation() -> None:
             with languages.speaking(language):
-                _send(
+                send_email(
                     _("You are invited to %(org)s on the VPN registry") % {"org": organisation.name},
                     _(
                         "%(who)s invites you to act for %(org)s on the VPN registry.\n\n"

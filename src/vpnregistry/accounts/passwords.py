@@ -23,7 +23,7 @@ from django.db import transaction
 from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
-from vpnregistry.accounts.onboarding import _send
+from vpnregistry.accounts.onboarding import send_email
 from vpnregistry.audit.services import record
 
 
@@ -50,7 +50,7 @@ class ResetRequestForm(PasswordResetForm):
     ):
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
-        _send(subject, body, to_email)
+        send_email(subject, body, to_email)
 
 
 class NewPasswordForm(SetPasswordForm):

@@ -30,8 +30,7 @@ from vpnregistry.audit.models import AuditEvent
 from vpnregistry.registrations.models import Registration
 from vpnregistry.restrictions.models import Complaint, RestrictionEvent
 
-# action -> sentence. %(actor)s is who did it, %(object)s the object (linked where it has a page),
-# %(to)s and %(from)s the states' names where the event moved one.
+# action -> sentence. %(actor)s is who did it, %(object)s the object (linked where it has a page).
 SENTENCES: dict[str, str] = {
     "application.create": gettext_noop("%(actor)s started the application %(object)s."),
     "application.edit": gettext_noop("%(actor)s changed the application %(object)s."),
@@ -181,13 +180,6 @@ def _label(kind: str, obj) -> str:
     return str(obj)
 
 
-def _state(model_state: str) -> str:
-    try:
-        return str(Application.State(model_state).label)
-    except ValueError:
-        return model_state
-
-
 def tell(events: Iterable[AuditEvent]) -> list[Told]:
     """Each event as a sentence in the active language, its object linked where it has a page."""
     events = list(events)
@@ -206,8 +198,6 @@ def tell(events: Iterable[AuditEvent]) -> list[Told]:
         places = {
             "actor": format_html("<bdi>{}</bdi>", _actor(e, people, bodies)),
             "object": shown,
-            "from": _state(e.from_state),
-            "to": _state(e.to_state),
             "action": format_html('<code dir="ltr">{}</code>', e.action),
         }
         template = SENTENCES.get(key) or GENERIC

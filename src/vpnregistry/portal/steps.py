@@ -47,16 +47,26 @@ def field_message(field: str, message: str) -> str:
     return _("%(field)s: %(message)s") % {"field": label, "message": message}
 
 
-def run_step(request, call: Callable[[], object], *, then: str, form: str = "", **kwargs):
+def run_step(
+    request,
+    call: Callable[[], object],
+    *,
+    then: str,
+    form: str = "",
+    success: Callable[[object], str | None] | None = None,
+    **kwargs,
+):
     """Call the service; a refusal by role is a 403, a mistake or a wrong state a message on the page.
 
     Either way the caller is sent back to `then` (a URL name, with `kwargs`) to see the outcome. With
     `form` (the prefix of the form on that page), a mistake is shown as GOV.UK shows one instead: the
     page lists it at the top, linked to the field, says it beside the field, and fills the form in
-    again with what was chosen and typed (kept for that one page, in the session).
+    again with what was chosen and typed (kept for that one page, in the session). `success` words
+    the outcome from what the service returned (None: no message, the next page says it); by
+    default "Done.".
     """
     try:
-        call()
+        result = call()
     except NotAllowed as exc:
         # Not a mistake to correct on the page: the role or body may not do this at all.
         raise PermissionDenied(exc.message) from None
@@ -72,7 +82,9 @@ def run_step(request, call: Callable[[], object], *, then: str, form: str = "", 
     except RegistryError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Done."))
+        message = _("Done.") if success is None else success(result)
+        if message:
+            messages.success(request, message)
     return redirect(then, **kwargs)
 
 
@@ -95,6 +107,13 @@ def take_failed_form(request) -> dict | None:
     return request.session.pop(FAILED_FORM, None)
 
 
-def application_step(request, pk: int, call: Callable[[], object], *, form: str = ""):
+def application_step(
+    request,
+    pk: int,
+    call: Callable[[], object],
+    *,
+    form: str = "",
+    success: Callable[[object], str | None] | None = None,
+):
     """run_step for a step on an application: the outcome is shown on the application's page."""
-    return run_step(request, call, then="portal:application-detail", form=form, pk=pk)
+    return run_step(request, call, then="portal:application-detail", form=form, success=success, pk=pk)

@@ -163,13 +163,15 @@ def application_submit(request, pk: int):
     done = []
     submit = services.submit_application
     response = application_step(
-        request, pk, lambda: done.append(submit(actor=request.user, application=application))
+        request,
+        pk,
+        lambda: done.append(submit(actor=request.user, application=application)),
+        success=lambda _result: None,  # the confirmation page says it
     )
     if not done:
         return response  # refused: the reason is shown on the application's page
     # The first submission's status secret is kept in the session for the confirmation page, which
     # shows it once and forgets it; a resubmission (after a return) has none.
-    list(messages.get_messages(request))  # read, so dropped: the panel says it, no "Done." beside it
     if secret := getattr(done[0], "status_secret", None):
         request.session[SECRET_KEY % pk] = secret
     return redirect("portal:application-submitted", pk=pk)
@@ -215,49 +217,42 @@ def application_verify(request, pk: int):
 @login_required
 def application_decide(request, pk: int):
     application = selectors.application_for(request.user, pk)
-    done = []
-    response = application_step(
+    return application_step(
         request,
         pk,
         form="decide",
-        call=lambda: done.append(
-            services.decide_application(
-                actor=request.user,
-                application=application,
-                decision=request.POST.get("decision", ""),
-                reason=request.POST.get("reason", ""),
-                reason_code=request.POST.get("reason_code", ""),
-                acknowledge_suspension=request.POST.get("acknowledge_suspension") == "on",
-            )
+        call=lambda: services.decide_application(
+            actor=request.user,
+            application=application,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+            reason_code=request.POST.get("reason_code", ""),
+            acknowledge_suspension=request.POST.get("acknowledge_suspension") == "on",
         ),
+        success=_decided,
     )
-    if done and done[0].state == Application.State.APPROVED:
-        _announce_approval(request, done[0])
-    return response
 
 
-def _announce_approval(request, application: Application) -> None:
-    """Instead of "Done.": which registrations the approval made, and where they are published."""
-    list(messages.get_messages(request))  # read, so dropped
+def _decided(application: Application) -> str:
+    """After a decision: for an approval, which registrations it made and where they are published."""
+    if application.state != Application.State.APPROVED:
+        return _("Done.")
     made = Registration.objects.filter(resource__application=application).order_by("id")
     listed = format_html_join(", ", '<bdi dir="ltr">{} ({})</bdi>', made.values_list("reference", "value"))
-    messages.success(
-        request,
+    return format_html(
+        "{} {}",
         format_html(
-            "{} {}",
-            format_html(
-                ngettext(
-                    "Approved: {count} registration made, {listed}.",
-                    "Approved: {count} registrations made, {listed}.",
-                    len(made),
-                ),
-                count=len(made),
-                listed=listed,
+            ngettext(
+                "Approved: {count} registration made, {listed}.",
+                "Approved: {count} registrations made, {listed}.",
+                len(made),
             ),
-            _(
-                "The allowlist publishes them within a minute; the Allowlist line below shows the serial "
-                "that carries them once it does."
-            ),
+            count=len(made),
+            listed=listed,
+        ),
+        _(
+            "The allowlist publishes them within a minute; the Allowlist line below shows the serial "
+            "that carries them once it does."
         ),
     )
 

@@ -659,7 +659,8 @@ def localised(data: dict) -> dict:
     """The figures with their words in the active language, for the page and the CSV.
 
     The stored figures keep the English words the JSON publishes (stable for the programs that read
-    it); each fixed label was marked with `N_` where it is made and is translated here, as it is shown.
+    it); each fixed label was marked with `gettext_noop` where it is made and is translated here, as
+    it is shown.
     Categories and provinces are stored with their Urdu names beside (`rows_ur`, `columns_ur`, as the
     JSON carries them): an Urdu reader gets those, so the figures cached for everyone freeze no
     language; a name with no Urdu, or figures stored before there were Urdu names, show the English.

@@ -6,6 +6,10 @@ const wide = window.matchMedia("(min-width: 48rem)");
 for (const details of document.querySelectorAll("details[data-open-wide]")) {
   details.open = wide.matches || details.open;
 }
+wide.addEventListener("change", () => {
+  if (!wide.matches) return;
+  for (const details of document.querySelectorAll("details[data-open-wide]")) details.open = true;
+});
 
 // On a phone, each row of a list table becomes a card: every cell is labelled with its column's
 // heading (portal.css shows the label beside the value under 48rem). Tables of figures (class
