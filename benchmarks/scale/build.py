@@ -70,12 +70,24 @@ def log(message: str) -> None:
 def copy_rows(model, fields: list[str], rows: Iterable[tuple]) -> int:
     """COPY `rows` (tuples in the order of `fields`, Django field names) into `model`'s table."""
     meta = model._meta
-    columns = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in fields)
+    # A column a later migration added, not null with a default, that this builder does not name
+    # (a person's language, say) gets the model's default, as a row saved through the ORM would.
+    named = {meta.get_field(f).column for f in fields}
+    defaults = [
+        f
+        for f in meta.concrete_fields
+        if f.column not in named and not f.null and f.has_default() and not f.primary_key
+    ]
+    extra = tuple(f.get_db_prep_save(f.get_default(), connection) for f in defaults)
+    columns = ", ".join(
+        connection.ops.quote_name(c)
+        for c in [*(meta.get_field(f).column for f in fields), *(f.column for f in defaults)]
+    )
     count = 0
     table = connection.ops.quote_name(meta.db_table)
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as cp:
         for row in rows:
-            cp.write_row(row)
+            cp.write_row((*row, *extra) if extra else row)
             count += 1
     return count
 

@@ -231,3 +231,30 @@ def test_keys_that_are_not_keys_are_refused(world, last):
     Registration.objects.update(last=last)
     with pytest.raises(ValueError, match="stored keys"):
         build_allowlist(session=SESSION, serial=1, at=now)
+
+
+@pytest.mark.usefixtures("mobile")
+def test_read_in_small_blocks_as_in_one(world, monkeypatch):
+    """The rows come in blocks (COPY's on PostgreSQL, a cursor's elsewhere); a block boundary that
+    cuts a row in two, or falls between a number and an address, changes nothing."""
+    from vpnregistry.allowlist import services
+
+    rng = random.Random(3)
+    rows = [
+        ("ipv4", str(ipaddress.IPv4Network((a, n))), org, "fixed", "active")
+        for a, n, org in _walk(rng, 400, 32, V4_BASE, [0, 0, 1, 8])
+    ]
+    rows += [
+        ("ipv6", str(ipaddress.IPv6Network((a, n))), org, "fixed", "active")
+        for a, n, org in _walk(rng, 50, 128, V6_BASE, [0, 64, 72])
+    ]
+    rows += [("msisdn", f"+92300{i:07d}", 0, MOBILE[i % 2], "active") for i in range(40)]
+    rng.shuffle(rows)
+    now = timezone.now()
+    _store(world, rows, now)
+    whole = build_allowlist(session=SESSION, serial=1, at=now)
+    monkeypatch.setattr(services, "COPY_BLOCK", 1000)  # not a multiple of a row's 66 bytes
+    monkeypatch.setattr(services, "ROWS_A_FETCH", 7)
+    blocks = build_allowlist(session=SESSION, serial=1, at=now)
+    assert (blocks.ipv4, blocks.ipv6, blocks.msisdn) == (whole.ipv4, whole.ipv6, whole.msisdn)
+    assert len(whole.ipv4) > 50 and sum(map(len, whole.msisdn.values())) == 40
