@@ -470,6 +470,9 @@ def main() -> int:
         try:
             accounts = data["world"]["accounts"]
             take("statistics", measure.statistics_first, port)
+            if {"exemptions", "pages"} & set(args.only):
+                waited = measure.settle(url)
+                print(f"[scale] the worker's catch-up done after {waited:.0f} s", file=sys.stderr, flush=True)
             take(
                 "exemptions",
                 measure.exemption_checks,

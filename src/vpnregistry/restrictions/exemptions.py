@@ -87,9 +87,17 @@ def _holder_sql(firsts: int) -> str:
     """
     q = connection.ops.quote_name
     reg, period, district = (q(m._meta.db_table) for m in (Registration, ActivePeriod, District))
+    # The latest publication of an event (`latest_publication`) comes in the same round trip: an
+    # exempt answer names the events in force, and this process's copy of them is current while
+    # that is unchanged.
+    latest = (
+        f"FROM {q(RestrictionEvent._meta.db_table)} WHERE {q('published_at')} IS NOT NULL "
+        f"ORDER BY {q('published_at')} DESC, {q('id')} DESC LIMIT 1"
+    )
     # Quoted names from the models; every value a parameter.
     return (
-        f"SELECT r.{q('reference')}, r.{q('district_id')}, d.{q('province_id')} FROM {reg} r "  # noqa: S608
+        f"SELECT r.{q('reference')}, r.{q('district_id')}, d.{q('province_id')}, "  # noqa: S608
+        f"(SELECT {q('published_at')} {latest}), (SELECT {q('id')} {latest}) FROM {reg} r "
         f"JOIN {period} p ON p.{q('registration_id')} = r.{q('id')} "
         f"LEFT JOIN {district} d ON d.{q('id')} = r.{q('district_id')} "
         f"WHERE r.{q('family')} = %s AND r.{q('first')} IN ({', '.join(['%s'] * firsts)}) "
@@ -110,8 +118,8 @@ def check_one(address: str, at: datetime) -> Answer:
         row = cursor.fetchone()
     if row is None:
         return Answer(address=str(parsed), exempt=False, registration=None, events=[])
-    holder = Holder(*row)
-    events, scopes = published_in_force(at)
+    holder = Holder(*row[:3])
+    events, scopes = published_in_force(at, latest=tuple(row[3:]) if row[4] is not None else None)
     return Answer(
         address=str(parsed),
         exempt=True,
@@ -126,9 +134,12 @@ _published: dict = {}
 _published_lock = threading.Lock()
 
 
-def published_in_force(at: datetime) -> tuple[list[RestrictionEvent], dict]:
-    """`events_in_force(at)` and their scopes; for a time from now on, from this process's copy."""
-    key = latest_publication()
+def published_in_force(at: datetime, *, latest: tuple | None = ...) -> tuple[list[RestrictionEvent], dict]:
+    """`events_in_force(at)` and their scopes; for a time from now on, from this process's copy.
+
+    `latest` is `latest_publication()` when the caller has read it already (None: no event has
+    been published)."""
+    key = latest_publication() if latest is ... else latest
     with _published_lock:
         held = dict(_published) if _published and _published["key"] == key else None
     if held is None:
