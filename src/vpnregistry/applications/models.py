@@ -126,13 +126,17 @@ class Resource(models.Model):
         # Taken out by the applicant when editing a returned application; kept for the history.
         REMOVED = "removed", _("Removed by the applicant")
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="resources")
+    # No index of their own for `application` and `operator`: resource_app_operator and
+    # resource_operator_state lead with them (each index costs every resource written).
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="resources", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     value = models.CharField(max_length=43)
     family = models.PositiveSmallIntegerField(null=True, blank=True)
     first = models.CharField(max_length=KEY_WIDTH, blank=True)
     last = models.CharField(max_length=KEY_WIDTH, blank=True)
-    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="resources")
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="resources", db_index=False)
     subscriber_id = models.CharField(max_length=64)
     # Where the resource is used; restriction events are scoped by it.
     district = models.ForeignKey(District, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

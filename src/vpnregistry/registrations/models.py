@@ -32,8 +32,14 @@ class Registration(models.Model):
 
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     resource = models.OneToOneField(Resource, on_delete=models.PROTECT, related_name="registration")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="registrations")
-    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="registrations")
+    # No index of their own: reg_org_id, reg_org_state and reg_operator_id lead with them (each
+    # index costs every registration written, a million of them in a legacy import).
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="registrations", db_index=False
+    )
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="registrations", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=Resource.Kind.choices)
     value = models.CharField(max_length=43)
     family = models.PositiveSmallIntegerField(null=True, blank=True)
