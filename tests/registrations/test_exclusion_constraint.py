@@ -54,3 +54,37 @@ def test_an_approval_that_races_into_the_constraint_is_the_usual_refusal(world, 
     second.refresh_from_db()
     assert second.state == "awaiting_decision"
     assert Registration.objects.filter(organisation=world.other_org).count() == 0
+
+
+@pytest.mark.django_db
+def test_keys_become_the_numbers_they_write():
+    """The constraint compares keys as numbers (migration 0011): all 128 bits, none signed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT registration_key_number(%s), registration_key_number(%s), registration_key_number(%s)",
+            ["0" * 24 + "0e010000", "f" * 32, "8" + "0" * 31],
+        )
+        assert cursor.fetchone() == (0x0E010000, 2**128 - 1, 2**127)
+        cursor.execute(
+            "SELECT registration_key_range(%s, %s), registration_key_number(%s)",
+            ["2" * 32, "1" * 32, "z" * 32],
+        )
+        assert cursor.fetchone() == (None, None)  # backwards, or not a key: no range
+
+
+def test_ipv6_overlaps_at_the_top_of_the_space_are_refused_and_neighbours_are_not(world):
+    mine = _registration(approved(world, "14.1.105.0/24"))
+    theirs = _registration(approved(world, "14.1.106.0/24", user=world.other_applicant))
+    top = {"family": 6, "kind": "ipv6"}
+    # ffff:...:/112 for the first organisation; the second takes the /112 just below it, then inside it.
+    Registration.objects.filter(pk=mine.pk).update(
+        **top, value="ffff::/112", first="ffff" + "0" * 28, last="ffff" + "0" * 24 + "ffff"
+    )
+    Registration.objects.filter(pk=theirs.pk).update(
+        **top, value="fffe:ffff:ffff:ffff:ffff:ffff:ffff:0/112", first="f" * 3 + "e" + "f" * 24 + "0000",
+        last="f" * 3 + "e" + "f" * 28,
+    )  # fmt: skip
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Registration.objects.filter(pk=theirs.pk).update(
+            value="ffff::8000/113", first="ffff" + "0" * 24 + "8000", last="ffff" + "0" * 24 + "ffff"
+        )
