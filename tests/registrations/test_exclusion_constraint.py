@@ -70,6 +70,11 @@ def test_keys_become_the_numbers_they_write():
             ["2" * 32, "1" * 32, "z" * 32],
         )
         assert cursor.fetchone() == (None, None)  # backwards, or not a key: no range
+        cursor.execute(
+            "SELECT upper(registration_v4_range(%s, %s)), registration_v4_range(%s, %s)",
+            ["0" * 24 + "0e010000", "0" * 24 + "ffffffff", "0" * 23 + "1" + "0" * 8, "0" * 24 + "ffffffff"],
+        )
+        assert cursor.fetchone() == (2**32, None)  # [first, last] as [first, last + 1); beyond IPv4: none
 
 
 def test_ipv6_overlaps_at_the_top_of_the_space_are_refused_and_neighbours_are_not(world):

@@ -1,16 +1,18 @@
-"""The no-overlap constraint over numeric ranges of the address keys instead of a range type over text.
+"""The no-overlap constraint over integer ranges of the address keys instead of a range type over text.
 
 GiST keeps a range type's entries in pages by how much each page's bounding range would grow, and
 measures that growth with the type's difference function. The range over text of migration 0008 had
-none (text has no difference), so GiST split its pages blindly: on a million registrations adding a
-registration whose addresses another of its organisation's already held (a renewal, an import) took
-about 10 ms in the constraint's check, adding the constraint took over half an hour, and a legacy
-import spent most of its database time there. `numrange` has a difference function: on the same
-rows the index builds three times faster and a check costs a fraction.
+none (text has no difference), so GiST split its pages blindly: on a million registrations adding
+the constraint took over half an hour, and adding a registration over addresses its organisation
+already held (a renewal, an import run again) about 10 ms in the check. Measured on 300,000 IPv4
+registrations of the scale registry, as the constraint over text, over `int8range` and over
+`numrange`: building 13 min, 11 s and 2 min; 5,000 new registrations checked in 0.16 s, 0.19 s
+and 1.3 s. So IPv4 keys become `int8range`s (the low 32 bits) and IPv6 keys, which no 64-bit
+integer holds, `numrange`s, each family a constraint of its own.
 
-The keys (32 hex digits, `db.py`) become numbers by `registration_key_range`; a key that is not 32 hex
-digits, or a first key beyond the last, gives no range, so such a row escapes this constraint (as a
-NULL does) and is refused where the keys are read (publication names it).
+A key that is not 32 hex digits (an IPv4 key: 24 zeros and 8 hex digits), or a first key beyond
+the last, gives no range, so such a row escapes these constraints (as a NULL does) and is refused
+where the keys are read (publication names it).
 """
 
 from django.db import migrations
@@ -18,6 +20,17 @@ from django.db import migrations
 TABLE = "registrations_registration"
 
 FORWARD = [
+    """
+    CREATE OR REPLACE FUNCTION registration_v4_range(first text, last text) RETURNS int8range
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+      SELECT CASE WHEN a <= b THEN int8range(a, b, '[]') END
+      FROM (
+        SELECT
+          CASE WHEN first ~ '^0{24}[0-9a-fA-F]{8}$' THEN ('x' || substr(first, 25, 8))::bit(32)::bigint END AS a,
+          CASE WHEN last ~ '^0{24}[0-9a-fA-F]{8}$' THEN ('x' || substr(last, 25, 8))::bit(32)::bigint END AS b
+      ) AS k
+    $$
+    """,
     """
     CREATE OR REPLACE FUNCTION registration_key_number(key text) RETURNS numeric
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
@@ -38,18 +51,21 @@ FORWARD = [
     """,
     f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS reg_active_addresses_exclusive",
     f"""
-    ALTER TABLE {TABLE} ADD CONSTRAINT reg_active_addresses_exclusive
-    EXCLUDE USING gist (
-        family WITH =,
-        registration_key_range(first, last) WITH &&,
-        organisation_id WITH <>
-    ) WHERE (state = 'active' AND family IS NOT NULL)
+    ALTER TABLE {TABLE} ADD CONSTRAINT reg_active_v4_exclusive
+    EXCLUDE USING gist (registration_v4_range(first, last) WITH &&, organisation_id WITH <>)
+    WHERE (state = 'active' AND family = 4)
+    """,
+    f"""
+    ALTER TABLE {TABLE} ADD CONSTRAINT reg_active_v6_exclusive
+    EXCLUDE USING gist (registration_key_range(first, last) WITH &&, organisation_id WITH <>)
+    WHERE (state = 'active' AND family = 6)
     """,
     "DROP TYPE IF EXISTS registration_keyrange",
 ]
 
 BACKWARD = [
-    f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS reg_active_addresses_exclusive",
+    f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS reg_active_v6_exclusive",
+    f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS reg_active_v4_exclusive",
     'CREATE TYPE registration_keyrange AS RANGE (subtype = text, collation = "C")',
     f"""
     ALTER TABLE {TABLE} ADD CONSTRAINT reg_active_addresses_exclusive
@@ -61,6 +77,7 @@ BACKWARD = [
     """,
     "DROP FUNCTION IF EXISTS registration_key_range(text, text)",
     "DROP FUNCTION IF EXISTS registration_key_number(text)",
+    "DROP FUNCTION IF EXISTS registration_v4_range(text, text)",
 ]
 
 
