@@ -494,12 +494,14 @@ def _serial(client: Client) -> int:
 def legacy_import(home: Path, database_url: str, csv_path: Path, rows: int) -> Figure:
     run = timed_command(home, database_url, "import-legacy", str(csv_path), "--skip-invalid")
     tail = run["output"].strip().splitlines()[-1:] or [""]
+    # The targets: 31,000 rows (the old regime's register) in 30 s, a million in 5 minutes.
+    target = 30.0 if rows <= 31_000 else max(30.0, 300.0 * rows / 1_000_000)
     return Figure(
         f"`vpnregistry import-legacy` of {rows:,} rows",
         f"{run['seconds']:.1f} s"
         + ("" if run["code"] == 0 else f" (exit {run['code']})")
         + f": {tail[0][:120]}",
-        "≤ 30 s for 31,000 rows",
-        run["code"] == 0 and run["seconds"] <= 30 * max(1, rows / 31_000),
+        "≤ 30 s for 31,000 rows" if rows <= 31_000 else f"≤ {target:.0f} s (a million in 5 minutes)",
+        run["code"] == 0 and run["seconds"] <= target,
         {"seconds": run["seconds"], "output": run["output"][-600:]},
     )
