@@ -441,6 +441,8 @@ def main() -> int:
             figures.extend(result if isinstance(result, tuple) else [result])
 
     url = args.database_url
+    # Whatever the build or an earlier run left PostgreSQL doing (autovacuum after a bulk load) ends first.
+    print(f"[scale] the database quiet after {measure.settle(url):.0f} s", file=sys.stderr, flush=True)
     take("publish", measure.publish_force, home, url)
     take("sweep", measure.sweep_idle, home, url)
     take("verify-log", measure.verify_log, home, url, size["audit"])
