@@ -19,6 +19,17 @@ from django.db import migrations
 
 TABLE = "registrations_registration"
 
+
+def _number(key: str) -> str:
+    """SQL for the number a 32-hex-digit key writes (NULL for anything else), in built-ins only."""
+    chunk = [f"('x' || substr({key}, {start}, 8))::bit(32)::bigint" for start in (1, 9, 17, 25)]
+    return (
+        f"CASE WHEN {key} ~ '^[0-9a-fA-F]{{32}}$' THEN "
+        f"((({chunk[0]}::numeric * 4294967296 + {chunk[1]}) * 4294967296 + {chunk[2]}) * 4294967296"
+        f" + {chunk[3]}) END"
+    )
+
+
 FORWARD = [
     """
     CREATE OR REPLACE FUNCTION registration_v4_range(first text, last text) RETURNS int8range
@@ -31,24 +42,19 @@ FORWARD = [
       ) AS k
     $$
     """,
-    """
+    f"""
     CREATE OR REPLACE FUNCTION registration_key_number(key text) RETURNS numeric
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-      SELECT CASE WHEN key ~ '^[0-9a-fA-F]{32}$' THEN
-        ((('x' || substr(key, 1, 8))::bit(32)::bigint::numeric * 4294967296
-          + ('x' || substr(key, 9, 8))::bit(32)::bigint) * 4294967296
-          + ('x' || substr(key, 17, 8))::bit(32)::bigint) * 4294967296
-          + ('x' || substr(key, 25, 8))::bit(32)::bigint
-      END
-    $$
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT {_number("key")} $$
     """,
-    """
+    # Calls no function of ours: pg_restore builds the index with an empty search_path, where an
+    # unqualified call to registration_key_number would not be found.
+    f"""
     CREATE OR REPLACE FUNCTION registration_key_range(first text, last text) RETURNS numrange
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
       SELECT CASE WHEN a <= b THEN numrange(a, b, '[]') END
-      FROM (SELECT registration_key_number(first) AS a, registration_key_number(last) AS b) AS k
+      FROM (SELECT {_number("first")} AS a, {_number("last")} AS b) AS k
     $$
-    """,
+    """,  # noqa: S608 (no values: the column names of the function's own parameters)
     f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS reg_active_addresses_exclusive",
     f"""
     ALTER TABLE {TABLE} ADD CONSTRAINT reg_active_v4_exclusive
