@@ -36,7 +36,12 @@ from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError, parse_address
 from vpnregistry.registrations.models import ActivePeriod, Registration
 from vpnregistry.restrictions.models import RestrictionEvent
-from vpnregistry.restrictions.selectors import events_in_force, latest_publication, published_events
+from vpnregistry.restrictions.selectors import (
+    events_in_force,
+    latest_publication,
+    latest_publication_from,
+    published_events,
+)
 
 READ_SIZE = 1 << 22  # bytes of the request read at a time
 HEADER = b"address,exempt,registration,events\n"
@@ -90,10 +95,7 @@ def _holder_sql(firsts: int) -> str:
     # The latest publication of an event (`latest_publication`) comes in the same round trip: an
     # exempt answer names the events in force, and this process's copy of them is current while
     # that is unchanged.
-    latest = (
-        f"FROM {q(RestrictionEvent._meta.db_table)} WHERE {q('published_at')} IS NOT NULL "
-        f"ORDER BY {q('published_at')} DESC, {q('id')} DESC LIMIT 1"
-    )
+    latest = latest_publication_from()
     # Quoted names from the models; every value a parameter.
     return (
         f"SELECT r.{q('reference')}, r.{q('district_id')}, d.{q('province_id')}, "  # noqa: S608

@@ -30,11 +30,20 @@ def latest_publication() -> tuple | None:
     """
     q = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(  # quoted names from the model, no values
-            f"SELECT {q('published_at')}, {q('id')} FROM {q(RestrictionEvent._meta.db_table)} "  # noqa: S608
-            f"WHERE {q('published_at')} IS NOT NULL ORDER BY {q('published_at')} DESC, {q('id')} DESC LIMIT 1"
-        )
+        cursor.execute(
+            f"SELECT {q('published_at')}, {q('id')} {latest_publication_from()}"
+        )  # quoted names, no values
         return cursor.fetchone()
+
+
+def latest_publication_from() -> str:
+    """`FROM ... LIMIT 1` of `latest_publication`'s query, for queries that read it as a subquery
+    (quoted names from the model, no values)."""
+    q = connection.ops.quote_name
+    return (
+        f"FROM {q(RestrictionEvent._meta.db_table)} WHERE {q('published_at')} IS NOT NULL "
+        f"ORDER BY {q('published_at')} DESC, {q('id')} DESC LIMIT 1"
+    )
 
 
 def events_for_user(user) -> QuerySet[RestrictionEvent]:
