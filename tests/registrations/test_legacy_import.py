@@ -12,7 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.workflow import approved
-from vpnregistry.accounts.models import AddressSpace
+from vpnregistry.accounts.models import AddressSpace, Organisation
+from vpnregistry.accounts.names import name_skeleton
 from vpnregistry.allowlist.models import PublicationDue, Snapshot
 from vpnregistry.applications.models import Application
 from vpnregistry.audit.models import AuditEvent
@@ -80,6 +81,8 @@ def test_importing_twice_changes_nothing(world, tmp_path):
         ("X,company,14.1.105.0/24,indus,L-9,,2027-01-01,2025-01-01", "must come after"),
         ("X,company,14.1.105.0/24,indus,L-9,,someday,2027-01-01", "valid_from"),
         ("X,company,14.1.104.128/25,indus,L-9,,2025-01-01,2027-01-01", "line 2"),
+        ("\u202eX,company,14.1.105.0/24,indus,L-9,,2025-01-01,2027-01-01", "control characters (U+202E)"),
+        ("  ,company,14.1.105.0/24,indus,L-9,,2025-01-01,2027-01-01", "organisation: empty"),
     ],
 )
 def test_a_bad_row_is_named_and_nothing_is_written(world, tmp_path, row, fragment):
@@ -91,6 +94,17 @@ def test_a_bad_row_is_named_and_nothing_is_written(world, tmp_path, row, fragmen
     with pytest.raises(CommandError):
         call_command("import-legacy", str(path), stderr=err)
     assert "legacy.csv:5: " in err.getvalue() and fragment in err.getvalue()
+
+
+def test_organisations_are_made_as_sign_up_makes_them(world, tmp_path):
+    """An imported organisation's name is stored normalised and its skeleton kept, as
+    `Organisation.save` does: its look-alikes are shown to reviewers like any other's, and a name
+    written another way (full-width letters, doubled spaces) is the same organisation."""
+    run(tmp_path, ["Ｌｅｇａｃｙ  Bank Ltd,company,14.1.104.0/24,indus,L-1,,2025-06-01,2027-06-01"])
+    run(tmp_path, ["Legacy Bank Ltd ,company,14.1.105.0/24,indus,L-2,,2025-06-01,2027-06-01"])
+    organisation = Organisation.objects.get(name="Legacy Bank Ltd")
+    assert organisation.name_skeleton == name_skeleton("Legacy Bank Ltd") != ""
+    assert organisation.registrations.count() == 2
 
 
 def test_skip_invalid_imports_the_good_rows(world, tmp_path):

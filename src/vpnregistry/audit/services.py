@@ -21,7 +21,7 @@ from vpnregistry.accounts.identifiers import mask as mask_identifier
 from vpnregistry.allowlist import keys
 from vpnregistry.allowlist.signing import PublicKey, SignatureError, verify
 from vpnregistry.audit.models import AuditEvent, Checkpoint, VerifyRun
-from vpnregistry.db import serialise
+from vpnregistry.db import insert_rows, serialise
 from vpnregistry.timeutil import shown
 
 GENESIS = "0" * 64
@@ -147,7 +147,17 @@ def record_many(events: Iterable[dict]) -> list[AuditEvent]:
     with transaction.atomic():
         serialise("audit")
         _chain(rows)
-        return AuditEvent.objects.bulk_create(rows, batch_size=1000)
+        ids = insert_rows(AuditEvent, EVENT_FIELDS, [[getattr(row, f) for f in EVENT_FIELDS] for row in rows])
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding = False
+    return rows
+
+
+EVENT_FIELDS = [
+    "seq", "at", "actor_id", "actor_label", "action", "object_type", "object_id", "from_state", "to_state",
+    "reason", "data", "prev_hash", "hash",
+]  # fmt: skip
 
 
 def _event_digest(event: AuditEvent) -> str:

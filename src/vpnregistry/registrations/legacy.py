@@ -22,6 +22,7 @@ import io
 import ipaddress
 import json
 import secrets
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -31,11 +32,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from vpnregistry.accounts.models import AddressSpace, Category, District, Operator, Organisation, Role, User
+from vpnregistry.accounts.names import bidi_controls, name_skeleton, normalise_name
 from vpnregistry.allowlist.models import PublicationDue
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.services import record_many
 from vpnregistry.csvcells import formula_reason
-from vpnregistry.db import Network, address_key, serialise
+from vpnregistry.db import Network, address_key, insert_rows, serialise
 from vpnregistry.netblocks import ParseError, check_prefix
 from vpnregistry.registrations.models import REFERENCE_ALPHABET, ActivePeriod, Registration
 from vpnregistry.timeutil import parse_time
@@ -46,7 +48,18 @@ IMPORTER = "legacy-import"
 BATCH = 2000  # rows written per transaction: the approval lock is held about a third of a second
 CHUNK = 5000  # rows (or keys) a check query asks about, in one JSON parameter
 SLICE = 50_000  # rows checked against the registry together
-ACTIVE = Registration.State.ACTIVE
+ACTIVE = Registration.State.ACTIVE.value
+EXPIRED = Registration.State.EXPIRED.value
+CONFIRMED = Resource.State.CONFIRMED.value
+APPROVED = Application.State.APPROVED.value
+RESOURCE_FIELDS = [
+    "application_id", "kind", "value", "family", "first", "last", "operator_id", "subscriber_id",
+    "district_id", "state",
+]  # fmt: skip
+REGISTRATION_FIELDS = [
+    "reference", "resource_id", "organisation_id", "operator_id", "kind", "value", "family", "first",
+    "last", "district_id", "state", "valid_from", "valid_until", "created_at",
+]  # fmt: skip
 PUBLICATION_REASON = "import of the register kept before this registry"
 
 
@@ -143,8 +156,15 @@ def _parse(reader: csv.DictReader, problems: dict[int, list[str]]) -> list[Row]:
         category = categories.get(get["category"])
         operator = operators.get(get["operator"])
         district = districts.get(get["district"]) if get["district"] else None
-        if not get["organisation"]:
+        holder = normalise_name(get["organisation"])  # as Organisation.save stores it
+        if not holder:
             reasons.append("organisation: empty")
+        elif len(holder) > 200:
+            reasons.append("organisation: longer than 200 characters")
+        elif controls := bidi_controls(holder):
+            reasons.append(f"organisation: holds text-direction control characters ({', '.join(controls)})")
+        elif any(unicodedata.category(c) in {"Cc", "Cs"} for c in holder):
+            reasons.append("organisation: holds control characters")
         if category is None:
             reasons.append(f"category: {get['category']!r} is not a category code")
         if operator is None:
@@ -181,7 +201,7 @@ def _parse(reader: csv.DictReader, problems: dict[int, list[str]]) -> list[Row]:
         rows.append(
             Row(
                 line=line,
-                organisation=names.setdefault(get["organisation"], get["organisation"]),
+                organisation=names.setdefault(holder, holder),
                 category=category,
                 value=str(net),
                 family=net.version,
@@ -521,68 +541,80 @@ class _Batch:
         return refused
 
     def _write(self, rows: list[Row], now: datetime) -> None:
+        """Write the batch's rows: their resources, registrations, active periods and audit records,
+        each table in one bulk write (COPY on PostgreSQL: see `insert_rows`)."""
         self._organisations_for(rows)
         made = self._applications_for(rows, now)
         # The durable wish to publish, in the batch's transaction (as request_publication writes it,
         # one per approved application): a run cut short is published by whatever publishes next.
-        PublicationDue.objects.bulk_create(
-            [PublicationDue(at=now, reason=PUBLICATION_REASON, application_id=pk) for pk in made]
-            or [PublicationDue(at=now, reason=PUBLICATION_REASON)]
+        insert_rows(
+            PublicationDue,
+            ["at", "reason", "application_id"],
+            [(now, PUBLICATION_REASON, pk) for pk in made] or [(now, PUBLICATION_REASON, None)],
         )
-        resources = Resource.objects.bulk_create(
+        keys = [(address_key(row.first), address_key(row.last)) for row in rows]
+        kinds = {4: Resource.Kind.IPV4.value, 6: Resource.Kind.IPV6.value}
+        resources = insert_rows(
+            Resource,
+            RESOURCE_FIELDS,
             [
-                Resource(
-                    application_id=self.applications[self.organisations[row.holder]],
-                    kind=f"ipv{row.family}",
-                    value=row.value,
-                    family=row.family,
-                    first=address_key(row.first),
-                    last=address_key(row.last),
-                    operator_id=row.operator.pk,
-                    subscriber_id=row.subscriber_id,
-                    district_id=row.district.pk if row.district else None,
-                    state=Resource.State.CONFIRMED,
+                (
+                    self.applications[self.organisations[row.holder]],
+                    kinds[row.family],
+                    row.value,
+                    row.family,
+                    first,
+                    last,
+                    row.operator.pk,
+                    row.subscriber_id,
+                    row.district.pk if row.district else None,
+                    CONFIRMED,
                 )
-                for row in rows
-            ]
+                for row, (first, last) in zip(rows, keys, strict=True)
+            ],
         )
-        references = _references(len(rows))
-        registrations = Registration.objects.bulk_create(
+        states = [ACTIVE if row.valid_until > now else EXPIRED for row in rows]
+        registrations = insert_rows(
+            Registration,
+            REGISTRATION_FIELDS,
             [
-                Registration(
-                    reference=reference,
-                    resource_id=resource.pk,
-                    organisation_id=self.organisations[row.holder],
-                    operator_id=resource.operator_id,
-                    kind=resource.kind,
-                    value=row.value,
-                    family=row.family,
-                    first=resource.first,
-                    last=resource.last,
-                    district_id=resource.district_id,
-                    state=ACTIVE if row.valid_until > now else Registration.State.EXPIRED,
-                    valid_from=row.valid_from,
-                    valid_until=row.valid_until,
+                (
+                    reference,
+                    resource,
+                    self.organisations[row.holder],
+                    row.operator.pk,
+                    kinds[row.family],
+                    row.value,
+                    row.family,
+                    first,
+                    last,
+                    row.district.pk if row.district else None,
+                    state,
+                    row.valid_from,
+                    row.valid_until,
+                    now,
                 )
-                for row, resource, reference in zip(rows, resources, references, strict=True)
-            ]
+                for row, (first, last), resource, reference, state in zip(
+                    rows, keys, resources, _references(len(rows)), states, strict=True
+                )
+            ],
         )
-        ActivePeriod.objects.bulk_create(
-            [
-                ActivePeriod(registration_id=registration.pk, start=row.valid_from, end=row.valid_until)
-                for row, registration in zip(rows, registrations, strict=True)
-            ]
+        insert_rows(
+            ActivePeriod,
+            ["registration_id", "start", "end"],
+            [(pk, row.valid_from, row.valid_until) for row, pk in zip(rows, registrations, strict=True)],
         )
         record_many(
             {
                 "actor": self.importer,
                 "action": "registration.import",
-                "obj": registration,
-                "to_state": registration.state,
+                "object_type": "registration",
+                "object_id": str(pk),
+                "to_state": state,
                 "at": now,
                 "data": {"value": row.value, "line": row.line},
             }
-            for row, registration in zip(rows, registrations, strict=True)
+            for row, pk, state in zip(rows, registrations, states, strict=True)
         )
         self.created += len(rows)
 
@@ -612,11 +644,15 @@ class _Batch:
         return new, repeats
 
     def _organisations_for(self, rows: list[Row]) -> None:
+        """Make the organisations the rows name that do not exist yet, as `Organisation.save` would
+        (the name was normalised when it was read; its skeleton finds look-alikes of it)."""
         missing = sorted({row.holder for row in rows} - self.organisations.keys())
-        made = Organisation.objects.bulk_create(
-            [Organisation(name=name, category_id=category) for name, category in missing]
+        made = insert_rows(
+            Organisation,
+            ["name", "category_id", "name_skeleton"],
+            [(name, category, name_skeleton(name)[:200]) for name, category in missing],
         )
-        self.organisations.update(zip(missing, (o.pk for o in made), strict=True))
+        self.organisations.update(zip(missing, made, strict=True))
 
     def _applications_for(self, rows: list[Row], now: datetime) -> list[int]:
         """Make the applications this import has not made yet for the rows' organisations; their ids."""
@@ -625,19 +661,15 @@ class _Batch:
             organisation = self.organisations[row.holder]
             if organisation not in self.applications:
                 first_rows.setdefault(organisation, row)
-        made = Application.objects.bulk_create(
+        made = insert_rows(
+            Application,
+            ["organisation_id", "category_id", "created_by_id", "state", "decided_at", "decided_by_id",
+             "decision_reason", "state_changed_at"],
             [
-                Application(
-                    organisation_id=organisation,
-                    category_id=row.category.pk,
-                    created_by_id=self.importer.pk,
-                    state=Application.State.APPROVED,
-                    decided_at=now,
-                    decided_by_id=self.importer.pk,
-                    decision_reason="Imported from the register kept before this registry.",
-                )
+                (organisation, row.category.pk, self.importer.pk, APPROVED, now, self.importer.pk,
+                 "Imported from the register kept before this registry.", now)
                 for organisation, row in first_rows.items()
-            ]
-        )
-        self.applications.update(zip(first_rows, (a.pk for a in made), strict=True))
-        return [a.pk for a in made]
+            ],
+        )  # fmt: skip
+        self.applications.update(zip(first_rows, made, strict=True))
+        return made
