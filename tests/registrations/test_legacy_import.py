@@ -83,6 +83,7 @@ def test_importing_twice_changes_nothing(world, tmp_path):
         ("X,company,14.1.104.128/25,indus,L-9,,2025-01-01,2027-01-01", "line 2"),
         ("\u202eX,company,14.1.105.0/24,indus,L-9,,2025-01-01,2027-01-01", "control characters (U+202E)"),
         ("  ,company,14.1.105.0/24,indus,L-9,,2025-01-01,2027-01-01", "organisation: empty"),
+        ("X\x07Y,company,14.1.105.0/24,indus,L-9,,2025-01-01,2027-01-01", "organisation: holds control"),
     ],
 )
 def test_a_bad_row_is_named_and_nothing_is_written(world, tmp_path, row, fragment):

@@ -21,8 +21,8 @@ import csv
 import io
 import ipaddress
 import json
+import re
 import secrets
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +32,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from vpnregistry.accounts.models import AddressSpace, Category, District, Operator, Organisation, Role, User
-from vpnregistry.accounts.names import bidi_controls, name_skeleton, normalise_name
+from vpnregistry.accounts.names import BIDI_CONTROLS, bidi_controls, name_skeleton, normalise_name
 from vpnregistry.allowlist.models import PublicationDue
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.services import record_many
@@ -147,7 +147,7 @@ def _parse(reader: csv.DictReader, problems: dict[int, list[str]]) -> list[Row]:
     operators = {o.code: o for o in Operator.objects.all()}
     districts = {d.code: d for d in District.objects.all()}
     times: dict[str, datetime | str] = {}  # each distinct text parsed once: a register repeats its dates
-    names: dict[str, str] = {}  # each organisation's name held once
+    names: dict[str, tuple[str, str]] = {}  # each organisation's name checked once, and held once
     rows: list[Row] = []
     for raw in reader:
         line = reader.line_num
@@ -156,15 +156,11 @@ def _parse(reader: csv.DictReader, problems: dict[int, list[str]]) -> list[Row]:
         category = categories.get(get["category"])
         operator = operators.get(get["operator"])
         district = districts.get(get["district"]) if get["district"] else None
-        holder = normalise_name(get["organisation"])  # as Organisation.save stores it
-        if not holder:
-            reasons.append("organisation: empty")
-        elif len(holder) > 200:
-            reasons.append("organisation: longer than 200 characters")
-        elif controls := bidi_controls(holder):
-            reasons.append(f"organisation: holds text-direction control characters ({', '.join(controls)})")
-        elif any(unicodedata.category(c) in {"Cc", "Cs"} for c in holder):
-            reasons.append("organisation: holds control characters")
+        if get["organisation"] not in names:
+            names[get["organisation"]] = _organisation_name(get["organisation"])
+        holder, why = names[get["organisation"]]
+        if why:
+            reasons.append(f"organisation: {why}")
         if category is None:
             reasons.append(f"category: {get['category']!r} is not a category code")
         if operator is None:
@@ -201,7 +197,7 @@ def _parse(reader: csv.DictReader, problems: dict[int, list[str]]) -> list[Row]:
         rows.append(
             Row(
                 line=line,
-                organisation=names.setdefault(holder, holder),
+                organisation=holder,
                 category=category,
                 value=str(net),
                 family=net.version,
@@ -216,6 +212,24 @@ def _parse(reader: csv.DictReader, problems: dict[int, list[str]]) -> list[Row]:
             )
         )
     return rows
+
+
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # Unicode's Cc and Cs
+
+
+def _organisation_name(text: str) -> tuple[str, str]:
+    """The name as `Organisation.save` stores it, and why it is refused ("" when it is not), as
+    sign-up refuses it."""
+    name = normalise_name(text)
+    if not name:
+        return name, "empty"
+    if len(name) > 200:
+        return name, "longer than 200 characters"
+    if not BIDI_CONTROLS.isdisjoint(name):
+        return name, f"holds text-direction control characters ({', '.join(bidi_controls(name))})"
+    if _CONTROLS.search(name):
+        return name, "holds control characters"
+    return name, ""
 
 
 class _Space:
