@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from vpnregistry.allowlist.services import canonical as allowlist_canonical
 from vpnregistry.allowlist.services import iso as allowlist_time
 from vpnregistry.audit.services import _canonical_one, _digest, _sqlite_at, _utc_text, checkpoint_body
-from vpnregistry.restrictions.statements import canonical as statement_canonical
+from vpnregistry.canonical import canonical
 from vpnregistry.restrictions.statements import utc as statement_time
 
 DOC = {
@@ -30,7 +29,7 @@ NAIVE = datetime(2026, 11, 28, 9, 5, 6, 5)
 
 def test_the_allowlist_documents_are_ascii_with_a_final_newline():
     # The snapshot's delta and the signed index (allowlist/services.py).
-    assert allowlist_canonical(DOC) == (
+    assert canonical(DOC, ensure_ascii=True, newline=True) == (
         b'{"alpha":"\\u0627\\u0631\\u062f\\u0648 \\u2014 \\u03a9 \\"q\\" \\\\ \\n\\t\\u2028","n":-3,'
         b'"zeta":{"a":{"x":"","y":"\\u00fc"},"b":[1,2.5,null,true]}}\n'
     )
@@ -38,7 +37,7 @@ def test_the_allowlist_documents_are_ascii_with_a_final_newline():
 
 def test_the_exemption_statements_are_utf8_without_a_newline():
     assert (
-        statement_canonical(DOC)
+        canonical(DOC, ensure_ascii=False, newline=False)
         == (
             '{"alpha":"اردو — Ω \\"q\\" \\\\ \\n\\t\u2028","n":-3,'
             '"zeta":{"a":{"x":"","y":"ü"},"b":[1,2.5,null,true]}}'

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import uuid
@@ -31,6 +30,7 @@ from vpnregistry.allowlist import keys
 from vpnregistry.allowlist.deltas import make_delta
 from vpnregistry.allowlist.formats import FORMATS, Allowlist, CidrList, from_stored, render
 from vpnregistry.allowlist.models import SignedIndex, Snapshot
+from vpnregistry.canonical import canonical
 from vpnregistry.db import KEY_WIDTH, serialise
 
 logger = logging.getLogger(__name__)
@@ -238,10 +238,6 @@ def _parse_rows(raw, by_operator: dict[int, list[str]]):
     return raw[:, 0].copy(), hi, lo
 
 
-def canonical(document: dict) -> bytes:
-    return (json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n").encode()
-
-
 def latest_snapshot() -> Snapshot | None:
     return Snapshot.objects.order_by("-serial").first()
 
@@ -277,7 +273,7 @@ def publish_snapshot(
             == (allowlist.ipv4, allowlist.ipv6, allowlist.msisdn)
         )
         delta = (
-            canonical(make_delta(previous, allowlist))
+            canonical(make_delta(previous, allowlist), ensure_ascii=True, newline=True)
             if previous is not None and previous.session == session and not unchanged
             else None
         )
@@ -415,7 +411,7 @@ def write_index(*, at: datetime | None = None) -> SignedIndex | None:
     doc = index_document(at=at)
     if doc is None:
         return None
-    data = canonical(doc)
+    data = canonical(doc, ensure_ascii=True, newline=True)
     sha = hashlib.sha256(data).hexdigest()
     signature = keys.current_key().sign(
         data,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import json
@@ -21,6 +22,7 @@ from vpnregistry.accounts.identifiers import mask as mask_identifier
 from vpnregistry.allowlist import keys
 from vpnregistry.allowlist.signing import PublicKey, SignatureError, verify
 from vpnregistry.audit.models import AuditEvent, Checkpoint, VerifyRun
+from vpnregistry.canonical import canonical, canonical_text
 from vpnregistry.db import serialise
 from vpnregistry.timeutil import shown
 
@@ -58,7 +60,7 @@ def _digest(
     data: dict,
     prev_hash: str,
 ) -> str:
-    body = json.dumps(
+    body = canonical(
         {
             "seq": seq,
             "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -71,11 +73,10 @@ def _digest(
             "data": data,
             "prev": prev_hash,
         },
-        sort_keys=True,
-        separators=(",", ":"),
         ensure_ascii=False,
+        newline=False,
     )
-    return hashlib.sha256(body.encode()).hexdigest()
+    return hashlib.sha256(body).hexdigest()
 
 
 def _event(
@@ -459,13 +460,13 @@ def _read_ahead(read, after: int):
         thread.join()
 
 
-# Hashing a page: the bytes _digest hashes, without building a dict per record. The outer object
-# is written out with its keys in sorted order and each string escaped by the function json.dumps
-# (ensure_ascii=False) uses; `data` is parsed and re-encoded a whole page at a time, since one
-# json call per record costs more than the work it does.
+# Hashing a page: the bytes _digest hashes (canonical JSON, UTF-8), without building a dict per
+# record. The outer object is written out with its keys in sorted order and each string escaped by
+# the function json.dumps (ensure_ascii=False) uses; `data` is parsed and re-encoded a whole page at
+# a time by the same canonical writer, since one json call per record costs more than the work it does.
 
 _ESCAPE = json.encoder.encode_basestring
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_CANONICAL = functools.partial(canonical_text, ensure_ascii=False, newline=False)
 _SPACER = "\x00"  # between a page's values when they are encoded together
 _SPACER_JSON = ',"\\u0000",'
 
@@ -532,21 +533,19 @@ def trusted_keys() -> list[PublicKey]:
 
 def checkpoint_body(*, count: int, hash: str, at: datetime, day, key_id: str, previous: str) -> str:
     """The JSON a checkpoint signs; `previous` is the SHA-256 of the checkpoint before it."""
-    return (
-        json.dumps(
-            {
-                "log": "vpnregistry audit log",
-                "count": count,
-                "hash": hash,
-                "at": at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-                "day": day.isoformat(),
-                "key_id": key_id,
-                "previous": previous,
-            },
-            indent=2,
-            sort_keys=True,
-        )
-        + "\n"
+    return canonical_text(
+        {
+            "log": "vpnregistry audit log",
+            "count": count,
+            "hash": hash,
+            "at": at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "day": day.isoformat(),
+            "key_id": key_id,
+            "previous": previous,
+        },
+        ensure_ascii=True,
+        newline=True,
+        indent=2,
     )
 
 

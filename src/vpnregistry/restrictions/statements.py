@@ -12,7 +12,6 @@ any later day. An event still under way is covered up to the statement's time, a
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 from vpnregistry.accounts.models import Role
 from vpnregistry.allowlist import keys
 from vpnregistry.audit.services import record
+from vpnregistry.canonical import canonical
 from vpnregistry.errors import NotAllowed, WrongState
 from vpnregistry.registrations.models import ActivePeriod
 from vpnregistry.restrictions.models import ExemptionStatement, RestrictionEvent
@@ -36,10 +36,6 @@ FORMAT = "vpnregistry-exemption-statement/1"
 def utc(at: datetime) -> str:
     """A time in UTC as ISO 8601 with Z; microseconds only when there are any."""
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def canonical(document: dict) -> bytes:
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def event_for_statement(pk) -> RestrictionEvent:
@@ -153,7 +149,7 @@ def issue_statement(*, actor, event: RestrictionEvent) -> ExemptionStatement:
     document = build_document(
         statement_id=str(statement.id), organisation=actor.organisation, event=event, issued_at=now
     )
-    content = canonical(document)
+    content = canonical(document, ensure_ascii=False, newline=False)
     statement.content = content.decode()
     statement.sha256 = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
