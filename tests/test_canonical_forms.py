@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from vpnregistry.allowlist.services import iso as allowlist_time
-from vpnregistry.audit.services import _canonical_one, _digest, _sqlite_at, _utc_text, checkpoint_body
+from vpnregistry.audit.services import _canonical_one, _digest, _sqlite_at, checkpoint_body
 from vpnregistry.canonical import canonical
-from vpnregistry.restrictions.statements import utc as statement_time
+from vpnregistry.timeutil import utc_iso
 
 DOC = {
     "zeta": {"b": [1, 2.5, None, True], "a": {"y": "ü", "x": ""}},
@@ -73,6 +72,18 @@ def test_the_audit_checkpoint_is_indented_ascii_with_a_final_newline():
         '{\n  "at": "2026-11-28T04:05:06Z",\n  "count": 3,\n  "day": "2026-11-28",\n  "hash": "h",\n'
         '  "key_id": "k",\n  "log": "vpnregistry audit log",\n  "previous": "\\u00fc"\n}\n'
     )
+
+
+def allowlist_time(at):  # the allowlist's documents, the audit checkpoints
+    return utc_iso(at, timespec="seconds")
+
+
+def statement_time(at):  # the exemption statements
+    return utc_iso(at)
+
+
+def _utc_text(at):  # the audit log's hashes
+    return utc_iso(at, timespec="microseconds", z=False)
 
 
 # --- UTC times ----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import hashlib
 import logging
 import os
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from vpnregistry.allowlist.formats import FORMATS, Allowlist, CidrList, from_sto
 from vpnregistry.allowlist.models import SignedIndex, Snapshot
 from vpnregistry.canonical import canonical
 from vpnregistry.db import KEY_WIDTH, serialise
+from vpnregistry.timeutil import utc_iso
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +40,6 @@ logger = logging.getLogger(__name__)
 IP_FORMATS = [name for name in FORMATS if name != "msisdn.csv"]
 DELTA_NAME = "delta.json"
 INDEX_NAME = "index.json"
-
-
-def iso(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def file_name(snapshot: Snapshot, name: str) -> str:
@@ -112,7 +109,7 @@ def build_allowlist(*, session: str, serial: int, at: datetime) -> Allowlist:
     return Allowlist(
         session=session,
         serial=serial,
-        generated_at=iso(at),
+        generated_at=utc_iso(at, timespec="seconds"),
         ipv4=CidrList.from_text(format_v4_cidrs(cidrs.v4_start, cidrs.v4_len)),
         ipv6=CidrList.from_text(format_v6_cidrs(cidrs.v6_hi, cidrs.v6_lo, cidrs.v6_len)),
         msisdn={op: tuple(sorted(set(v))) for op, v in sorted(numbers.items())},
@@ -384,10 +381,10 @@ def index_document(*, at: datetime | None = None) -> dict | None:
         "format": "vpnregistry-index/1",
         "session": latest.session,
         "serial": latest.serial,
-        "generated_at": iso(at or timezone.now()),
+        "generated_at": utc_iso(at or timezone.now(), timespec="seconds"),
         "snapshot": {
             "serial": latest.serial,
-            "generated_at": iso(latest.created_at),
+            "generated_at": utc_iso(latest.created_at, timespec="seconds"),
             "files": {
                 name: {"url": file_url(latest.serial, name), **meta}
                 for name, meta in sorted(latest.files.items())

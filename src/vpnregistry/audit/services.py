@@ -24,7 +24,7 @@ from vpnregistry.allowlist.signing import PublicKey, SignatureError, verify
 from vpnregistry.audit.models import AuditEvent, Checkpoint, VerifyRun
 from vpnregistry.canonical import canonical, canonical_text
 from vpnregistry.db import serialise
-from vpnregistry.timeutil import shown
+from vpnregistry.timeutil import shown, utc_iso
 
 GENESIS = "0" * 64
 
@@ -63,7 +63,7 @@ def _digest(
     body = canonical(
         {
             "seq": seq,
-            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "at": utc_iso(at, timespec="microseconds", z=False),
             "actor": actor,
             "action": action,
             "object": f"{object_type}:{object_id}",
@@ -330,10 +330,6 @@ def _walk(*, after: int, prev_hash: str, marks: dict[int, list[Checkpoint]], bat
 _PG_AT = "'\"' || to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"') || '\"'"
 
 
-def _utc_text(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
 def _sqlite_at(stored) -> str:
     if isinstance(stored, str) and stored[10:11] == " ":
         if len(stored) == 26:
@@ -344,7 +340,7 @@ def _sqlite_at(stored) -> str:
     at = parse_datetime(stored) if isinstance(stored, str) else stored
     if not isinstance(at, datetime):
         return str(stored)
-    return _utc_text(at if timezone.is_aware(at) else at.replace(tzinfo=UTC))
+    return utc_iso(at if timezone.is_aware(at) else at.replace(tzinfo=UTC), timespec="microseconds", z=False)
 
 
 def _query(*, seqs: int = 0) -> str:
@@ -397,7 +393,7 @@ def _read(*, after: int = 0, limit: int = 0, seqs: list[int] | None = None):
         (*row[:4], f"{row[4]}:{row[5]}", *row[6:9], json.dumps(row[9]), *row[10:])
         for row in events.values_list(*fields)
     ]
-    return rows, [_ESCAPE(_utc_text(row[1])) for row in rows]
+    return rows, [_ESCAPE(utc_iso(row[1], timespec="microseconds", z=False)) for row in rows]
 
 
 def _pages(after: int, size: int):
@@ -538,7 +534,7 @@ def checkpoint_body(*, count: int, hash: str, at: datetime, day, key_id: str, pr
             "log": "vpnregistry audit log",
             "count": count,
             "hash": hash,
-            "at": at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "at": utc_iso(at, timespec="seconds"),
             "day": day.isoformat(),
             "key_id": key_id,
             "previous": previous,

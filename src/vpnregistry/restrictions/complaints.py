@@ -33,8 +33,7 @@ from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.registrations.models import ActivePeriod, Registration
 from vpnregistry.restrictions.models import Complaint, ComplaintMessage, RestrictionEvent
-from vpnregistry.restrictions.statements import utc
-from vpnregistry.timeutil import parse_time
+from vpnregistry.timeutil import parse_time, utc_iso
 from vpnregistry.uploads import DOCUMENT_TYPES, MAX_UPLOAD, TEXT, Upload, read_upload
 
 logger = logging.getLogger(__name__)
@@ -237,7 +236,7 @@ def file_complaint(
     if at is not None and ev is not None and not (ev.starts_at <= at < ev.ends_at):
         errors["happened_at"] = [
             _("%(at)s is outside the event's window, %(start)s to %(end)s.")
-            % {"at": utc(at), "start": utc(ev.starts_at), "end": utc(ev.ends_at)}
+            % {"at": utc_iso(at), "start": utc_iso(ev.starts_at), "end": utc_iso(ev.ends_at)}
         ]
     elif at is not None and at > now:
         errors["happened_at"] = [_("This time is in the future.")]
