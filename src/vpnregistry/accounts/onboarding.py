@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vpnregistry.accounts import language as languages
-from vpnregistry.accounts.identifiers import clean_identifiers
+from vpnregistry.accounts.identifiers import IDENTIFIER_FIELDS, clean_identifiers
 from vpnregistry.accounts.models import ApiToken, Category, Invitation, Organisation, Role, User
 from vpnregistry.accounts.names import bidi_controls, normalise_name
 from vpnregistry.accounts.selectors import names_alike
@@ -37,7 +37,6 @@ logger = logging.getLogger(__name__)
 
 SIGNUP_SALT = "vpnregistry.accounts.signup"
 INVITATION_SALT = "vpnregistry.accounts.invitation"
-IDENTIFIER_FIELDS = ("ntn", "secp_number", "pseb_number", "cnic")
 
 
 def send_email(subject: str, body: str, to: str) -> None:

@@ -12,10 +12,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import secrets
 from dataclasses import dataclass
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -295,7 +293,7 @@ def file_complaint(
                 updated_at=now,
             )
             if found_evidence is not None:
-                written = _store(found_evidence)
+                written = storage.save_new(files(), found_evidence.content)
                 complaint.evidence_file = written
                 complaint.evidence_name = found_evidence.name
                 complaint.evidence_type = found_evidence.media_type
@@ -322,11 +320,6 @@ def file_complaint(
             files().delete(written)
         raise
     return complaint
-
-
-def _store(evidence: Evidence) -> str:
-    """Store the evidence under a new random name (which the complaint then holds)."""
-    return files().save(secrets.token_hex(16), ContentFile(evidence.content))
 
 
 def _own_registration(actor, registration, errors) -> Registration | None:
