@@ -32,6 +32,7 @@ from vpnregistry.accounts.selectors import names_alike
 from vpnregistry.audit.services import record
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.fieldcrypt import blind_indexes
+from vpnregistry.siteurl import site_url
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def send_email(subject: str, body: str, to: str) -> None:
 
 
 def _link(name: str, token: str) -> str:
-    return settings.SITE_URL + reverse(name, kwargs={"token": token})
+    return site_url() + reverse(name, kwargs={"token": token})
 
 
 def signup_answer() -> str:
@@ -267,8 +268,8 @@ def _refusal(taken: set[str], *, name: str, username: str) -> tuple[str, str]:
             "If it was not you, ignore this message."
         ) % {
             "org": name,
-            "login": settings.SITE_URL + reverse("portal:login"),
-            "resend": settings.SITE_URL + reverse("portal:signup-resend"),
+            "login": site_url() + reverse("portal:login"),
+            "resend": site_url() + reverse("portal:signup-resend"),
         }
     else:
         reasons = []
@@ -286,7 +287,7 @@ def _refusal(taken: set[str], *, name: str, username: str) -> tuple[str, str]:
         ) % {
             "org": name,
             "reasons": "\n".join(reasons),
-            "signup": settings.SITE_URL + reverse("portal:signup"),
+            "signup": site_url() + reverse("portal:signup"),
         }
     return subject, body
 
