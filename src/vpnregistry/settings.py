@@ -12,6 +12,7 @@ from celery.schedules import crontab
 from cryptography.fernet import Fernet
 
 from vpnregistry.private_files import private_dir
+from vpnregistry.siteurl import site_url_from
 
 BASE_DIR = Path(os.environ.get("VPNREGISTRY_HOME", Path.cwd())).resolve()
 VAR_DIR = Path(os.environ.get("VPNREGISTRY_VAR", BASE_DIR / "var")).resolve()
@@ -404,9 +405,6 @@ API_TOKEN_DAYS = int(os.environ.get("VPNREGISTRY_TOKEN_DAYS", "365"))
 # A token's time of last use is written when older than this: at most one write a minute per token.
 API_TOKEN_LAST_USED_SECONDS = int(os.environ.get("VPNREGISTRY_TOKEN_LAST_USED_SECONDS", "60"))
 
-# Where the public pages are reached, as printed in certificates' QR codes (https://registry.example);
-# empty: the address of the request that downloads the certificate.
-VPNREGISTRY_PUBLIC_URL = os.environ.get("VPNREGISTRY_PUBLIC_URL", "").rstrip("/")
 # Categories whose holders are people, not companies: the public certificate check does not name them.
 VPNREGISTRY_INDIVIDUAL_CATEGORIES = [
     c for c in os.environ.get("VPNREGISTRY_INDIVIDUAL_CATEGORIES", "freelancer").split(",") if c
@@ -500,8 +498,12 @@ DOCUMENT_RETENTION_DAYS = int(os.environ.get("VPNREGISTRY_DOCUMENT_RETENTION_DAY
 # A sign-up's email link works for this long; an invitation to join an organisation for this long.
 SIGNUP_LINK_SECONDS = int(os.environ.get("VPNREGISTRY_SIGNUP_LINK_SECONDS", str(2 * 24 * 3600)))
 INVITATION_LINK_SECONDS = int(os.environ.get("VPNREGISTRY_INVITATION_LINK_SECONDS", str(7 * 24 * 3600)))
-# The address that links in emails start with (the portal as people reach it).
-SITE_URL = os.environ.get("VPNREGISTRY_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The registry's public address (https://registry.example), as people reach it: links in emails start
+# with it, and certificates' QR codes print its check page. Read from "VPNREGISTRY_SITE_URL"; when that
+# is unset or empty, from "VPNREGISTRY_PUBLIC_URL" (the certificates' former name for it, still read);
+# the first wins when both are set. Empty when neither is: a certificate then prints the address of
+# the request that downloads it, and emails the development server's (vpnregistry/siteurl.py).
+SITE_URL = site_url_from(os.environ)
 # How many recent deltas the index lists; older clients fetch the whole snapshot.
 ALLOWLIST_INDEX_DELTAS = int(os.environ.get("VPNREGISTRY_INDEX_DELTAS", "500"))
 # How long the next key is announced before `vpnregistry keys rotate` may switch to it.

@@ -18,11 +18,13 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.utils.functional import cached_property
 
@@ -155,6 +157,12 @@ def open_stream(storage: Storage, name: str):
         body, size = stream(name)
         return _Opened(body, os.path.basename(name), size)
     return storage.open(name, "rb")
+
+
+def save_new(storage: Storage, content: bytes) -> str:
+    """Store `content` in `storage` under a new random name (32 hex digits) and return the name,
+    which the row the file belongs to keeps (an uploaded document, a complaint's evidence)."""
+    return storage.save(secrets.token_hex(16), ContentFile(content))
 
 
 def signed_url(storage: Storage, name: str, *, content_type: str | None = None) -> str | None:

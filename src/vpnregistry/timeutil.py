@@ -15,6 +15,19 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
+def utc_iso(at: datetime, *, timespec: str = "auto", z: bool = True) -> str:
+    """`at` in UTC as ISO 8601 for machines: "2026-11-28T04:05:06Z" (signed documents, hashes, files).
+
+    `timespec` is datetime.isoformat's: "auto" writes microseconds only when there are any (the
+    exemption statements), "seconds" never (the allowlist's documents, the audit checkpoints),
+    "microseconds" always, six digits (the audit log's hashes). `z` ends the text with "Z"; False
+    with "+00:00" (the audit log's hashes). A naive time is read in the process's own time zone, as
+    datetime.astimezone reads it: make it aware first to mean another.
+    """
+    text = at.astimezone(UTC).isoformat(timespec=timespec)
+    return text[:-6] + "Z" if z else text
+
+
 def parse_time(value) -> datetime:
     """An aware datetime from an ISO 8601 text (or a datetime); naive means the registry's time zone.
 

@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 from tests.factories import OperatorFactory
 from vpnregistry.accounts.models import Operator
 from vpnregistry.allowlist.formats import FORMATS, Allowlist, render
-from vpnregistry.allowlist.services import build_allowlist, iso
+from vpnregistry.allowlist.services import build_allowlist
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.db import network_keys
 from vpnregistry.registrations.models import Registration
 from vpnregistry.registrations.selectors import active_at_q
+from vpnregistry.timeutil import utc_iso
 
 SESSION = "0b7e6d3c-6f1a-4d2b-9c4e-2a1f5e8d9c01"
 MOBILE = ("jazz", "zong")
@@ -47,7 +48,7 @@ def reference_build(at) -> Allowlist:
     return Allowlist(
         session=SESSION,
         serial=7,
-        generated_at=iso(at),
+        generated_at=utc_iso(at, timespec="seconds"),
         ipv4=tuple(str(n) for n in ipaddress.collapse_addresses(n for n in nets if n.version == 4)),
         ipv6=tuple(str(n) for n in ipaddress.collapse_addresses(n for n in nets if n.version == 6)),
         msisdn={op: tuple(sorted(v)) for op, v in sorted(numbers.items())},

@@ -12,6 +12,7 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
+from tests.auth import login
 from tests.factories import UserFactory, put_documents_on_file
 from tests.workflow import draft, to_decision
 from vpnregistry.accounts.models import District, Role
@@ -442,3 +443,29 @@ def test_turnaround_of_a_single_completed_step(world):
     )
     row = next(r for r in queues.turnaround(now - timedelta(days=1), now) if r.step.code == "agency")
     assert (row.count, row.median, row.p90) == (1, timedelta(hours=29), timedelta(hours=29))
+
+
+def test_the_home_page_shows_each_roles_queue_from_the_step_table(world, client):
+    """The home page's queue is the queues module's: each state and step of STEPS reaches both."""
+    draft(world, "14.1.104.0/24")  # the applicant's own work
+    submitted(world, "14.192.130.0/24")  # the agency's and the operator's
+    decision = to_decision(world, "14.1.105.0/24")
+    payment = to_decision(world, "14.1.106.0/24")
+    appeal = to_decision(world, "14.1.107.0/24")
+    Application.objects.filter(pk=payment.pk).update(state=State.AWAITING_PAYMENT)
+    Application.objects.filter(pk=appeal.pk).update(state=State.APPEALED)
+    for user in (world.agency, world.operator, world.other_operator, world.officer):
+        login(client, user)
+        shown = {a.pk for a in client.get("/").context["queue"]}
+        assert shown == set(queues.queue_for(user).values_list("pk", flat=True)), user.role
+        assert shown == set(Application.objects.filter(queues.waiting_for(user)).values_list("pk", flat=True))
+    assert {a.pk for a in queues.queue_for(world.officer)} == {decision.pk, payment.pk, appeal.pk}
+    login(client, world.applicant)
+    shown = {a.pk for a in client.get("/").context["queue"]}
+    assert shown and shown == set(
+        Application.objects.filter(
+            queues.waiting_for(world.applicant), organisation=world.applicant.organisation
+        ).values_list("pk", flat=True)
+    )
+    login(client, world.auditor)
+    assert list(client.get("/").context["queue"]) == []

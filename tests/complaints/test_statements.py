@@ -21,7 +21,7 @@ from vpnregistry.audit.models import AuditEvent
 from vpnregistry.registrations.models import ActivePeriod
 from vpnregistry.registrations.services import change_state, end_activity, resume_activity
 from vpnregistry.restrictions.models import ExemptionStatement
-from vpnregistry.restrictions.statements import utc
+from vpnregistry.timeutil import utc_iso
 
 
 def statement(world, event, user=None):
@@ -56,8 +56,8 @@ def test_statement_names_the_event_and_the_registrations_with_their_stretches(wo
         "id": past_event.pk,
         "title": "Polling day",
         "legal_reference": "Order 12/2026",
-        "starts_at": utc(past_event.starts_at),
-        "ends_at": utc(past_event.ends_at),
+        "starts_at": utc_iso(past_event.starts_at),
+        "ends_at": utc_iso(past_event.ends_at),
     }
     assert doc["event"]["starts_at"].endswith("Z")
     assert doc["covers"]["complete"] is True
@@ -70,12 +70,12 @@ def test_statement_names_the_event_and_the_registrations_with_their_stretches(wo
     assert rows[whole.reference]["prefix"] == "14.1.105.0/24"
     assert rows[whole.reference]["whole_window"] is True
     assert rows[whole.reference]["active"] == [
-        {"from": utc(past_event.starts_at), "until": utc(past_event.ends_at)}
+        {"from": utc_iso(past_event.starts_at), "until": utc_iso(past_event.ends_at)}
     ]
     assert rows[broken.reference]["whole_window"] is False
     assert rows[broken.reference]["active"] == [
-        {"from": utc(past_event.starts_at), "until": utc(gap_from)},
-        {"from": utc(gap_to), "until": utc(past_event.ends_at)},
+        {"from": utc_iso(past_event.starts_at), "until": utc_iso(gap_from)},
+        {"from": utc_iso(gap_to), "until": utc_iso(past_event.ends_at)},
     ]
     assert AuditEvent.objects.filter(action="statement.issue", object_id=str(record.id)).exists()
 

@@ -150,7 +150,7 @@ def test_the_pdf_fetches_nothing_but_the_projects_fonts():
 
 
 def test_the_public_url_setting_wins_over_the_request(world, settings):
-    settings.VPNREGISTRY_PUBLIC_URL = "https://vpn.regulator.example"
+    settings.SITE_URL = "https://vpn.regulator.example"
     assert certificates.check_url("ABC", base="http://internal:8000/") == (
         "https://vpn.regulator.example/verify/ABC/"
     )

@@ -77,8 +77,9 @@ def test_keys_become_the_numbers_they_write():
         assert cursor.fetchone() == (2**32, None)  # [first, last] as [first, last + 1); beyond IPv4: none
         # Hex digits of either case are a key; 31 or 33 digits, a space or a "g" are not (migration 0012).
         cursor.execute(
-            "SELECT registration_key_number(%s), registration_key_number(%s), registration_key_number(%s),"
-            " registration_key_number(%s), lower(registration_v4_range(%s, %s)), registration_v4_range(%s, %s)",
+            "SELECT registration_key_number(%s), registration_key_number(%s), registration_key_number(%s), "
+            "registration_key_number(%s), lower(registration_v4_range(%s, %s)), "
+            "registration_v4_range(%s, %s)",
             ["F" * 32, "0" * 31, "0" * 33, " " + "0" * 31, "0" * 24 + "ABCDEF01", "0" * 24 + "abcdef01",
              "0" * 24 + "0e01000g", "0" * 24 + "0e010000"],
         )  # fmt: skip

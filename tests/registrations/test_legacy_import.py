@@ -101,7 +101,8 @@ def test_organisations_are_made_as_sign_up_makes_them(world, tmp_path):
     """An imported organisation's name is stored normalised and its skeleton kept, as
     `Organisation.save` does: its look-alikes are shown to reviewers like any other's, and a name
     written another way (full-width letters, doubled spaces) is the same organisation."""
-    run(tmp_path, ["Ｌｅｇａｃｙ  Bank Ltd,company,14.1.104.0/24,indus,L-1,,2025-06-01,2027-06-01"])
+    wide = "\uff2c\uff45\uff47\uff41\uff43\uff59"  # "Legacy" in full-width letters
+    run(tmp_path, [f"{wide}  Bank Ltd,company,14.1.104.0/24,indus,L-1,,2025-06-01,2027-06-01"])
     run(tmp_path, ["Legacy Bank Ltd ,company,14.1.105.0/24,indus,L-2,,2025-06-01,2027-06-01"])
     organisation = Organisation.objects.get(name="Legacy Bank Ltd")
     assert organisation.name_skeleton == name_skeleton("Legacy Bank Ltd") != ""

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -185,7 +183,7 @@ def upload_document(*, actor, document_type, upload, expires_on: date | str | No
     if errors:
         raise InvalidInput(errors)
     now = timezone.now()
-    name = _store(checked.content)
+    name = storage.save_new(files(), checked.content)
     try:
         with transaction.atomic():
             document = Document.objects.create(
@@ -229,11 +227,6 @@ def _clean_expiry(value, errors) -> date | None:
     except ValueError:
         errors["expires_on"] = [_("Give the date as YYYY-MM-DD.")]
         return None
-
-
-def _store(content: bytes) -> str:
-    """Store the file under a new random name (which the row then holds)."""
-    return files().save(secrets.token_hex(16), ContentFile(content))
 
 
 # --- retention --------------------------------------------------------------------------------

@@ -25,19 +25,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vpnregistry.accounts import language as languages
-from vpnregistry.accounts.identifiers import clean_identifiers
+from vpnregistry.accounts.identifiers import IDENTIFIER_FIELDS, clean_identifiers
 from vpnregistry.accounts.models import ApiToken, Category, Invitation, Organisation, Role, User
 from vpnregistry.accounts.names import bidi_controls, normalise_name
 from vpnregistry.accounts.selectors import names_alike
 from vpnregistry.audit.services import record
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.fieldcrypt import blind_indexes
+from vpnregistry.siteurl import site_url
 
 logger = logging.getLogger(__name__)
 
 SIGNUP_SALT = "vpnregistry.accounts.signup"
 INVITATION_SALT = "vpnregistry.accounts.invitation"
-IDENTIFIER_FIELDS = ("ntn", "secp_number", "pseb_number", "cnic")
 
 
 def send_email(subject: str, body: str, to: str) -> None:
@@ -55,7 +55,7 @@ def send_email(subject: str, body: str, to: str) -> None:
 
 
 def _link(name: str, token: str) -> str:
-    return settings.SITE_URL + reverse(name, kwargs={"token": token})
+    return site_url() + reverse(name, kwargs={"token": token})
 
 
 def signup_answer() -> str:
@@ -268,8 +268,8 @@ def _refusal(taken: set[str], *, name: str, username: str) -> tuple[str, str]:
             "If it was not you, ignore this message."
         ) % {
             "org": name,
-            "login": settings.SITE_URL + reverse("portal:login"),
-            "resend": settings.SITE_URL + reverse("portal:signup-resend"),
+            "login": site_url() + reverse("portal:login"),
+            "resend": site_url() + reverse("portal:signup-resend"),
         }
     else:
         reasons = []
@@ -287,7 +287,7 @@ def _refusal(taken: set[str], *, name: str, username: str) -> tuple[str, str]:
         ) % {
             "org": name,
             "reasons": "\n".join(reasons),
-            "signup": settings.SITE_URL + reverse("portal:signup"),
+            "signup": site_url() + reverse("portal:signup"),
         }
     return subject, body
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from vpnregistry.canonical import canonical_text
 from vpnregistry.csvcells import cell
 
 __all__ = ["DOCUMENT_FORMAT", "FORMATS", "Allowlist", "CidrList", "Format", "ipset_maxelem", "render"]
@@ -227,12 +228,12 @@ class Allowlist:
     def to_json(self) -> str:
         """The canonical document: its bytes are hashed, signed and stored as the snapshot.
 
-        `json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\\n"`, written key by key (in
-        sorted order) so that the CIDR arrays come straight from their text.
+        `canonical(doc, ensure_ascii=True, newline=True)` (vpnregistry/canonical.py), written key by
+        key (in sorted order) so that the CIDR arrays come straight from their text.
         """
 
         def dumps(value: object) -> str:
-            return json.dumps(value, sort_keys=True, separators=(",", ":"))
+            return canonical_text(value, ensure_ascii=True, newline=False)
 
         msisdn = {operator: list(numbers) for operator, numbers in self.msisdn.items()}
         return "".join(

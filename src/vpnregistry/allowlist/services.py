@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 
@@ -31,7 +30,9 @@ from vpnregistry.allowlist import keys
 from vpnregistry.allowlist.deltas import make_delta
 from vpnregistry.allowlist.formats import FORMATS, Allowlist, CidrList, from_stored, render
 from vpnregistry.allowlist.models import SignedIndex, Snapshot
+from vpnregistry.canonical import canonical
 from vpnregistry.db import KEY_WIDTH, serialise
+from vpnregistry.timeutil import utc_iso
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +40,6 @@ logger = logging.getLogger(__name__)
 IP_FORMATS = [name for name in FORMATS if name != "msisdn.csv"]
 DELTA_NAME = "delta.json"
 INDEX_NAME = "index.json"
-
-
-def iso(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def file_name(snapshot: Snapshot, name: str) -> str:
@@ -112,7 +109,7 @@ def build_allowlist(*, session: str, serial: int, at: datetime) -> Allowlist:
     return Allowlist(
         session=session,
         serial=serial,
-        generated_at=iso(at),
+        generated_at=utc_iso(at, timespec="seconds"),
         ipv4=CidrList.from_text(format_v4_cidrs(cidrs.v4_start, cidrs.v4_len)),
         ipv6=CidrList.from_text(format_v6_cidrs(cidrs.v6_hi, cidrs.v6_lo, cidrs.v6_len)),
         msisdn={op: tuple(sorted(set(v))) for op, v in sorted(numbers.items())},
@@ -238,10 +235,6 @@ def _parse_rows(raw, by_operator: dict[int, list[str]]):
     return raw[:, 0].copy(), hi, lo
 
 
-def canonical(document: dict) -> bytes:
-    return (json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n").encode()
-
-
 def latest_snapshot() -> Snapshot | None:
     return Snapshot.objects.order_by("-serial").first()
 
@@ -277,7 +270,7 @@ def publish_snapshot(
             == (allowlist.ipv4, allowlist.ipv6, allowlist.msisdn)
         )
         delta = (
-            canonical(make_delta(previous, allowlist))
+            canonical(make_delta(previous, allowlist), ensure_ascii=True, newline=True)
             if previous is not None and previous.session == session and not unchanged
             else None
         )
@@ -388,10 +381,10 @@ def index_document(*, at: datetime | None = None) -> dict | None:
         "format": "vpnregistry-index/1",
         "session": latest.session,
         "serial": latest.serial,
-        "generated_at": iso(at or timezone.now()),
+        "generated_at": utc_iso(at or timezone.now(), timespec="seconds"),
         "snapshot": {
             "serial": latest.serial,
-            "generated_at": iso(latest.created_at),
+            "generated_at": utc_iso(latest.created_at, timespec="seconds"),
             "files": {
                 name: {"url": file_url(latest.serial, name), **meta}
                 for name, meta in sorted(latest.files.items())
@@ -415,7 +408,7 @@ def write_index(*, at: datetime | None = None) -> SignedIndex | None:
     doc = index_document(at=at)
     if doc is None:
         return None
-    data = canonical(doc)
+    data = canonical(doc, ensure_ascii=True, newline=True)
     sha = hashlib.sha256(data).hexdigest()
     signature = keys.current_key().sign(
         data,

@@ -114,6 +114,9 @@ STEPS: tuple[Step, ...] = (
 )
 BY_CODE = {s.code: s for s in STEPS}
 QUEUE_ROLES = {s.role for s in STEPS}
+# An applicant's own work, on its home page: its drafts and what was returned to it (no step: nothing
+# there is overdue, escalated or timed).
+APPLICANT_WORK = (State.DRAFT, State.RETURNED)
 
 
 def steps_for(role: str) -> list[Step]:
@@ -185,6 +188,18 @@ def _waiting_any(steps: list[Step], user=None, resource_filter: dict | None = No
         merged = Step(**{**by_key[key].__dict__, "states": tuple(dict.fromkeys(states))})
         waiting |= _waiting(merged, user, resource_filter)
     return waiting
+
+
+def waiting_for(user) -> Q:
+    """The applications whose work waits for `user`, in any of its role's steps (an applicant: its
+    own work, `APPLICANT_WORK`); none for a role without work. The home page reads it, so that a new
+    step or state reaches it and the queues alike."""
+    role = getattr(user, "role", None)
+    if role == Role.APPLICANT:
+        return Q(state__in=APPLICANT_WORK)
+    if role not in QUEUE_ROLES:
+        return Q(pk__in=[])
+    return _waiting_any(steps_for(role), user)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from vpnregistry.accounts.models import Role
 from vpnregistry.applications.models import Application, Resource
+from vpnregistry.applications.queues import waiting_for
 from vpnregistry.audit.models import AuditEvent
 
 State = Application.State
@@ -129,24 +130,12 @@ def resource_for_operator(user, pk) -> Resource:
         raise Http404("no such resource") from None
 
 
-def queue_for(user) -> QuerySet[Application]:
-    """The work waiting for the user, oldest first."""
-    qs = applications_for(user)
-    if user.role == Role.AGENCY:
-        return qs.filter(state__in=[State.SUBMITTED, State.IN_REVIEW], verified_at__isnull=True).order_by(
-            "submitted_at", "id"
-        )
-    if user.role == Role.OPERATOR:
-        pending = Resource.objects.filter(operator_id=user.operator_id, state=Resource.State.PENDING)
-        return qs.filter(
-            state__in=[State.SUBMITTED, State.IN_REVIEW], id__in=pending.values("application_id")
-        ).order_by("submitted_at", "id")
-    if user.role == Role.OFFICER:
-        waiting = [State.AWAITING_PAYMENT, State.AWAITING_DECISION, State.APPEALED]
-        return qs.filter(state__in=waiting).order_by("submitted_at", "id")
-    if user.role == Role.APPLICANT:
-        return qs.filter(state__in=[State.DRAFT, State.RETURNED]).order_by("created_at", "id")
-    return qs.none()
+def home_queue(user) -> QuerySet[Application]:
+    """The work waiting for the user, for the home page: the queues module's (`queues.waiting_for`),
+    among the applications the user sees, oldest first (an applicant's by creation, other roles' by
+    submission)."""
+    order = ("created_at", "id") if getattr(user, "role", None) == Role.APPLICANT else ("submitted_at", "id")
+    return applications_for(user).filter(waiting_for(user)).order_by(*order)
 
 
 def history_of(user, application: Application) -> list[AuditEvent]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import json
@@ -21,8 +22,9 @@ from vpnregistry.accounts.identifiers import mask as mask_identifier
 from vpnregistry.allowlist import keys
 from vpnregistry.allowlist.signing import PublicKey, SignatureError, verify
 from vpnregistry.audit.models import AuditEvent, Checkpoint, VerifyRun
+from vpnregistry.canonical import canonical, canonical_text
 from vpnregistry.db import insert_rows, serialise
-from vpnregistry.timeutil import shown
+from vpnregistry.timeutil import shown, utc_iso
 
 GENESIS = "0" * 64
 
@@ -58,10 +60,10 @@ def _digest(
     data: dict,
     prev_hash: str,
 ) -> str:
-    body = json.dumps(
+    body = canonical(
         {
             "seq": seq,
-            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "at": utc_iso(at, timespec="microseconds", z=False),
             "actor": actor,
             "action": action,
             "object": f"{object_type}:{object_id}",
@@ -71,11 +73,10 @@ def _digest(
             "data": data,
             "prev": prev_hash,
         },
-        sort_keys=True,
-        separators=(",", ":"),
         ensure_ascii=False,
+        newline=False,
     )
-    return hashlib.sha256(body.encode()).hexdigest()
+    return hashlib.sha256(body).hexdigest()
 
 
 def _event(
@@ -339,10 +340,6 @@ def _walk(*, after: int, prev_hash: str, marks: dict[int, list[Checkpoint]], bat
 _PG_AT = "'\"' || to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"') || '\"'"
 
 
-def _utc_text(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
 def _sqlite_at(stored) -> str:
     if isinstance(stored, str) and stored[10:11] == " ":
         if len(stored) == 26:
@@ -353,7 +350,7 @@ def _sqlite_at(stored) -> str:
     at = parse_datetime(stored) if isinstance(stored, str) else stored
     if not isinstance(at, datetime):
         return str(stored)
-    return _utc_text(at if timezone.is_aware(at) else at.replace(tzinfo=UTC))
+    return utc_iso(at if timezone.is_aware(at) else at.replace(tzinfo=UTC), timespec="microseconds", z=False)
 
 
 def _query(*, seqs: int = 0) -> str:
@@ -406,7 +403,7 @@ def _read(*, after: int = 0, limit: int = 0, seqs: list[int] | None = None):
         (*row[:4], f"{row[4]}:{row[5]}", *row[6:9], json.dumps(row[9]), *row[10:])
         for row in events.values_list(*fields)
     ]
-    return rows, [_ESCAPE(_utc_text(row[1])) for row in rows]
+    return rows, [_ESCAPE(utc_iso(row[1], timespec="microseconds", z=False)) for row in rows]
 
 
 def _pages(after: int, size: int):
@@ -469,13 +466,13 @@ def _read_ahead(read, after: int):
         thread.join()
 
 
-# Hashing a page: the bytes _digest hashes, without building a dict per record. The outer object
-# is written out with its keys in sorted order and each string escaped by the function json.dumps
-# (ensure_ascii=False) uses; `data` is parsed and re-encoded a whole page at a time, since one
-# json call per record costs more than the work it does.
+# Hashing a page: the bytes _digest hashes (canonical JSON, UTF-8), without building a dict per
+# record. The outer object is written out with its keys in sorted order and each string escaped by
+# the function json.dumps (ensure_ascii=False) uses; `data` is parsed and re-encoded a whole page at
+# a time by the same canonical writer, since one json call per record costs more than the work it does.
 
 _ESCAPE = json.encoder.encode_basestring
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_CANONICAL = functools.partial(canonical_text, ensure_ascii=False, newline=False)
 _SPACER = "\x00"  # between a page's values when they are encoded together
 _SPACER_JSON = ',"\\u0000",'
 
@@ -542,21 +539,19 @@ def trusted_keys() -> list[PublicKey]:
 
 def checkpoint_body(*, count: int, hash: str, at: datetime, day, key_id: str, previous: str) -> str:
     """The JSON a checkpoint signs; `previous` is the SHA-256 of the checkpoint before it."""
-    return (
-        json.dumps(
-            {
-                "log": "vpnregistry audit log",
-                "count": count,
-                "hash": hash,
-                "at": at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-                "day": day.isoformat(),
-                "key_id": key_id,
-                "previous": previous,
-            },
-            indent=2,
-            sort_keys=True,
-        )
-        + "\n"
+    return canonical_text(
+        {
+            "log": "vpnregistry audit log",
+            "count": count,
+            "hash": hash,
+            "at": utc_iso(at, timespec="seconds"),
+            "day": day.isoformat(),
+            "key_id": key_id,
+            "previous": previous,
+        },
+        ensure_ascii=True,
+        newline=True,
+        indent=2,
     )
 
 

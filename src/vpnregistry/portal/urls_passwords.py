@@ -4,7 +4,6 @@ See `accounts/passwords.py` for what the registry adds (its mail, the per-addres
 lifted and nobody logged in by a reset).
 """
 
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.utils.decorators import method_decorator
@@ -13,6 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from vpnregistry.accounts.passwords import NewPasswordForm, ResetRequestForm
 from vpnregistry.api.throttling import lookup_allowed
 from vpnregistry.portal.views_public import _too_many
+from vpnregistry.siteurl import site_url
 
 
 class ResetRequest(auth_views.PasswordResetView):
@@ -30,7 +30,7 @@ class ResetRequest(auth_views.PasswordResetView):
 
     def get_form_kwargs(self):
         # The link in the email starts with the registry's own address, never the request's Host.
-        self.extra_email_context = {"site_url": settings.SITE_URL}
+        self.extra_email_context = {"site_url": site_url()}
         return super().get_form_kwargs()
 
 

@@ -60,7 +60,7 @@ def set_language(request):
 
 @login_required
 def home(request):
-    queue = selectors.queue_for(request.user)
+    queue = selectors.home_queue(request.user)
     return render(request, "portal/home.html", {"queue": queue[:25], "queue_more": queue[25:26].exists()})
 
 

@@ -39,6 +39,7 @@ from vpnregistry.registrations.models import (
     Certificate,
     Registration,
 )
+from vpnregistry.siteurl import site_url
 from vpnregistry.timeutil import shown
 
 State = Registration.State
@@ -83,10 +84,9 @@ def issue_certificate(*, actor, registration: Registration) -> Certificate:
 
 
 def check_url(code: str, *, base: str) -> str:
-    """The public page that checks `code`, under `base` (the setting, else the request's address)."""
-    return (settings.VPNREGISTRY_PUBLIC_URL or base.rstrip("/")) + reverse(
-        "portal:certificate-check", args=[code]
-    )
+    """The public page that checks `code`, under the registry's address (SITE_URL), else `base` (the
+    request's address)."""
+    return site_url(request_base=base) + reverse("portal:certificate-check", args=[code])
 
 
 def find(code: str) -> Certificate | None:

@@ -12,10 +12,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import secrets
 from dataclasses import dataclass
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -33,8 +31,7 @@ from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.registrations.models import ActivePeriod, Registration
 from vpnregistry.restrictions.models import Complaint, ComplaintMessage, RestrictionEvent
-from vpnregistry.restrictions.statements import utc
-from vpnregistry.timeutil import parse_time
+from vpnregistry.timeutil import parse_time, utc_iso
 from vpnregistry.uploads import DOCUMENT_TYPES, MAX_UPLOAD, TEXT, Upload, read_upload
 
 logger = logging.getLogger(__name__)
@@ -237,7 +234,7 @@ def file_complaint(
     if at is not None and ev is not None and not (ev.starts_at <= at < ev.ends_at):
         errors["happened_at"] = [
             _("%(at)s is outside the event's window, %(start)s to %(end)s.")
-            % {"at": utc(at), "start": utc(ev.starts_at), "end": utc(ev.ends_at)}
+            % {"at": utc_iso(at), "start": utc_iso(ev.starts_at), "end": utc_iso(ev.ends_at)}
         ]
     elif at is not None and at > now:
         errors["happened_at"] = [_("This time is in the future.")]
@@ -296,7 +293,7 @@ def file_complaint(
                 updated_at=now,
             )
             if found_evidence is not None:
-                written = _store(found_evidence)
+                written = storage.save_new(files(), found_evidence.content)
                 complaint.evidence_file = written
                 complaint.evidence_name = found_evidence.name
                 complaint.evidence_type = found_evidence.media_type
@@ -323,11 +320,6 @@ def file_complaint(
             files().delete(written)
         raise
     return complaint
-
-
-def _store(evidence: Evidence) -> str:
-    """Store the evidence under a new random name (which the complaint then holds)."""
-    return files().save(secrets.token_hex(16), ContentFile(evidence.content))
 
 
 def _own_registration(actor, registration, errors) -> Registration | None:

@@ -12,9 +12,8 @@ any later day. An event still under way is covered up to the statement's time, a
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,21 +24,14 @@ from django.utils.translation import gettext as _
 from vpnregistry.accounts.models import Role
 from vpnregistry.allowlist import keys
 from vpnregistry.audit.services import record
+from vpnregistry.canonical import canonical
 from vpnregistry.errors import NotAllowed, WrongState
 from vpnregistry.registrations.models import ActivePeriod
 from vpnregistry.restrictions.models import ExemptionStatement, RestrictionEvent
 from vpnregistry.restrictions.selectors import published_events
+from vpnregistry.timeutil import utc_iso
 
 FORMAT = "vpnregistry-exemption-statement/1"
-
-
-def utc(at: datetime) -> str:
-    """A time in UTC as ISO 8601 with Z; microseconds only when there are any."""
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def canonical(document: dict) -> bytes:
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def event_for_statement(pk) -> RestrictionEvent:
@@ -91,7 +83,7 @@ def registrations_during(*, organisation_id: int, event: RestrictionEvent, until
             "kind": registration.kind,
             "district": registration.district.code if registration.district else None,
             "whole_window": len(merged) == 1 and merged[0][0] <= start and merged[0][1] >= until,
-            "active": [{"from": utc(a), "until": utc(b)} for a, b in merged],
+            "active": [{"from": utc_iso(a), "until": utc_iso(b)} for a, b in merged],
         }
         row["prefix" if registration.family else "number"] = registration.value
         rows.append(row)
@@ -104,7 +96,7 @@ def build_document(*, statement_id: str, organisation, event: RestrictionEvent, 
         "format": FORMAT,
         "statement": {
             "id": statement_id,
-            "issued_at": utc(issued_at),
+            "issued_at": utc_iso(issued_at),
             "verify": f"/statements/{statement_id}/",
         },
         "organisation": {"name": organisation.name, "category": organisation.category.code},
@@ -112,11 +104,15 @@ def build_document(*, statement_id: str, organisation, event: RestrictionEvent, 
             "id": event.pk,
             "title": event.title,
             "legal_reference": event.legal_reference,
-            "starts_at": utc(event.starts_at),
-            "ends_at": utc(event.ends_at),
+            "starts_at": utc_iso(event.starts_at),
+            "ends_at": utc_iso(event.ends_at),
         },
         # Up to when the statement speaks: the event's end, or the statement's time while it runs.
-        "covers": {"from": utc(event.starts_at), "until": utc(until), "complete": until == event.ends_at},
+        "covers": {
+            "from": utc_iso(event.starts_at),
+            "until": utc_iso(until),
+            "complete": until == event.ends_at,
+        },
         "registrations": registrations_during(organisation_id=organisation.pk, event=event, until=until),
     }
 
@@ -145,7 +141,7 @@ def issue_statement(*, actor, event: RestrictionEvent) -> ExemptionStatement:
     if now < event.starts_at:
         raise WrongState(
             _("The event begins at %(start)s; a statement can be issued once it has begun.")
-            % {"start": utc(event.starts_at)}
+            % {"start": utc_iso(event.starts_at)}
         )
     statement = ExemptionStatement(
         organisation=actor.organisation, event=event, issued_at=now, issued_by=actor
@@ -153,7 +149,7 @@ def issue_statement(*, actor, event: RestrictionEvent) -> ExemptionStatement:
     document = build_document(
         statement_id=str(statement.id), organisation=actor.organisation, event=event, issued_at=now
     )
-    content = canonical(document)
+    content = canonical(document, ensure_ascii=False, newline=False)
     statement.content = content.decode()
     statement.sha256 = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
