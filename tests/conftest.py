@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
@@ -136,14 +137,24 @@ def _every_download_noted(settings):
     settings.DOWNLOAD_NOTE_SECONDS = 0
 
 
+def private_dirs(root: Path) -> dict[str, Path]:
+    """The settings naming every folder the registry writes into, each under `root`."""
+    return {
+        "VAR_DIR": root / "var",
+        "ALLOWLIST_DIR": root / "allowlist",
+        "ALLOWLIST_KEYS_DIR": root / "keys",
+        "DOCUMENTS_DIR": root / "documents",
+        "EXEMPTION_JOBS_DIR": root / "exemption-jobs",
+        "EVIDENCE_DIR": root / "complaints",
+    }
+
+
 @pytest.fixture(autouse=True)
 def _private_publication_dirs(settings, tmp_path):
-    # Each test publishes into, and signs with keys from, directories of its own.
-    settings.ALLOWLIST_DIR = tmp_path / "allowlist"
-    settings.ALLOWLIST_KEYS_DIR = tmp_path / "keys"
-    settings.DOCUMENTS_DIR = tmp_path / "documents"
-    settings.EXEMPTION_JOBS_DIR = tmp_path / "exemption-jobs"
-    settings.EVIDENCE_DIR = tmp_path / "complaints"
+    # Each test publishes into, signs with keys from, and keeps documents, evidence and jobs (and
+    # whatever else goes to var/) in directories of its own.
+    for name, path in private_dirs(tmp_path).items():
+        setattr(settings, name, path)
 
 
 @dataclass

@@ -15,12 +15,6 @@ from vpnregistry.restrictions.services import create_event
 LAHORE, KARACHI_SOUTH = "pb-lahore", "sd-karachi-south"
 
 
-@pytest.fixture(autouse=True)
-def _private_var_dir(settings, tmp_path):
-    # Each test gets a var folder of its own (evidence has its own folder: tests/conftest.py).
-    settings.VAR_DIR = tmp_path / "var"
-
-
 def located(world, value, district_code, *, user=None, since_days=30):
     """An approved registration in a district, active since `since_days` ago (history moved back)."""
     application = approved(world, value, user=user)
