@@ -10,8 +10,8 @@ from django.test import TestCase
 
 from tests.api.test_public import local_minute
 from tests.auth import login as sign_in
-from tests.registrations.test_certificates import backdate, registration, step
-from tests.workflow import draft
+from tests.registrations.test_certificates import backdate, step
+from tests.workflow import draft, registration
 from vpnregistry.applications import services
 from vpnregistry.applications.models import StepTarget
 from vpnregistry.applications.status import public_status
