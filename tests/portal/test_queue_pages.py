@@ -5,23 +5,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
-from tests.auth import login as login_as
 from tests.factories import put_documents_on_file
 from tests.workflow import draft, to_decision
 from vpnregistry.applications import services
 from vpnregistry.applications.models import Application, Notification, StepTarget
 from vpnregistry.applications.notifications import notify_users
-
-
-@pytest.fixture
-def login(client):
-    def _login(user):
-        return login_as(client, user)
-
-    return _login
 
 
 def submitted(world, value, days_ago=0, user=None):
