@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
+from django.db import transaction
+from django.test import override_settings
 from django.utils import translation
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -107,20 +109,30 @@ def require_cache() -> str:
     pytest.skip(message)
 
 
+# The production hasher is slow by design; tests create many users.
+FAST_PASSWORD_HASHING = {"PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"]}
+NO_RATE_LIMITS = {
+    # Tests make many requests from one address; the limits have tests of their own.
+    "VPNREGISTRY_THROTTLE_RATES": {"anon": None, "user": None},
+    "VPNREGISTRY_RESOURCES_PER_HOUR": 0,
+    # Tokens' last use is written once in a long while, so that counted queries stay the same from
+    # one request to the next (the test of last use sets the minute back).
+    "API_TOKEN_LAST_USED_SECONDS": 3600,
+}
+# Downloads are noted in batches in production; tests count each one (the batching has its test).
+EVERY_DOWNLOAD_NOTED = {"DOWNLOAD_NOTE_SECONDS": 0}
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    # The production hasher is slow by design; tests create many users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    for name, value in FAST_PASSWORD_HASHING.items():
+        setattr(settings, name, value)
 
 
 @pytest.fixture(autouse=True)
 def _no_rate_limits(settings):
-    # Tests make many requests from one address; the limits have tests of their own.
-    settings.VPNREGISTRY_THROTTLE_RATES = {"anon": None, "user": None}
-    settings.VPNREGISTRY_RESOURCES_PER_HOUR = 0
-    # Tokens' last use is written once in a long while, so that counted queries stay the same from
-    # one request to the next (the test of last use sets the minute back).
-    settings.API_TOKEN_LAST_USED_SECONDS = 3600
+    for name, value in NO_RATE_LIMITS.items():
+        setattr(settings, name, value)
 
 
 @pytest.fixture(autouse=True)
@@ -133,8 +145,8 @@ def _language_reset():
 
 @pytest.fixture(autouse=True)
 def _every_download_noted(settings):
-    # Downloads are noted in batches in production; tests count each one (the batching has its test).
-    settings.DOWNLOAD_NOTE_SECONDS = 0
+    for name, value in EVERY_DOWNLOAD_NOTED.items():
+        setattr(settings, name, value)
 
 
 def private_dirs(root: Path) -> dict[str, Path]:
@@ -189,6 +201,11 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
+    return build_world()
+
+
+def build_world() -> World:
+    """The world's rows, made by the factories (the fixture `world`, or once for a module)."""
     # The real reference data (categories, agencies, the documents each category needs), seeded again
     # here because a transactional test's flush removes what the migration seeded. The world keeps
     # three of its categories, under short names, with their real document requirements.
@@ -230,3 +247,42 @@ def world(db) -> World:
         officer2=UserFactory(username="officer2", role=Role.OFFICER),
         auditor=UserFactory(username="auditor", role=Role.AUDITOR),
     )
+
+
+def suite_settings(root: Path) -> dict:
+    """What the autouse fixtures above set for each test, its folders under `root`: for rows made
+    outside a test (`built_once`)."""
+    return {**FAST_PASSWORD_HASHING, **NO_RATE_LIMITS, **EVERY_DOWNLOAD_NOTED, **private_dirs(root)}
+
+
+def built_once(django_db_blocker, root: Path, build):
+    """For a module-scoped fixture (`yield from built_once(...)`): what `build()` returns, its rows
+    made once, in a transaction rolled back after the module's last test, with the suite's settings
+    and its files under `root`.
+
+    Each test that uses them asks for `db` too: its own changes are then in a savepoint inside that
+    transaction, rolled back at its end, and it should take a deep copy of what is yielded and a
+    copy of the files under `root` (`copy_private_dirs`), as setUpTestData's tests do.
+    """
+    with override_settings(**suite_settings(root)), django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            made = build()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield made
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def copy_private_dirs(root: Path, settings) -> None:
+    """The files written under `root` while rows were built once, copied into this test's folders."""
+    for name, path in private_dirs(root).items():
+        if path.exists():
+            shutil.copytree(path, getattr(settings, name), dirs_exist_ok=True)
