@@ -14,6 +14,7 @@ from django.test import override_settings
 from django.utils import translation
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from rest_framework.test import APIClient
 
 from tests.factories import (
@@ -45,6 +46,10 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile(
     "ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev")
 )
+# Hypothesis keeps its examples and caches in the git-ignored build/, not in a .hypothesis/ folder
+# of the current directory (HYPOTHESIS_STORAGE_DIRECTORY still names another).
+if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+    set_hypothesis_home_dir(Path(__file__).resolve().parents[1] / "build" / "hypothesis")
 
 
 # Tests that drive a browser or start processes of their own run once per `make test`: in the
