@@ -67,6 +67,81 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+# The suite leaves the project's var/ (the registry's own data, `make run`'s) as it found it: every
+# file a test writes goes under its tmp_path or the git-ignored build/. The process that runs the
+# session (xdist's controller, or the only process) lists var/ before and after and fails the run,
+# naming each file made, changed or removed (a `make run` server writing meanwhile shows up too).
+# A missing var/ is listed as missing; importing the settings makes it, empty, before the listing.
+PROJECT_VAR = Path(__file__).resolve().parents[1] / "var"
+_VAR_BEFORE = pytest.StashKey[dict | None]()
+
+
+def var_listing(var: Path) -> dict[str, tuple] | None:
+    """Every entry under `var` (relative path -> kind, size, mtime), or None when there is no var/."""
+    if not var.exists() and not var.is_symlink():
+        return None
+    if not var.is_dir() or var.is_symlink():
+        return {".": ("not a folder",)}
+    listing = {}
+    for folder, dirs, files in os.walk(var):
+        for name in dirs + files:
+            path = Path(folder, name)
+            try:
+                stat = path.lstat()
+            except FileNotFoundError:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                listing[str(path.relative_to(var))] = ("folder",)
+            else:
+                listing[str(path.relative_to(var))] = ("file", stat.st_size, stat.st_mtime_ns)
+    return listing
+
+
+def var_changes(before: dict | None, after: dict | None) -> list[str]:
+    """What happened to var/ between two listings, one line a path."""
+    if before == after:
+        return []
+    if before is None:
+        return ["var/ was created"] + [f"created: var/{name}" for name in sorted(after)]
+    if after is None:
+        return ["var/ was removed"]
+    created = [f"created: var/{name}" for name in sorted(after.keys() - before.keys())]
+    removed = [f"removed: var/{name}" for name in sorted(before.keys() - after.keys())]
+    changed = [
+        f"changed: var/{name}" for name in sorted(before.keys() & after.keys()) if before[name] != after[name]
+    ]
+    return created + changed + removed
+
+
+def _runs_the_session(config) -> bool:
+    return not hasattr(config, "workerinput")  # an xdist worker; its controller checks
+
+
+def pytest_sessionstart(session):
+    if _runs_the_session(session.config):
+        session.config.stash[_VAR_BEFORE] = var_listing(PROJECT_VAR)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _runs_the_session(session.config) or _VAR_BEFORE not in session.config.stash:
+        return
+    changes = var_changes(session.config.stash[_VAR_BEFORE], var_listing(PROJECT_VAR))
+    if not changes:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"the suite wrote into {PROJECT_VAR} (a test's files belong under its tmp_path or build/):"]
+    lines += [f"  {change}" for change in changes]
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_sep("=", "var/ touched", red=True, bold=True)
+        for line in lines:
+            reporter.write_line(line, red=True)
+    else:
+        print("\n".join(lines))
+    if session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def require_tool(name: str) -> str:
     """The path of a system tool, or skip (fail when VPNREGISTRY_REQUIRE_TOOLS=1, as CI sets it)."""
     path = shutil.which(name) or (f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None)
