@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
+from django.db import transaction
+from django.test import override_settings
 from django.utils import translation
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from rest_framework.test import APIClient
 
 from tests.factories import (
@@ -42,6 +46,10 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile(
     "ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev")
 )
+# Hypothesis keeps its examples and caches in the git-ignored build/, not in a .hypothesis/ folder
+# of the current directory (HYPOTHESIS_STORAGE_DIRECTORY still names another).
+if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+    set_hypothesis_home_dir(Path(__file__).resolve().parents[1] / "build" / "hypothesis")
 
 
 # Tests that drive a browser or start processes of their own run once per `make test`: in the
@@ -57,6 +65,81 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if any(item.get_closest_marker(m) for m in ONCE_MARKERS):
             item.add_marker(skip)
+
+
+# The suite leaves the project's var/ (the registry's own data, `make run`'s) as it found it: every
+# file a test writes goes under its tmp_path or the git-ignored build/. The process that runs the
+# session (xdist's controller, or the only process) lists var/ before and after and fails the run,
+# naming each file made, changed or removed (a `make run` server writing meanwhile shows up too).
+# A missing var/ is listed as missing; importing the settings makes it, empty, before the listing.
+PROJECT_VAR = Path(__file__).resolve().parents[1] / "var"
+_VAR_BEFORE = pytest.StashKey[dict | None]()
+
+
+def var_listing(var: Path) -> dict[str, tuple] | None:
+    """Every entry under `var` (relative path -> kind, size, mtime), or None when there is no var/."""
+    if not var.exists() and not var.is_symlink():
+        return None
+    if not var.is_dir() or var.is_symlink():
+        return {".": ("not a folder",)}
+    listing = {}
+    for folder, dirs, files in os.walk(var):
+        for name in dirs + files:
+            path = Path(folder, name)
+            try:
+                stat = path.lstat()
+            except FileNotFoundError:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                listing[str(path.relative_to(var))] = ("folder",)
+            else:
+                listing[str(path.relative_to(var))] = ("file", stat.st_size, stat.st_mtime_ns)
+    return listing
+
+
+def var_changes(before: dict | None, after: dict | None) -> list[str]:
+    """What happened to var/ between two listings, one line a path."""
+    if before == after:
+        return []
+    if before is None:
+        return ["var/ was created"] + [f"created: var/{name}" for name in sorted(after)]
+    if after is None:
+        return ["var/ was removed"]
+    created = [f"created: var/{name}" for name in sorted(after.keys() - before.keys())]
+    removed = [f"removed: var/{name}" for name in sorted(before.keys() - after.keys())]
+    changed = [
+        f"changed: var/{name}" for name in sorted(before.keys() & after.keys()) if before[name] != after[name]
+    ]
+    return created + changed + removed
+
+
+def _runs_the_session(config) -> bool:
+    return not hasattr(config, "workerinput")  # an xdist worker; its controller checks
+
+
+def pytest_sessionstart(session):
+    if _runs_the_session(session.config):
+        session.config.stash[_VAR_BEFORE] = var_listing(PROJECT_VAR)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _runs_the_session(session.config) or _VAR_BEFORE not in session.config.stash:
+        return
+    changes = var_changes(session.config.stash[_VAR_BEFORE], var_listing(PROJECT_VAR))
+    if not changes:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"the suite wrote into {PROJECT_VAR} (a test's files belong under its tmp_path or build/):"]
+    lines += [f"  {change}" for change in changes]
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_sep("=", "var/ touched", red=True, bold=True)
+        for line in lines:
+            reporter.write_line(line, red=True)
+    else:
+        print("\n".join(lines))
+    if session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def require_tool(name: str) -> str:
@@ -106,20 +189,30 @@ def require_cache() -> str:
     pytest.skip(message)
 
 
+# The production hasher is slow by design; tests create many users.
+FAST_PASSWORD_HASHING = {"PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"]}
+NO_RATE_LIMITS = {
+    # Tests make many requests from one address; the limits have tests of their own.
+    "VPNREGISTRY_THROTTLE_RATES": {"anon": None, "user": None},
+    "VPNREGISTRY_RESOURCES_PER_HOUR": 0,
+    # Tokens' last use is written once in a long while, so that counted queries stay the same from
+    # one request to the next (the test of last use sets the minute back).
+    "API_TOKEN_LAST_USED_SECONDS": 3600,
+}
+# Downloads are noted in batches in production; tests count each one (the batching has its test).
+EVERY_DOWNLOAD_NOTED = {"DOWNLOAD_NOTE_SECONDS": 0}
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    # The production hasher is slow by design; tests create many users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    for name, value in FAST_PASSWORD_HASHING.items():
+        setattr(settings, name, value)
 
 
 @pytest.fixture(autouse=True)
 def _no_rate_limits(settings):
-    # Tests make many requests from one address; the limits have tests of their own.
-    settings.VPNREGISTRY_THROTTLE_RATES = {"anon": None, "user": None}
-    settings.VPNREGISTRY_RESOURCES_PER_HOUR = 0
-    # Tokens' last use is written once in a long while, so that counted queries stay the same from
-    # one request to the next (the test of last use sets the minute back).
-    settings.API_TOKEN_LAST_USED_SECONDS = 3600
+    for name, value in NO_RATE_LIMITS.items():
+        setattr(settings, name, value)
 
 
 @pytest.fixture(autouse=True)
@@ -132,18 +225,28 @@ def _language_reset():
 
 @pytest.fixture(autouse=True)
 def _every_download_noted(settings):
-    # Downloads are noted in batches in production; tests count each one (the batching has its test).
-    settings.DOWNLOAD_NOTE_SECONDS = 0
+    for name, value in EVERY_DOWNLOAD_NOTED.items():
+        setattr(settings, name, value)
+
+
+def private_dirs(root: Path) -> dict[str, Path]:
+    """The settings naming every folder the registry writes into, each under `root`."""
+    return {
+        "VAR_DIR": root / "var",
+        "ALLOWLIST_DIR": root / "allowlist",
+        "ALLOWLIST_KEYS_DIR": root / "keys",
+        "DOCUMENTS_DIR": root / "documents",
+        "EXEMPTION_JOBS_DIR": root / "exemption-jobs",
+        "EVIDENCE_DIR": root / "complaints",
+    }
 
 
 @pytest.fixture(autouse=True)
 def _private_publication_dirs(settings, tmp_path):
-    # Each test publishes into, and signs with keys from, directories of its own.
-    settings.ALLOWLIST_DIR = tmp_path / "allowlist"
-    settings.ALLOWLIST_KEYS_DIR = tmp_path / "keys"
-    settings.DOCUMENTS_DIR = tmp_path / "documents"
-    settings.EXEMPTION_JOBS_DIR = tmp_path / "exemption-jobs"
-    settings.EVIDENCE_DIR = tmp_path / "complaints"
+    # Each test publishes into, signs with keys from, and keeps documents, evidence and jobs (and
+    # whatever else goes to var/) in directories of its own.
+    for name, path in private_dirs(tmp_path).items():
+        setattr(settings, name, path)
 
 
 @dataclass
@@ -178,6 +281,11 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
+    return build_world()
+
+
+def build_world() -> World:
+    """The world's rows, made by the factories (the fixture `world`, or once for a module)."""
     # The real reference data (categories, agencies, the documents each category needs), seeded again
     # here because a transactional test's flush removes what the migration seeded. The world keeps
     # three of its categories, under short names, with their real document requirements.
@@ -219,3 +327,42 @@ def world(db) -> World:
         officer2=UserFactory(username="officer2", role=Role.OFFICER),
         auditor=UserFactory(username="auditor", role=Role.AUDITOR),
     )
+
+
+def suite_settings(root: Path) -> dict:
+    """What the autouse fixtures above set for each test, its folders under `root`: for rows made
+    outside a test (`built_once`)."""
+    return {**FAST_PASSWORD_HASHING, **NO_RATE_LIMITS, **EVERY_DOWNLOAD_NOTED, **private_dirs(root)}
+
+
+def built_once(django_db_blocker, root: Path, build):
+    """For a module-scoped fixture (`yield from built_once(...)`): what `build()` returns, its rows
+    made once, in a transaction rolled back after the module's last test, with the suite's settings
+    and its files under `root`.
+
+    Each test that uses them asks for `db` too: its own changes are then in a savepoint inside that
+    transaction, rolled back at its end, and it should take a deep copy of what is yielded and a
+    copy of the files under `root` (`copy_private_dirs`), as setUpTestData's tests do.
+    """
+    with override_settings(**suite_settings(root)), django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            made = build()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield made
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def copy_private_dirs(root: Path, settings) -> None:
+    """The files written under `root` while rows were built once, copied into this test's folders."""
+    for name, path in private_dirs(root).items():
+        if path.exists():
+            shutil.copytree(path, getattr(settings, name), dirs_exist_ok=True)

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tests.complaints.conftest import LAHORE, located, make_event
+from tests.events import LAHORE, located, make_event
 from tests.factories import OperatorFactory, UserFactory, put_documents_on_file
 from tests.workflow import draft, to_decision
 from vpnregistry.accounts import space

@@ -7,6 +7,7 @@ import itertools
 from django.test import TestCase
 
 from vpnregistry.applications import services
+from vpnregistry.registrations.models import Registration
 
 
 def draft(world, *values, user=None, subscriber_id="SUB-1"):
@@ -57,3 +58,9 @@ def approved(world, *values, user=None):
         )
     application.refresh_from_db()
     return application
+
+
+def registration(world, value="14.1.105.0/24", user=None) -> Registration:
+    """The registration of `value`, approved and published."""
+    approved(world, value, user=user)
+    return Registration.objects.get(value=value)

@@ -162,6 +162,9 @@ def test_a_category_without_requirements_needs_nothing(world):
     member = UserFactory(organisation=org)
     application = draft(world, "14.1.105.0/24", user=member)
     services.submit_application(actor=member, application=application)
+    application.refresh_from_db()
+    assert application.state == Application.State.SUBMITTED
+    assert not Document.objects.filter(organisation=org).exists()  # submitted with none on file
 
 
 def test_requirements_are_data_the_regulator_edits(world, bare):

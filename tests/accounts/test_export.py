@@ -24,8 +24,7 @@ CNIC, NTN = "35202-1234567-1", "1234567-8"
 
 
 @pytest.fixture
-def held(world, settings, tmp_path, django_capture_on_commit_callbacks):
-    settings.VAR_DIR = tmp_path / "var"
+def held(world, django_capture_on_commit_callbacks):
     world.org.cnic, world.org.ntn = CNIC, NTN
     world.org.save()
     world.other_org.cnic = "42101-7654321-2"

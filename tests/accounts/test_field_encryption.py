@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import stat
@@ -141,4 +142,11 @@ def test_rotation_re_encrypts_every_row_under_the_new_key(org, world, settings):
 def test_new_key_prints_a_fernet_key():
     out = io.StringIO()
     call_command("rotate-field-keys", "--new-key", stdout=out)
-    Fernet(out.getvalue().strip().encode())
+    printed = out.getvalue()
+    assert printed.count("\n") == 1 and printed.endswith("\n")  # the key alone, on one line
+    key = printed.strip().encode()
+    assert len(base64.urlsafe_b64decode(key)) == 32  # what Fernet takes (it raises on anything else)
+    assert Fernet(key).decrypt(Fernet(key).encrypt(b"3520212345671")) == b"3520212345671"
+    again = io.StringIO()
+    call_command("rotate-field-keys", "--new-key", stdout=again)
+    assert again.getvalue().strip().encode() != key  # a new key each time

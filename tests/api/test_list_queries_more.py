@@ -33,11 +33,6 @@ from tests.listing import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _private_var_dir(settings, tmp_path):
-    settings.VAR_DIR = tmp_path / "var"
-
-
 def _documents_url(world) -> str:
     return f"/api/v1/documents/?organisation={world.org.pk}"
 

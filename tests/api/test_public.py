@@ -10,8 +10,8 @@ from django.test import TestCase
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.registrations.test_certificates import backdate, registration, step
-from tests.workflow import draft
+from tests.registrations.test_certificates import backdate, step
+from tests.workflow import draft, registration
 from vpnregistry.applications import services
 from vpnregistry.registrations import certificates
 from vpnregistry.registrations.certificates import issue_certificate

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.registrations.test_certificates import registration
-from tests.workflow import draft
+from tests.workflow import draft, registration
 from vpnregistry.applications import services
 from vpnregistry.codes import grouped
 from vpnregistry.registrations.certificates import issue_certificate

@@ -1,4 +1,4 @@
-"""Helpers for statements and complaints: registrations with a past, events around them."""
+"""Fixtures for statements and complaints: an event in the past (the helpers are in tests/events.py)."""
 
 from __future__ import annotations
 
@@ -7,45 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.workflow import approved
-from vpnregistry.accounts.models import District
-from vpnregistry.registrations.models import ActivePeriod, Registration
-from vpnregistry.restrictions.services import create_event
-
-LAHORE, KARACHI_SOUTH = "pb-lahore", "sd-karachi-south"
-
-
-@pytest.fixture(autouse=True)
-def _private_var_dir(settings, tmp_path):
-    # Each test gets a var folder of its own (evidence has its own folder: tests/conftest.py).
-    settings.VAR_DIR = tmp_path / "var"
-
-
-def located(world, value, district_code, *, user=None, since_days=30):
-    """An approved registration in a district, active since `since_days` ago (history moved back)."""
-    application = approved(world, value, user=user)
-    registration = Registration.objects.get(resource__application=application, value=value)
-    start = timezone.now() - timedelta(days=since_days)
-    Registration.objects.filter(pk=registration.pk).update(
-        district=District.objects.get(code=district_code), valid_from=start
-    )
-    ActivePeriod.objects.filter(registration=registration).update(start=start)
-    registration.refresh_from_db()
-    return registration
-
-
-def make_event(world, start, end, *, published=True, services=("mobile-data",), **scope):
-    scope = scope or {"national": True}
-    return create_event(
-        actor=world.officer,
-        title="Polling day",
-        legal_reference="Order 12/2026",
-        starts_at=start,
-        ends_at=end,
-        services=list(services),
-        publish=published,
-        **scope,
-    )
+from tests.events import make_event
 
 
 @pytest.fixture

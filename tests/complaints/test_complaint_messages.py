@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.utils import timezone, translation
 
 from tests.auth import login
-from tests.complaints.conftest import LAHORE, located
+from tests.events import LAHORE, located
 
 URDU = re.compile(r"[\u0600-\u06ff]")
 

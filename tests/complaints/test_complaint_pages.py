@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from tests.auth import login
-from tests.complaints.conftest import LAHORE, located
+from tests.events import LAHORE, located
 from vpnregistry.restrictions import complaints
 from vpnregistry.restrictions.models import Complaint
 

@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
-from tests.complaints.conftest import KARACHI_SOUTH, LAHORE, located, make_event
+from tests.events import KARACHI_SOUTH, LAHORE, located, make_event
 from vpnregistry.accounts.models import User
 from vpnregistry.applications.models import Notification
 from vpnregistry.audit.models import AuditEvent

@@ -13,8 +13,8 @@ import pytest
 from django.utils import timezone
 
 from tests.auth import login
-from tests.complaints.conftest import KARACHI_SOUTH, LAHORE, located, make_event
 from tests.conftest import require_tool
+from tests.events import KARACHI_SOUTH, LAHORE, located, make_event
 from vpnregistry.allowlist import keys
 from vpnregistry.allowlist.signing import PublicKey, SignatureError, verify
 from vpnregistry.audit.models import AuditEvent

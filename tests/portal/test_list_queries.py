@@ -24,11 +24,6 @@ from vpnregistry.audit.services import make_checkpoint, record
 from vpnregistry.portal import views_events
 
 
-@pytest.fixture(autouse=True)
-def _private_var_dir(settings, tmp_path):
-    settings.VAR_DIR = tmp_path / "var"
-
-
 def applications(world, start, n):
     """Drafts for the applicant's home page and list, submitted ones for the staff's."""
     for i in range(start, start + n):

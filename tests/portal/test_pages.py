@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.auth import login as sign_in
 from tests.factories import PASSWORD
 from tests.workflow import draft
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.registrations.models import Registration
-
-
-@pytest.fixture
-def login(client):
-    def _login(user):
-        sign_in(client, user)
-        return client
-
-    return _login
 
 
 def formset_data(rows):

@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 from django.test import TestCase
 
 from tests.api.test_public import local_minute
-from tests.auth import login as sign_in
-from tests.registrations.test_certificates import backdate, registration, step
-from tests.workflow import draft
+from tests.registrations.test_certificates import backdate, step
+from tests.workflow import draft, registration
 from vpnregistry.applications import services
 from vpnregistry.applications.models import StepTarget
 from vpnregistry.applications.status import public_status
@@ -19,15 +17,6 @@ from vpnregistry.codes import grouped
 from vpnregistry.registrations import certificates
 from vpnregistry.registrations.certificates import issue_certificate
 from vpnregistry.registrations.models import Registration
-
-
-@pytest.fixture
-def login(client):
-    def _login(user):
-        return sign_in(client, user)  # staff with their second factor, as a person signs in
-
-    return _login
-
 
 # --- certificates -----------------------------------------------------------------------------
 

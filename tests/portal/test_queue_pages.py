@@ -5,23 +5,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
-from tests.auth import login as login_as
 from tests.factories import put_documents_on_file
 from tests.workflow import draft, to_decision
 from vpnregistry.applications import services
 from vpnregistry.applications.models import Application, Notification, StepTarget
 from vpnregistry.applications.notifications import notify_users
-
-
-@pytest.fixture
-def login(client):
-    def _login(user):
-        return login_as(client, user)
-
-    return _login
 
 
 def submitted(world, value, days_ago=0, user=None):
@@ -82,7 +72,7 @@ def test_a_bad_filter_is_named_on_the_page(login, world):
 def test_the_next_link_keeps_the_filters_and_pages_on(login, world, monkeypatch):
     from vpnregistry.applications import queues
 
-    monkeypatch.setattr(queues.queue_page, "__defaults__", (None, "", 1))
+    monkeypatch.setattr(queues, "PAGE_SIZE", 1)  # the page size of the queue page and the API
     first = submitted(world, "14.1.105.0/24", days_ago=2)
     second = submitted(world, "14.1.106.0/24", days_ago=1)
     client = login(world.agency)
@@ -171,7 +161,7 @@ def test_api_queue_pages_with_filters(world):
 def test_api_queue_next_follows_the_cursor(world, monkeypatch):
     from vpnregistry.applications import queues
 
-    monkeypatch.setattr(queues.queue_page, "__defaults__", (None, "", 2))
+    monkeypatch.setattr(queues, "PAGE_SIZE", 2)  # the page size of the queue page and the API
     apps = [submitted(world, f"14.1.{104 + i}.0/24", days_ago=4 - i) for i in range(3)]
     api = world.client(world.agency)
     body = api.get("/api/v1/queue/").json()

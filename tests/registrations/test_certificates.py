@@ -13,7 +13,7 @@ from django.test import TestCase
 from django.utils import timezone, translation
 
 from tests.conftest import require_tool
-from tests.workflow import approved
+from tests.workflow import registration
 from vpnregistry import printing
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.codes import ALPHABET, grouped
@@ -23,11 +23,6 @@ from vpnregistry.registrations.models import ActivePeriod, Certificate, Registra
 from vpnregistry.registrations.services import change_state, sweep
 
 URL_BASE = "https://registry.example"
-
-
-def registration(world, value="14.1.105.0/24", user=None) -> Registration:
-    approved(world, value, user=user)
-    return Registration.objects.get(value=value)
 
 
 def backdate(reg: Registration, days: int = 1) -> Registration:

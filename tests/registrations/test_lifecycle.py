@@ -9,18 +9,13 @@ from django.core import mail
 from django.test import TestCase
 from django.utils import timezone
 
-from tests.workflow import approved
+from tests.workflow import registration
 from vpnregistry.allowlist.models import Snapshot
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.registrations.models import ActivePeriod, Registration
 from vpnregistry.registrations.services import change_state, sweep
 from vpnregistry.restrictions import exemptions
-
-
-def registration(world, value="14.1.105.0/24", user=None):
-    approved(world, value, user=user)
-    return Registration.objects.get(value=value)
 
 
 def published(snapshot=None):

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from tests.events import KARACHI_SOUTH, LAHORE
+from tests.events import make_event as event
 from tests.http import text
 from tests.workflow import approved
 from vpnregistry.accounts.models import District
@@ -18,8 +20,6 @@ from vpnregistry.registrations.services import end_activity
 from vpnregistry.restrictions import exemptions
 from vpnregistry.restrictions.services import create_event, publish_event
 
-LAHORE, KARACHI_SOUTH = "pb-lahore", "sd-karachi-south"
-
 
 def located(world, value, district_code):
     application = approved(world, value)
@@ -27,20 +27,6 @@ def located(world, value, district_code):
         district=District.objects.get(code=district_code)
     )
     return Registration.objects.get(value=value)
-
-
-def event(world, start, end, *, published=True, **scope):
-    scope = scope or {"national": True}
-    return create_event(
-        actor=world.officer,
-        title="Polling day",
-        legal_reference="Order 12/2026",
-        starts_at=start,
-        ends_at=end,
-        services=["mobile-data"],
-        publish=published,
-        **scope,
-    )
 
 
 def api_check(world, address, at, user=None):

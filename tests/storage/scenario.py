@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.utils import timezone
 
-from tests.complaints.conftest import make_event
+from tests.events import make_event
 from tests.workflow import approved
 from vpnregistry.accounts.models import Document
 from vpnregistry.accounts.sample_files import minimal_pdf

@@ -333,8 +333,10 @@ class QueuePage:
     next_cursor: str | None
 
 
-def queue_page(user, filters: Filters | None = None, after: str = "", size: int = PAGE_SIZE) -> QueuePage:
-    """One page of the user's queue after `after` (a cursor from the previous page)."""
+def queue_page(user, filters: Filters | None = None, after: str = "", size: int | None = None) -> QueuePage:
+    """One page of the user's queue after `after` (a cursor from the previous page), of `size` rows
+    (PAGE_SIZE, read at each call, when not given)."""
+    size = PAGE_SIZE if size is None else size
     now = timezone.now()
     qs = queue_for(user, filters, now=now)
     since = _since(user.role)
