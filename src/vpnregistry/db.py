@@ -145,6 +145,35 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
     return ids
 
 
+def fetch_prepared(sql: str, params: Sequence) -> tuple | None:
+    """The first row of a hot read (`%s` placeholders), which PostgreSQL plans once per connection.
+
+    For the reads every operator's single check makes (its token, the address's holder): Django binds
+    parameters into the text, so PostgreSQL plans each query anew, which cost four times running
+    the holder's (0.5 ms to 0.13 ms at a million registrations). Here the statement is prepared on
+    the connection at its first use and only executed after. Elsewhere, Django's cursor as usual.
+    Behind a pooler that moves connections between sessions (PgBouncer in transaction mode),
+    give it prepared-statement support (PgBouncer 1.21's max_prepared_statements).
+    """
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    import psycopg
+
+    connection.ensure_connection()
+    conn = connection.connection
+    # Django turns psycopg's prepared statements off (threshold None) for the queries it sends; a
+    # threshold never reached lets this one be prepared, on request, and nothing else.
+    threshold, conn.prepare_threshold = conn.prepare_threshold, 1 << 30
+    try:
+        with connection.wrap_database_errors, psycopg.Cursor(conn) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            return cursor.fetchone()
+    finally:
+        conn.prepare_threshold = threshold
+
+
 # Fixed 64-bit numbers naming the advisory locks that serialise critical writes on PostgreSQL.
 LOCKS = {"approval": 0x7670726170707276, "publication": 0x767072707562, "audit": 0x76707261756469}
 

@@ -15,7 +15,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
 from vpnregistry.accounts.models import ApiToken, User
-from vpnregistry.db import reader
+from vpnregistry.db import fetch_prepared, reader
 
 TOKEN_MARK = "vr_"
 PREFIX_LENGTH = 8
@@ -66,9 +66,7 @@ def _token_sql() -> str:
 
 def _token_with_user(key: str) -> ApiToken | None:
     """The token and its user, in one query of plain SQL, found by the key's digest."""
-    with connection.cursor() as cursor:
-        cursor.execute(_token_sql(), [token_digest(key)])
-        row = cursor.fetchone()
+    row = fetch_prepared(_token_sql(), [token_digest(key)])
     if row is None:
         return None
     tokens = reader(ApiToken)

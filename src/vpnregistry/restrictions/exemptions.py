@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from vpnregistry.accounts.models import District
 from vpnregistry.csvcells import cell
-from vpnregistry.db import ancestor_firsts, network_keys
+from vpnregistry.db import ancestor_firsts, fetch_prepared, network_keys
 from vpnregistry.errors import TooLarge
 from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError, parse_address
@@ -115,9 +115,7 @@ def check_one(address: str, at: datetime) -> Answer:
     family, _first, last = network_keys(net)
     firsts = ancestor_firsts(net)
     when = connection.ops.adapt_datetimefield_value(at)
-    with connection.cursor() as cursor:
-        cursor.execute(_holder_sql(len(firsts)), [family, *firsts, last, when, when])
-        row = cursor.fetchone()
+    row = fetch_prepared(_holder_sql(len(firsts)), [family, *firsts, last, when, when])
     if row is None:
         return Answer(address=str(parsed), exempt=False, registration=None, events=[])
     holder = Holder(*row[:3])

@@ -1,0 +1,37 @@
+"""`db.fetch_prepared`: the hot reads (a token, an address's holder) planned once per connection."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection
+
+from vpnregistry.db import fetch_prepared
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_row_is_the_one_djangos_cursor_reads(world):
+    sql = "SELECT id, username FROM accounts_user WHERE username = %s AND is_active = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [world.officer.username, True])
+        expected = cursor.fetchone()
+    assert fetch_prepared(sql, [world.officer.username, True]) == expected == (world.officer.pk, "officer")
+    assert fetch_prepared(sql, ["nobody", True]) is None
+
+
+def test_on_postgresql_the_statement_is_prepared_once(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no prepared statements to see")
+    sql = "SELECT id FROM accounts_user WHERE username = %s"
+    for _ in range(3):
+        assert fetch_prepared(sql, [world.officer.username]) == (world.officer.pk,)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        assert [s for (s,) in cursor.fetchall()] == ["SELECT id FROM accounts_user WHERE username = $1"]
+    # Django's own queries are not prepared: the connection's setting is as Django left it.
+    assert connection.connection.prepare_threshold is None
+
+
+def test_an_error_has_djangos_class(world):
+    with pytest.raises(DatabaseError):
+        fetch_prepared("SELECT no_such_column FROM accounts_user WHERE id = %s", [1])
