@@ -178,14 +178,12 @@ def fetch_prepared(sql: str, params: Sequence) -> tuple | None:
 LOCKS = {"approval": 0x7670726170707276, "publication": 0x767072707562, "audit": 0x76707261756469}
 
 
-def serialise(name: str) -> None:
+def hold_lock(name: str) -> None:
     """Hold a named lock until the current transaction ends.
 
     PostgreSQL takes a transaction-scoped advisory lock; SQLite needs nothing more, since the
     settings open every transaction IMMEDIATE, which takes the database's single write lock.
     """
-    from django.db import connection
-
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCKS[name]])

@@ -268,7 +268,7 @@ def test_space_that_left_its_operator_between_the_check_and_the_write_is_refused
 def test_each_batch_is_rechecked_under_the_approval_lock(world, monkeypatch):
     checked = legacy.check_file(text_of(GOOD))
     calls = []
-    monkeypatch.setattr(legacy, "serialise", lambda name: calls.append(("lock", name)))
+    monkeypatch.setattr(legacy, "hold_lock", lambda name: calls.append(("lock", name)))
     recheck = legacy._Batch._recheck
 
     def recorded(self, rows, now):

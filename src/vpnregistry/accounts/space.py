@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from vpnregistry.accounts import numbering
 from vpnregistry.accounts.models import AddressSpace, AddressSpaceChange, NumberBlock, Role
 from vpnregistry.audit.services import record
-from vpnregistry.db import Network, overlapping_q, serialise
+from vpnregistry.db import Network, hold_lock, overlapping_q
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError, check_prefix
@@ -165,7 +165,7 @@ def approve_change(*, actor, change: AddressSpaceChange, reason: str = "") -> Ad
     now = timezone.now()
     with transaction.atomic():
         # Serialised with approvals of applications, which read the space to find operators.
-        serialise("approval")
+        hold_lock("approval")
         change = _decide(actor, change)
         if change.is_numbering:
             _approve_numbering(change)

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from vpnregistry import storage
 from vpnregistry.allowlist.models import PublicationDue, Snapshot
-from vpnregistry.db import serialise
+from vpnregistry.db import hold_lock
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def publish_pending(
         latest = _latest()
         return Outcome(due=True, serial=latest[0] if latest else None, wait=wait)
     with transaction.atomic():
-        serialise("publication")
+        hold_lock("publication")
         pending = list(PublicationDue.objects.order_by("id").values_list("id", "at", "application_id"))
         # Taken after the rows were read: every change they name is visible and began before it.
         when = at or timezone.now()
@@ -174,7 +174,7 @@ def publish_pending(
 def sweep_temporary_files() -> list[Path]:
     """`remove_stale_temporary_files` under the publication lock: for the sweep, at any time."""
     with transaction.atomic():
-        serialise("publication")
+        hold_lock("publication")
         return remove_stale_temporary_files()
 
 

@@ -31,7 +31,7 @@ from vpnregistry.allowlist.deltas import make_delta
 from vpnregistry.allowlist.formats import FORMATS, Allowlist, CidrList, from_stored, render
 from vpnregistry.allowlist.models import SignedIndex, Snapshot
 from vpnregistry.canonical import canonical
-from vpnregistry.db import KEY_WIDTH, serialise
+from vpnregistry.db import KEY_WIDTH, hold_lock
 from vpnregistry.timeutil import utc_iso
 
 logger = logging.getLogger(__name__)
@@ -248,7 +248,7 @@ def publish_snapshot(
 
     at = at or timezone.now()
     with transaction.atomic():
-        serialise("publication")
+        hold_lock("publication")
         # The latest snapshot's document (tens of MB at a million registrations) is read only to be
         # parsed, and the previous list is held only until the delta against it is made: neither
         # is in memory while the formats are written.

@@ -40,7 +40,7 @@ from vpnregistry.applications.reasons import URDU_REASONS
 from vpnregistry.applications.status import issue_status_secret
 from vpnregistry.audit.services import record
 from vpnregistry.csvcells import formula_reason
-from vpnregistry.db import Network, network_keys, serialise
+from vpnregistry.db import Network, hold_lock, network_keys
 from vpnregistry.errors import InvalidInput, NotAllowed, TooMany, WrongState
 from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError, check_prefix
@@ -875,7 +875,7 @@ def decide_application(
     now = timezone.now()
     with transaction.atomic():
         # Approvals are serialised: of two overlapping applications only the first can win.
-        serialise("approval")
+        hold_lock("approval")
         application = _locked(application)
         if application.state != State.AWAITING_DECISION:
             raise WrongState(_("This application is not awaiting a decision."))

@@ -23,7 +23,7 @@ from vpnregistry.allowlist import keys
 from vpnregistry.allowlist.signing import PublicKey, SignatureError, verify
 from vpnregistry.audit.models import AuditEvent, Checkpoint, VerifyRun
 from vpnregistry.canonical import canonical, canonical_text
-from vpnregistry.db import insert_rows, serialise
+from vpnregistry.db import hold_lock, insert_rows
 from vpnregistry.timeutil import shown, utc_iso
 
 GENESIS = "0" * 64
@@ -129,7 +129,7 @@ def record(**event) -> AuditEvent:
     """
     row = _event(**event)
     with transaction.atomic():
-        serialise("audit")
+        hold_lock("audit")
         _chain([row])
         row.save()
     return row
@@ -146,7 +146,7 @@ def record_many(events: Iterable[dict]) -> list[AuditEvent]:
     if not rows:
         return []
     with transaction.atomic():
-        serialise("audit")
+        hold_lock("audit")
         _chain(rows)
         ids = insert_rows(AuditEvent, EVENT_FIELDS, [[getattr(row, f) for f in EVENT_FIELDS] for row in rows])
     for row, pk in zip(rows, ids, strict=True):
@@ -595,7 +595,7 @@ def make_checkpoint(*, force: bool = False, now: datetime | None = None) -> Chec
     day = now.astimezone(UTC).date()
     with transaction.atomic():
         # The audit lock: no record can be appended between reading the tail and signing it.
-        serialise("audit")
+        hold_lock("audit")
         previous = Checkpoint.objects.order_by("-id").first()
         if previous is not None and previous.day == day and not force:
             return CheckpointResult(previous, created=False)

@@ -37,7 +37,7 @@ from vpnregistry.allowlist.models import PublicationDue
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.services import record_many
 from vpnregistry.csvcells import formula_reason
-from vpnregistry.db import Network, address_key, insert_rows, serialise
+from vpnregistry.db import Network, address_key, hold_lock, insert_rows
 from vpnregistry.netblocks import ParseError, check_prefix
 from vpnregistry.registrations.models import REFERENCE_ALPHABET, ActivePeriod, Registration
 from vpnregistry.timeutil import parse_time
@@ -445,7 +445,7 @@ def _activity_mark() -> int:
     whose periods come after it.
     """
     with transaction.atomic():
-        serialise("approval")
+        hold_lock("approval")
         return ActivePeriod.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
@@ -493,7 +493,7 @@ def import_rows(
     rows = checked.rows
     for start in range(0, len(rows), batch_size):
         with transaction.atomic():
-            serialise("approval")
+            hold_lock("approval")
             batch.write(rows[start : start + batch_size])
         if progress:
             progress(min(start + batch_size, len(rows)), len(rows))

@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.applications.notifications import Text, notify_organisation
 from vpnregistry.audit.services import record
-from vpnregistry.db import overlapping_q, serialise
+from vpnregistry.db import hold_lock, overlapping_q
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.registrations.models import ActivePeriod, Registration
 
@@ -175,7 +175,7 @@ def change_state(*, actor, registration: Registration, step: str, reason: str = 
             raise WrongState(_("This registration's validity has ended; it can only be renewed."))
         if transition.to_state == State.ACTIVE and step == "reinstate":
             # Another organisation may have registered the space while this one was suspended.
-            serialise("approval")
+            hold_lock("approval")
             clash = (
                 Registration.objects.filter(
                     overlapping_q(ipaddress.ip_network(registration.value)), state=State.ACTIVE
