@@ -95,7 +95,8 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
     `bulk_create`. Values are given as the database column takes them (a choice's value, an
     aware datetime, a dict for a JSON field); a field left out gets the model's default (or now, for
     an automatic time), as a row saved through the ORM would, computed once for all the rows: name
-    every field whose default differs row by row (a reference, say).
+    every field whose default differs row by row (a reference, say). No field's `pre_save` runs:
+    a value derived from another (a blind index of an identifier) is the caller's to give.
     """
     if not rows:
         return []

@@ -659,7 +659,8 @@ class _Batch:
 
     def _organisations_for(self, rows: list[Row]) -> None:
         """Make the organisations the rows name that do not exist yet, as `Organisation.save` would
-        (the name was normalised when it was read; its skeleton finds look-alikes of it)."""
+        (the name was normalised when it was read; its skeleton finds look-alikes of it). A register
+        carries no identifiers, so they stay blank and their blind indexes empty, as save leaves them."""
         missing = sorted({row.holder for row in rows} - self.organisations.keys())
         made = insert_rows(
             Organisation,
