@@ -156,14 +156,15 @@ def fetch_prepared(sql: str, params: Sequence) -> tuple | None:
     Behind a pooler that moves connections between sessions (PgBouncer in transaction mode),
     give it prepared-statement support (PgBouncer 1.21's max_prepared_statements).
     """
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
     import psycopg
 
-    connection.ensure_connection()
-    conn = connection.connection
+    # Django's cursor first: it runs the health check a kept connection gets (one that died with a
+    # database restart is replaced here) and opens the connection; the statement runs beside it.
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+        conn = cursor.cursor.connection
     # Django turns psycopg's prepared statements off (threshold None) for the queries it sends; a
     # threshold never reached lets this one be prepared, on request, and nothing else.
     threshold, conn.prepare_threshold = conn.prepare_threshold, 1 << 30
