@@ -135,6 +135,13 @@ def record(**event) -> AuditEvent:
     return row
 
 
+# The columns `record_many` writes: every field of a record but its id.
+EVENT_FIELDS = [
+    "seq", "at", "actor_id", "actor_label", "action", "object_type", "object_id", "from_state", "to_state",
+    "reason", "data", "prev_hash", "hash",
+]  # fmt: skip
+
+
 def record_many(events: Iterable[dict]) -> list[AuditEvent]:
     """Append several events in their order, each exactly as `record` would append it (the same
     fields, so the same hashes), with the audit lock taken once and one bulk insert.
@@ -153,12 +160,6 @@ def record_many(events: Iterable[dict]) -> list[AuditEvent]:
         row.pk = pk
         row._state.adding = False
     return rows
-
-
-EVENT_FIELDS = [
-    "seq", "at", "actor_id", "actor_label", "action", "object_type", "object_id", "from_state", "to_state",
-    "reason", "data", "prev_hash", "hash",
-]  # fmt: skip
 
 
 def _event_digest(event: AuditEvent) -> str:
