@@ -15,7 +15,7 @@ from pathlib import Path
 
 from vpnregistry.allowlist.deltas import apply_delta, make_delta
 from vpnregistry.allowlist.formats import FORMATS, Allowlist, render
-from vpnregistry.allowlist.signing import SigningKey, verify
+from vpnregistry.signing.minisign import SigningKey, verify
 
 V4_SHARE = 0.85
 

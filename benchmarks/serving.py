@@ -25,7 +25,7 @@ SECRET_KEY = secrets.token_urlsafe(40)
 
 def signing_key(home: Path) -> str:
     """The allowlist signing key of the registry under `home`, made once."""
-    from vpnregistry.allowlist.signing import SigningKey, secret_key_text, write_private
+    from vpnregistry.signing.minisign import SigningKey, secret_key_text, write_private
 
     path = home / "signing.key"
     if not path.exists():

@@ -13,7 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.contrib.auth.hashers import make_password
 
-from vpnregistry.allowlist.signing import make_key_main
+from vpnregistry.signing.minisign import make_key_main
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "src" / "vpnregistry"
 

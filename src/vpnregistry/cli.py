@@ -14,7 +14,7 @@ STANDALONE = {
     "check": "vpnregistry.netblocks.cli:check_main",
     "sync": "vpnregistry.allowlist.client:main",
     # Production's signing key is made before the registry can start (its settings refuse without one).
-    "make-signing-key": "vpnregistry.allowlist.signing:make_key_main",
+    "make-signing-key": "vpnregistry.signing.minisign:make_key_main",
 }
 
 # Django's own `check` is shadowed by the operator's `check`; it stays reachable under this name.

@@ -17,12 +17,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vpnregistry.accounts.identifiers import full_identifiers
 from vpnregistry.accounts.models import Organisation, Role, User
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.audit.services import record
 from vpnregistry.errors import NotAllowed
+from vpnregistry.identifiers import full_identifiers
 from vpnregistry.registrations.models import Registration
 from vpnregistry.restrictions.models import Complaint, ExemptionStatement
 

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "vpnregistry.signing",
     "vpnregistry.accounts",
     "vpnregistry.audit",
     "vpnregistry.applications",
@@ -512,7 +513,7 @@ ALLOWLIST_KEY_ANNOUNCE_SECONDS = int(os.environ.get("VPNREGISTRY_KEY_ANNOUNCE_SE
 
 def _signing_key_file(variable: str) -> str | None:
     """A signing key file named by `variable`, checked now: a server must not start without its key."""
-    from vpnregistry.allowlist.signing import SignatureError, read_secret_key  # pure, no Django
+    from vpnregistry.signing.minisign import SignatureError, read_secret_key  # pure, no Django
 
     path = os.environ.get(variable, "").strip()
     if not path:
@@ -528,7 +529,7 @@ def _signing_key_file(variable: str) -> str | None:
 
 # The allowlist's signing key (also of audit checkpoints and statements), and the next one announced
 # in the index. Production is given them, so that every server signs with the same key and rotation
-# is a deploy; development makes its own under ALLOWLIST_KEYS_DIR (allowlist/keys.py).
+# is a deploy; development makes its own under ALLOWLIST_KEYS_DIR (signing/keys.py).
 SIGNING_KEY_FILE = _signing_key_file("VPNREGISTRY_SIGNING_KEY_FILE")
 SIGNING_NEXT_KEY_FILE = _signing_key_file("VPNREGISTRY_SIGNING_NEXT_KEY_FILE")
 if not SIGNING_KEY_FILE and not DEBUG:

@@ -7,7 +7,9 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vpnregistry.accounts.identifiers import (
+from vpnregistry.accounts.models import Organisation
+from vpnregistry.errors import InvalidInput
+from vpnregistry.identifiers import (
     IdentifierError,
     clean_identifiers,
     mask,
@@ -15,8 +17,6 @@ from vpnregistry.accounts.identifiers import (
     normalise_ntn,
     normalise_reference,
 )
-from vpnregistry.accounts.models import Organisation
-from vpnregistry.errors import InvalidInput
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_ntn_refuses_other_shapes(raw):
 
 def test_published_ntns_are_accepted():
     # NTNs as printed in public lists; the check digit's rule is not published, so none is refused
-    # for its last digit (see accounts/identifiers.py).
+    # for its last digit (see identifiers.py).
     for published in ["4174941-3", "3804142-1", "0822910-4"]:
         assert normalise_ntn(published) == published
 

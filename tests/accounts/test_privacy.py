@@ -187,7 +187,7 @@ def test_identifiers_under_their_names_in_audit_data_are_stored_masked(world):
 
 def test_a_template_context_dump_shows_identifiers_masked(identified):
     # Django logs the whole context at DEBUG when a template variable is missing.
-    from vpnregistry.accounts.identifiers import ShownIdentifiers
+    from vpnregistry.identifiers import ShownIdentifiers
 
     shown = ShownIdentifiers.of(identified.org, masked=False)
     assert shown.cnic == CNIC and shown.as_dict()["ntn"] == NTN

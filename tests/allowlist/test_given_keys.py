@@ -16,9 +16,9 @@ from django.core.management import CommandError, call_command
 from tests.allowlist.test_publication import index_of
 from tests.conftest import require_tool
 from tests.workflow import approved
-from vpnregistry.allowlist import keys
-from vpnregistry.allowlist.models import SigningPublicKey
-from vpnregistry.allowlist.signing import (
+from vpnregistry.audit.services import make_checkpoint, verify_chain
+from vpnregistry.signing import keys
+from vpnregistry.signing.minisign import (
     PublicKey,
     SignatureError,
     SigningKey,
@@ -27,7 +27,7 @@ from vpnregistry.allowlist.signing import (
     secret_key_text,
     verify,
 )
-from vpnregistry.audit.services import make_checkpoint, verify_chain
+from vpnregistry.signing.models import SigningPublicKey
 
 
 def make_key(path) -> PublicKey:
@@ -103,7 +103,7 @@ def test_secret_keys_in_minisign_format_round_trip_and_are_checked():
 
 
 def read_key(text):
-    from vpnregistry.allowlist.signing import parse_secret_key
+    from vpnregistry.signing.minisign import parse_secret_key
 
     return parse_secret_key(text)
 

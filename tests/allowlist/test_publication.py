@@ -16,13 +16,13 @@ from django.utils import timezone
 from tests.conftest import require_tool
 from tests.http import as_json
 from tests.workflow import approved
-from vpnregistry.allowlist import keys
 from vpnregistry.allowlist.deltas import apply_delta
 from vpnregistry.allowlist.formats import Allowlist
 from vpnregistry.allowlist.models import OperatorSync, SignedIndex, Snapshot
 from vpnregistry.allowlist.services import file_path, publish_snapshot
-from vpnregistry.allowlist.signing import PublicKey, verify
 from vpnregistry.registrations.models import Registration
+from vpnregistry.signing import keys
+from vpnregistry.signing.minisign import PublicKey, verify
 
 
 def index_of(world, user=None):

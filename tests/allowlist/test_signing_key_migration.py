@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.migrating import migrate_to, migrate_to_latest
-from vpnregistry.allowlist import keys
+from vpnregistry.signing import keys
 
 BEFORE = [("allowlist", "0003_publication_due")]
 AFTER = [("allowlist", "0004_signing_public_key")]

@@ -19,8 +19,8 @@ from tests.http import text
 from tests.workflow import approved, to_decision
 from vpnregistry.allowlist import client
 from vpnregistry.allowlist.services import publish_snapshot
-from vpnregistry.allowlist.signing import SigningKey
 from vpnregistry.applications import services
+from vpnregistry.signing.minisign import SigningKey
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

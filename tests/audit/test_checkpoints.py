@@ -12,10 +12,10 @@ from django.db import connection
 
 from tests.audit.conftest import sql
 from tests.conftest import require_tool
-from vpnregistry.allowlist import keys
-from vpnregistry.allowlist.signing import SignatureError, SigningKey, verify
 from vpnregistry.audit.models import AuditEvent, Checkpoint
 from vpnregistry.audit.services import GENESIS, make_checkpoint, record, trusted_comment, verify_chain
+from vpnregistry.signing import keys
+from vpnregistry.signing.minisign import SignatureError, SigningKey, verify
 
 
 def test_a_checkpoint_signs_the_count_and_the_latest_hash(log):

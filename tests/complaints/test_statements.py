@@ -15,12 +15,12 @@ from django.utils import timezone
 from tests.auth import login
 from tests.conftest import require_tool
 from tests.events import KARACHI_SOUTH, LAHORE, located, make_event
-from vpnregistry.allowlist import keys
-from vpnregistry.allowlist.signing import PublicKey, SignatureError, verify
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.registrations.models import ActivePeriod
 from vpnregistry.registrations.services import change_state, end_activity, resume_activity
 from vpnregistry.restrictions.models import ExemptionStatement
+from vpnregistry.signing import keys
+from vpnregistry.signing.minisign import PublicKey, SignatureError, verify
 from vpnregistry.timeutil import utc_iso
 
 

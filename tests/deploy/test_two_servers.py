@@ -44,9 +44,9 @@ from tests.storage.conftest import CREDENTIALS, REGION
 from tests.workflow import to_decision
 from vpnregistry import fieldcrypt
 from vpnregistry.accounts.sample_files import minimal_pdf
-from vpnregistry.allowlist.signing import PublicKey, verify
 from vpnregistry.registrations import certificates
 from vpnregistry.registrations.models import Registration
+from vpnregistry.signing.minisign import PublicKey, verify
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.xdist_group("broker-workers")]
 

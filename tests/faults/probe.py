@@ -28,13 +28,13 @@ def report() -> dict:
 
     from vpnregistry.accounts.authentication import issue_token
     from vpnregistry.accounts.models import Role, User
-    from vpnregistry.allowlist import keys
     from vpnregistry.allowlist.models import SignedIndex, Snapshot
     from vpnregistry.allowlist.services import INDEX_NAME, file_path, trusted_comment
-    from vpnregistry.allowlist.signing import SignatureError, verify
     from vpnregistry.applications.models import Application, Review
     from vpnregistry.audit.services import verify_chain
     from vpnregistry.registrations.models import ActivePeriod, Registration
+    from vpnregistry.signing import keys
+    from vpnregistry.signing.minisign import SignatureError, verify
 
     applications = {
         a.tracking_number or f"draft {a.pk}": {

@@ -26,11 +26,11 @@ from django.db import connection
 
 from tests.conftest import require_broker
 from tests.workflow import approved, to_decision
+from vpnregistry import celery as worker_celery
 from vpnregistry.allowlist.models import PublicationDue, Snapshot
 from vpnregistry.allowlist.publication import backlog
 from vpnregistry.applications.models import Application
 from vpnregistry.db import LOCKS
-from vpnregistry.worker import celery as worker_celery
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -8,17 +8,17 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from vpnregistry.accounts.identifiers import (
+from vpnregistry.accounts.names import name_skeleton, normalise_name
+from vpnregistry.bilingual import BilingualName, list_separator, urdu_name_field
+from vpnregistry.db import PrefixRow
+from vpnregistry.fieldcrypt import BlindIndexField, EncryptedTextField
+from vpnregistry.identifiers import (
     IDENTIFIER_FIELDS,
     clean_identifiers,
     validate_cnic,
     validate_ntn,
     validate_reference,
 )
-from vpnregistry.accounts.names import name_skeleton, normalise_name
-from vpnregistry.bilingual import BilingualName, list_separator, urdu_name_field
-from vpnregistry.db import PrefixRow
-from vpnregistry.fieldcrypt import BlindIndexField, EncryptedTextField
 
 
 class Role(models.TextChoices):
@@ -135,7 +135,7 @@ class Organisation(models.Model):
 
     name = models.CharField(max_length=200)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="organisations")
-    # Identifiers, encrypted at rest (accounts/identifiers.py gives their formats, fieldcrypt.py the
+    # Identifiers, encrypted at rest (identifiers.py gives their formats, fieldcrypt.py the
     # keys). NTN and CNIC carry a keyed blind index so that a row can be found by its value.
     ntn = EncryptedTextField("NTN", blank=True, validators=[validate_ntn])
     secp_number = EncryptedTextField("SECP number", blank=True, validators=[validate_reference])

@@ -25,13 +25,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vpnregistry.accounts import language as languages
-from vpnregistry.accounts.identifiers import IDENTIFIER_FIELDS, clean_identifiers
 from vpnregistry.accounts.models import ApiToken, Category, Invitation, Organisation, Role, User
 from vpnregistry.accounts.names import bidi_controls, normalise_name
 from vpnregistry.accounts.selectors import names_alike
 from vpnregistry.audit.services import record
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.fieldcrypt import blind_indexes
+from vpnregistry.identifiers import IDENTIFIER_FIELDS, clean_identifiers
 from vpnregistry.siteurl import site_url
 
 logger = logging.getLogger(__name__)

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from vpnregistry.allowlist.deltas import apply_delta, make_delta
 from vpnregistry.allowlist.formats import FORMATS, IPSET_SETS, NFT_TABLE, Allowlist, nft_set_of, render
-from vpnregistry.allowlist.signing import PublicKey, SignatureError, verify
+from vpnregistry.signing.minisign import PublicKey, SignatureError, verify
 
 log = logging.getLogger("vpnregistry.sync")
 

@@ -3,7 +3,7 @@
 Every change that affects the allowlist calls `request_publication` inside its own transaction. That
 writes a `PublicationDue` row, so the wish commits with the change or not at all, and asks for a
 publisher once the transaction commits: a Celery task when a broker is set, else a run in this
-process (vpnregistry/worker/celery.py). Nothing depends on that request arriving: whatever runs
+process (vpnregistry/celery.py). Nothing depends on that request arriving: whatever runs
 next (a worker, the scheduler's periodic run, `vpnregistry publish` from cron, the sweep) publishes
 what is still due.
 
@@ -34,7 +34,11 @@ from django.utils import timezone
 
 from vpnregistry import storage
 from vpnregistry.allowlist.models import PublicationDue, Snapshot
+from vpnregistry.allowlist.services import publish_snapshot
+from vpnregistry.applications.models import Application
+from vpnregistry.celery import dispatch
 from vpnregistry.db import hold_lock
+from vpnregistry.registrations.models import ActivePeriod
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +58,6 @@ def request_publication(*, reason: str = "", application_id: int | None = None, 
 
 
 def start_publisher(*, countdown: float | None = None) -> None:
-    from vpnregistry.worker.celery import dispatch
-
     dispatch(PUBLISH_TASK, countdown=countdown)
 
 
@@ -86,8 +88,6 @@ def _latest() -> tuple[int, datetime] | None:
 
 def windows_changed(since: datetime, until: datetime) -> bool:
     """Whether any registration's active period began or ended in (since, until]: two index seeks."""
-    from vpnregistry.registrations.models import ActivePeriod
-
     return (
         ActivePeriod.objects.filter(start__gt=since, start__lte=until).exists()
         or ActivePeriod.objects.filter(end__gt=since, end__lte=until).exists()
@@ -136,8 +136,6 @@ def publish_pending(
     With `respect_interval`, a run too soon after the latest snapshot does nothing and says how long
     to wait (the task schedules itself again then).
     """
-    from vpnregistry.allowlist.services import publish_snapshot
-
     forced = force or reset_session
     if not forced and not is_due(at=at):
         latest = _latest()
@@ -160,8 +158,6 @@ def publish_pending(
         serial = snapshot.serial if snapshot else (latest[0] if latest else None)
         applications = sorted({row[2] for row in covered if row[2] is not None})
         if applications and serial is not None:
-            from vpnregistry.applications.models import Application
-
             Application.objects.filter(pk__in=applications, published_serial__isnull=True).update(
                 published_serial=serial
             )

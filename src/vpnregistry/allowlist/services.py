@@ -26,12 +26,12 @@ from django.db.models.functions import Cast, Concat, Substr
 from django.utils import timezone
 
 from vpnregistry import storage
-from vpnregistry.allowlist import keys
 from vpnregistry.allowlist.deltas import make_delta
 from vpnregistry.allowlist.formats import FORMATS, Allowlist, CidrList, from_stored, render
 from vpnregistry.allowlist.models import SignedIndex, Snapshot
 from vpnregistry.canonical import canonical
 from vpnregistry.db import KEY_WIDTH, hold_lock
+from vpnregistry.signing import keys
 from vpnregistry.timeutil import utc_iso
 
 logger = logging.getLogger(__name__)

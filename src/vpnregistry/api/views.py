@@ -23,10 +23,8 @@ from rest_framework.views import APIView
 from vpnregistry import storage
 from vpnregistry.accounts import language
 from vpnregistry.accounts.authentication import revoke_token, token_expires
-from vpnregistry.accounts.identifiers import identifiers_for
 from vpnregistry.accounts.models import ApiToken, District, Operator, Role
 from vpnregistry.accounts.selectors import operators_with_space
-from vpnregistry.allowlist import keys
 from vpnregistry.allowlist import selectors as allowlist_selectors
 from vpnregistry.allowlist.formats import FORMATS
 from vpnregistry.allowlist.services import file_name, msisdn_name
@@ -40,6 +38,7 @@ from vpnregistry.applications.models import RejectionReason, Resource
 from vpnregistry.audit.services import record
 from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, WrongState
+from vpnregistry.identifiers import identifiers_for
 from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError
 from vpnregistry.registrations import selectors as registration_selectors
@@ -48,6 +47,7 @@ from vpnregistry.restrictions import exemptions, jobs
 from vpnregistry.restrictions import selectors as restriction_selectors
 from vpnregistry.restrictions import services as restriction_services
 from vpnregistry.restrictions.models import Service
+from vpnregistry.signing import keys
 from vpnregistry.timeutil import parse_time
 
 # Re-exported for the views that name them; `api.schema` adds the refusals views leave out.

@@ -23,7 +23,11 @@ from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vpnregistry.accounts.models import Role
 from vpnregistry.applications.models import OutgoingMail
+from vpnregistry.audit.services import record
+from vpnregistry.celery import broker_url, dispatch
+from vpnregistry.errors import NotAllowed
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +51,6 @@ def pause_after(attempts: int) -> timedelta:
 def start_sending() -> None:
     """Ask for the task: once the current transaction commits with a broker, here and now without one
     (as notifications were mailed before, so that a development server prints them at once)."""
-    from vpnregistry.worker.celery import broker_url, dispatch
-
     if broker_url():
         transaction.on_commit(lambda: dispatch(SEND_TASK), robust=True)
     else:
@@ -134,10 +136,6 @@ def failed_mail():
 
 def retry_failed(*, actor) -> int:
     """An officer sends the failed emails again (the mail server fixed): each gets its tries anew."""
-    from vpnregistry.accounts.models import Role
-    from vpnregistry.audit.services import record
-    from vpnregistry.errors import NotAllowed
-
     if getattr(actor, "role", None) != Role.OFFICER:
         raise NotAllowed(_("Only an officer may send failed emails again."))
     now = timezone.now()

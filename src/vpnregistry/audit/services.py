@@ -17,13 +17,13 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from vpnregistry.accounts.identifiers import IDENTIFIER_FIELDS
-from vpnregistry.accounts.identifiers import mask as mask_identifier
-from vpnregistry.allowlist import keys
-from vpnregistry.allowlist.signing import PublicKey, SignatureError, verify
 from vpnregistry.audit.models import AuditEvent, Checkpoint, VerifyRun
 from vpnregistry.canonical import canonical, canonical_text
 from vpnregistry.db import hold_lock, insert_rows
+from vpnregistry.identifiers import IDENTIFIER_FIELDS
+from vpnregistry.identifiers import mask as mask_identifier
+from vpnregistry.signing import keys
+from vpnregistry.signing.minisign import PublicKey, SignatureError, verify
 from vpnregistry.timeutil import shown, utc_iso
 
 GENESIS = "0" * 64

@@ -15,9 +15,7 @@ from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
 
 from vpnregistry.accounts import language
-from vpnregistry.accounts.identifiers import identifiers_for
 from vpnregistry.accounts.models import Role
-from vpnregistry.allowlist import keys
 from vpnregistry.allowlist import selectors as allowlist_selectors
 from vpnregistry.allowlist.publication import backlog as publication_backlog
 from vpnregistry.allowlist.selectors import latest_serial
@@ -26,11 +24,13 @@ from vpnregistry.applications import queues, selectors, services
 from vpnregistry.applications.models import Application, RejectionReason
 from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, TooMany
+from vpnregistry.identifiers import identifiers_for
 from vpnregistry.portal.forms import DecisionForm, ResourceFormSet
 from vpnregistry.portal.history import tell
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import application_step, take_failed_form
 from vpnregistry.registrations.models import Registration
+from vpnregistry.signing import keys
 
 
 @require_GET

@@ -7,10 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from vpnregistry.accounts.identifiers import ShownIdentifiers
 from vpnregistry.accounts.models import Role
 from vpnregistry.api.views_privacy import export_response
 from vpnregistry.errors import NotAllowed
+from vpnregistry.identifiers import ShownIdentifiers
 
 
 def _own_organisation(user):

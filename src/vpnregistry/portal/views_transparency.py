@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from vpnregistry.accounts.models import Role
-from vpnregistry.allowlist import keys
 from vpnregistry.audit import selectors
 from vpnregistry.audit.models import Checkpoint
 from vpnregistry.csvcells import cell
@@ -22,6 +21,7 @@ from vpnregistry.db import whole_number
 from vpnregistry.portal.history import tell
 from vpnregistry.registrations.statistics import localised
 from vpnregistry.registrations.statistics import statistics as compute
+from vpnregistry.signing import keys
 
 LOG_READERS = {Role.AUDITOR, Role.OFFICER}
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vpnregistry import storage
+from vpnregistry.celery import dispatch
 from vpnregistry.errors import TooLarge
 from vpnregistry.restrictions import exemptions
 from vpnregistry.restrictions.models import ExemptionJob
@@ -94,8 +95,6 @@ def create_job(*, owner, source, at: datetime, column: int | None, start: bool =
 
 
 def start_job(pk: int) -> None:
-    from vpnregistry.worker.celery import dispatch
-
     dispatch(JOB_TASK, args=[pk])
 
 

@@ -22,13 +22,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vpnregistry.accounts.models import Role
-from vpnregistry.allowlist import keys
 from vpnregistry.audit.services import record
 from vpnregistry.canonical import canonical
 from vpnregistry.errors import NotAllowed, WrongState
 from vpnregistry.registrations.models import ActivePeriod
 from vpnregistry.restrictions.models import ExemptionStatement, RestrictionEvent
 from vpnregistry.restrictions.selectors import published_events
+from vpnregistry.signing import keys
 from vpnregistry.timeutil import utc_iso
 
 FORMAT = "vpnregistry-exemption-statement/1"

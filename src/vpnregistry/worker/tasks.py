@@ -12,7 +12,7 @@ import logging
 
 from celery.signals import worker_ready
 
-from vpnregistry.worker.celery import app, broker_url, dispatch
+from vpnregistry.celery import app, broker_url, dispatch
 
 logger = logging.getLogger(__name__)
 

@@ -2,15 +2,15 @@
 
 from django.db import migrations, models
 
-import vpnregistry.accounts.identifiers
 import vpnregistry.fieldcrypt
+import vpnregistry.identifiers
 
 FIELDS = ("ntn", "secp_number", "pseb_number", "cnic")
 INDEXED = ("ntn", "cnic")
 
 
 def _canonical(field, value):
-    from vpnregistry.accounts.identifiers import IdentifierError, normalise
+    from vpnregistry.identifiers import IdentifierError, normalise
 
     value = (value or "").strip()
     try:
@@ -86,7 +86,7 @@ class Migration(migrations.Migration):
             name="cnic",
             field=vpnregistry.fieldcrypt.EncryptedTextField(
                 blank=True,
-                validators=[vpnregistry.accounts.identifiers.validate_cnic],
+                validators=[vpnregistry.identifiers.validate_cnic],
                 verbose_name="CNIC of the responsible person",
             ),
         ),
@@ -94,7 +94,7 @@ class Migration(migrations.Migration):
             model_name="organisation",
             name="ntn",
             field=vpnregistry.fieldcrypt.EncryptedTextField(
-                blank=True, validators=[vpnregistry.accounts.identifiers.validate_ntn], verbose_name="NTN"
+                blank=True, validators=[vpnregistry.identifiers.validate_ntn], verbose_name="NTN"
             ),
         ),
         migrations.AlterField(
@@ -102,7 +102,7 @@ class Migration(migrations.Migration):
             name="pseb_number",
             field=vpnregistry.fieldcrypt.EncryptedTextField(
                 blank=True,
-                validators=[vpnregistry.accounts.identifiers.validate_reference],
+                validators=[vpnregistry.identifiers.validate_reference],
                 verbose_name="PSEB number",
             ),
         ),
@@ -111,7 +111,7 @@ class Migration(migrations.Migration):
             name="secp_number",
             field=vpnregistry.fieldcrypt.EncryptedTextField(
                 blank=True,
-                validators=[vpnregistry.accounts.identifiers.validate_reference],
+                validators=[vpnregistry.identifiers.validate_reference],
                 verbose_name="SECP number",
             ),
         ),

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 
 def copy_keys_from_folder(apps, schema_editor):
-    from vpnregistry.allowlist.signing import SignatureError, parse_secret_key
+    from vpnregistry.signing.minisign import SignatureError, parse_secret_key
 
     SigningPublicKey = apps.get_model("allowlist", "SigningPublicKey")
     folder = Path(settings.ALLOWLIST_KEYS_DIR)

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from vpnregistry.allowlist import keys
-from vpnregistry.allowlist.models import SigningPublicKey
 from vpnregistry.allowlist.services import write_index
+from vpnregistry.signing import keys
+from vpnregistry.signing.models import SigningPublicKey
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ import argparse
 
 from django.core.management.base import BaseCommand, CommandError
 
-from vpnregistry.worker.celery import app, broker_url
+from vpnregistry.celery import app, broker_url
 
 
 class CeleryCommand(BaseCommand):

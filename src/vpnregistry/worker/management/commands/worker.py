@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vpnregistry.worker.celery import app
+from vpnregistry.celery import app
 from vpnregistry.worker.management.commands._celery import CeleryCommand
 
 

@@ -21,7 +21,8 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from vpnregistry.allowlist.signing import PublicKey, SigningKey, read_secret_key, write_private
+from vpnregistry.signing.minisign import PublicKey, SigningKey, read_secret_key, write_private
+from vpnregistry.signing.models import SigningPublicKey
 
 
 class KeysGiven(ValueError):
@@ -77,8 +78,6 @@ _recorded: dict[str, datetime] = {}
 
 def record(public: PublicKey) -> datetime | None:
     """Keep `public` in the database; when it was first seen, or None if the database does not answer."""
-    from vpnregistry.allowlist.models import SigningPublicKey
-
     try:
         with transaction.atomic():
             row, _ = SigningPublicKey.objects.get_or_create(
@@ -130,8 +129,6 @@ def next_key() -> StoredKey | None:
 
 def known_public_keys() -> list[PublicKey]:
     """Every public key that may have signed something of this registry: current, announced, retired."""
-    from vpnregistry.allowlist.models import SigningPublicKey
-
     found = [current_key().public]
     if (announced := next_key()) is not None:
         found.append(announced.key.public)
