@@ -19,7 +19,8 @@ from vpnregistry.accounts import space
 from vpnregistry.accounts.models import District, Invitation, Province, Role
 from vpnregistry.allowlist.selectors import note_download
 from vpnregistry.applications import services
-from vpnregistry.applications.models import Notification, RejectionReason
+from vpnregistry.applications.models import RejectionReason
+from vpnregistry.notifications.models import Notification
 from vpnregistry.restrictions import complaints
 from vpnregistry.restrictions.models import Service
 

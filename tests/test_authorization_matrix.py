@@ -32,8 +32,9 @@ from vpnregistry.accounts.documents import upload_document
 from vpnregistry.accounts.sample_files import minimal_pdf
 from vpnregistry.accounts.space import propose_change
 from vpnregistry.applications import services
-from vpnregistry.applications.models import Application, Notification
-from vpnregistry.applications.notifications import notify_users
+from vpnregistry.applications.models import Application
+from vpnregistry.notifications.models import Notification
+from vpnregistry.notifications.services import notify_users
 from vpnregistry.registrations.certificates import issue_certificate
 from vpnregistry.registrations.models import Registration
 from vpnregistry.restrictions.complaints import file_complaint

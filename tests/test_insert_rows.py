@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from django.db import IntegrityError, transaction
 
-from vpnregistry.allowlist.models import PublicationDue
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.db import insert_rows
+from vpnregistry.registrations.models import PublicationDue
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,8 @@ from tests.workflow import approved, draft
 from vpnregistry import messages, netblocks
 from vpnregistry.accounts.models import User
 from vpnregistry.api.errors import exception_handler
-from vpnregistry.applications.models import Notification
 from vpnregistry.netblocks import LineError, ParseError, parse_text
+from vpnregistry.notifications.models import Notification
 from vpnregistry.registrations import services as registrations
 from vpnregistry.registrations.models import Registration
 from vpnregistry.timeutil import parse_time

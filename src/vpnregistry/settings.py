@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "vpnregistry.signing",
     "vpnregistry.accounts",
     "vpnregistry.audit",
+    "vpnregistry.notifications",
     "vpnregistry.applications",
     "vpnregistry.registrations",
     "vpnregistry.restrictions",
@@ -270,7 +271,7 @@ EMAIL_USE_SSL = _flag("VPNREGISTRY_EMAIL_SSL", False)
 EMAIL_TIMEOUT = int(os.environ.get("VPNREGISTRY_EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("VPNREGISTRY_FROM_EMAIL", "registry@vpnregistry.invalid")
 # Tries of one email before it is given up on and listed for officers (pauses double from a minute,
-# at most an hour: 12 tries span about six hours). See applications/mail.py.
+# at most an hour: 12 tries span about six hours). See notifications/mail.py.
 VPNREGISTRY_MAIL_ATTEMPTS = max(1, int(os.environ.get("VPNREGISTRY_MAIL_ATTEMPTS", "12")))
 
 # Web security. Pages load nothing inline and nothing from elsewhere (django-csp sets the header).

@@ -18,10 +18,11 @@ from tests.factories import PASSWORD, UserFactory
 from tests.workflow import approved, draft
 from vpnregistry.accounts import language, onboarding
 from vpnregistry.accounts.models import Role, User
-from vpnregistry.applications import notifications, queues, services
-from vpnregistry.applications.models import Notification
+from vpnregistry.allowlist.publication import sweep
+from vpnregistry.applications import queues, services
+from vpnregistry.notifications import services as notifications
+from vpnregistry.notifications.models import Notification
 from vpnregistry.registrations.models import Registration
-from vpnregistry.registrations.services import sweep
 
 COOKIE = settings.LANGUAGE_COOKIE_NAME
 # Any letter of the Arabic script: Urdu text holds some, English text none.

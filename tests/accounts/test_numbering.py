@@ -10,8 +10,9 @@ from tests.factories import OperatorFactory, UserFactory, put_documents_on_file
 from vpnregistry.accounts import numbering, space
 from vpnregistry.accounts.models import NumberBlock, Operator, Role
 from vpnregistry.applications import bulk, services
-from vpnregistry.applications.models import Application, Notification
+from vpnregistry.applications.models import Application
 from vpnregistry.errors import InvalidInput, WrongState
+from vpnregistry.notifications.models import Notification
 
 
 @pytest.fixture

@@ -19,13 +19,13 @@ from django.utils import timezone
 from tests.workflow import approved, to_decision
 from vpnregistry.allowlist import publication
 from vpnregistry.allowlist import services as allowlist_services
-from vpnregistry.allowlist.models import PublicationDue, Snapshot
-from vpnregistry.allowlist.publication import backlog, is_due, publish_pending
+from vpnregistry.allowlist.models import Snapshot
+from vpnregistry.allowlist.publication import backlog, is_due, publish_pending, sweep
 from vpnregistry.applications import services
 from vpnregistry.netblocks import aggregate
-from vpnregistry.registrations.models import Registration
+from vpnregistry.registrations.models import PublicationDue, Registration
 from vpnregistry.registrations.selectors import active_at_q
-from vpnregistry.registrations.services import change_state, sweep
+from vpnregistry.registrations.services import change_state
 from vpnregistry.worker import tasks
 
 

@@ -20,12 +20,12 @@ from vpnregistry.applications import queues, services
 from vpnregistry.applications.models import (
     Application,
     Escalation,
-    Notification,
     StepDuration,
     StepTarget,
 )
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.errors import InvalidInput, NotAllowed
+from vpnregistry.notifications.models import Notification
 
 State = Application.State
 
@@ -417,7 +417,7 @@ def test_new_staff_see_the_queue_of_their_body(world):
 
 
 def test_turnaround_and_notification_reads_seek_their_indexes(world):
-    from vpnregistry.applications.models import Notification
+    from vpnregistry.notifications.models import Notification
 
     now = timezone.now()
     durations = StepDuration.objects.filter(

@@ -773,7 +773,8 @@ def test_a_suspension_is_not_undone_by_waiting_for_expiry_and_renewing(world, se
     it suspended, the renewal carries the suspension and its reason to everyone who reviews it, and
     no ordinary approval decides it; only an officer acknowledging the suspension, with a reason."""
     from tests.auth import login
-    from vpnregistry.registrations.services import change_state, sweep
+    from vpnregistry.allowlist.publication import sweep
+    from vpnregistry.registrations.services import change_state
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         first = approved(world, "14.1.105.0/24")
@@ -900,7 +901,8 @@ def test_a_suspended_registration_past_its_end_counts_no_more_towards_the_fee(wo
 
 
 def test_revoked_registrations_stay_revoked_past_their_end_and_are_not_renewed(world):
-    from vpnregistry.registrations.services import change_state, sweep
+    from vpnregistry.allowlist.publication import sweep
+    from vpnregistry.registrations.services import change_state
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         first = approved(world, "14.1.105.0/24")

@@ -12,10 +12,10 @@ from django.utils import translation
 
 from tests.events import KARACHI_SOUTH, LAHORE, located, make_event
 from vpnregistry.accounts.models import User
-from vpnregistry.applications.models import Notification
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.audit.services import verify_chain
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
+from vpnregistry.notifications.models import Notification
 from vpnregistry.restrictions import complaints
 from vpnregistry.restrictions.models import Complaint, ComplaintMessage
 

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import require_broker, require_cache
 from tests.workflow import approved, draft
-from vpnregistry.applications.models import OutgoingMail
+from vpnregistry.notifications.models import OutgoingMail
 from vpnregistry.registrations.models import ActivePeriod, Registration
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:9/0"  # the discard port: nothing answers

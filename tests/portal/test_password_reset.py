@@ -9,8 +9,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from tests.factories import PASSWORD
-from vpnregistry.applications.models import OutgoingMail
 from vpnregistry.audit.models import AuditEvent
+from vpnregistry.notifications.models import OutgoingMail
 
 NEW = "a-new-long-passphrase-47"
 

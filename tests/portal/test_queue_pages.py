@@ -10,8 +10,9 @@ from django.utils import timezone
 from tests.factories import put_documents_on_file
 from tests.workflow import draft, to_decision
 from vpnregistry.applications import services
-from vpnregistry.applications.models import Application, Notification, StepTarget
-from vpnregistry.applications.notifications import notify_users
+from vpnregistry.applications.models import Application, StepTarget
+from vpnregistry.notifications.models import Notification
+from vpnregistry.notifications.services import notify_users
 
 
 def submitted(world, value, days_ago=0, user=None):

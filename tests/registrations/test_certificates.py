@@ -15,12 +15,13 @@ from django.utils import timezone, translation
 from tests.conftest import require_tool
 from tests.workflow import registration
 from vpnregistry import printing
+from vpnregistry.allowlist.publication import sweep
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.codes import ALPHABET, grouped
 from vpnregistry.errors import NotAllowed
 from vpnregistry.registrations import certificates
 from vpnregistry.registrations.models import ActivePeriod, Certificate, Registration
-from vpnregistry.registrations.services import change_state, sweep
+from vpnregistry.registrations.services import change_state
 
 URL_BASE = "https://registry.example"
 

@@ -14,12 +14,18 @@ from django.test.utils import CaptureQueriesContext
 from tests.workflow import approved
 from vpnregistry.accounts.models import AddressSpace, Organisation
 from vpnregistry.accounts.names import name_skeleton
-from vpnregistry.allowlist.models import PublicationDue, Snapshot
+from vpnregistry.allowlist.models import Snapshot
 from vpnregistry.applications.models import Application
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.audit.services import verify_chain
 from vpnregistry.registrations import legacy
-from vpnregistry.registrations.models import REFERENCE_ALPHABET, ActivePeriod, Registration, new_reference
+from vpnregistry.registrations.models import (
+    REFERENCE_ALPHABET,
+    ActivePeriod,
+    PublicationDue,
+    Registration,
+    new_reference,
+)
 from vpnregistry.registrations.services import change_state
 from vpnregistry.restrictions import exemptions
 

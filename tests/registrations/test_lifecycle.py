@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from tests.workflow import registration
 from vpnregistry.allowlist.models import Snapshot
+from vpnregistry.allowlist.publication import sweep
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.registrations.models import ActivePeriod, Registration
-from vpnregistry.registrations.services import change_state, sweep
+from vpnregistry.registrations.services import change_state
 from vpnregistry.restrictions import exemptions
 
 

@@ -27,10 +27,11 @@ from django.db import connection
 from tests.conftest import require_broker
 from tests.workflow import approved, to_decision
 from vpnregistry import celery as worker_celery
-from vpnregistry.allowlist.models import PublicationDue, Snapshot
+from vpnregistry.allowlist.models import Snapshot
 from vpnregistry.allowlist.publication import backlog
 from vpnregistry.applications.models import Application
 from vpnregistry.db import LOCKS
+from vpnregistry.registrations.models import PublicationDue
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -32,26 +32,13 @@ from vpnregistry.audit.services import record
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.fieldcrypt import blind_indexes
 from vpnregistry.identifiers import IDENTIFIER_FIELDS, clean_identifiers
+from vpnregistry.notifications.mail import send_email
 from vpnregistry.siteurl import site_url
 
 logger = logging.getLogger(__name__)
 
 SIGNUP_SALT = "vpnregistry.accounts.signup"
 INVITATION_SALT = "vpnregistry.accounts.invitation"
-
-
-def send_email(subject: str, body: str, to: str) -> None:
-    """Mail one person as notifications are mailed: written as an outgoing mail and sent by the mail
-    task (retried while the mail server is down, listed for officers if every try fails), never
-    inside the request when a broker is set.
-    """
-    # The outgoing mail lives with the notifications, in the applications app, above this one: the
-    # structure issue moves both down; until then they are imported here, where they are used.
-    from vpnregistry.applications.mail import start_sending
-    from vpnregistry.applications.models import OutgoingMail
-
-    OutgoingMail.objects.create(to=to, subject=f"[vpnregistry] {subject}"[:255], body=body)
-    start_sending()
 
 
 def _link(name: str, token: str) -> str:

@@ -23,8 +23,8 @@ from django.db import transaction
 from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
-from vpnregistry.accounts.onboarding import send_email
 from vpnregistry.audit.services import record
+from vpnregistry.notifications.mail import send_email
 
 
 class ResetRequestForm(PasswordResetForm):

@@ -1,11 +1,9 @@
 """When to publish: the durable wish to publish, and the publisher that consumes it.
 
-Every change that affects the allowlist calls `request_publication` inside its own transaction. That
-writes a `PublicationDue` row, so the wish commits with the change or not at all, and asks for a
-publisher once the transaction commits: a Celery task when a broker is set, else a run in this
-process (vpnregistry/celery.py). Nothing depends on that request arriving: whatever runs
-next (a worker, the scheduler's periodic run, `vpnregistry publish` from cron, the sweep) publishes
-what is still due.
+Every change that affects the allowlist calls `request_publication` (registrations/outbox.py) inside
+its own transaction: the wish is written below, by the layer that makes the change, and consumed here.
+Nothing depends on the publisher it asks for arriving: whatever runs next (a worker, the scheduler's
+periodic run, `vpnregistry publish` from cron, the sweep) publishes what is still due.
 
 The publisher (`publish_pending`) takes the publication lock, reads the rows then pending, publishes
 at a time no earlier than any of them, and deletes exactly the rows it read (by id: ids are handed
@@ -23,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -33,32 +31,16 @@ from django.db.models import Count, Min
 from django.utils import timezone
 
 from vpnregistry import storage
-from vpnregistry.allowlist.models import PublicationDue, Snapshot
+from vpnregistry.allowlist.models import Snapshot
 from vpnregistry.allowlist.services import publish_snapshot
 from vpnregistry.applications.models import Application
-from vpnregistry.celery import dispatch
 from vpnregistry.db import hold_lock
-from vpnregistry.registrations.models import ActivePeriod
+from vpnregistry.registrations.models import ActivePeriod, PublicationDue
+from vpnregistry.registrations.services import SweepReport, expire_and_remind
 
 logger = logging.getLogger(__name__)
 
-PUBLISH_TASK = "vpnregistry.publish"
 DELETE_CHUNK = 5000  # ids per DELETE: below SQLite's limit on bound parameters
-
-
-def request_publication(*, reason: str = "", application_id: int | None = None, start: bool = True) -> None:
-    """Record, in the current transaction, that the allowlist is due to be published.
-
-    With `start`, a publisher is asked for once the transaction commits (see the module's note);
-    callers that publish themselves right after (the sweep) pass `start=False`.
-    """
-    PublicationDue.objects.create(at=timezone.now(), reason=reason[:200], application_id=application_id)
-    if start:
-        transaction.on_commit(start_publisher, robust=True)
-
-
-def start_publisher(*, countdown: float | None = None) -> None:
-    dispatch(PUBLISH_TASK, countdown=countdown)
 
 
 @dataclass(frozen=True)
@@ -200,3 +182,12 @@ def remove_stale_temporary_files() -> list[Path]:
     if removed:
         logger.warning("removed %d temporary file(s) a killed publisher left", len(removed))
     return removed
+
+
+def sweep(*, now: datetime | None = None, batch: int = 1000) -> SweepReport:
+    """For cron, idempotent: expire what has run out, send each reminder once (registrations'
+    `expire_and_remind`), then publish when something is due."""
+    now = now or timezone.now()
+    report = expire_and_remind(now=now, batch=batch)
+    snapshot = publish_pending(at=now).snapshot
+    return replace(report, published_serial=snapshot.serial if snapshot else None)

@@ -12,9 +12,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from vpnregistry.api.permissions import role_permission
-from vpnregistry.applications import notifications, queues
-from vpnregistry.applications.models import Notification
+from vpnregistry.applications import queues
 from vpnregistry.errors import InvalidInput
+from vpnregistry.notifications import services as notifications
+from vpnregistry.notifications.models import Notification
 
 ERROR = inline_serializer("QueueError", fields={"detail": serializers.CharField()})
 VALIDATION_ERROR = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input, keyed by field")

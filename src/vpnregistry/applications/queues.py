@@ -625,7 +625,7 @@ def escalate(*, now: datetime | None = None, batch: int = 500) -> EscalationRepo
     Each escalation is recorded (an `Escalation` row and an audit event, in one transaction); then
     every recipient (the step's owners and the officers) gets one message listing what was escalated.
     """
-    from vpnregistry.applications.notifications import Message, send
+    from vpnregistry.notifications.services import Message, send
 
     now = now or timezone.now()
     report = EscalationReport()

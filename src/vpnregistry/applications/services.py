@@ -23,7 +23,6 @@ from vpnregistry.accounts.documents import require_documents
 from vpnregistry.accounts.models import District, Operator, Organisation, Role, User
 from vpnregistry.accounts.numbering import operator_for_number
 from vpnregistry.accounts.selectors import operator_for_network
-from vpnregistry.allowlist.publication import request_publication
 from vpnregistry.applications import queues
 from vpnregistry.applications.fees import fee_for
 from vpnregistry.applications.models import (
@@ -44,6 +43,7 @@ from vpnregistry.db import Network, hold_lock, network_keys
 from vpnregistry.errors import InvalidInput, NotAllowed, TooMany, WrongState
 from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError, check_prefix
+from vpnregistry.registrations.outbox import request_publication
 from vpnregistry.registrations.selectors import conflicting_number, conflicting_registration, suspended_held
 from vpnregistry.registrations.services import create_registrations
 
@@ -560,7 +560,7 @@ def submit_application(*, actor, application: Application) -> Application:
 def _tell_numbering_operators(application: Application, *, at: datetime) -> None:
     """Each operator whose numbering holds a number declared ported away is told, once, at submission:
     it may know the number was not ported, and say so to the regulator."""
-    from vpnregistry.applications.notifications import notify_users
+    from vpnregistry.notifications.services import notify_users
     from vpnregistry.registrations.models import PortingDeclaration
 
     declarations = list(

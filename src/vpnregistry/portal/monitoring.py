@@ -23,10 +23,12 @@ from django.utils import timezone
 from redis import RedisError
 from rest_framework.throttling import BaseThrottle
 
-from vpnregistry.allowlist.models import PublicationDue, Snapshot
+from vpnregistry.allowlist.models import Snapshot
 from vpnregistry.allowlist.selectors import operator_sync_status
-from vpnregistry.applications.models import Application, OutgoingMail
+from vpnregistry.applications.models import Application
 from vpnregistry.audit.models import VerifyRun
+from vpnregistry.notifications.models import OutgoingMail
+from vpnregistry.registrations.models import PublicationDue
 from vpnregistry.restrictions.models import ExemptionJob
 
 logger = logging.getLogger(__name__)

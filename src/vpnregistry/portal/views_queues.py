@@ -14,9 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from vpnregistry.accounts.models import Agency, Category, District, Operator, Province, Role
-from vpnregistry.applications import mail, notifications, queues
+from vpnregistry.applications import queues
 from vpnregistry.applications.models import StepTarget
 from vpnregistry.errors import InvalidInput, NotAllowed
+from vpnregistry.notifications import mail
+from vpnregistry.notifications import services as notifications
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import field_message, run_step
 

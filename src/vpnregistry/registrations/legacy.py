@@ -33,13 +33,12 @@ from django.utils import timezone
 
 from vpnregistry.accounts.models import AddressSpace, Category, District, Operator, Organisation, Role, User
 from vpnregistry.accounts.names import BIDI_CONTROLS, bidi_controls, name_skeleton, normalise_name
-from vpnregistry.allowlist.models import PublicationDue
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.services import record_many
 from vpnregistry.csvcells import formula_reason
 from vpnregistry.db import Network, address_key, hold_lock, insert_rows
 from vpnregistry.netblocks import ParseError, check_prefix
-from vpnregistry.registrations.models import REFERENCE_ALPHABET, ActivePeriod, Registration
+from vpnregistry.registrations.models import REFERENCE_ALPHABET, ActivePeriod, PublicationDue, Registration
 from vpnregistry.timeutil import parse_time
 
 COLUMNS = ["organisation", "category", "value", "operator", "subscriber_id", "valid_from", "valid_until"]

@@ -168,3 +168,26 @@ class PublishedStatistics(models.Model):
 
     def __str__(self) -> str:
         return f"statistics of {self.generated_at:%Y-%m-%d %H:%M}"
+
+
+class PublicationDue(models.Model):
+    """A change that the published allowlist does not carry yet: the durable wish to publish.
+
+    Written in the same transaction as the change (an approval, a suspension, an expiry, ...), so the
+    wish commits with it or not at all; the publisher deletes the rows it has covered. Whatever runs
+    next (a worker, the scheduler, `vpnregistry publish`) finds what is still due: nothing depends
+    on a callback surviving a crash. An empty table means the allowlist has not changed since the
+    latest snapshot, save for validity windows that began or ended since (see allowlist/publication.py).
+    """
+
+    at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+    # The application whose approval asked, so that it can show the serial that first carried it.
+    application_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "allowlist_publicationdue"  # made by the allowlist app before this one existed
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"publication due since {self.at:%Y-%m-%d %H:%M:%S}: {self.reason}"

@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from vpnregistry.applications.models import Application, Resource
-from vpnregistry.applications.notifications import Text, notify_organisation
 from vpnregistry.audit.services import record
 from vpnregistry.db import hold_lock, overlapping_q
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
+from vpnregistry.notifications.services import Text, notify_organisation
 from vpnregistry.registrations.models import ActivePeriod, Registration
+from vpnregistry.registrations.outbox import request_publication
 
 State = Registration.State
 
@@ -156,8 +157,6 @@ def _may_act(actor, registration: Registration, step: Transition) -> None:
 
 def change_state(*, actor, registration: Registration, step: str, reason: str = "") -> Registration:
     """One lifecycle step, audited, with the exemption history and the allowlist kept in step."""
-    from vpnregistry.allowlist.publication import request_publication
-
     transition = TRANSITIONS[step]
     reason = (reason or "").strip()
     if transition.needs_reason and not reason:
@@ -271,21 +270,19 @@ def _notify_expiry(registration: Registration, days: int) -> None:
 class SweepReport:
     expired: list[str]
     reminded: list[tuple[str, int]]
-    published_serial: int | None
+    published_serial: int | None = None  # filled by the sweep that publishes (allowlist/publication.py)
 
 
-def sweep(*, now: datetime | None = None, batch: int = 1000) -> SweepReport:
-    """For cron, idempotent: expire what has run out, send each reminder once, republish if needed.
+def expire_and_remind(*, now: datetime | None = None, batch: int = 1000) -> SweepReport:
+    """For the sweep, idempotent: expire what has run out, send each reminder once.
 
     Only an active registration expires: a suspended or revoked one keeps its state past its end
     date, so that waiting never lifts a suspension (renewing a suspended one needs an officer who
     acknowledges the suspension, applications/services.py decide_application).
     Expiry needs no change to the active periods: each one already ends at the end of validity.
-    Each batch of expiries records the wish to publish in its own transaction; the publication at
-    the end builds the allowlist only when something is due (allowlist/publication.py).
+    Each batch of expiries records the wish to publish in its own transaction; the sweep publishes
+    after this (allowlist/publication.py `sweep`), building the allowlist only when something is due.
     """
-    from vpnregistry.allowlist.publication import publish_pending, request_publication
-
     now = now or timezone.now()
     expired: list[str] = []
     while True:
@@ -335,7 +332,4 @@ def sweep(*, now: datetime | None = None, batch: int = 1000) -> SweepReport:
                 )
             _notify_expiry(registration, days)
             reminded.append((registration.reference, days))
-    snapshot = publish_pending(at=now).snapshot
-    return SweepReport(
-        expired=expired, reminded=reminded, published_serial=snapshot.serial if snapshot else None
-    )
+    return SweepReport(expired=expired, reminded=reminded)

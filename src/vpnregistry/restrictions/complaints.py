@@ -25,10 +25,10 @@ from django.utils.translation import gettext_lazy
 
 from vpnregistry import storage
 from vpnregistry.accounts.models import Role, User
-from vpnregistry.applications.notifications import notify_users
 from vpnregistry.audit.services import record
 from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
+from vpnregistry.notifications.services import notify_users
 from vpnregistry.registrations.models import ActivePeriod, Registration
 from vpnregistry.restrictions.models import Complaint, ComplaintMessage, RestrictionEvent
 from vpnregistry.timeutil import parse_time, utc_iso

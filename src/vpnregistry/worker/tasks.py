@@ -12,7 +12,17 @@ import logging
 
 from celery.signals import worker_ready
 
+from vpnregistry.accounts.documents import purge_documents as run_purge
+from vpnregistry.allowlist.publication import publish_pending, sweep_temporary_files
+from vpnregistry.allowlist.publication import sweep as run_sweep
+from vpnregistry.applications.queues import escalate as run_escalate
+from vpnregistry.audit.services import make_checkpoint, record_verify_run, verify_chain
 from vpnregistry.celery import app, broker_url, dispatch
+from vpnregistry.db import refresh_planner_statistics
+from vpnregistry.notifications.mail import SEND_TASK, deliver_due
+from vpnregistry.registrations.outbox import PUBLISH_TASK
+from vpnregistry.registrations.statistics import refresh_statistics as run_refresh
+from vpnregistry.restrictions.jobs import purge_expired, run_job
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +34,6 @@ def publish() -> int | None:
     Too soon after the latest snapshot (`VPNREGISTRY_ALLOWLIST_MIN_INTERVAL`), it asks for itself
     again when the interval has passed instead of dropping the wish.
     """
-    from vpnregistry.allowlist.publication import PUBLISH_TASK, publish_pending
-
     outcome = publish_pending(respect_interval=True)
     if outcome.wait:
         dispatch(PUBLISH_TASK, countdown=outcome.wait)
@@ -37,8 +45,6 @@ def send_mail() -> dict:
     """Send the emails that are due; while some wait for a retry, ask for itself again when due."""
     from django.utils import timezone
 
-    from vpnregistry.applications.mail import SEND_TASK, deliver_due
-
     delivery = deliver_due()
     if delivery.next_due is not None and broker_url():
         wait = max(1.0, (delivery.next_due - timezone.now()).total_seconds())
@@ -49,8 +55,6 @@ def send_mail() -> dict:
 @app.task(name="vpnregistry.exemption_job")
 def exemption_job(job_id: int) -> str | None:
     """Answer one bulk exemption check kept as a job (restrictions/jobs.py)."""
-    from vpnregistry.restrictions.jobs import run_job
-
     job = run_job(job_id)
     return job.state if job else None
 
@@ -58,11 +62,6 @@ def exemption_job(job_id: int) -> str | None:
 @app.task(name="vpnregistry.sweep")
 def sweep() -> dict:
     """Expire, remind, republish when due, sweep a killed publisher's temporary files."""
-    from vpnregistry.allowlist.publication import sweep_temporary_files
-    from vpnregistry.db import refresh_planner_statistics
-    from vpnregistry.registrations.services import sweep as run_sweep
-    from vpnregistry.restrictions.jobs import purge_expired
-
     report = run_sweep()
     sweep_temporary_files()
     purge_expired()
@@ -76,24 +75,18 @@ def sweep() -> dict:
 
 @app.task(name="vpnregistry.escalate")
 def escalate() -> dict:
-    from vpnregistry.applications.queues import escalate as run_escalate
-
     report = run_escalate()
     return {"escalated": dict(report.escalated), "recipients": report.recipients}
 
 
 @app.task(name="vpnregistry.checkpoint")
 def checkpoint() -> str:
-    from vpnregistry.audit.services import make_checkpoint
-
     return str(make_checkpoint().checkpoint.day)
 
 
 @app.task(name="vpnregistry.verify_log")
 def verify_log() -> int:
     """Walk the audit chain (incrementally) and keep the result; a broken chain fails the task."""
-    from vpnregistry.audit.services import record_verify_run, verify_chain
-
     report = verify_chain(incremental=True)
     record_verify_run(report)
     if not report.ok:
@@ -103,15 +96,11 @@ def verify_log() -> int:
 
 @app.task(name="vpnregistry.purge_documents")
 def purge_documents() -> int:
-    from vpnregistry.accounts.documents import purge_documents as run_purge
-
     return run_purge()
 
 
 @app.task(name="vpnregistry.refresh_statistics")
 def refresh_statistics() -> float:
-    from vpnregistry.registrations.statistics import refresh_statistics as run_refresh
-
     return run_refresh().seconds
 
 

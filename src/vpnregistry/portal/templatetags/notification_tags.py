@@ -2,7 +2,7 @@
 
 from django import template
 
-from vpnregistry.applications.models import Notification
+from vpnregistry.notifications.models import Notification
 
 register = template.Library()
 CAP = 99

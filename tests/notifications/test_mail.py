@@ -17,9 +17,10 @@ from django.utils import timezone
 from tests.auth import login
 from tests.factories import UserFactory
 from vpnregistry.accounts.models import Role
-from vpnregistry.applications import mail, notifications
-from vpnregistry.applications.models import Notification, OutgoingMail
 from vpnregistry.errors import NotAllowed
+from vpnregistry.notifications import mail
+from vpnregistry.notifications import services as notifications
+from vpnregistry.notifications.models import Notification, OutgoingMail
 from vpnregistry.worker import tasks
 
 

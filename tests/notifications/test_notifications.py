@@ -12,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from tests.factories import UserFactory
 from tests.workflow import draft
 from vpnregistry.accounts.models import Role
-from vpnregistry.applications import notifications, services
-from vpnregistry.applications.models import Notification
+from vpnregistry.applications import services
+from vpnregistry.notifications import services as notifications
+from vpnregistry.notifications.models import Notification
 
 
 class BrokenBackend(BaseEmailBackend):
@@ -160,7 +161,7 @@ def test_many_recipients_are_written_and_mailed_in_batches(world, monkeypatch):
 
 
 def test_a_mail_server_that_is_down_is_logged_and_the_notification_still_listed(world, settings, caplog):
-    settings.EMAIL_BACKEND = "tests.applications.test_notifications.BrokenBackend"
+    settings.EMAIL_BACKEND = "tests.notifications.test_notifications.BrokenBackend"
     notifications.notify_users([world.applicant], subject="still here", body="b")
     assert Notification.objects.get(recipient=world.applicant).subject == "still here"
     assert "could not send" in caplog.text

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from vpnregistry.applications.mail import deliver_due
+from vpnregistry.notifications.mail import deliver_due
 
 
 class Command(BaseCommand):
