@@ -15,12 +15,12 @@ from django.utils import timezone
 from tests.events import LAHORE, located, make_event
 from tests.factories import OperatorFactory, UserFactory, put_documents_on_file
 from tests.workflow import draft, to_decision
-from vpnregistry.accounts import space
 from vpnregistry.accounts.models import District, Invitation, Province, Role
 from vpnregistry.allowlist.selectors import note_download
 from vpnregistry.applications import services
 from vpnregistry.applications.models import RejectionReason
 from vpnregistry.notifications.models import Notification
+from vpnregistry.registrations import space
 from vpnregistry.restrictions import complaints
 from vpnregistry.restrictions.models import Service
 

@@ -30,13 +30,13 @@ from tests.workflow import approved, draft, to_decision
 from vpnregistry.accounts import onboarding
 from vpnregistry.accounts.documents import upload_document
 from vpnregistry.accounts.sample_files import minimal_pdf
-from vpnregistry.accounts.space import propose_change
 from vpnregistry.applications import services
 from vpnregistry.applications.models import Application
 from vpnregistry.notifications.models import Notification
 from vpnregistry.notifications.services import notify_users
 from vpnregistry.registrations.certificates import issue_certificate
 from vpnregistry.registrations.models import Registration
+from vpnregistry.registrations.space import propose_change
 from vpnregistry.restrictions.complaints import file_complaint
 from vpnregistry.restrictions.jobs import create_job, run_job
 from vpnregistry.restrictions.services import create_event

@@ -20,6 +20,7 @@ from tests.workflow import draft
 from vpnregistry.accounts import documents
 from vpnregistry.accounts.models import Category, Document, DocumentType
 from vpnregistry.accounts.sample_files import minimal_pdf, minimal_png
+from vpnregistry.applications import documents as document_access
 from vpnregistry.applications import services
 from vpnregistry.applications.models import Application
 from vpnregistry.audit.models import AuditEvent
@@ -211,18 +212,18 @@ def test_who_may_read_a_document(world, on_file):
     for name, allowed in readers.items():
         user = getattr(world, name)
         if allowed:
-            assert documents.document_for(user, on_file.pk) == on_file, name
+            assert document_access.document_for(user, on_file.pk) == on_file, name
         else:
             with pytest.raises(Http404):
-                documents.document_for(user, on_file.pk)
+                document_access.document_for(user, on_file.pk)
     with pytest.raises(Http404):
-        documents.document_for(UserFactory(organisation=world.org, is_active=False), on_file.pk)
+        document_access.document_for(UserFactory(organisation=world.org, is_active=False), on_file.pk)
 
 
 def test_an_agency_sees_nothing_before_an_application_is_routed_to_it(world):
     document = Document.objects.filter(organisation=world.org).first()
     with pytest.raises(Http404):
-        documents.document_for(world.agency, document.pk)  # nothing submitted yet
+        document_access.document_for(world.agency, document.pk)  # nothing submitted yet
 
 
 @pytest.mark.parametrize("prefix", ["/documents/{pk}/", "/api/v1/documents/{pk}/file/"])

@@ -7,12 +7,13 @@ from django.test import Client, TestCase
 
 from tests.auth import login
 from tests.factories import OperatorFactory, UserFactory, put_documents_on_file
-from vpnregistry.accounts import numbering, space
+from vpnregistry.accounts import numbering
 from vpnregistry.accounts.models import NumberBlock, Operator, Role
 from vpnregistry.applications import bulk, services
 from vpnregistry.applications.models import Application
 from vpnregistry.errors import InvalidInput, WrongState
 from vpnregistry.notifications.models import Notification
+from vpnregistry.registrations import space
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from tests.factories import OrganisationFactory, UserFactory
 from tests.workflow import approved, draft
-from vpnregistry.accounts.documents import purge_candidates, purge_documents
 from vpnregistry.accounts.models import Document
+from vpnregistry.applications.documents import purge_candidates, purge_documents
 from vpnregistry.applications.models import Application
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.audit.services import verify_chain

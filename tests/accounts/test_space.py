@@ -10,11 +10,11 @@ from django.test import Client
 
 from tests.auth import login
 from tests.workflow import approved
-from vpnregistry.accounts import space
 from vpnregistry.accounts.models import AddressSpace, AddressSpaceChange
 from vpnregistry.accounts.selectors import operator_for_network
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
+from vpnregistry.registrations import space
 
 NEW = "103.4.92.0/22"
 

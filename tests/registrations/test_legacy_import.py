@@ -356,7 +356,7 @@ def test_a_run_cut_short_is_finished_by_running_it_again(world, tmp_path, monkey
 
 
 def test_what_a_run_cut_short_wrote_is_published_by_the_next_run(world, tmp_path, monkeypatch):
-    command = importlib.import_module("vpnregistry.registrations.management.commands.import-legacy")
+    command = importlib.import_module("vpnregistry.worker.management.commands.import-legacy")
 
     def crash():
         raise RuntimeError("killed before publishing")

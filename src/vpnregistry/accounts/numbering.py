@@ -2,7 +2,7 @@
 
 A block is written as the start every number in it shares, "+92300" for 0300 0000000 to
 0300 9999999. A mobile operator proposes adding or removing a block through the same changes as
-address space (accounts/space.py), an officer decides, and a mobile number an applicant registers
+address space (registrations/space.py), an officer decides, and a mobile number an applicant registers
 without naming its operator goes to the operator whose block holds it (the longest block wins).
 """
 
@@ -45,39 +45,6 @@ def overlapping_blocks(block: str):
     """Blocks that share a number with `block`: those it begins, and those that begin it."""
     shorter = [block[:i] for i in range(len(COUNTRY) + 2, len(block) + 1)]
     return NumberBlock.objects.filter(Q(prefix__in=shorter) | Q(prefix__startswith=block))
-
-
-def block_problems(operator_id: int, action: str, block: str) -> list[str]:
-    """Why this numbering change cannot be made now (empty when it can)."""
-    if Operator.objects.filter(pk=operator_id).values_list("kind", flat=True).first() != Operator.Kind.MOBILE:
-        return [_("Only a mobile operator holds numbering.")]
-    if action == "add":
-        overlapping = overlapping_blocks(block)
-        clash = overlapping.exclude(operator_id=operator_id).first()
-        if clash is not None:
-            return [
-                _("%(block)s overlaps %(other)s, in the numbering of another operator.")
-                % {"block": block, "other": clash.prefix}
-            ]
-        if (own := overlapping.first()) is not None:
-            return [
-                _("%(block)s overlaps %(other)s, already in your numbering.")
-                % {"block": block, "other": own.prefix}
-            ]
-        return []
-    from vpnregistry.registrations.models import Registration
-
-    if not NumberBlock.objects.filter(operator_id=operator_id, prefix=block).exists():
-        return [_("%(block)s is not one of the blocks of your numbering.") % {"block": block}]
-    standing = Registration.objects.filter(
-        kind="msisdn", value__startswith=block, state__in=["active", "suspended"], operator_id=operator_id
-    ).first()
-    if standing is not None:
-        return [
-            _("%(block)s holds the standing registration %(ref)s: report it unassigned first.")
-            % {"block": block, "ref": standing.reference}
-        ]
-    return []
 
 
 def operator_for_number(number: str) -> Operator | None:

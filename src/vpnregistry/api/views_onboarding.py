@@ -17,14 +17,16 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from vpnregistry.accounts import documents, onboarding, space
+from vpnregistry.accounts import documents, onboarding
 from vpnregistry.accounts.models import AddressSpaceChange, Document, Invitation, Organisation, Role, User
 from vpnregistry.api import serializers_onboarding as s
 from vpnregistry.api.parsers import JSONParser
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.api.views import ERROR, VALIDATION_ERROR, IdCursorPagination
+from vpnregistry.applications import documents as document_access
 from vpnregistry.errors import InvalidInput
 from vpnregistry.portal.views_onboarding import document_response
+from vpnregistry.registrations import space
 from vpnregistry.uploads import DOCUMENT_TYPES
 
 STEP_RESPONSES = {400: VALIDATION_ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
@@ -177,7 +179,7 @@ class DocumentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return Document.objects.none()
 
     def get_object(self):
-        return documents.document_for(self.request.user, self.kwargs.get("pk"))
+        return document_access.document_for(self.request.user, self.kwargs.get("pk"))
 
     def _organisation(self, request) -> Organisation:
         wanted = request.query_params.get("organisation")
@@ -189,7 +191,7 @@ class DocumentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             organisation_id = int(wanted)
         except ValueError:
             raise InvalidInput({"organisation": [_("An organisation id is a number.")]}) from None
-        if not documents.may_read_organisation_documents(request.user, organisation_id):
+        if not document_access.may_read_organisation_documents(request.user, organisation_id):
             raise Http404("no such organisation")
         return get_object_or_404(Organisation, pk=organisation_id)
 

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from vpnregistry.applications.models import Application, Resource
+from vpnregistry.registrations.models import Registration
 
 
 def addresses_of(*, family: int | None, first: str, last: str) -> int:
@@ -47,8 +48,6 @@ class Fee:
 
 def fee_for(application: Application) -> Fee:
     """Work out the fee of an application whose resources are attested."""
-    from vpnregistry.registrations.models import Registration
-
     resources = application.resources.filter(state=Resource.State.CONFIRMED)
     requested = sum(
         addresses_of(family=f, first=a, last=b)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from vpnregistry.accounts.models import Agency, Category, District, Operator, Organisation
 from vpnregistry.bilingual import BilingualName, urdu_name_field
 from vpnregistry.db import KEY_WIDTH
+from vpnregistry.registrations.models import ResourceKind
 
 
 class Application(models.Model):
@@ -113,10 +114,7 @@ class Application(models.Model):
 class Resource(models.Model):
     """One address, prefix or mobile number asked for, with the operator that assigned it."""
 
-    class Kind(models.TextChoices):
-        IPV4 = "ipv4", "IPv4"
-        IPV6 = "ipv6", "IPv6"
-        MSISDN = "msisdn", _("Mobile number")
+    Kind = ResourceKind
 
     class State(models.TextChoices):
         PENDING = "pending", _("Awaiting operator")

@@ -7,9 +7,11 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from vpnregistry.accounts.models import Role
+from vpnregistry.accounts.selectors import names_alike
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.applications.queues import waiting_for
 from vpnregistry.audit.models import AuditEvent
+from vpnregistry.registrations.selectors import held_by_others, suspended_held
 
 State = Application.State
 
@@ -70,8 +72,6 @@ def suspensions_shown(user, application: Application) -> list:
     """The organisation's suspended registrations that the application's live resources (those the
     user sees) renew or overlap: shown on the application, with the suspension's date and reason,
     so that whoever reviews and decides it knows."""
-    from vpnregistry.registrations.selectors import suspended_held
-
     live = [r for r in visible_resources(user, application) if r.state != Resource.State.REMOVED]
     return suspended_held(application.organisation_id, live)
 
@@ -81,8 +81,6 @@ def conflicts_shown(user, application: Application) -> list:
     with their holders: shown to the agency's reviewers and the officers, who reject the resource
     at review ("held by another organisation"). The applicant and the operators never see them:
     the applicant's answer at entry is the same whether or not somebody holds a resource."""
-    from vpnregistry.registrations.selectors import held_by_others
-
     if user.role not in {Role.AGENCY, Role.OFFICER}:
         return []
     live = [
@@ -96,8 +94,6 @@ def conflicts_shown(user, application: Application) -> list:
 def names_alike_shown(user, application: Application) -> list:
     """Other organisations whose names look like the applicant's (accounts/names.py), for the agency's
     reviewers and the officers to check that a name does not pass for another's; nobody else."""
-    from vpnregistry.accounts.selectors import names_alike
-
     if user.role not in {Role.AGENCY, Role.OFFICER}:
         return []
     return names_alike(application.organisation)

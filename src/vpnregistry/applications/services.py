@@ -43,6 +43,8 @@ from vpnregistry.db import Network, hold_lock, network_keys
 from vpnregistry.errors import InvalidInput, NotAllowed, TooMany, WrongState
 from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError, check_prefix
+from vpnregistry.notifications.services import notify_users
+from vpnregistry.registrations.models import PortingDeclaration, Registration
 from vpnregistry.registrations.outbox import request_publication
 from vpnregistry.registrations.selectors import conflicting_number, conflicting_registration, suspended_held
 from vpnregistry.registrations.services import create_registrations
@@ -492,8 +494,6 @@ def _add_resources(application: Application, cleaned: list[CleanResource]) -> No
 
 def _declare_porting(rows: list[Resource], cleaned: list[CleanResource]) -> None:
     """The porting declarations of newly added resources (rows in the order of `cleaned`)."""
-    from vpnregistry.registrations.models import PortingDeclaration
-
     now = timezone.now()
     PortingDeclaration.objects.bulk_create(
         [
@@ -560,9 +560,6 @@ def submit_application(*, actor, application: Application) -> Application:
 def _tell_numbering_operators(application: Application, *, at: datetime) -> None:
     """Each operator whose numbering holds a number declared ported away is told, once, at submission:
     it may know the number was not ported, and say so to the regulator."""
-    from vpnregistry.notifications.services import notify_users
-    from vpnregistry.registrations.models import PortingDeclaration
-
     declarations = list(
         PortingDeclaration.objects.filter(resource__application=application, notified_at__isnull=True)
         .exclude(resource__state=Resource.State.REMOVED)
@@ -838,8 +835,6 @@ def attest_resources(*, actor, resource_ids, decision: str, reason: str = "") ->
 def suspension_notes(registrations) -> list[str]:
     """Each suspended registration named, with when and why it was suspended: for the history,
     the officer's page and the refusal of an approval that does not acknowledge them."""
-    from vpnregistry.registrations.models import Registration
-
     return [
         _("%(ref)s (%(value)s) is suspended since %(since)s: %(reason)s")
         % {
@@ -930,6 +925,7 @@ def decide_application(
                     registrations = create_registrations(
                         actor=actor,
                         application=application,
+                        resources=application.resources.filter(state=Resource.State.CONFIRMED).order_by("id"),
                         at=now,
                         suspension_acknowledged=bool(suspended),
                     )
@@ -1235,8 +1231,6 @@ def renew_registrations(*, actor, registrations) -> Application:
     suspended one's renewal carries the suspension and its reason in its history, and only an officer
     acknowledging the suspension approves it (decide_application).
     """
-    from vpnregistry.registrations.models import Registration
-
     _require(actor, Role.APPLICANT)
     registrations = list(registrations)
     if not registrations:

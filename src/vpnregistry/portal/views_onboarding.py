@@ -14,11 +14,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from vpnregistry.accounts import documents, onboarding, space
+from vpnregistry.accounts import documents, onboarding
 from vpnregistry.accounts.models import AddressSpaceChange, Category, Organisation, Role
+from vpnregistry.applications import documents as document_access
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import run_step
+from vpnregistry.registrations import space
 
 SIGNUP_FIELDS = ("name", "category", "ntn", "secp_number", "pseb_number", "cnic", "email", "username")
 
@@ -208,7 +210,7 @@ def document_list(request):
 @login_required
 def organisation_documents(request, pk: int):
     """A reviewer's view of an applicant organisation's documents."""
-    if not documents.may_read_organisation_documents(request.user, int(pk)):
+    if not document_access.may_read_organisation_documents(request.user, int(pk)):
         raise Http404("no such organisation")
     organisation = get_object_or_404(Organisation.objects.select_related("category"), pk=pk)
     return render(
@@ -237,7 +239,7 @@ def document_response(document) -> FileResponse:
 
 @login_required
 def document_download(request, pk: int):
-    return document_response(documents.document_for(request.user, pk))
+    return document_response(document_access.document_for(request.user, pk))
 
 
 # --- operators' address space -------------------------------------------------------------------

@@ -9,7 +9,6 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from vpnregistry.accounts.models import District, Operator, Organisation
-from vpnregistry.applications.models import Resource
 from vpnregistry.db import KEY_WIDTH
 
 
@@ -22,6 +21,15 @@ def new_reference() -> str:
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
+class ResourceKind(models.TextChoices):
+    """What a resource is, for the resources asked for (applications.Resource.Kind is this) and the
+    registrations made of them."""
+
+    IPV4 = "ipv4", "IPv4"
+    IPV6 = "ipv6", "IPv6"
+    MSISDN = "msisdn", _("Mobile number")
+
+
 class Registration(models.Model):
     class State(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -31,7 +39,10 @@ class Registration(models.Model):
         SURRENDERED = "surrendered", _("Surrendered")
 
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
-    resource = models.OneToOneField(Resource, on_delete=models.PROTECT, related_name="registration")
+    # The resource approved (applications sits above this app, hence the name in a string).
+    resource = models.OneToOneField(
+        "applications.Resource", on_delete=models.PROTECT, related_name="registration"
+    )
     # No index of their own: reg_org_id, reg_org_state and reg_operator_id lead with them (each
     # index costs every registration written, a million of them in a legacy import).
     organisation = models.ForeignKey(
@@ -40,7 +51,7 @@ class Registration(models.Model):
     operator = models.ForeignKey(
         Operator, on_delete=models.PROTECT, related_name="registrations", db_index=False
     )
-    kind = models.CharField(max_length=10, choices=Resource.Kind.choices)
+    kind = models.CharField(max_length=10, choices=ResourceKind.choices)
     value = models.CharField(max_length=43)
     family = models.PositiveSmallIntegerField(null=True, blank=True)
     first = models.CharField(max_length=KEY_WIDTH, blank=True)
@@ -89,7 +100,7 @@ class PortingDeclaration(models.Model):
     stay as they are; it goes with its resource (a draft's resources are deleted when edited).
     """
 
-    resource = models.OneToOneField(Resource, on_delete=models.CASCADE, related_name="porting")
+    resource = models.OneToOneField("applications.Resource", on_delete=models.CASCADE, related_name="porting")
     numbering_operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
     declared_at = models.DateTimeField()
     # When the numbering's operator was told (at the application's submission); null before.

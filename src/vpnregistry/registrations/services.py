@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.services import record
 from vpnregistry.db import hold_lock, overlapping_q
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
@@ -25,9 +24,10 @@ State = Registration.State
 
 
 def create_registrations(
-    *, actor, application: Application, at: datetime, suspension_acknowledged: bool = False
+    *, actor, application, resources, at: datetime, suspension_acknowledged: bool = False
 ) -> list[Registration]:
-    """Register every confirmed resource of an approved application; the caller holds the approval lock.
+    """Register the confirmed `resources` of an approved application (applications.Application and
+    Resource, the app above); the caller holds the approval lock.
 
     A resource that renews a registration replaces it without a gap: the old one ends at `at`, the
     instant the new one begins, and the new one runs for the validity from the later of `at` and
@@ -37,7 +37,7 @@ def create_registrations(
     """
     validity = timedelta(days=settings.REGISTRATION_VALIDITY_DAYS)
     created = []
-    for resource in application.resources.filter(state=Resource.State.CONFIRMED).order_by("id"):
+    for resource in resources:
         old = None
         until = at + validity
         if resource.renews_id:

@@ -12,9 +12,9 @@ import logging
 
 from celery.signals import worker_ready
 
-from vpnregistry.accounts.documents import purge_documents as run_purge
 from vpnregistry.allowlist.publication import publish_pending, sweep_temporary_files
 from vpnregistry.allowlist.publication import sweep as run_sweep
+from vpnregistry.applications.documents import purge_documents as run_purge
 from vpnregistry.applications.queues import escalate as run_escalate
 from vpnregistry.audit.services import make_checkpoint, record_verify_run, verify_chain
 from vpnregistry.celery import app, broker_url, dispatch

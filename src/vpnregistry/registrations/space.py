@@ -7,6 +7,9 @@ An operator's staff propose adding a prefix to their space or removing one of th
 officer approves (the space changes) or rejects with a reason. A prefix that overlaps another
 operator's space is refused, at the proposal and again at the approval; a prefix is not removed
 while a standing registration lies inside it. Every step is audited.
+
+The space itself is kept in accounts (AddressSpace, NumberBlock); its changes live here, with the
+registrations, because a removal is checked against the registrations standing in it.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vpnregistry.accounts import numbering
-from vpnregistry.accounts.models import AddressSpace, AddressSpaceChange, NumberBlock, Role
+from vpnregistry.accounts.models import AddressSpace, AddressSpaceChange, NumberBlock, Operator, Role
 from vpnregistry.audit.services import record
 from vpnregistry.db import Network, hold_lock, overlapping_q
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError, check_prefix
+from vpnregistry.registrations.models import Registration
 
 Action = AddressSpaceChange.Action
 State = AddressSpaceChange.State
@@ -66,8 +70,6 @@ def _problems(change_operator_id: int, action: str, net: Network) -> list[str]:
                 _("%(net)s overlaps %(other)s, already in your space.") % {"net": net, "other": own.prefix}
             ]
         return []
-    from vpnregistry.registrations.models import Registration
-
     row = AddressSpace.objects.filter(operator_id=change_operator_id, prefix=str(net)).first()
     if row is None:
         return [_("%(net)s is not one of the prefixes of your space.") % {"net": net}]
@@ -78,6 +80,37 @@ def _problems(change_operator_id: int, action: str, net: Network) -> list[str]:
         return [
             _("%(net)s holds the standing registration %(ref)s: report it unassigned first.")
             % {"net": net, "ref": standing.reference}
+        ]
+    return []
+
+
+def _block_problems(operator_id: int, action: str, block: str) -> list[str]:
+    """Why this numbering change cannot be made now (empty when it can)."""
+    if Operator.objects.filter(pk=operator_id).values_list("kind", flat=True).first() != Operator.Kind.MOBILE:
+        return [_("Only a mobile operator holds numbering.")]
+    if action == "add":
+        overlapping = numbering.overlapping_blocks(block)
+        clash = overlapping.exclude(operator_id=operator_id).first()
+        if clash is not None:
+            return [
+                _("%(block)s overlaps %(other)s, in the numbering of another operator.")
+                % {"block": block, "other": clash.prefix}
+            ]
+        if (own := overlapping.first()) is not None:
+            return [
+                _("%(block)s overlaps %(other)s, already in your numbering.")
+                % {"block": block, "other": own.prefix}
+            ]
+        return []
+    if not NumberBlock.objects.filter(operator_id=operator_id, prefix=block).exists():
+        return [_("%(block)s is not one of the blocks of your numbering.") % {"block": block}]
+    standing = Registration.objects.filter(
+        kind="msisdn", value__startswith=block, state__in=["active", "suspended"], operator_id=operator_id
+    ).first()
+    if standing is not None:
+        return [
+            _("%(block)s holds the standing registration %(ref)s: report it unassigned first.")
+            % {"block": block, "ref": standing.reference}
         ]
     return []
 
@@ -110,7 +143,7 @@ def propose_change(*, actor, action: str, prefix: str, note: str = "") -> Addres
             errors["prefix"] = [address_error(exc)]
     if (net is not None or block is not None) and not errors:
         problems = (
-            numbering.block_problems(actor.operator_id, action, block)
+            _block_problems(actor.operator_id, action, block)
             if block
             else _problems(actor.operator_id, action, net)
         )
@@ -198,7 +231,7 @@ def approve_change(*, actor, change: AddressSpaceChange, reason: str = "") -> Ad
 
 
 def _approve_numbering(change: AddressSpaceChange) -> None:
-    if problems := numbering.block_problems(change.operator_id, change.action, change.prefix):
+    if problems := _block_problems(change.operator_id, change.action, change.prefix):
         raise WrongState("; ".join(problems))
     if change.action == Action.ADD:
         NumberBlock.objects.create(operator_id=change.operator_id, prefix=change.prefix)

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from vpnregistry.accounts.documents import purge_documents
+from vpnregistry.applications.documents import purge_documents
 
 
 class Command(BaseCommand):
