@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
 
+from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
+from vpnregistry.applications import selectors as application_selectors
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
 
 # The fields a refusal names, as the page's own labels call them: a message on the page says which
@@ -117,3 +125,81 @@ def application_step(
 ):
     """run_step for a step on an application: the outcome is shown on the application's page."""
     return run_step(request, call, then="portal:application-detail", form=form, success=success, pk=pk)
+
+
+@dataclass(frozen=True)
+class Load:
+    """How a step finds what it acts on: `select(user, **the URL's parts)` gives the object the user may
+    see, or raises Http404 (another organisation's: not even its existence is disclosed) or NotAllowed
+    (answered 403); the service takes it as its keyword argument `keyword`."""
+
+    keyword: str
+    select: Callable[..., Any]
+
+
+def step_view(
+    form_class: type[forms.Form],
+    service: Callable[..., object],
+    *,
+    then: str,
+    load: Load | None = None,
+    then_pk: Callable[[Any], object] | None = None,
+    success: str | Promise | Callable[[Any], str | None] | None = None,
+    error_form: str | Callable[[Any], str] = "",
+):
+    """A view taking one workflow step: POST only, signed in, then run_step's outcome rules.
+
+    The view finds the object (`load`; none for a step on no object), reads `form_class` from the POST
+    (its fields only shape the input) and calls `service(actor=user, <load.keyword>=object, **the URL's
+    parts but pk, **the form's cleaned data)`. Then it redirects to `then` (a URL name; with
+    pk=then_pk(object) when given): `success` says the outcome ("Done." by default; a function of
+    what the service returned words it, None from it for no message), a refusal by role is 403 and a
+    mistake or a wrong state is shown on that page; with `error_form` (the prefix of the form on that
+    page, or a function of the object giving it) a mistake comes back as GOV.UK shows a refused form.
+    """
+    worded = (lambda _result: success) if isinstance(success, str | Promise) else success
+
+    def view(request, **kwargs):
+        found = _loaded(load, request.user, kwargs)
+        form = form_class(request.POST)
+        target = {load.keyword: found} if load is not None else {}
+        parts = {key: value for key, value in kwargs.items() if key != "pk"}
+
+        def call():
+            if not form.is_valid():
+                raise InvalidInput({field: [str(m) for m in errors] for field, errors in form.errors.items()})
+            return service(actor=request.user, **target, **parts, **form.cleaned_data)
+
+        return run_step(
+            request,
+            call,
+            then=then,
+            form=error_form(found) if callable(error_form) else error_form,
+            success=worded,
+            **({} if then_pk is None else {"pk": then_pk(found)}),
+        )
+
+    view.__name__ = view.__qualname__ = f"step_view({service.__name__})"
+    return require_POST(login_required(view))
+
+
+def application_step_view(form_class: type[forms.Form], service: Callable[..., object], **options):
+    """step_view for a step on an application the user may see (404 for any other), taken as the
+    service's `application`; the outcome is shown on the application's page."""
+    return step_view(
+        form_class,
+        service,
+        load=Load("application", application_selectors.application_for),
+        then="portal:application-detail",
+        then_pk=attrgetter("pk"),
+        **options,
+    )
+
+
+def _loaded(load: Load | None, user, kwargs: dict):
+    if load is None:
+        return None
+    try:
+        return load.select(user, **kwargs)
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -25,10 +27,16 @@ from vpnregistry.applications.models import Application, RejectionReason
 from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, TooMany
 from vpnregistry.identifiers import identifiers_for
-from vpnregistry.portal.forms import DecisionForm, ResourceFormSet
+from vpnregistry.portal.forms import DecideForm, DecisionForm, ResourceFormSet, StepDecisionForm, VerifyForm
 from vpnregistry.portal.history import tell
 from vpnregistry.portal.paging import keyset_page
-from vpnregistry.portal.steps import application_step, take_failed_form
+from vpnregistry.portal.steps import (
+    Load,
+    application_step,
+    application_step_view,
+    step_view,
+    take_failed_form,
+)
 from vpnregistry.registrations.models import Registration
 from vpnregistry.signing import keys
 
@@ -195,44 +203,6 @@ def application_submitted(request, pk: int):
     )
 
 
-@require_POST
-@login_required
-def application_verify(request, pk: int):
-    application = selectors.application_for(request.user, pk)
-    return application_step(
-        request,
-        pk,
-        form="verify",
-        call=lambda: services.verify_application(
-            actor=request.user,
-            application=application,
-            decision=request.POST.get("decision", ""),
-            reason=request.POST.get("reason", ""),
-            reason_code=request.POST.get("reason_code", ""),
-        ),
-    )
-
-
-@require_POST
-@login_required
-def application_decide(request, pk: int):
-    application = selectors.application_for(request.user, pk)
-    return application_step(
-        request,
-        pk,
-        form="decide",
-        call=lambda: services.decide_application(
-            actor=request.user,
-            application=application,
-            decision=request.POST.get("decision", ""),
-            reason=request.POST.get("reason", ""),
-            reason_code=request.POST.get("reason_code", ""),
-            acknowledge_suspension=request.POST.get("acknowledge_suspension") == "on",
-        ),
-        success=_decided,
-    )
-
-
 def _decided(application: Application) -> str:
     """After a decision: for an approval, which registrations it made and where they are published."""
     if application.state != Application.State.APPROVED:
@@ -257,21 +227,19 @@ def _decided(application: Application) -> str:
     )
 
 
-@require_POST
-@login_required
-def resource_attest(request, pk: int):
-    resource = selectors.resource_for_operator(request.user, pk)
-    return application_step(
-        request,
-        resource.application_id,
-        form=f"attest-{resource.pk}",
-        call=lambda: services.attest_resource(
-            actor=request.user,
-            resource=resource,
-            decision=request.POST.get("decision", ""),
-            reason=request.POST.get("reason", ""),
-        ),
-    )
+# The three steps of the reviewers on the application's page; a refused decision comes back in its form.
+application_verify = application_step_view(VerifyForm, services.verify_application, error_form="verify")
+application_decide = application_step_view(
+    DecideForm, services.decide_application, error_form="decide", success=_decided
+)
+resource_attest = step_view(
+    StepDecisionForm,
+    services.attest_resource,
+    load=Load("resource", selectors.resource_for_operator),
+    then="portal:application-detail",
+    then_pk=attrgetter("application_id"),
+    error_form=lambda resource: f"attest-{resource.pk}",
+)
 
 
 @login_required

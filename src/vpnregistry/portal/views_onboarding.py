@@ -12,14 +12,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from vpnregistry.accounts import documents, onboarding
 from vpnregistry.accounts.models import AddressSpaceChange, Category, Organisation, Role
 from vpnregistry.applications import documents as document_access
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
+from vpnregistry.portal.forms import InviteForm, MemberAdminForm, NoInputForm, StepDecisionForm
 from vpnregistry.portal.paging import keyset_page
-from vpnregistry.portal.steps import run_step
+from vpnregistry.portal.steps import Load, step_view
 from vpnregistry.registrations import space
 
 SIGNUP_FIELDS = ("name", "category", "ntn", "secp_number", "pseb_number", "cnic", "email", "username")
@@ -132,37 +132,15 @@ def organisation_members(request):
     )
 
 
-@require_POST
-@login_required
-def organisation_invite(request):
-    return run_step(
-        request,
-        lambda: onboarding.invite_member(actor=request.user, email=request.POST.get("email", "")),
-        then="portal:organisation-members",
-    )
-
-
-def _member_step(request, pk, call):
-    try:
-        member = onboarding.member_for(request.user, pk)
-    except NotAllowed as exc:
-        raise PermissionDenied(exc.message) from None
-    return run_step(request, lambda: call(member), then="portal:organisation-members")
-
-
-@require_POST
-@login_required
-def member_remove(request, pk: int):
-    return _member_step(request, pk, lambda m: onboarding.remove_member(actor=request.user, member=m))
-
-
-@require_POST
-@login_required
-def member_admin(request, pk: int):
-    admin = request.POST.get("admin") == "1"
-    return _member_step(
-        request, pk, lambda m: onboarding.set_org_admin(actor=request.user, member=m, admin=admin)
-    )
+# An admin's steps on the organisation's members; another organisation's member is refused (403).
+organisation_invite = step_view(InviteForm, onboarding.invite_member, then="portal:organisation-members")
+MEMBER = Load("member", onboarding.member_for)
+member_remove = step_view(
+    NoInputForm, onboarding.remove_member, load=MEMBER, then="portal:organisation-members"
+)
+member_admin = step_view(
+    MemberAdminForm, onboarding.set_org_admin, load=MEMBER, then="portal:organisation-members"
+)
 
 
 # --- documents --------------------------------------------------------------------------------
@@ -287,20 +265,17 @@ def space_changes(request):
     )
 
 
-@require_POST
-@login_required
-def space_change_decide(request, pk: int):
-    change = space.change_for(request.user, pk)
-    decision = request.POST.get("decision", "")
-    reason = request.POST.get("reason", "")
+def _decide_change(*, actor, change: AddressSpaceChange, decision: str, reason: str):
+    """The regulator's decision on a space change, by the service of each decision."""
+    if decision == "approve":
+        return space.approve_change(actor=actor, change=change, reason=reason)
+    if decision == "reject":
+        return space.reject_change(actor=actor, change=change, reason=reason)
+    if actor.role != Role.OFFICER:
+        raise NotAllowed(_("Only a regulator officer can decide changes to an operator's space."))
+    raise InvalidInput({"decision": [_("Must be one of: approve, reject.")]})
 
-    def call():
-        if decision == "approve":
-            return space.approve_change(actor=request.user, change=change, reason=reason)
-        if decision == "reject":
-            return space.reject_change(actor=request.user, change=change, reason=reason)
-        if request.user.role != Role.OFFICER:
-            raise NotAllowed(_("Only a regulator officer can decide changes to an operator's space."))
-        raise InvalidInput({"decision": [_("Must be one of: approve, reject.")]})
 
-    return run_step(request, call, then="portal:space-changes")
+space_change_decide = step_view(
+    StepDecisionForm, _decide_change, load=Load("change", space.change_for), then="portal:space-changes"
+)

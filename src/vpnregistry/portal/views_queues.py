@@ -19,8 +19,9 @@ from vpnregistry.applications.models import StepTarget
 from vpnregistry.errors import InvalidInput, NotAllowed
 from vpnregistry.notifications import mail
 from vpnregistry.notifications import services as notifications
+from vpnregistry.portal.forms import NoInputForm, StepTargetForm
 from vpnregistry.portal.paging import keyset_page
-from vpnregistry.portal.steps import field_message, run_step
+from vpnregistry.portal.steps import field_message, step_view
 
 TURNAROUND_ROLES = {Role.OFFICER, Role.AUDITOR}
 
@@ -94,16 +95,8 @@ def turnaround(request):
     )
 
 
-@require_POST
-@login_required
-def step_target(request):
-    return run_step(
-        request,
-        lambda: queues.set_step_target(
-            actor=request.user, step=request.POST.get("step", ""), days=request.POST.get("days", "")
-        ),
-        then="portal:turnaround",
-    )
+# An officer sets a step's target number of days from the turnaround report.
+step_target = step_view(StepTargetForm, queues.set_step_target, then="portal:turnaround")
 
 
 @login_required
@@ -136,8 +129,5 @@ def failed_mail(request):
     return render(request, "portal/failed_mail.html", {"page": page})
 
 
-@require_POST
-@login_required
-def failed_mail_retry(request):
-    """An officer sends the failed emails again, once the mail server works."""
-    return run_step(request, lambda: mail.retry_failed(actor=request.user), then="portal:failed-mail")
+# An officer sends the failed emails again, once the mail server works.
+failed_mail_retry = step_view(NoInputForm, mail.retry_failed, then="portal:failed-mail")

@@ -3,17 +3,20 @@ steps each of them may take (suspend, reinstate, revoke, surrender, report as no
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from vpnregistry.audit.models import AuditEvent
+from vpnregistry.portal.forms import ReasonForm
 from vpnregistry.portal.paging import keyset_page
-from vpnregistry.portal.steps import run_step
+from vpnregistry.portal.steps import Load, step_view
 from vpnregistry.registrations import selectors, services
 from vpnregistry.registrations.models import Registration
 
@@ -86,20 +89,22 @@ def registration_detail(request, pk: int):
     return render(request, "portal/registration_detail.html", context)
 
 
-@require_POST
-@login_required
-def registration_step(request, pk: int, step: str):
+def _stepped(user, pk: int, step: str) -> Registration:
+    """The registration a lifecycle step acts on; 404 for a step that does not exist, or for a
+    registration the user may not see."""
     if step not in services.TRANSITIONS:
         raise Http404("no such step")
-    registration = _visible(request.user, pk)
-    return run_step(
-        request,
-        lambda: services.change_state(
-            actor=request.user, registration=registration, step=step, reason=request.POST.get("reason", "")
-        ),
-        then="portal:registration-detail",
-        pk=pk,
-    )
+    return _visible(user, pk)
+
+
+# The step's name, from the URL, goes to the service as `step`.
+registration_step = step_view(
+    ReasonForm,
+    services.change_state,
+    load=Load("registration", _stepped),
+    then="portal:registration-detail",
+    then_pk=attrgetter("pk"),
+)
 
 
 urlpatterns = [

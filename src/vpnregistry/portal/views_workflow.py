@@ -18,8 +18,9 @@ from vpnregistry.applications import bulk, selectors, services
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.bidi import sentence
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError, TooMany
+from vpnregistry.portal.forms import AppealForm, PaymentForm, ReasonForm, StepDecisionForm
 from vpnregistry.portal.paging import keyset_page
-from vpnregistry.portal.steps import application_step, field_message
+from vpnregistry.portal.steps import application_step_view, field_message
 from vpnregistry.registrations import selectors as registration_selectors
 
 State = Application.State
@@ -115,59 +116,10 @@ def application_resources(request, pk: int):
     )
 
 
-@require_POST
-@login_required
-def application_withdraw(request, pk: int):
-    application = selectors.application_for(request.user, pk)
-    return application_step(
-        request,
-        pk,
-        lambda: services.withdraw_application(
-            actor=request.user, application=application, reason=request.POST.get("reason", "")
-        ),
-    )
-
-
-@require_POST
-@login_required
-def application_payment(request, pk: int):
-    application = selectors.application_for(request.user, pk)
-    return application_step(
-        request,
-        pk,
-        lambda: services.record_payment(
-            actor=request.user, application=application, reference=request.POST.get("reference", "")
-        ),
-    )
-
-
-@require_POST
-@login_required
-def application_appeal(request, pk: int):
-    application = selectors.application_for(request.user, pk)
-    return application_step(
-        request,
-        pk,
-        lambda: services.appeal_application(
-            actor=request.user, application=application, grounds=request.POST.get("grounds", "")
-        ),
-    )
-
-
-@require_POST
-@login_required
-def application_appeal_decision(request, pk: int):
-    application = selectors.application_for(request.user, pk)
-    return application_step(
-        request,
-        pk,
-        lambda: services.decide_appeal(
-            actor=request.user,
-            application=application,
-            decision=request.POST.get("decision", ""),
-            reason=request.POST.get("reason", ""),
-        ),
-    )
+application_withdraw = application_step_view(ReasonForm, services.withdraw_application)
+application_payment = application_step_view(PaymentForm, services.record_payment)
+application_appeal = application_step_view(AppealForm, services.appeal_application)
+application_appeal_decision = application_step_view(StepDecisionForm, services.decide_appeal)
 
 
 @login_required
