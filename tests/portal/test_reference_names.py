@@ -134,7 +134,7 @@ def test_seeding_again_fills_blanks_and_keeps_what_the_regulator_wrote(reference
 
 
 def test_the_system_rejection_reasons_are_made_with_their_urdu_wording(db):
-    from vpnregistry.applications.services import _system_reason
+    from vpnregistry.applications.services import system_reason as _system_reason
 
     RejectionReason.objects.filter(code="resources-refused").delete()
     assert _system_reason("resources-refused").name_ur == reasons.URDU_REASONS["resources-refused"]

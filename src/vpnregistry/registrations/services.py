@@ -278,7 +278,7 @@ def expire_and_remind(*, now: datetime | None = None, batch: int = 1000) -> Swee
 
     Only an active registration expires: a suspended or revoked one keeps its state past its end
     date, so that waiting never lifts a suspension (renewing a suspended one needs an officer who
-    acknowledges the suspension, applications/services.py decide_application).
+    acknowledges the suspension, applications/services/decision.py).
     Expiry needs no change to the active periods: each one already ends at the end of validity.
     Each batch of expiries records the wish to publish in its own transaction; the sweep publishes
     after this (allowlist/publication.py `sweep`), building the allowlist only when something is due.
