@@ -9,6 +9,7 @@ from datetime import datetime
 from vpnregistry.accounts.models import Category, District, Operator
 from vpnregistry.accounts.names import BIDI_CONTROLS, bidi_controls, normalise_name
 from vpnregistry.csvcells import formula_reason
+from vpnregistry.db import Network
 from vpnregistry.netblocks import ParseError, check_prefix
 from vpnregistry.registrations.legacy.rows import COLUMNS, OPTIONAL, Row
 from vpnregistry.timeutil import parse_time
@@ -24,7 +25,6 @@ def _parse(reader: csv.DictReader, problems: dict[int, list[str]]) -> list[Row]:
     rows: list[Row] = []
     for raw in reader:
         line = reader.line_num
-        reasons: list[str] = []
         get = {k: (raw.get(k) or "").strip() for k in COLUMNS + OPTIONAL}
         category = categories.get(get["category"])
         operator = operators.get(get["operator"])
@@ -32,38 +32,10 @@ def _parse(reader: csv.DictReader, problems: dict[int, list[str]]) -> list[Row]:
         if get["organisation"] not in names:
             names[get["organisation"]] = _organisation_name(get["organisation"])
         holder, why = names[get["organisation"]]
-        if why:
-            reasons.append(f"organisation: {why}")
-        if category is None:
-            reasons.append(f"category: {get['category']!r} is not a category code")
-        if operator is None:
-            reasons.append(f"operator: {get['operator']!r} is not an operator code")
-        if get["district"] and district is None:
-            reasons.append(f"district: {get['district']!r} is not a district code")
-        if not get["subscriber_id"]:
-            reasons.append("subscriber_id: empty")
-        elif why := formula_reason(get["subscriber_id"]):
-            reasons.append(f"subscriber_id: {why}, which a spreadsheet runs as a formula")
-        net = None
-        try:
-            limits = (category.min_len_v4, category.min_len_v6) if category else (0, 0)
-            net = check_prefix(get["value"], min_len_v4=limits[0], min_len_v6=limits[1])
-        except ParseError as exc:
-            reasons.append(f"value: {exc}")
-        window = {}
-        for name in ("valid_from", "valid_until"):
-            text = get[name]
-            if text not in times:
-                try:
-                    times[text] = parse_time(text)
-                except ValueError as exc:
-                    times[text] = str(exc)
-            if isinstance(times[text], str):
-                reasons.append(f"{name}: {times[text]}")
-            else:
-                window[name] = times[text]
-        if len(window) == 2 and window["valid_until"] <= window["valid_from"]:
-            reasons.append("valid_until: must come after valid_from")
+        reasons = [f"organisation: {why}"] if why else []
+        _check_codes(get, category, operator, district, reasons)
+        net = _prefix(get["value"], category, reasons)
+        window = _window(get, times, reasons)
         if reasons:
             problems[line] = reasons
             continue
@@ -85,6 +57,57 @@ def _parse(reader: csv.DictReader, problems: dict[int, list[str]]) -> list[Row]:
             )
         )
     return rows
+
+
+def _check_codes(
+    get: dict[str, str],
+    category: Category | None,
+    operator: Operator | None,
+    district: District | None,
+    reasons: list[str],
+) -> None:
+    """Add to `reasons` why the row's codes (those found are given) and its subscriber id are bad."""
+    if category is None:
+        reasons.append(f"category: {get['category']!r} is not a category code")
+    if operator is None:
+        reasons.append(f"operator: {get['operator']!r} is not an operator code")
+    if get["district"] and district is None:
+        reasons.append(f"district: {get['district']!r} is not a district code")
+    if not get["subscriber_id"]:
+        reasons.append("subscriber_id: empty")
+    elif why := formula_reason(get["subscriber_id"]):
+        reasons.append(f"subscriber_id: {why}, which a spreadsheet runs as a formula")
+
+
+def _prefix(text: str, category: Category | None, reasons: list[str]) -> Network | None:
+    """The row's prefix, no longer than its category allows; None, with the reason added, when bad."""
+    net = None
+    try:
+        limits = (category.min_len_v4, category.min_len_v6) if category else (0, 0)
+        net = check_prefix(text, min_len_v4=limits[0], min_len_v6=limits[1])
+    except ParseError as exc:
+        reasons.append(f"value: {exc}")
+    return net
+
+
+def _window(get: dict[str, str], times: dict[str, datetime | str], reasons: list[str]) -> dict[str, datetime]:
+    """The row's valid_from and valid_until that parse, by name; the reasons of those that do not, and
+    of a window that ends before it starts, added. `times` holds each text parsed (or why it is not)."""
+    window = {}
+    for name in ("valid_from", "valid_until"):
+        text = get[name]
+        if text not in times:
+            try:
+                times[text] = parse_time(text)
+            except ValueError as exc:
+                times[text] = str(exc)
+        if isinstance(times[text], str):
+            reasons.append(f"{name}: {times[text]}")
+        else:
+            window[name] = times[text]
+    if len(window) == 2 and window["valid_until"] <= window["valid_from"]:
+        reasons.append("valid_until: must come after valid_from")
+    return window
 
 
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # Unicode's Cc and Cs
