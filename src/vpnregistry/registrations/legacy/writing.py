@@ -34,6 +34,7 @@ REGISTRATION_FIELDS = [
     "last", "district_id", "state", "valid_from", "valid_until", "created_at",
 ]  # fmt: skip
 PUBLICATION_REASON = "import of the register kept before this registry"
+KINDS = {4: Resource.Kind.IPV4.value, 6: Resource.Kind.IPV6.value}  # the kind of a row, by family
 
 
 # A random byte's low five bits pick one of the alphabet's 32 symbols: 256 is a multiple of 32, so
@@ -154,52 +155,9 @@ class _Batch:
             [(now, PUBLICATION_REASON, pk) for pk in made] or [(now, PUBLICATION_REASON, None)],
         )
         keys = [(address_key(row.first), address_key(row.last)) for row in rows]
-        kinds = {4: Resource.Kind.IPV4.value, 6: Resource.Kind.IPV6.value}
-        resources = insert_rows(
-            Resource,
-            RESOURCE_FIELDS,
-            [
-                (
-                    self.applications[self.organisations[row.holder]],
-                    kinds[row.family],
-                    row.value,
-                    row.family,
-                    first,
-                    last,
-                    row.operator.pk,
-                    row.subscriber_id,
-                    row.district.pk if row.district else None,
-                    CONFIRMED,
-                )
-                for row, (first, last) in zip(rows, keys, strict=True)
-            ],
-        )
+        resources = self._resources(rows, keys)
         states = [ACTIVE if row.valid_until > now else EXPIRED for row in rows]
-        registrations = insert_rows(
-            Registration,
-            REGISTRATION_FIELDS,
-            [
-                (
-                    reference,
-                    resource,
-                    self.organisations[row.holder],
-                    row.operator.pk,
-                    kinds[row.family],
-                    row.value,
-                    row.family,
-                    first,
-                    last,
-                    row.district.pk if row.district else None,
-                    state,
-                    row.valid_from,
-                    row.valid_until,
-                    now,
-                )
-                for row, (first, last), resource, reference, state in zip(
-                    rows, keys, resources, _references(len(rows)), states, strict=True
-                )
-            ],
-        )
+        registrations = self._registrations(rows, keys, resources, states, now)
         insert_rows(
             ActivePeriod,
             ["registration_id", "start", "end"],
@@ -218,6 +176,64 @@ class _Batch:
             for row, pk, state in zip(rows, registrations, states, strict=True)
         )
         self.created += len(rows)
+
+    def _resources(self, rows: list[Row], keys: list[tuple[str, str]]) -> list[int]:
+        """Write the rows' resources, confirmed, in one bulk write; their ids, in the rows' order."""
+        return insert_rows(
+            Resource,
+            RESOURCE_FIELDS,
+            [
+                (
+                    self.applications[self.organisations[row.holder]],
+                    KINDS[row.family],
+                    row.value,
+                    row.family,
+                    first,
+                    last,
+                    row.operator.pk,
+                    row.subscriber_id,
+                    row.district.pk if row.district else None,
+                    CONFIRMED,
+                )
+                for row, (first, last) in zip(rows, keys, strict=True)
+            ],
+        )
+
+    def _registrations(
+        self,
+        rows: list[Row],
+        keys: list[tuple[str, str]],
+        resources: list[int],
+        states: list[str],
+        now: datetime,
+    ) -> list[int]:
+        """Write the rows' registrations, each of its resource and in its state, in one bulk write;
+        their ids, in the rows' order."""
+        return insert_rows(
+            Registration,
+            REGISTRATION_FIELDS,
+            [
+                (
+                    reference,
+                    resource,
+                    self.organisations[row.holder],
+                    row.operator.pk,
+                    KINDS[row.family],
+                    row.value,
+                    row.family,
+                    first,
+                    last,
+                    row.district.pk if row.district else None,
+                    state,
+                    row.valid_from,
+                    row.valid_until,
+                    now,
+                )
+                for row, (first, last), resource, reference, state in zip(
+                    rows, keys, resources, _references(len(rows)), states, strict=True
+                )
+            ],
+        )
 
     def _new(self, rows: Sequence[Row]) -> tuple[list[Row], list[tuple[Row, Row]]]:
         """The rows not written before (by an earlier run, or earlier in this one), in one query,
