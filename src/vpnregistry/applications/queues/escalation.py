@@ -106,40 +106,7 @@ def escalate(*, now: datetime | None = None, batch: int = 500) -> EscalationRepo
         days = targets.get(step.code)
         if days is None:
             continue
-        cutoff = now - timedelta(days=days)
-        count = 0
-        for application, party, entered, operator_id in _overdue(step, cutoff, batch):
-            try:
-                with transaction.atomic():
-                    Escalation.objects.create(
-                        step=step.code, application=application, party=party, entered_at=entered, at=now
-                    )
-                    record(
-                        actor=None,
-                        action="application.escalate",
-                        obj=application,
-                        at=now,
-                        data={
-                            "step": step.code,
-                            "party": party,
-                            "entered_at": entered.isoformat(),
-                            "target_days": days,
-                        },
-                    )
-            except IntegrityError:  # escalated meanwhile by another run
-                continue
-            count += 1
-            line = {
-                "ref": application.tracking_number,
-                "step": step.label,
-                "party": party,
-                "since": shown(entered),
-                "days": days,
-            }
-            ops = [operator_id] if operator_id is not None else None
-            for user_id in {*owners(step, application, ops).values_list("pk", flat=True), *officers}:
-                digest[user_id].append(line)
-        report.escalated[step.code] = count
+        report.escalated[step.code] = _escalate_step(step, days, now, batch, officers, digest)
     link = reverse("portal:queue") + "?overdue=1"
     # One message a recipient, in their language, written together in batches rather than a
     # transaction each.
@@ -149,3 +116,54 @@ def escalate(*, now: datetime | None = None, batch: int = 500) -> EscalationRepo
     )
     report.recipients = len(digest)
     return report
+
+
+def _escalate_step(
+    step: Step, days: int, now: datetime, batch: int, officers: list[int], digest: dict[int, list[dict]]
+) -> int:
+    """Escalate the work waiting in `step` for longer than its target of `days`, adding each line to
+    the digest of each of its recipients (the step's owners and the officers); how many this run did."""
+    cutoff = now - timedelta(days=days)
+    count = 0
+    for application, party, entered, operator_id in _overdue(step, cutoff, batch):
+        if not _record_escalation(step, application, party, entered, days, now):
+            continue
+        count += 1
+        line = {
+            "ref": application.tracking_number,
+            "step": step.label,
+            "party": party,
+            "since": shown(entered),
+            "days": days,
+        }
+        ops = [operator_id] if operator_id is not None else None
+        for user_id in {*owners(step, application, ops).values_list("pk", flat=True), *officers}:
+            digest[user_id].append(line)
+    return count
+
+
+def _record_escalation(
+    step: Step, application: Application, party: str, entered: datetime, days: int, now: datetime
+) -> bool:
+    """Record one escalation, its `Escalation` row and audit event in one transaction; False when another
+    run escalated the same entry meanwhile."""
+    try:
+        with transaction.atomic():
+            Escalation.objects.create(
+                step=step.code, application=application, party=party, entered_at=entered, at=now
+            )
+            record(
+                actor=None,
+                action="application.escalate",
+                obj=application,
+                at=now,
+                data={
+                    "step": step.code,
+                    "party": party,
+                    "entered_at": entered.isoformat(),
+                    "target_days": days,
+                },
+            )
+    except IntegrityError:  # escalated meanwhile by another run
+        return False
+    return True
