@@ -109,6 +109,36 @@ def load() -> list[DemoAccount]:
     seed(django_apps)
     agencies = {a.code: a for a in Agency.objects.all()}
     categories = {c.code: c for c in Category.objects.filter(code__in=[code for code, *_ in CATEGORIES])}
+    operators = _seed_operators()
+    organisations = {
+        category: Organisation.objects.create(
+            name=name, category=categories[category], ntn=ntn, **IDENTIFIERS[category]
+        )
+        for name, category, ntn in ORGANISATIONS
+    }
+
+    accounts = [
+        _user("demo-applicant", Role.APPLICANT, organisation=organisations["company"]),
+        _user("demo-agency", Role.AGENCY, agency=agencies["pseb"]),
+        _user("demo-operator", Role.OPERATOR, operator=operators["indus"]),
+        _user("demo-officer", Role.OFFICER),
+        _user("demo-auditor", Role.AUDITOR),
+    ]
+    applicant, agency_user, operator_user, officer, _auditor = (user for user, _pw in accounts)
+    # Staff and members without published passwords, so that every queue has something in it.
+    members = _members(organisations, applicant)
+    licensing, _ = _user("demo-licensing", Role.AGENCY, agency=agencies["licensing"])
+    margalla_staff, _ = _user("demo-margalla", Role.OPERATOR, operator=operators["margalla"])
+    _officer2, _ = _user("demo-officer-2", Role.OFFICER)
+
+    _seed_applications(members, agency_user, licensing, operator_user, margalla_staff, officer, operators)
+
+    return [_account(user, password) for user, password in accounts]
+
+
+def _seed_operators() -> dict[str, Operator]:
+    """The operators, by code; the mobile one's numbering, and the country's space shared block by
+    block between the two fixed-line ones."""
     operators = {
         code: Operator.objects.create(code=code, name=name, name_ur=name_ur, kind=kind)
         for code, name, name_ur, kind in OPERATORS
@@ -123,25 +153,12 @@ def load() -> list[DemoAccount]:
             row.set_network(net)
             rows.append(row)
     AddressSpace.objects.bulk_create(rows, batch_size=500)
-    organisations = {
-        category: Organisation.objects.create(
-            name=name, category=categories[category], ntn=ntn, **IDENTIFIERS[category]
-        )
-        for name, category, ntn in ORGANISATIONS
-    }
+    return operators
 
-    accounts = []
-    applicant, pw = _user("demo-applicant", Role.APPLICANT, organisation=organisations["company"])
-    accounts.append((applicant, pw))
-    agency_user, pw = _user("demo-agency", Role.AGENCY, agency=agencies["pseb"])
-    accounts.append((agency_user, pw))
-    operator_user, pw = _user("demo-operator", Role.OPERATOR, operator=operators["indus"])
-    accounts.append((operator_user, pw))
-    officer, pw = _user("demo-officer", Role.OFFICER)
-    accounts.append((officer, pw))
-    auditor, pw = _user("demo-auditor", Role.AUDITOR)
-    accounts.append((auditor, pw))
-    # Staff and members without published passwords, so that every queue has something in it.
+
+def _members(organisations: dict[str, Organisation], applicant: User) -> dict[str, User]:
+    """A member of each organisation, by category, each with its documents on file: the demo applicant
+    for the company, and for the others members without published passwords."""
     members = {
         category: _user(f"demo-{category.replace('_', '-')}", Role.APPLICANT, organisation=org)[0]
         for category, org in organisations.items()
@@ -150,22 +167,18 @@ def load() -> list[DemoAccount]:
     members["company"] = applicant
     for member in members.values():
         _file_documents(member)
-    licensing, _ = _user("demo-licensing", Role.AGENCY, agency=agencies["licensing"])
-    margalla_staff, _ = _user("demo-margalla", Role.OPERATOR, operator=operators["margalla"])
-    _officer2, _ = _user("demo-officer-2", Role.OFFICER)
+    return members
 
-    _seed_applications(members, agency_user, licensing, operator_user, margalla_staff, officer, operators)
 
-    return [
-        DemoAccount(
-            role=user.role,
-            username=user.username,
-            password=password,
-            token=issue_token(user),
-            totp_secret=_totp_secret(user),
-        )
-        for user, password in accounts
-    ]
+def _account(user: User, password: str) -> DemoAccount:
+    """A demo account as the accounts file lists it: a new API token, and the TOTP secret of staff."""
+    return DemoAccount(
+        role=user.role,
+        username=user.username,
+        password=password,
+        token=issue_token(user),
+        totp_secret=_totp_secret(user),
+    )
 
 
 def _totp_secret(user: User) -> str | None:
@@ -196,36 +209,21 @@ def _file_documents(member: User) -> None:
         )
 
 
+# The districts the demo's resources are used in, in turn.
+DISTRICTS = ["is-islamabad", "pb-lahore", "sd-karachi-south", "kp-peshawar", "ba-quetta", "pb-rawalpindi"]
+
+
 def _seed_applications(members, agency_user, licensing, operator_user, margalla_staff, officer, operators):
     from vpnregistry.applications import services
 
     indus = _free_slash24s(operators["indus"], 12)
     margalla = _free_slash24s(operators["margalla"], 4)
 
-    districts = ["is-islamabad", "pb-lahore", "sd-karachi-south", "kp-peshawar", "ba-quetta", "pb-rawalpindi"]
-
-    def make(member, values):
-        return services.create_application(
-            actor=member,
-            resources=[
-                {
-                    "value": v,
-                    "subscriber_id": f"SUB-{i + 1:05d}",
-                    "district": districts[(len(v) + i) % len(districts)],
-                }
-                for i, v in enumerate(values)
-            ],
-        )
-
-    def attest_all(application, staff):
-        for resource in application.resources.all():
-            services.attest_resource(actor=staff, resource=resource, decision="approve")
-
     # Approved and published: the company's office and the bank's branch.
-    approved = make(members["company"], [indus[0], indus[1]])
+    approved = _make(services, members["company"], [indus[0], indus[1]])
     services.submit_application(actor=members["company"], application=approved)
     services.verify_application(actor=agency_user, application=approved, decision="approve")
-    attest_all(approved, operator_user)
+    _attest_all(services, approved, operator_user)
     # 512 addresses: the fee applies; the regulator records the payment before deciding.
     services.record_payment(actor=officer, application=approved, reference="DEMO-PAY-0001")
     services.decide_application(
@@ -235,22 +233,59 @@ def _seed_applications(members, agency_user, licensing, operator_user, margalla_
         reason="Documents and operator attestation in order.",
     )
     # Awaiting the officer: the bank, verified by the licensing desk, attested by its operator.
-    bank = make(members["bank"], [margalla[0]])
+    bank = _make(services, members["bank"], [margalla[0]])
     services.submit_application(actor=members["bank"], application=bank)
     services.verify_application(actor=licensing, application=bank, decision="approve")
-    attest_all(bank, margalla_staff)
+    _attest_all(services, bank, margalla_staff)
     services.record_payment(actor=officer, application=bank, reference="DEMO-PAY-0002")
     # Waiting for the software export board and the operator: the call centre.
-    call_centre = make(members["call_centre"], [indus[2], indus[3]])
+    call_centre = _make(services, members["call_centre"], [indus[2], indus[3]])
     services.submit_application(actor=members["call_centre"], application=call_centre)
     # Verified by the agency, waiting for the operator: the freelancer's one address.
     freelancer_net = ipaddress.ip_network(indus[4])
-    freelancer = make(members["freelancer"], [f"{freelancer_net.network_address + 10}/32"])
+    freelancer = _make(services, members["freelancer"], [f"{freelancer_net.network_address + 10}/32"])
     services.submit_application(actor=members["freelancer"], application=freelancer)
     services.verify_application(actor=agency_user, application=freelancer, decision="approve")
-    # A freelancer on mobile data registers the number instead, for its mobile operator to attest.
+    _submit_mobile_number(services, members["freelancer"])
+    # Rejected with a reason, so that the history shows one.
+    refused = _make(services, members["video_conferencing"], [margalla[1]])
+    services.submit_application(actor=members["video_conferencing"], application=refused)
+    services.verify_application(
+        actor=licensing,
+        application=refused,
+        decision="reject",
+        reason="The incorporation letter on file has expired.",
+    )
+    # The demo applicant's own draft, waiting to be submitted.
+    _make(services, members["company"], [indus[5]])
+    _seed_events(officer)
+
+
+def _make(services, member: User, values: list[str]):
+    """A draft application of `member` for `values`, through `services` (applications.services),
+    each resource with a subscriber id and a district of its own."""
+    return services.create_application(
+        actor=member,
+        resources=[
+            {
+                "value": v,
+                "subscriber_id": f"SUB-{i + 1:05d}",
+                "district": DISTRICTS[(len(v) + i) % len(DISTRICTS)],
+            }
+            for i, v in enumerate(values)
+        ],
+    )
+
+
+def _attest_all(services, application, staff: User) -> None:
+    for resource in application.resources.all():
+        services.attest_resource(actor=staff, resource=resource, decision="approve")
+
+
+def _submit_mobile_number(services, member: User) -> None:
+    """A freelancer on mobile data registers the number instead, for its mobile operator to attest."""
     on_mobile = services.create_application(
-        actor=members["freelancer"],
+        actor=member,
         resources=[
             {
                 "value": "0345 1234567",
@@ -260,19 +295,7 @@ def _seed_applications(members, agency_user, licensing, operator_user, margalla_
             }
         ],
     )
-    services.submit_application(actor=members["freelancer"], application=on_mobile)
-    # Rejected with a reason, so that the history shows one.
-    refused = make(members["video_conferencing"], [margalla[1]])
-    services.submit_application(actor=members["video_conferencing"], application=refused)
-    services.verify_application(
-        actor=licensing,
-        application=refused,
-        decision="reject",
-        reason="The incorporation letter on file has expired.",
-    )
-    # The demo applicant's own draft, waiting to be submitted.
-    make(members["company"], [indus[5]])
-    _seed_events(officer)
+    services.submit_application(actor=member, application=on_mobile)
 
 
 def _seed_events(officer):
@@ -321,13 +344,5 @@ def reset_credentials() -> list[DemoAccount]:
         password = secrets.token_urlsafe(12)
         user.set_password(password)
         user.save(update_fields=["password"])
-        accounts.append(
-            DemoAccount(
-                role=user.role,
-                username=username,
-                password=password,
-                token=issue_token(user),
-                totp_secret=_totp_secret(user),
-            )
-        )
+        accounts.append(_account(user, password))
     return accounts

@@ -56,7 +56,7 @@ def refs(user, filters=None, **kwargs):
 def test_each_role_waits_from_one_column_and_every_step_has_a_unique_code():
     assert len(queues.BY_CODE) == len(queues.STEPS)
     for role in queues.QUEUE_ROLES:
-        assert queues._since(role) in {"submitted_at", "state_changed_at"}
+        assert queues.steps._since(role) in {"submitted_at", "state_changed_at"}
     assert {s.code for s in queues.steps_for(Role.OFFICER)} >= {"decision", "payment", "appeal"}
 
 

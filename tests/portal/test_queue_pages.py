@@ -73,7 +73,7 @@ def test_a_bad_filter_is_named_on_the_page(login, world):
 def test_the_next_link_keeps_the_filters_and_pages_on(login, world, monkeypatch):
     from vpnregistry.applications import queues
 
-    monkeypatch.setattr(queues, "PAGE_SIZE", 1)  # the page size of the queue page and the API
+    monkeypatch.setattr(queues.pages, "PAGE_SIZE", 1)  # the page size of the queue page and the API
     first = submitted(world, "14.1.105.0/24", days_ago=2)
     second = submitted(world, "14.1.106.0/24", days_ago=1)
     client = login(world.agency)
@@ -162,7 +162,7 @@ def test_api_queue_pages_with_filters(world):
 def test_api_queue_next_follows_the_cursor(world, monkeypatch):
     from vpnregistry.applications import queues
 
-    monkeypatch.setattr(queues, "PAGE_SIZE", 2)  # the page size of the queue page and the API
+    monkeypatch.setattr(queues.pages, "PAGE_SIZE", 2)  # the page size of the queue page and the API
     apps = [submitted(world, f"14.1.{104 + i}.0/24", days_ago=4 - i) for i in range(3)]
     api = world.client(world.agency)
     body = api.get("/api/v1/queue/").json()

@@ -213,8 +213,8 @@ BAD_LINES = [5 + i for i, row in enumerate(EVERY_KIND_OF_BAD_ROW) if row.split("
 @pytest.mark.parametrize("batch", ["2000", "3"])
 def test_skip_invalid_never_writes_a_bad_row_and_counts_what_it_wrote(world, tmp_path, monkeypatch, batch):
     if batch == "3":  # small batches, and the check's queries and slices small too
-        monkeypatch.setattr(legacy, "CHUNK", 2)
-        monkeypatch.setattr(legacy, "SLICE", 5)
+        monkeypatch.setattr(legacy.registry, "CHUNK", 2)
+        monkeypatch.setattr(legacy.registry, "SLICE", 5)
     approved(world, "14.1.105.0/24", "27.0.185.128/25", "2001:dd8:1c:5::/64", user=world.other_applicant)
     before = Registration.objects.count()
     out, err = run(tmp_path, [*GOOD, *EVERY_KIND_OF_BAD_ROW, *FINE_TOO], "--skip-invalid", "--batch", batch)
@@ -274,14 +274,14 @@ def test_space_that_left_its_operator_between_the_check_and_the_write_is_refused
 def test_each_batch_is_rechecked_under_the_approval_lock(world, monkeypatch):
     checked = legacy.check_file(text_of(GOOD))
     calls = []
-    monkeypatch.setattr(legacy, "hold_lock", lambda name: calls.append(("lock", name)))
-    recheck = legacy._Batch._recheck
+    monkeypatch.setattr(legacy.writing, "hold_lock", lambda name: calls.append(("lock", name)))
+    recheck = legacy.writing._Batch._recheck
 
     def recorded(self, rows, now):
         calls.append(("recheck", connection.in_atomic_block))
         return recheck(self, rows, now)
 
-    monkeypatch.setattr(legacy._Batch, "_recheck", recorded)
+    monkeypatch.setattr(legacy.writing._Batch, "_recheck", recorded)
     legacy.import_rows(checked, batch_size=2)
     assert calls == [("lock", "approval"), ("recheck", True)] * 2
 
@@ -334,7 +334,7 @@ def test_strict_import_refused_at_writing_time_says_so(world, tmp_path, monkeypa
 
 
 def test_a_run_cut_short_is_finished_by_running_it_again(world, tmp_path, monkeypatch):
-    write = legacy._Batch.write
+    write = legacy.writing._Batch.write
     batches = []
 
     def write_then_fail(self, rows):
@@ -343,11 +343,11 @@ def test_a_run_cut_short_is_finished_by_running_it_again(world, tmp_path, monkey
             raise RuntimeError("power cut")
         write(self, rows)
 
-    monkeypatch.setattr(legacy._Batch, "write", write_then_fail)
+    monkeypatch.setattr(legacy.writing._Batch, "write", write_then_fail)
     with pytest.raises(RuntimeError):
         run(tmp_path, [*GOOD, *FINE_TOO], "--batch", "2")
     assert Registration.objects.count() == 2
-    monkeypatch.setattr(legacy._Batch, "write", write)
+    monkeypatch.setattr(legacy.writing._Batch, "write", write)
     out, _ = run(tmp_path, [*GOOD, *FINE_TOO], "--batch", "2")
     assert out.startswith("4 imported, 3 already there, 0 skipped as bad")
     assert Registration.objects.count() == 6
@@ -406,7 +406,7 @@ def test_checking_and_writing_take_as_many_queries_for_many_rows_as_for_few(worl
 
 def test_references_are_made_as_new_reference_makes_them():
     assert len(REFERENCE_ALPHABET) == 32  # each random byte's low five bits pick a symbol, uniformly
-    made = legacy._references(2000)
+    made = legacy.writing._references(2000)
     shape = re.compile(rf"R-[{REFERENCE_ALPHABET}]{{10}}")
     assert all(shape.fullmatch(r) for r in [*made, new_reference()])
     assert len(set(made)) == 2000

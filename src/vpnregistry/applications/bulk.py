@@ -31,56 +31,11 @@ def _refuse(*messages: str):
 
 def parse_csv(data: bytes | str) -> list[tuple[int, dict]]:
     """(line number, row) for every row with content, or InvalidInput naming what is wrong."""
-    if isinstance(data, bytes):
-        if len(data) > MAX_BYTES:
-            _refuse(_("The file is larger than %(n)d bytes.") % {"n": MAX_BYTES})
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            _refuse(_("The file is not UTF-8 text (byte %(at)d).") % {"at": exc.start})
-    else:
-        text = data
+    text = _decode(data) if isinstance(data, bytes) else data
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = next(reader, None)
-        if header is None or not any(h.strip() for h in header):
-            _refuse(_("line 1: the header is missing: %(cols)s.") % {"cols": ",".join(COLUMNS)})
-        header = [h.strip().lower() for h in header]
-        unknown = [h for h in header if h not in COLUMNS]
-        missing = [c for c in REQUIRED if c not in header]
-        repeated = sorted({h for h in header if header.count(h) > 1})
-        problems = []
-        if unknown:
-            problems.append(
-                _("line 1: unknown columns %(cols)s (the columns are %(known)s).")
-                % {"cols": ", ".join(unknown), "known": ", ".join(COLUMNS)}
-            )
-        if missing:
-            problems.append(_("line 1: missing columns %(cols)s.") % {"cols": ", ".join(missing)})
-        if repeated:
-            problems.append(_("line 1: repeated columns %(cols)s.") % {"cols": ", ".join(repeated)})
-        if problems:
-            _refuse(*problems)
-        rows: list[tuple[int, dict]] = []
-        problems = []
-        line = reader.line_num
-        for cells in reader:
-            if not any(c.strip() for c in cells):
-                line = reader.line_num
-                continue
-            start = line + 1  # the line this row began on (a quoted field may span lines)
-            line = reader.line_num
-            if len(cells) != len(header):
-                problems.append(
-                    ngettext(
-                        "line %(line)d: %(n)d field where the header has %(m)d.",
-                        "line %(line)d: %(n)d fields where the header has %(m)d.",
-                        len(cells),
-                    )
-                    % {"line": start, "n": len(cells), "m": len(header)}
-                )
-                continue
-            rows.append((start, dict(zip(header, (c.strip() for c in cells), strict=True))))
+        header = _header(reader)
+        rows, problems = _rows(reader, header)
     except csv.Error as exc:
         _refuse(_("line %(line)d: %(error)s") % {"line": reader.line_num, "error": exc})
     if problems:
@@ -90,6 +45,66 @@ def parse_csv(data: bytes | str) -> list[tuple[int, dict]]:
     if len(rows) > services.MAX_RESOURCES:
         _refuse(_("At most %(n)d resources in one application.") % {"n": services.MAX_RESOURCES})
     return rows
+
+
+def _decode(data: bytes) -> str:
+    """The file's text: UTF-8, a byte-order mark allowed, no larger than MAX_BYTES."""
+    if len(data) > MAX_BYTES:
+        _refuse(_("The file is larger than %(n)d bytes.") % {"n": MAX_BYTES})
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        _refuse(_("The file is not UTF-8 text (byte %(at)d).") % {"at": exc.start})
+
+
+def _header(reader) -> list[str]:
+    """The header's column names, lower case: every required one, none unknown, none twice."""
+    header = next(reader, None)
+    if header is None or not any(h.strip() for h in header):
+        _refuse(_("line 1: the header is missing: %(cols)s.") % {"cols": ",".join(COLUMNS)})
+    header = [h.strip().lower() for h in header]
+    unknown = [h for h in header if h not in COLUMNS]
+    missing = [c for c in REQUIRED if c not in header]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    problems = []
+    if unknown:
+        problems.append(
+            _("line 1: unknown columns %(cols)s (the columns are %(known)s).")
+            % {"cols": ", ".join(unknown), "known": ", ".join(COLUMNS)}
+        )
+    if missing:
+        problems.append(_("line 1: missing columns %(cols)s.") % {"cols": ", ".join(missing)})
+    if repeated:
+        problems.append(_("line 1: repeated columns %(cols)s.") % {"cols": ", ".join(repeated)})
+    if problems:
+        _refuse(*problems)
+    return header
+
+
+def _rows(reader, header: list[str]) -> tuple[list[tuple[int, dict]], list[str]]:
+    """(line number, row) for every row with content under the header; and the rows of the wrong
+    length, each a message naming its line (the line it began on: a quoted field may span lines)."""
+    rows: list[tuple[int, dict]] = []
+    problems = []
+    line = reader.line_num
+    for cells in reader:
+        if not any(c.strip() for c in cells):
+            line = reader.line_num
+            continue
+        start = line + 1  # the line this row began on (a quoted field may span lines)
+        line = reader.line_num
+        if len(cells) != len(header):
+            problems.append(
+                ngettext(
+                    "line %(line)d: %(n)d field where the header has %(m)d.",
+                    "line %(line)d: %(n)d fields where the header has %(m)d.",
+                    len(cells),
+                )
+                % {"line": start, "n": len(cells), "m": len(header)}
+            )
+            continue
+        rows.append((start, dict(zip(header, (c.strip() for c in cells), strict=True))))
+    return rows, problems
 
 
 def _by_line(rows: list[tuple[int, dict]], call):

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -30,52 +31,22 @@ from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.notifications.services import notify_users
 from vpnregistry.registrations.models import ActivePeriod, Registration
-from vpnregistry.restrictions.models import Complaint, ComplaintMessage, RestrictionEvent
+from vpnregistry.restrictions.evidence import (  # noqa: F401 (the views read them all here)
+    EVIDENCE_TYPES,
+    MAX_EVIDENCE,
+    Evidence,
+    files,
+    open_evidence,
+    read_evidence,
+)
+from vpnregistry.restrictions.models import Complaint, ComplaintMessage, RestrictionEvent, Service
 from vpnregistry.timeutil import parse_time, utc_iso
-from vpnregistry.uploads import DOCUMENT_TYPES, MAX_UPLOAD, TEXT, Upload, read_upload
 
 logger = logging.getLogger(__name__)
 
-MAX_EVIDENCE = MAX_UPLOAD
 MAX_TEXT = 5000
 PAGE_SIZE = 25
 State = Complaint.State
-
-
-# --- evidence ---------------------------------------------------------------------------------
-
-
-def files():
-    """The `evidence` storage (a private folder, EVIDENCE_DIR, outside every static folder, or the
-    object store): evidence is served only through the views that check access."""
-    return storage.get(storage.EVIDENCE)
-
-
-# One checked upload: the same rules as every upload (see vpnregistry.uploads), plain text allowed too.
-Evidence = Upload
-# What evidence may be, judged from its content, so what it is served as (the API declares these).
-EVIDENCE_TYPES = ("application/pdf", "image/png", "image/jpeg", "text/plain")
-
-
-def read_evidence(upload) -> tuple[Evidence | None, list[str]]:
-    """Read an uploaded file (anything with .read() and .name) up to the limit; the reasons it is refused."""
-    return read_upload(
-        upload,
-        allowed=DOCUMENT_TYPES | {TEXT},
-        refused=_("The file is not a PDF, PNG, JPEG or plain text file (judged by its content)."),
-        max_bytes=MAX_EVIDENCE,
-        default_name="evidence",
-    )
-
-
-def open_evidence(complaint: Complaint):
-    """The evidence file opened for reading, or 404; the caller checked who may read it."""
-    if not complaint.evidence_file:
-        raise Http404("this complaint has no evidence")
-    try:
-        return storage.open_stream(files(), complaint.evidence_file)
-    except FileNotFoundError:
-        raise Http404("the evidence file is missing") from None
 
 
 # --- reads ------------------------------------------------------------------------------------
@@ -231,6 +202,36 @@ def file_complaint(
     except ValueError as exc:
         errors["happened_at"] = [str(exc)]
     now = timezone.now()
+    _check_when(at, ev, now, errors)
+    if reg is not None and ev is not None:
+        _check_scope(reg, ev, at, errors)
+    service_text = str(service_text or "").strip()
+    found_service = _service(ev, str(service or "").strip(), service_text, errors)
+    description = _text(description, "description", errors, what=_("Describe what happened."))
+    found_evidence, evidence_errors = read_evidence(evidence)
+    if evidence_errors:
+        errors["evidence"] = evidence_errors
+    if errors:
+        raise InvalidInput(errors)
+    complaint = Complaint(
+        registration=reg,
+        organisation_id=reg.organisation_id,
+        operator_id=reg.operator_id,
+        event=ev,
+        happened_at=at,
+        service=found_service,
+        service_text=service_text,
+        description=description,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    _store(complaint, actor, found_evidence, now)
+    return complaint
+
+
+def _check_when(at: datetime | None, ev: RestrictionEvent | None, now: datetime, errors: dict) -> None:
+    """The moment of the block falls in the event's window, and is not in the future."""
     if at is not None and ev is not None and not (ev.starts_at <= at < ev.ends_at):
         errors["happened_at"] = [
             _("%(at)s is outside the event's window, %(start)s to %(end)s.")
@@ -238,22 +239,30 @@ def file_complaint(
         ]
     elif at is not None and at > now:
         errors["happened_at"] = [_("This time is in the future.")]
-    if reg is not None and ev is not None:
-        district = reg.district
-        if not ev.covers(
-            district_id=reg.district_id,
-            province_id=district.province_id if district else None,
-            districts={d.pk for d in ev.districts.all()},
-            provinces={p.pk for p in ev.provinces.all()},
-        ):
-            errors.setdefault("registration", []).append(_("This registration is outside the event's scope."))
-        elif at is not None and "happened_at" not in errors:
-            active = ActivePeriod.objects.filter(registration=reg, start__lte=at, end__gt=at).exists()
-            if not active:
-                errors.setdefault("registration", []).append(
-                    _("This registration was not active at that time, so it was not exempt.")
-                )
-    service_code, service_text = str(service or "").strip(), str(service_text or "").strip()
+
+
+def _check_scope(reg: Registration, ev: RestrictionEvent, at: datetime | None, errors: dict) -> None:
+    """The registration is used where the event applies, and was active (so exempt) at that moment."""
+    district = reg.district
+    if not ev.covers(
+        district_id=reg.district_id,
+        province_id=district.province_id if district else None,
+        districts={d.pk for d in ev.districts.all()},
+        provinces={p.pk for p in ev.provinces.all()},
+    ):
+        errors.setdefault("registration", []).append(_("This registration is outside the event's scope."))
+    elif at is not None and "happened_at" not in errors:
+        active = ActivePeriod.objects.filter(registration=reg, start__lte=at, end__gt=at).exists()
+        if not active:
+            errors.setdefault("registration", []).append(
+                _("This registration was not active at that time, so it was not exempt.")
+            )
+
+
+def _service(
+    ev: RestrictionEvent | None, service_code: str, service_text: str, errors: dict
+) -> Service | None:
+    """The event's service of that code, or None when the failed service is described in words."""
     found_service = None
     if service_code and ev is not None:
         found_service = ev.services.filter(code=service_code).first()
@@ -269,38 +278,24 @@ def file_complaint(
         errors["service"] = [_("Choose the service that failed, or describe it in words.")]
     if len(service_text) > 200:
         errors["service_text"] = [_("At most 200 characters.")]
-    description = _text(description, "description", errors, what=_("Describe what happened."))
-    found_evidence, evidence_errors = read_evidence(evidence)
-    if evidence_errors:
-        errors["evidence"] = evidence_errors
-    if errors:
-        raise InvalidInput(errors)
+    return found_service
 
+
+def _store(complaint: Complaint, actor, evidence: Evidence | None, now: datetime) -> None:
+    """Save the new complaint, its evidence file, its first message and its audit record together;
+    the file is removed again if the transaction fails."""
     written = None
     try:
         with transaction.atomic():
-            complaint = Complaint(
-                registration=reg,
-                organisation_id=reg.organisation_id,
-                operator_id=reg.operator_id,
-                event=ev,
-                happened_at=at,
-                service=found_service,
-                service_text=service_text,
-                description=description,
-                created_by=actor,
-                created_at=now,
-                updated_at=now,
-            )
-            if found_evidence is not None:
-                written = storage.save_new(files(), found_evidence.content)
+            if evidence is not None:
+                written = storage.save_new(files(), evidence.content)
                 complaint.evidence_file = written
-                complaint.evidence_name = found_evidence.name
-                complaint.evidence_type = found_evidence.media_type
-                complaint.evidence_size = len(found_evidence.content)
-                complaint.evidence_sha256 = hashlib.sha256(found_evidence.content).hexdigest()
+                complaint.evidence_name = evidence.name
+                complaint.evidence_type = evidence.media_type
+                complaint.evidence_size = len(evidence.content)
+                complaint.evidence_sha256 = hashlib.sha256(evidence.content).hexdigest()
             complaint.save()
-            _message(complaint, actor, ComplaintMessage.Kind.REPORT, description, "", now)
+            _message(complaint, actor, ComplaintMessage.Kind.REPORT, complaint.description, "", now)
             record(
                 actor=actor,
                 action="complaint.create",
@@ -308,9 +303,9 @@ def file_complaint(
                 to_state=complaint.state,
                 at=now,
                 data={
-                    "registration": reg.reference,
-                    "event": ev.pk,
-                    "operator": reg.operator.code,
+                    "registration": complaint.registration.reference,
+                    "event": complaint.event.pk,
+                    "operator": complaint.registration.operator.code,
                     "evidence_sha256": complaint.evidence_sha256,
                 },
             )
@@ -319,7 +314,6 @@ def file_complaint(
         if written is not None:
             files().delete(written)
         raise
-    return complaint
 
 
 def _own_registration(actor, registration, errors) -> Registration | None:

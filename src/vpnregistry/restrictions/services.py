@@ -43,37 +43,10 @@ def create_event(
         errors["title"] = [_("A title is required.")]
     if not legal_reference:
         errors["legal_reference"] = [_("The order's legal reference is required.")]
-    start = end = None
-    for field, value in (("starts_at", starts_at), ("ends_at", ends_at)):
-        try:
-            # Orders are given to the minute; whole seconds keep every feed (iCalendar too) exact.
-            parsed = parse_time(value).replace(microsecond=0)
-        except ValueError as exc:
-            errors[field] = [str(exc)]
-        else:
-            start, end = (parsed, end) if field == "starts_at" else (start, parsed)
-    if start and end and end <= start:
-        errors["ends_at"] = [_("The end must come after the start.")]
-    service_codes, province_codes, district_codes = _codes(services), _codes(provinces), _codes(districts)
-    found_services = list(Service.objects.filter(code__in=service_codes))
-    found_provinces = list(Province.objects.filter(code__in=province_codes))
-    found_districts = list(District.objects.filter(code__in=district_codes))
-    if not service_codes:
-        errors["services"] = [_("Name at least one service the order restricts.")]
-    for field, codes, found in (
-        ("services", service_codes, found_services),
-        ("provinces", province_codes, found_provinces),
-        ("districts", district_codes, found_districts),
-    ):
-        unknown = sorted(set(codes) - {obj.code for obj in found})
-        if unknown:
-            errors.setdefault(field, []).append(
-                _("Unknown codes: %(codes)s.") % {"codes": ", ".join(unknown)}
-            )
-    if not national and not province_codes and not district_codes:
-        errors["scope"] = [_("An event is national, or names provinces or districts.")]
-    if national and (province_codes or district_codes):
-        errors["scope"] = [_("A national event names no provinces or districts.")]
+    start, end = _times(starts_at, ends_at, errors)
+    found_services, found_provinces, found_districts = _scope(
+        services, national, provinces, districts, errors
+    )
     if errors:
         raise InvalidInput(errors)
     now = timezone.now()
@@ -94,6 +67,54 @@ def create_event(
         if publish:
             _publish(actor, event, now)
     return event
+
+
+def _times(starts_at, ends_at, errors: dict) -> tuple[datetime | None, datetime | None]:
+    """The event's start and end, to the whole second; None, with the reason in `errors`, where bad."""
+    start = end = None
+    for field, value in (("starts_at", starts_at), ("ends_at", ends_at)):
+        try:
+            # Orders are given to the minute; whole seconds keep every feed (iCalendar too) exact.
+            parsed = parse_time(value).replace(microsecond=0)
+        except ValueError as exc:
+            errors[field] = [str(exc)]
+        else:
+            start, end = (parsed, end) if field == "starts_at" else (start, parsed)
+    if start and end and end <= start:
+        errors["ends_at"] = [_("The end must come after the start.")]
+    return start, end
+
+
+def _scope(
+    services: Iterable[str] | None,
+    national: bool,
+    provinces: Iterable[str] | None,
+    districts: Iterable[str] | None,
+    errors: dict,
+) -> tuple[list[Service], list[Province], list[District]]:
+    """The services, provinces and districts named by their codes; an unknown code, no service, or a
+    scope both national and local or neither, is a reason in `errors`."""
+    service_codes, province_codes, district_codes = _codes(services), _codes(provinces), _codes(districts)
+    found_services = list(Service.objects.filter(code__in=service_codes))
+    found_provinces = list(Province.objects.filter(code__in=province_codes))
+    found_districts = list(District.objects.filter(code__in=district_codes))
+    if not service_codes:
+        errors["services"] = [_("Name at least one service the order restricts.")]
+    for field, codes, found in (
+        ("services", service_codes, found_services),
+        ("provinces", province_codes, found_provinces),
+        ("districts", district_codes, found_districts),
+    ):
+        unknown = sorted(set(codes) - {obj.code for obj in found})
+        if unknown:
+            errors.setdefault(field, []).append(
+                _("Unknown codes: %(codes)s.") % {"codes": ", ".join(unknown)}
+            )
+    if not national and not province_codes and not district_codes:
+        errors["scope"] = [_("An event is national, or names provinces or districts.")]
+    if national and (province_codes or district_codes):
+        errors["scope"] = [_("A national event names no provinces or districts.")]
+    return found_services, found_provinces, found_districts
 
 
 def _summary(event: RestrictionEvent) -> dict:

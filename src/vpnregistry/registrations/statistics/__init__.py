@@ -1,0 +1,56 @@
+"""Public statistics: aggregate queries, and suppression so that no published figure identifies anyone.
+
+`suppression` withholds figures (a pure function on a table of counts) and gives a table its published
+shape; `holdings` and `reviews` compute the tables, each from a handful of GROUP BY queries; `published`
+computes them all for the scheduled job, stores, caches and shows them.
+"""
+
+from vpnregistry.registrations.statistics.holdings import CATEGORY_MEASURES, Named
+from vpnregistry.registrations.statistics.published import (
+    CACHE_KEY,
+    CACHE_SECONDS,
+    KEEP,
+    compute_statistics,
+    localised,
+    not_computed,
+    refresh_statistics,
+    statistics,
+)
+from vpnregistry.registrations.statistics.reviews import OTHER_REASONS, STEPS, TenthsOfDays, median
+from vpnregistry.registrations.statistics.suppression import (
+    PRIMARY,
+    SECONDARY,
+    THRESHOLD,
+    Key,
+    Suppressed,
+    Table,
+    publish,
+    recoverable,
+    suppress,
+)
+
+__all__ = [
+    "CACHE_KEY",
+    "CACHE_SECONDS",
+    "CATEGORY_MEASURES",
+    "KEEP",
+    "OTHER_REASONS",
+    "PRIMARY",
+    "SECONDARY",
+    "STEPS",
+    "THRESHOLD",
+    "Key",
+    "Named",
+    "Suppressed",
+    "Table",
+    "TenthsOfDays",
+    "compute_statistics",
+    "localised",
+    "median",
+    "not_computed",
+    "publish",
+    "recoverable",
+    "refresh_statistics",
+    "statistics",
+    "suppress",
+]
