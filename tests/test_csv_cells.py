@@ -18,7 +18,7 @@ from vpnregistry.allowlist.formats import Allowlist, render
 from vpnregistry.applications import bulk
 from vpnregistry.applications.models import Resource
 from vpnregistry.csvcells import cell, formula_reason
-from vpnregistry.registrations.statistics import refresh_statistics
+from vpnregistry.transparency.statistics import refresh_statistics
 
 
 @pytest.mark.parametrize(

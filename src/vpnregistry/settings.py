@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "vpnregistry.applications",
     "vpnregistry.registrations",
     "vpnregistry.restrictions",
+    "vpnregistry.transparency",
     "vpnregistry.allowlist",
     "vpnregistry.portal",
     "vpnregistry.api",

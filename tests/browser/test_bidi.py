@@ -12,7 +12,7 @@ from django.utils import translation
 from tests.browser.conftest import login
 from tests.workflow import approved
 from vpnregistry.registrations.models import Registration
-from vpnregistry.registrations.statistics import refresh_statistics
+from vpnregistry.transparency.statistics import refresh_statistics
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.auth import totp_secret
 from tests.browser.conftest import login
 from vpnregistry.accounts.two_factor import must_use_totp
-from vpnregistry.registrations.statistics import refresh_statistics
+from vpnregistry.transparency.statistics import refresh_statistics
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -16,8 +16,8 @@ from tests.auth import login
 from tests.workflow import approved
 from vpnregistry.bidi import sentence
 from vpnregistry.registrations.models import Registration
-from vpnregistry.registrations.statistics import refresh_statistics
 from vpnregistry.timeutil import shown
+from vpnregistry.transparency.statistics import refresh_statistics
 
 AT = datetime(2026, 12, 5, 22, 21, 25, tzinfo=UTC)  # 03:21 on the 6th in Karachi (UTC+5)
 

@@ -39,9 +39,9 @@ from vpnregistry.accounts.reference import (
 from vpnregistry.applications import reasons
 from vpnregistry.applications.models import RejectionReason
 from vpnregistry.audit.models import AuditEvent
-from vpnregistry.registrations.statistics import localised, refresh_statistics
 from vpnregistry.restrictions import reference as service_reference
 from vpnregistry.restrictions.models import Service
+from vpnregistry.transparency.statistics import localised, refresh_statistics
 
 LAHORE_UR = "لاہور"
 PUNJAB_UR = "پنجاب"

@@ -15,10 +15,10 @@ from tests.workflow import approved
 from vpnregistry.accounts.models import AddressSpace, Organisation
 from vpnregistry.accounts.names import name_skeleton
 from vpnregistry.allowlist.models import Snapshot
+from vpnregistry.applications import legacy
 from vpnregistry.applications.models import Application
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.audit.services import verify_chain
-from vpnregistry.registrations import legacy
 from vpnregistry.registrations.models import (
     REFERENCE_ALPHABET,
     ActivePeriod,

@@ -19,7 +19,7 @@ from vpnregistry.accounts.models import Role
 from vpnregistry.applications import services
 from vpnregistry.applications.models import Application, Attestation, Review
 from vpnregistry.registrations.models import PublishedStatistics
-from vpnregistry.registrations.statistics import (
+from vpnregistry.transparency.statistics import (
     KEEP,
     OTHER_REASONS,
     PRIMARY,
@@ -268,6 +268,6 @@ def test_attestations_step_waits_for_every_resource(world):
     first = application.resources.get(value="14.1.105.0/24")
     services.attest_resource(actor=world.operator, resource=first, decision="approve")
     assert Attestation.objects.count() == 1 and Review.objects.count() == 0
-    from vpnregistry.registrations.statistics.reviews import _histograms
+    from vpnregistry.transparency.statistics.reviews import _histograms
 
     assert not any(_histograms()["attestations"].values())

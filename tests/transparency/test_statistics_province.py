@@ -8,7 +8,7 @@ from tests.factories import OrganisationFactory, UserFactory
 from tests.workflow import approved
 from vpnregistry.accounts.models import District
 from vpnregistry.registrations.models import Registration
-from vpnregistry.registrations.statistics import compute_statistics
+from vpnregistry.transparency.statistics import compute_statistics
 
 
 def test_registrations_are_counted_by_province(world):

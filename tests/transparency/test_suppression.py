@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vpnregistry.registrations.statistics import (
+from vpnregistry.transparency.statistics import (
     PRIMARY,
     SECONDARY,
     THRESHOLD,

@@ -19,9 +19,9 @@ from vpnregistry.audit.models import Checkpoint
 from vpnregistry.csvcells import cell
 from vpnregistry.db import whole_number
 from vpnregistry.portal.history import tell
-from vpnregistry.registrations.statistics import localised
-from vpnregistry.registrations.statistics import statistics as compute
 from vpnregistry.signing import keys
+from vpnregistry.transparency.statistics import localised
+from vpnregistry.transparency.statistics import statistics as compute
 
 LOG_READERS = {Role.AUDITOR, Role.OFFICER}
 

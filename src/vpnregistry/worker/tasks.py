@@ -21,8 +21,8 @@ from vpnregistry.celery import app, broker_url, dispatch
 from vpnregistry.db import refresh_planner_statistics
 from vpnregistry.notifications.mail import SEND_TASK, deliver_due
 from vpnregistry.registrations.outbox import PUBLISH_TASK
-from vpnregistry.registrations.statistics import refresh_statistics as run_refresh
 from vpnregistry.restrictions.jobs import purge_expired, run_job
+from vpnregistry.transparency.statistics import refresh_statistics as run_refresh
 
 logger = logging.getLogger(__name__)
 

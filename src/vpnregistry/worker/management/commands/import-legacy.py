@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from vpnregistry.allowlist.publication import publish_pending
-from vpnregistry.registrations import legacy
+from vpnregistry.applications import legacy
 
 PROGRESS_EVERY = 10.0  # seconds between progress lines when stderr is not a terminal
 

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
 from vpnregistry import demo
-from vpnregistry.registrations.statistics import refresh_statistics
+from vpnregistry.transparency.statistics import refresh_statistics
 
 
 class Command(BaseCommand):

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from vpnregistry.accounts.models import Category, District, Operator
 from vpnregistry.accounts.names import BIDI_CONTROLS, bidi_controls, normalise_name
+from vpnregistry.applications.legacy.rows import COLUMNS, OPTIONAL, Row
 from vpnregistry.csvcells import formula_reason
 from vpnregistry.db import Network
 from vpnregistry.netblocks import ParseError, check_prefix
-from vpnregistry.registrations.legacy.rows import COLUMNS, OPTIONAL, Row
 from vpnregistry.timeutil import parse_time
 
 

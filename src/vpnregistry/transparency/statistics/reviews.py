@@ -3,7 +3,6 @@ complaints per restriction event; each table from a handful of GROUP BY queries.
 
 from __future__ import annotations
 
-import importlib
 from collections import defaultdict
 
 from django.db.models import Count, Exists, F, Func, IntegerField, Max, OuterRef, Q
@@ -11,8 +10,10 @@ from django.db.models.functions import Length, Substr
 from django.utils.translation import gettext_noop
 
 from vpnregistry.applications.models import Attestation, Resource, Review
-from vpnregistry.registrations.statistics.holdings import Named
-from vpnregistry.registrations.statistics.suppression import PRIMARY, THRESHOLD, Table, publish
+from vpnregistry.audit.selectors import mask_text
+from vpnregistry.restrictions.models import Complaint, RestrictionEvent
+from vpnregistry.transparency.statistics.holdings import Named
+from vpnregistry.transparency.statistics.suppression import PRIMARY, THRESHOLD, Table, publish
 
 
 class TenthsOfDays(Func):
@@ -148,8 +149,6 @@ OTHER_REASONS = gettext_noop("Other reasons (each given fewer than 5 times)")
 
 
 def _rejection_reasons() -> list[dict]:
-    from vpnregistry.audit.selectors import mask_text
-
     tables = []
     grouped = (
         Review.objects.filter(decision=Review.Decision.REJECT)
@@ -185,29 +184,9 @@ def _rejection_reasons() -> list[dict]:
 
 
 def _complaints() -> tuple[dict | None, str]:
-    """Complaints per restriction event, once the restrictions app has complaints."""
-    try:
-        models = importlib.import_module("vpnregistry.restrictions.models")
-    except ImportError:
-        models = None
-    complaint = getattr(models, "Complaint", None)
-    note = gettext_noop(
-        "Complaints per restriction event are not recorded yet; this table appears once they are."
-    )
-    if complaint is None:
-        return None, note
-    link = next(
-        (
-            f
-            for f in complaint._meta.get_fields()
-            if f.many_to_one and f.related_model is not None and f.related_model.__name__.endswith("Event")
-        ),
-        None,
-    )
-    if link is None:
-        return None, note
-    counts = dict(complaint.objects.values_list(link.name).annotate(n=Count("pk")).order_by())
-    events = list(link.related_model.objects.filter(pk__in=list(counts)).order_by("pk"))
+    """Complaints per restriction event."""
+    counts = dict(Complaint.objects.values_list("event").annotate(n=Count("pk")).order_by())
+    events = list(RestrictionEvent.objects.filter(pk__in=list(counts)).order_by("pk"))
     table = Table.of([[counts[e.pk]] for e in events], rows=False, columns=True, grand=False, width=1)
     return (
         publish(

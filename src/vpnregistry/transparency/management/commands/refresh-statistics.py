@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from vpnregistry.registrations.statistics import refresh_statistics
+from vpnregistry.transparency.statistics import refresh_statistics
 
 
 class Command(BaseCommand):

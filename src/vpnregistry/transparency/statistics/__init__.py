@@ -5,8 +5,8 @@ shape; `holdings` and `reviews` compute the tables, each from a handful of GROUP
 computes them all for the scheduled job, stores, caches and shows them.
 """
 
-from vpnregistry.registrations.statistics.holdings import CATEGORY_MEASURES, Named
-from vpnregistry.registrations.statistics.published import (
+from vpnregistry.transparency.statistics.holdings import CATEGORY_MEASURES, Named
+from vpnregistry.transparency.statistics.published import (
     CACHE_KEY,
     CACHE_SECONDS,
     KEEP,
@@ -16,8 +16,8 @@ from vpnregistry.registrations.statistics.published import (
     refresh_statistics,
     statistics,
 )
-from vpnregistry.registrations.statistics.reviews import OTHER_REASONS, STEPS, TenthsOfDays, median
-from vpnregistry.registrations.statistics.suppression import (
+from vpnregistry.transparency.statistics.reviews import OTHER_REASONS, STEPS, TenthsOfDays, median
+from vpnregistry.transparency.statistics.suppression import (
     PRIMARY,
     SECONDARY,
     THRESHOLD,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_noop
 
 from vpnregistry.accounts.models import Province
 from vpnregistry.registrations.models import Registration
-from vpnregistry.registrations.statistics.suppression import Table, publish
+from vpnregistry.transparency.statistics.suppression import Table, publish
 
 
 def _prefix_length():

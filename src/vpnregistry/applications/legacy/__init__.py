@@ -14,10 +14,10 @@ overlaps are checked again: an approval made between the check and the write can
 address registered to two organisations.
 """
 
-from vpnregistry.registrations.legacy.checking import check_file
-from vpnregistry.registrations.legacy.registry import registry_clashes
-from vpnregistry.registrations.legacy.rows import COLUMNS, OPTIONAL, Checked, Holder, Row
-from vpnregistry.registrations.legacy.writing import BATCH, IMPORTER, Imported, import_rows
+from vpnregistry.applications.legacy.checking import check_file
+from vpnregistry.applications.legacy.registry import registry_clashes
+from vpnregistry.applications.legacy.rows import COLUMNS, OPTIONAL, Checked, Holder, Row
+from vpnregistry.applications.legacy.writing import BATCH, IMPORTER, Imported, import_rows
 
 __all__ = [
     "BATCH",

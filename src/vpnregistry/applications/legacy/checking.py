@@ -9,15 +9,15 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from vpnregistry.registrations.legacy.parsing import _parse
-from vpnregistry.registrations.legacy.registry import (
+from vpnregistry.applications.legacy.parsing import _parse
+from vpnregistry.applications.legacy.registry import (
     _activity_mark,
     _clash_message,
     _organisations,
     _Space,
     registry_clashes,
 )
-from vpnregistry.registrations.legacy.rows import COLUMNS, Checked, Row
+from vpnregistry.applications.legacy.rows import COLUMNS, Checked, Row
 
 
 def check_file(text: str, *, now: datetime | None = None) -> Checked:

@@ -17,9 +17,9 @@ from vpnregistry.accounts.models import Category
 from vpnregistry.applications.models import Review
 from vpnregistry.bilingual import is_urdu
 from vpnregistry.registrations.models import PublishedStatistics
-from vpnregistry.registrations.statistics.holdings import _by_category, _by_month, _by_province
-from vpnregistry.registrations.statistics.reviews import _complaints, _medians, _rejection_reasons
-from vpnregistry.registrations.statistics.suppression import THRESHOLD
+from vpnregistry.transparency.statistics.holdings import _by_category, _by_month, _by_province
+from vpnregistry.transparency.statistics.reviews import _complaints, _medians, _rejection_reasons
+from vpnregistry.transparency.statistics.suppression import THRESHOLD
 
 CACHE_KEY = "vpnregistry:statistics:v2"
 # A process re-reads the stored figures at most this often: they change once a refresh.

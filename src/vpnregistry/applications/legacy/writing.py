@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from vpnregistry.accounts.models import Organisation, Role, User
 from vpnregistry.accounts.names import name_skeleton
+from vpnregistry.applications.legacy.registry import _clash_message, _Held, _Space
+from vpnregistry.applications.legacy.rows import ACTIVE, Checked, Holder, Row
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.services import record_many
 from vpnregistry.db import address_key, hold_lock, insert_rows
-from vpnregistry.registrations.legacy.registry import _clash_message, _Held, _Space
-from vpnregistry.registrations.legacy.rows import ACTIVE, Checked, Holder, Row
 from vpnregistry.registrations.models import REFERENCE_ALPHABET, ActivePeriod, PublicationDue, Registration
 
 IMPORTER = "legacy-import"

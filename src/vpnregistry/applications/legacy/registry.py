@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from django.db import connection, transaction
 
 from vpnregistry.accounts.models import AddressSpace, Organisation
+from vpnregistry.applications.legacy.rows import ACTIVE, Holder, Row, _bits
 from vpnregistry.db import address_key, hold_lock
-from vpnregistry.registrations.legacy.rows import ACTIVE, Holder, Row, _bits
 from vpnregistry.registrations.models import ActivePeriod, Registration
 
 CHUNK = 5000  # rows (or keys) a check query asks about, in one JSON parameter
