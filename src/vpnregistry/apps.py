@@ -4,4 +4,4 @@ from django.contrib.admin.apps import AdminConfig
 
 
 class RegistryAdminConfig(AdminConfig):
-    default_site = "vpnregistry.admin_site.RegistryAdminSite"
+    default_site = "vpnregistry.accounts.admin_site.RegistryAdminSite"

@@ -12,7 +12,7 @@ from vpnregistry.accounts.models import (
     Operator,
     Province,
 )
-from vpnregistry.admin_site import RegulatorAdmin, RegulatorInline
+from vpnregistry.accounts.admin_site import RegulatorAdmin, RegulatorInline
 
 
 @admin.register(Agency)

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
 from vpnregistry.api.views import ERROR
-from vpnregistry.export import export_organisation
+from vpnregistry.transparency.export import export_organisation
 
 
 def export_response(user) -> StreamingHttpResponse:

@@ -6,7 +6,7 @@ everything else go through the services, never through generic model editing.
 
 from django.contrib import admin
 
-from vpnregistry.admin_site import RegulatorAdmin
+from vpnregistry.accounts.admin_site import RegulatorAdmin
 from vpnregistry.applications.models import RejectionReason
 
 
