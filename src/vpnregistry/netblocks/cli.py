@@ -156,19 +156,9 @@ def check_main(argv: list[str]) -> int:
     if args.column is not None and args.column < 1:
         parser.error("--column counts from 1")
 
-    # Imported here, not at the top, for start-up time (see the module's docstring).
-    from .aggregation import parse_text
-    from .index import MembershipIndex
-    from .intervals import IntervalSet
-
-    with open(args.allowlist, "rb") as fh:
-        parsed = parse_text(fh.read())
-    if parsed.errors:
-        for err in parsed.errors[:20]:
-            sys.stderr.write(f"{args.allowlist}:{err.line}: {err.reason}\n")
-        sys.stderr.write(f"{len(parsed.errors)} invalid line(s) in the allowlist; nothing checked\n")
+    index = _read_allowlist(args.allowlist)
+    if index is None:
         return 2
-    index = MembershipIndex(IntervalSet.from_prefixes(parsed.prefixes))
     counts = {"yes": 0, "no": 0, "invalid": 0}
     out = sys.stdout.buffer
     reported = 0
@@ -200,6 +190,23 @@ def check_main(argv: list[str]) -> int:
         )
     out.flush()
     return 1 if counts["invalid"] else 0
+
+
+def _read_allowlist(path: str):
+    """The allowlist as a MembershipIndex; None, its bad lines reported, when any line is bad."""
+    # Imported here, not at the top, for start-up time (see the module's docstring).
+    from .aggregation import parse_text
+    from .index import MembershipIndex
+    from .intervals import IntervalSet
+
+    with open(path, "rb") as fh:
+        parsed = parse_text(fh.read())
+    if parsed.errors:
+        for err in parsed.errors[:20]:
+            sys.stderr.write(f"{path}:{err.line}: {err.reason}\n")
+        sys.stderr.write(f"{len(parsed.errors)} invalid line(s) in the allowlist; nothing checked\n")
+        return None
+    return MembershipIndex(IntervalSet.from_prefixes(parsed.prefixes))
 
 
 def _check_chunk(
