@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.allowlist.test_formats import FIXTURE, allowlists
 from vpnregistry.allowlist import formats
-from vpnregistry.allowlist.formats import FORMATS, Allowlist, CidrList, render
+from vpnregistry.allowlist.formats import FORMATS, Allowlist, CidrList, document, render, routers, validation
 
 # --- the sequence -------------------------------------------------------------------------------
 
@@ -168,7 +168,7 @@ def test_every_format_as_the_reference_writes_it(allowlist, block):
     # Small blocks, so that Cisco's numbered lines cross block boundaries (and the number of digits
     # of `seq` changes inside a block) even in short lists.
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(formats, "_BLOCK", block)
+        m.setattr(routers, "_BLOCK", block)
         for name in FORMATS:
             for operator in (*allowlist.msisdn, "other") if name == "msisdn.csv" else (None,):
                 assert render(name, allowlist, operator=operator) == reference(name, allowlist, operator), (
@@ -177,7 +177,7 @@ def test_every_format_as_the_reference_writes_it(allowlist, block):
 
 
 def test_cisco_numbers_a_thousand_lines(monkeypatch):
-    monkeypatch.setattr(formats, "_BLOCK", 7)
+    monkeypatch.setattr(routers, "_BLOCK", 7)
     nets = [str(ipaddress.IPv4Network((0x0E000000 + 256 * i, 24))) for i in range(2500)]
     allowlist = replace(FIXTURE, ipv4=nets)
     assert render("cisco", allowlist) == reference("cisco", allowlist)
@@ -203,7 +203,7 @@ def test_to_json_is_json_dumps(allowlist):
 
 def _checked(name, items, version):
     try:
-        return formats._check_prefixes(name, items, version)
+        return validation._check_prefixes(name, items, version)
     except ValueError as exc:
         return str(exc)
 
@@ -257,11 +257,11 @@ def test_the_vectorised_check_agrees_with_the_item_by_item_one(case):
     name = f"ipv{version}"
     fast = _checked(name, items, version)
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(formats, "_canonical_text", lambda items, version: None)
+        m.setattr(validation, "_canonical_text", lambda items, version: None)
         slow = _checked(name, items, version)
     assert fast == slow
     if isinstance(fast, CidrList):
-        assert formats._canonical_text(items, version) in (None, fast.text)
+        assert validation._canonical_text(items, version) in (None, fast.text)
 
 
 # --- reading a canonical document without a string per CIDR ---------------------------------------
@@ -270,7 +270,7 @@ def test_the_vectorised_check_agrees_with_the_item_by_item_one(case):
 def _general(text):
     """`from_json` the general way: json.loads, then the item by item check where the vectorised one fails."""
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(formats, "_from_canonical", lambda text: None)
+        m.setattr(document, "_from_canonical", lambda text: None)
         try:
             return Allowlist.from_json(text)
         except ValueError as exc:
@@ -281,9 +281,9 @@ def _general(text):
 @given(allowlists)
 def test_a_canonical_document_is_read_without_json_loads_of_its_cidrs(allowlist):
     text = allowlist.to_json()
-    fast = formats._from_canonical(text)
+    fast = document._from_canonical(text)
     assert fast == allowlist == _general(text)
-    assert formats._from_canonical(text.encode()) == allowlist
+    assert document._from_canonical(text.encode()) == allowlist
 
 
 def _altered(text: str) -> list[str]:
@@ -318,7 +318,7 @@ def _altered(text: str) -> list[str]:
 @given(allowlists)
 def test_anything_else_is_read_the_general_way(allowlist):
     for text in _altered(allowlist.to_json()):
-        fast = formats._from_canonical(text)
+        fast = document._from_canonical(text)
         if fast is not None:
             assert fast.to_json() == text
         assert (fast if fast is not None else _general(text)) == _general(text)
@@ -356,11 +356,11 @@ _number_lists = st.one_of(
 def test_the_numbers_check_agrees_with_the_number_by_number_one(numbers):
     def checked():
         try:
-            return formats._check_msisdn({"indus": numbers})
+            return validation._check_msisdn({"indus": numbers})
         except (ValueError, TypeError) as exc:
             return str(exc)
 
     fast = checked()
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(formats, "_numbers_ascend", lambda numbers: False)
+        m.setattr(validation, "_numbers_ascend", lambda numbers: False)
         assert checked() == fast

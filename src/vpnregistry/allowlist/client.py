@@ -203,34 +203,8 @@ class Syncer:
             raise SyncError(USAGE, f"cannot use the output directory {self.out}: {exc}") from None
         state = State.load(self.state_dir / "state.json")
         trusted = self._trusted(state)
-
-        raw = self.registry.get("/api/v1/allowlist/index.json")
-        self._verify(
-            "index.json",
-            raw,
-            self.registry.get("/api/v1/allowlist/index.json.minisig").decode("utf-8", "replace"),
-            trusted,
-        )
-        try:
-            index = json.loads(raw)
-            session, serial = str(index["session"]), int(index["serial"])
-            files = index["snapshot"]["files"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise SyncError(VERIFY, f"index.json is not a valid index: {exc}") from None
-
-        if state.session is not None and session != state.session and not self.args.accept_reset:
-            raise SyncError(
-                REFUSED,
-                f"the registry's session changed ({state.session} -> {session}); "
-                "run with --accept-reset if the registry announced a reset",
-            )
-        reset = state.session is not None and session != state.session
-        if not reset and state.serial is not None and serial < state.serial:
-            raise SyncError(
-                REFUSED,
-                f"the registry offers serial {serial}, older than the {state.serial} held: "
-                "refusing to roll back",
-            )
+        index, session, serial, files = self._fetch_index(trusted)
+        reset = self._check_succession(state, session, serial)
 
         current = self.state_dir / "allowlist.json"
         held = load_held(current) if current.exists() else None
@@ -253,6 +227,49 @@ class Syncer:
             )
             self._write_outputs(allowlist, files, loaded=before)
             write_atomic(current, render("json", allowlist).encode())
+        self._save_state(index, session, serial, applied)
+        log.info(
+            "serial %s (%s): %d IPv4, %d IPv6 entries", serial, how, len(allowlist.ipv4), len(allowlist.ipv6)
+        )
+        return OK
+
+    def _fetch_index(self, trusted: list[PublicKey]) -> tuple[dict, str, int, dict]:
+        """The registry's signed index, verified: (index, session, serial, the snapshot's files)."""
+        raw = self.registry.get("/api/v1/allowlist/index.json")
+        self._verify(
+            "index.json",
+            raw,
+            self.registry.get("/api/v1/allowlist/index.json.minisig").decode("utf-8", "replace"),
+            trusted,
+        )
+        try:
+            index = json.loads(raw)
+            session, serial = str(index["session"]), int(index["serial"])
+            files = index["snapshot"]["files"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SyncError(VERIFY, f"index.json is not a valid index: {exc}") from None
+        return index, session, serial, files
+
+    def _check_succession(self, state: State, session: str, serial: int) -> bool:
+        """Whether the index starts a new session (a reset, accepted with --accept-reset only); a
+        SyncError for a new session without it, or for a serial older than the one held."""
+        if state.session is not None and session != state.session and not self.args.accept_reset:
+            raise SyncError(
+                REFUSED,
+                f"the registry's session changed ({state.session} -> {session}); "
+                "run with --accept-reset if the registry announced a reset",
+            )
+        reset = state.session is not None and session != state.session
+        if not reset and state.serial is not None and serial < state.serial:
+            raise SyncError(
+                REFUSED,
+                f"the registry offers serial {serial}, older than the {state.serial} held: "
+                "refusing to roll back",
+            )
+        return reset
+
+    def _save_state(self, index: dict, session: str, serial: int, applied: str | None) -> None:
+        """The state after a good round, with the keys the index announced (other than the pinned one)."""
         keys = index.get("keys") or {}
         accepted = {
             k for k in (keys.get("current"), keys.get("next")) if k and k != self.pinned.to_minisign()
@@ -260,10 +277,6 @@ class Syncer:
         State(session=session, serial=serial, trusted_keys=sorted(accepted), applied=applied).save(
             self.state_dir / "state.json"
         )
-        log.info(
-            "serial %s (%s): %d IPv4, %d IPv6 entries", serial, how, len(allowlist.ipv4), len(allowlist.ipv6)
-        )
-        return OK
 
     def _fetch(
         self, index: dict, state: State, trusted: list[PublicKey], reset: bool

@@ -65,6 +65,7 @@ def aggregate_main(argv: list[str]) -> int:
     parser.add_argument("--skip-invalid", action="store_true", help="report bad lines but go on")
     args = parser.parse_args(argv)
 
+    # Imported here, not at the top, for start-up time (see the module's docstring).
     import numpy as np
 
     from .aggregation import parse_text
@@ -155,18 +156,9 @@ def check_main(argv: list[str]) -> int:
     if args.column is not None and args.column < 1:
         parser.error("--column counts from 1")
 
-    from .aggregation import parse_text
-    from .index import MembershipIndex
-    from .intervals import IntervalSet
-
-    with open(args.allowlist, "rb") as fh:
-        parsed = parse_text(fh.read())
-    if parsed.errors:
-        for err in parsed.errors[:20]:
-            sys.stderr.write(f"{args.allowlist}:{err.line}: {err.reason}\n")
-        sys.stderr.write(f"{len(parsed.errors)} invalid line(s) in the allowlist; nothing checked\n")
+    index = _read_allowlist(args.allowlist)
+    if index is None:
         return 2
-    index = MembershipIndex(IntervalSet.from_prefixes(parsed.prefixes))
     counts = {"yes": 0, "no": 0, "invalid": 0}
     out = sys.stdout.buffer
     reported = 0
@@ -200,12 +192,31 @@ def check_main(argv: list[str]) -> int:
     return 1 if counts["invalid"] else 0
 
 
+def _read_allowlist(path: str):
+    """The allowlist as a MembershipIndex; None, its bad lines reported, when any line is bad."""
+    # Imported here, not at the top, for start-up time (see the module's docstring).
+    from .aggregation import parse_text
+    from .index import MembershipIndex
+    from .intervals import IntervalSet
+
+    with open(path, "rb") as fh:
+        parsed = parse_text(fh.read())
+    if parsed.errors:
+        for err in parsed.errors[:20]:
+            sys.stderr.write(f"{path}:{err.line}: {err.reason}\n")
+        sys.stderr.write(f"{len(parsed.errors)} invalid line(s) in the allowlist; nothing checked\n")
+        return None
+    return MembershipIndex(IntervalSet.from_prefixes(parsed.prefixes))
+
+
 def _check_chunk(
     chunk: bytes, index, column: int | None, summary: bool, counts: dict[str, int], line_base: int
 ) -> tuple[bytes, list[tuple[int, str]], int]:
     """Answer one chunk of whole lines: (output bytes, [(line number, reason)], lines in the chunk)."""
+    # Imported here, not at the top, for start-up time (see the module's docstring).
     import numpy as np
 
+    from . import _u128
     from .textio import scan_ipv4
 
     if column is None:
@@ -221,18 +232,45 @@ def _check_chunk(
             if summary:
                 return b"", [], n_lines
             return _insert_answers(chunk, scan.line_end, hit), [], n_lines
-        lines = chunk.decode("utf-8", "surrogateescape").split("\n")[:n_lines]
-        values = lines
+        values = chunk.decode("utf-8", "surrogateescape").split("\n")[:n_lines]
     else:
-        lines = chunk.decode("utf-8", "surrogateescape").split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        n_lines = len(lines)
-        values = []
-        for line in lines:
-            fields = line.split(",")
-            values.append(fields[column - 1].strip().strip('"') if len(fields) >= column else "")
+        values = _column_values(chunk, column)
+        n_lines = len(values)
     # The general case: line by line through the strict parser.
+    v4_pos, v4_val, v6_pos, v6_val, shown, errs = _parse_values(values, line_base)
+    answer = np.zeros(len(values), bool)
+    answer[v4_pos] = index.contains_v4(np.array(v4_val, np.uint32))
+    hi, lo = _u128.from_ints(v6_val)
+    answer[v6_pos] = index.contains_v6(hi, lo)
+    emitted = [i for i, s in enumerate(shown) if s is not None]
+    n_yes = int(answer[emitted].sum())
+    counts["yes"] += n_yes
+    counts["no"] += len(emitted) - n_yes
+    if summary:
+        return b"", errs, n_lines
+    ans = answer.tolist()
+    out = "".join(f"{shown[i]}\t{'yes' if ans[i] else 'no'}\n" for i in emitted)
+    return out.encode("utf-8", "surrogateescape"), errs, n_lines
+
+
+def _column_values(chunk: bytes, column: int) -> list[str]:
+    """Field `column` (1 = first) of each comma-separated line of the chunk, quotes and spaces around
+    it stripped; "" for a line with fewer fields."""
+    lines = chunk.decode("utf-8", "surrogateescape").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    values = []
+    for line in lines:
+        fields = line.split(",")
+        values.append(fields[column - 1].strip().strip('"') if len(fields) >= column else "")
+    return values
+
+
+def _parse_values(
+    values: list[str], line_base: int
+) -> tuple[list[int], list[int], list[int], list[int], list[str | None], list[tuple[int, str]]]:
+    """Each value through the strict parser: (IPv4 positions, their addresses, IPv6 positions, their
+    addresses, each value as it is printed back or None when it is not, [(line number, reason)])."""
     v4_pos: list[int] = []
     v4_val: list[int] = []
     v6_pos: list[int] = []
@@ -257,25 +295,12 @@ def _check_chunk(
         else:
             v6_pos.append(i)
             v6_val.append(int(addr))
-    from . import _u128
-
-    answer = np.zeros(len(values), bool)
-    answer[v4_pos] = index.contains_v4(np.array(v4_val, np.uint32))
-    hi, lo = _u128.from_ints(v6_val)
-    answer[v6_pos] = index.contains_v6(hi, lo)
-    emitted = [i for i, s in enumerate(shown) if s is not None]
-    n_yes = int(answer[emitted].sum())
-    counts["yes"] += n_yes
-    counts["no"] += len(emitted) - n_yes
-    if summary:
-        return b"", errs, n_lines
-    ans = answer.tolist()
-    out = "".join(f"{shown[i]}\t{'yes' if ans[i] else 'no'}\n" for i in emitted)
-    return out.encode("utf-8", "surrogateescape"), errs, n_lines
+    return v4_pos, v4_val, v6_pos, v6_val, shown, errs
 
 
 def _insert_answers(chunk: bytes, line_end, hit) -> bytes:
     """The chunk with '\\tyes' or '\\tno' inserted before each line's newline, vectorised."""
+    # Imported here, not at the top, for start-up time (see the module's docstring).
     import numpy as np
 
     buf = np.frombuffer(chunk, np.uint8)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from . import _u128
-from .intervals import IntervalSet, PrefixArrays
+from .intervals import IntervalSet, PrefixArrays, _v6_rank_space
 from .parse import Network
 
 __all__ = ["LookupIndex", "MembershipIndex"]
@@ -379,8 +379,6 @@ class LookupIndex:
 
 
 def _v6_rank(v6: tuple[np.ndarray, ...]):
-    from .intervals import _v6_rank_space
-
     return _v6_rank_space([v6])
 
 

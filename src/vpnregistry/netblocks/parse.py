@@ -124,18 +124,7 @@ def _ipv4_int(text: str, shown: str) -> int:
 def _ipv6_int(text: str, shown: str) -> int:
     """Parse an IPv6 address (letter case and zero compression free) into its integer."""
     if not _V6_CHARS.match(text):
-        bad = next((c for c in text if not (c.isascii() and (c.isalnum() or c in ":."))), None)
-        if bad is not None:
-            raise ParseError(
-                f"{shown!r} is not an IPv6 address: it contains {bad!r}",
-                "ipv6_bad_character",
-                {"value": shown, "char": bad},
-            )
-        raise ParseError(
-            f"{shown!r} is not an IPv6 address: only hexadecimal digits and colons are allowed",
-            "ipv6_bad_characters",
-            {"value": shown},
-        )
+        raise _v6_characters_error(text, shown)
     tail_v4: int | None = None
     body = text
     if "." in text:
@@ -177,21 +166,42 @@ def _ipv6_int(text: str, shown: str) -> int:
     value = 0
     for group in groups:
         if not _HEX_GROUP.match(group):
-            if group == "":
-                raise ParseError(
-                    f"{shown!r} is not an IPv6 address: it has an empty group",
-                    "ipv6_empty_group",
-                    {"value": shown},
-                )
-            raise ParseError(
-                f"{shown!r} is not an IPv6 address: group {group!r} is not 1 to 4 hex digits",
-                "ipv6_bad_group",
-                {"value": shown, "group": group},
-            )
+            raise _v6_group_error(group, shown)
         value = (value << 16) | int(group, 16)
     if tail_v4 is not None:
         value = (value & ~0xFFFFFFFF) | tail_v4
     return value
+
+
+# Errors of _ipv6_int, built only when a check fails: a valid address (parsed once per line on the
+# strict path) calls neither.
+
+
+def _v6_characters_error(text: str, shown: str) -> ParseError:
+    bad = next((c for c in text if not (c.isascii() and (c.isalnum() or c in ":."))), None)
+    if bad is not None:
+        return ParseError(
+            f"{shown!r} is not an IPv6 address: it contains {bad!r}",
+            "ipv6_bad_character",
+            {"value": shown, "char": bad},
+        )
+    return ParseError(
+        f"{shown!r} is not an IPv6 address: only hexadecimal digits and colons are allowed",
+        "ipv6_bad_characters",
+        {"value": shown},
+    )
+
+
+def _v6_group_error(group: str, shown: str) -> ParseError:
+    if group == "":
+        return ParseError(
+            f"{shown!r} is not an IPv6 address: it has an empty group", "ipv6_empty_group", {"value": shown}
+        )
+    return ParseError(
+        f"{shown!r} is not an IPv6 address: group {group!r} is not 1 to 4 hex digits",
+        "ipv6_bad_group",
+        {"value": shown, "group": group},
+    )
 
 
 def _common_checks(text: str) -> tuple[str, str]:

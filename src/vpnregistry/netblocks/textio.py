@@ -195,6 +195,32 @@ def scan_ipv6(data: bytes) -> Scan6:
 
 
 def _scan6_chunk(data: bytes) -> tuple:
+    x, sep, ch, nl_at, n_lines = _frame6(data)
+    if n_lines == 0:
+        empty = (np.empty(0, np.uint64), np.empty(0, np.uint64), np.empty(0, np.uint8), np.empty(0, np.int64))
+        return (*empty, n_lines)
+    prev = nl_at[:n_lines]
+    cur = nl_at[1 : n_lines + 1]
+    # Token k is the run of hex digits just before separator k.
+    tlen = np.zeros(len(sep), np.int64)
+    tlen[1:] = sep[1:] - sep[:-1] - 1
+    n_empty = np.cumsum(tlen == 0)
+    slash = ch[cur - 1] == _SLASH
+    a_end = np.where(slash, cur - 1, cur)  # separator ending the last address token
+    ok = _shape6(ch, tlen, n_empty, prev, a_end)
+    len_ok, value = _length6(x, sep[cur], tlen[cur])
+    ok &= ~slash | len_ok
+    plen = np.where(slash, value, 128)
+    hi, lo = _groups6(x, sep, tlen, n_empty, nl_at, prev, cur, a_end)
+    ok &= cur - prev >= 1
+    good = np.flatnonzero(ok)
+    return hi[good], lo[good], plen[good].astype(np.uint8), good.astype(np.int64), n_lines
+
+
+def _frame6(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """The chunk between newlines, read as (hex digit values, 255 for any other byte; the separators
+    (non-hex bytes): offsets, then bytes; which separators are newlines, from the one before the
+    first line; the number of lines)."""
     pad = 4
     buf = np.empty(len(data) + pad + 1, np.uint8)
     buf[:pad] = _NL
@@ -208,31 +234,21 @@ def _scan6_chunk(data: bytes) -> tuple:
     n_lines = len(nl_at) - 1
     if data.endswith(b"\n") or not data:
         n_lines -= 1
-    n_lines = max(n_lines, 0)
-    empty = (np.empty(0, np.uint64), np.empty(0, np.uint64), np.empty(0, np.uint8), np.empty(0, np.int64))
-    if n_lines == 0:
-        return (*empty, n_lines)
-    prev = nl_at[:n_lines]
-    cur = nl_at[1 : n_lines + 1]
-    # Token k is the run of hex digits just before separator k.
-    tlen = np.zeros(len(sep), np.int64)
-    tlen[1:] = sep[1:] - sep[:-1] - 1
-    xv = x.astype(np.uint64)
-    tv = xv[sep - 1] * (tlen >= 1)
-    tv |= (xv[sep - 2] << np.uint64(4)) * (tlen >= 2)
-    tv |= (xv[sep - 3] << np.uint64(8)) * (tlen >= 3)
-    tv |= (xv[sep - 4] << np.uint64(12)) * (tlen >= 4)
-    not_colon = np.cumsum(ch != _COLON)
-    n_empty = np.cumsum(tlen == 0)
-    n_long = np.cumsum(tlen > 4)
+    return x, sep, ch, nl_at, max(n_lines, 0)
 
-    slash = ch[cur - 1] == _SLASH
-    a_end = np.where(slash, cur - 1, cur)  # separator ending the last address token
+
+def _shape6(
+    ch: np.ndarray, tlen: np.ndarray, n_empty: np.ndarray, prev: np.ndarray, a_end: np.ndarray
+) -> np.ndarray:
+    """Whether each line's address is hex groups of at most four digits between colons, eight of them
+    or fewer with one '::' (which the count of empty tokens tells apart from a stray colon)."""
+    not_colon = np.cumsum(ch != _COLON)
+    n_long = np.cumsum(tlen > 4)
     t = a_end - prev  # address tokens
     ok = (t >= 3) & (not_colon[a_end - 1] - not_colon[prev] == 0) & (n_long[a_end] - n_long[prev] == 0)
     e = n_empty[a_end] - n_empty[prev]
     first_e = tlen[prev + 1] == 0
-    second_e = tlen[np.minimum(prev + 2, len(sep) - 1)] == 0
+    second_e = tlen[np.minimum(prev + 2, len(tlen) - 1)] == 0
     last_e = tlen[a_end] == 0
     penult_e = tlen[a_end - 1] == 0
     shape = (
@@ -241,10 +257,12 @@ def _scan6_chunk(data: bytes) -> tuple:
         | ((e == 2) & (t <= 9) & ((first_e & second_e & ~last_e) | (last_e & penult_e & ~first_e)))
         | ((e == 3) & (t == 3))
     )
-    ok &= shape
-    # The length after '/': 1 to 3 decimal digits, no leading zero, at most 128.
-    ln = tlen[cur]
-    end = sep[cur]
+    return ok & shape
+
+
+def _length6(x: np.ndarray, end: np.ndarray, ln: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(valid, value) of the length after '/' ending at each `end` with `ln` characters: 1 to 3
+    decimal digits, no leading zero, at most 128."""
     d1 = x[end - 1].astype(np.int64)
     d2 = x[end - 2].astype(np.int64)
     d3 = x[end - 3].astype(np.int64)
@@ -252,9 +270,26 @@ def _scan6_chunk(data: bytes) -> tuple:
     lead = np.where(ln == 3, d3, np.where(ln == 2, d2, 1))
     value = d1 + 10 * d2 * (ln >= 2) + 100 * d3 * (ln >= 3)
     len_ok = (ln >= 1) & (ln <= 3) & dec & (lead != 0) & (value <= 128)
-    ok &= ~slash | len_ok
-    plen = np.where(slash, value, 128)
+    return len_ok, value
 
+
+def _groups6(
+    x: np.ndarray,
+    sep: np.ndarray,
+    tlen: np.ndarray,
+    n_empty: np.ndarray,
+    nl_at: np.ndarray,
+    prev: np.ndarray,
+    cur: np.ndarray,
+    a_end: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(hi, lo) of each line's address: each token's value shifted to its group, OR-ed per line."""
+    n_lines = len(prev)
+    xv = x.astype(np.uint64)
+    tv = xv[sep - 1] * (tlen >= 1)
+    tv |= (xv[sep - 2] << np.uint64(4)) * (tlen >= 2)
+    tv |= (xv[sep - 3] << np.uint64(8)) * (tlen >= 3)
+    tv |= (xv[sep - 4] << np.uint64(12)) * (tlen >= 4)
     # Each address token's group: counted from the left before '::', from the right after it.
     first_tok = nl_at[0] + 1
     k = np.arange(first_tok, nl_at[n_lines] + 1)
@@ -273,9 +308,7 @@ def _scan6_chunk(data: bytes) -> tuple:
     offsets = prev - nl_at[0]
     hi = np.bitwise_or.reduceat(c_hi, offsets)
     lo = np.bitwise_or.reduceat(c_lo, offsets)
-    ok &= cur - prev >= 1
-    good = np.flatnonzero(ok)
-    return hi[good], lo[good], plen[good].astype(np.uint8), good.astype(np.int64), n_lines
+    return hi, lo
 
 
 def split_lines(data: bytes, scan: Scan, lines: np.ndarray) -> list[str]:

@@ -14,6 +14,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -195,6 +196,7 @@ def _epoch(when) -> float | None:
 
 
 def metrics_text() -> str:
+    """Every figure, in Prometheus' text format, section by section in a fixed order."""
     now = timezone.now()
     out = _Text()
     out.metric(
@@ -203,7 +205,18 @@ def metrics_text() -> str:
         "Applications by state (approved, rejected and withdrawn as of a few minutes ago).",
         [({"state": state}, n) for state, n in _application_counts().items()],
     )
+    _publication_metrics(out, now)
+    _outbox_metrics(out)
+    _operator_metrics(out)
+    _audit_metrics(out)
+    out.metric(
+        "vpnregistry_metrics_timestamp_seconds", "gauge", "When these figures were read.", [({}, time.time())]
+    )
+    return out.render()
 
+
+def _publication_metrics(out: _Text, now: datetime) -> None:
+    """The publication outbox, and the latest published snapshot."""
     due = PublicationDue.objects.aggregate(pending=Count("id"), oldest=Min("at"))
     out.metric(
         "vpnregistry_publication_pending",
@@ -231,6 +244,9 @@ def metrics_text() -> str:
         [({}, _epoch(latest[1]) if latest else None)],
     )
 
+
+def _outbox_metrics(out: _Text) -> None:
+    """The mail outbox and the bulk exemption checks: what waits, and what was given up on."""
     mail = dict(
         OutgoingMail.objects.filter(state__in=[OutgoingMail.State.PENDING, OutgoingMail.State.FAILED])
         .values("state")
@@ -268,6 +284,9 @@ def metrics_text() -> str:
         ],
     )
 
+
+def _operator_metrics(out: _Text) -> None:
+    """How far each operator runs behind, and when it last fetched."""
     operators = list(
         operator_sync_status().values_list("code", "behind", "sync__last_serial", "sync__last_seen")
     )
@@ -285,6 +304,9 @@ def metrics_text() -> str:
         [({"operator": code}, _epoch(seen)) for code, _behind, _serial, seen in operators if seen],
     )
 
+
+def _audit_metrics(out: _Text) -> None:
+    """The latest verification of the audit log."""
     run = VerifyRun.objects.order_by("-id").values_list("ok", "at").first()
     out.metric(
         "vpnregistry_audit_chain_ok",
@@ -298,7 +320,3 @@ def metrics_text() -> str:
         "When the audit log was last verified (Unix time).",
         [({}, _epoch(run[1]) if run else None)],
     )
-    out.metric(
-        "vpnregistry_metrics_timestamp_seconds", "gauge", "When these figures were read.", [({}, time.time())]
-    )
-    return out.render()
