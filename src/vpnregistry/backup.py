@@ -27,6 +27,10 @@ from django.core.files import File
 from django.db import connection
 
 from vpnregistry import storage
+from vpnregistry.accounts.models import Document
+from vpnregistry.allowlist.models import Snapshot
+from vpnregistry.allowlist.services import file_name
+from vpnregistry.restrictions.models import Complaint
 
 # Each storage's files go under this folder of the archive ("complaints": as backups always named it).
 ARCHIVED = {storage.ALLOWLIST: "allowlist", storage.DOCUMENTS: "documents", storage.EVIDENCE: "complaints"}
@@ -48,20 +52,13 @@ def _unfinished(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
 def referenced(kind: str) -> list[str]:
     """The names in storage `kind` that the database refers to (what an object store's backup holds)."""
     if kind == storage.ALLOWLIST:
-        from vpnregistry.allowlist.models import Snapshot
-        from vpnregistry.allowlist.services import file_name
-
         latest = Snapshot.objects.order_by("-serial").only("session", "serial", "files").first()
         if latest is None:
             return []
         return [file_name(latest, name + end) for name in sorted(latest.files) for end in ("", ".minisig")]
     if kind == storage.DOCUMENTS:
-        from vpnregistry.accounts.models import Document
-
         return list(Document.objects.exclude(file="").order_by("pk").values_list("file", flat=True))
     if kind == storage.EVIDENCE:
-        from vpnregistry.restrictions.models import Complaint
-
         return list(
             Complaint.objects.exclude(evidence_file="").order_by("pk").values_list("evidence_file", flat=True)
         )

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from vpnregistry.accounts import two_factor
 from vpnregistry.accounts.authentication import issue_token
+from vpnregistry.accounts.documents import requirement_status, upload_document
 from vpnregistry.accounts.models import (
     AddressSpace,
     Agency,
@@ -30,6 +31,8 @@ from vpnregistry.accounts.models import (
 )
 from vpnregistry.accounts.reference import CATEGORIES, seed
 from vpnregistry.accounts.sample_files import minimal_pdf, minimal_png
+from vpnregistry.applications import services
+from vpnregistry.restrictions.services import create_event
 
 ORGANISATIONS = [
     ("Ravi Software House (Pvt) Ltd", "company", "1234567-8"),
@@ -191,8 +194,6 @@ def _file_documents(member: User) -> None:
     """Every document the member's category needs, on file: small generated PDFs (a PNG for the CNIC)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from vpnregistry.accounts.documents import requirement_status, upload_document
-
     organisation = member.organisation
     for status in requirement_status(organisation):
         kind = status.types[0]
@@ -214,8 +215,6 @@ DISTRICTS = ["is-islamabad", "pb-lahore", "sd-karachi-south", "kp-peshawar", "ba
 
 
 def _seed_applications(members, agency_user, licensing, operator_user, margalla_staff, officer, operators):
-    from vpnregistry.applications import services
-
     indus = _free_slash24s(operators["indus"], 12)
     margalla = _free_slash24s(operators["margalla"], 4)
 
@@ -299,8 +298,6 @@ def _submit_mobile_number(services, member: User) -> None:
 
 
 def _seed_events(officer):
-    from vpnregistry.restrictions.services import create_event
-
     now = timezone.now().replace(second=0, microsecond=0)
     create_event(
         actor=officer,

@@ -12,6 +12,7 @@ from celery.schedules import crontab
 from cryptography.fernet import Fernet
 
 from vpnregistry.private_files import private_dir
+from vpnregistry.signing.minisign import SignatureError, read_secret_key  # pure, no Django
 from vpnregistry.siteurl import site_url_from
 
 BASE_DIR = Path(os.environ.get("VPNREGISTRY_HOME", Path.cwd())).resolve()
@@ -515,8 +516,6 @@ ALLOWLIST_KEY_ANNOUNCE_SECONDS = int(os.environ.get("VPNREGISTRY_KEY_ANNOUNCE_SE
 
 def _signing_key_file(variable: str) -> str | None:
     """A signing key file named by `variable`, checked now: a server must not start without its key."""
-    from vpnregistry.signing.minisign import SignatureError, read_secret_key  # pure, no Django
-
     path = os.environ.get(variable, "").strip()
     if not path:
         return None

@@ -3,6 +3,7 @@ provinces and districts, and the operators' names; each name in English and in U
 
 from django.contrib import admin
 
+from vpnregistry.accounts.admin_site import RegulatorAdmin, RegulatorInline
 from vpnregistry.accounts.models import (
     Agency,
     Category,
@@ -12,7 +13,6 @@ from vpnregistry.accounts.models import (
     Operator,
     Province,
 )
-from vpnregistry.accounts.admin_site import RegulatorAdmin, RegulatorInline
 
 
 @admin.register(Agency)

@@ -11,6 +11,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
+        # Load order: these import models, which are not ready while this module is imported.
         from vpnregistry.accounts.language import restore_at_login
         from vpnregistry.accounts.two_factor import note_enrolment_at_login
 

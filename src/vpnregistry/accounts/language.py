@@ -21,6 +21,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from vpnregistry.accounts.middleware import fully_signed_in
 from vpnregistry.language import codes, current, default, of, speaking, supported  # noqa: F401 (for callers)
 
 # Set on a request by `restore_at_login`; the middleware turns it into the language cookie.
@@ -46,8 +47,6 @@ def choose(request, code: object) -> None:
     signed in with every step of their login; anyone else's is kept in the session, for the account
     they log in to (a session still owing its TOTP code has not yet proved to be the account's
     holder). Nothing for an unknown code."""
-    from vpnregistry.accounts.middleware import fully_signed_in
-
     code = supported(code)
     if code is None or not hasattr(request, "session"):
         return
@@ -93,8 +92,6 @@ class LoginLanguageMiddleware:
 
     @staticmethod
     def _adopt_choice(request) -> None:
-        from vpnregistry.accounts.middleware import fully_signed_in
-
         user = getattr(request, "user", None)  # read by every answer already (NoStoreMiddleware)
         if user is None or not user.is_authenticated or not hasattr(request, "session"):
             return

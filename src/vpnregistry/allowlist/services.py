@@ -26,11 +26,17 @@ from django.db.models.functions import Cast, Concat, Substr
 from django.utils import timezone
 
 from vpnregistry import storage
+from vpnregistry.accounts.models import Operator
 from vpnregistry.allowlist.deltas import make_delta
 from vpnregistry.allowlist.formats import FORMATS, Allowlist, CidrList, from_stored, render
 from vpnregistry.allowlist.models import SignedIndex, Snapshot
+from vpnregistry.audit.services import record
 from vpnregistry.canonical import canonical
 from vpnregistry.db import KEY_WIDTH, hold_lock
+from vpnregistry.netblocks import IntervalSet
+from vpnregistry.netblocks.textio import format_v4_cidrs, format_v6_cidrs, parse_hex128
+from vpnregistry.registrations.models import Registration
+from vpnregistry.registrations.selectors import active_at_q
 from vpnregistry.signing import keys
 from vpnregistry.timeutil import utc_iso
 
@@ -97,11 +103,6 @@ def build_allowlist(*, session: str, serial: int, at: datetime) -> Allowlist:
     and printed from the integers, so that no object is made per registration or prefix.
     """
     # Imported here: registrations import applications, which import this module.
-    from vpnregistry.netblocks import IntervalSet
-    from vpnregistry.netblocks.textio import format_v4_cidrs, format_v6_cidrs
-    from vpnregistry.registrations.models import Registration
-    from vpnregistry.registrations.selectors import active_at_q
-
     active = Registration.objects.filter(active_at_q(at)).order_by()
     v4, v6, numbers = _read_active(active)
     cidrs = IntervalSet.from_ranges(v4[0], v4[1], v6[:2], v6[2:]).cidr_arrays()
@@ -134,8 +135,6 @@ def _read_active(active) -> tuple[tuple, tuple, dict[str, list[str]]]:
     holds at most 43 characters.)
     """
     import numpy as np
-
-    from vpnregistry.accounts.models import Operator
 
     # Padded with spaces by cutting a longer string (SQLite's RPAD is a Python function Django adds).
     number = Concat(
@@ -222,8 +221,6 @@ def _parse_rows(raw, by_operator: dict[int, list[str]]):
     digit and their keys' high and low halves."""
     import numpy as np
 
-    from vpnregistry.netblocks.textio import parse_hex128
-
     mobile = raw[:, 0] == ord("m")
     if mobile.any():
         numbers = raw[mobile, 1:].tobytes().decode("ascii")
@@ -243,9 +240,6 @@ def publish_snapshot(
     *, at: datetime | None = None, actor=None, force: bool = False, reset_session: bool = False
 ) -> Snapshot | None:
     """Write the next snapshot when the allowlist has changed since the latest one (or when forced)."""
-    from vpnregistry.accounts.models import Operator
-    from vpnregistry.audit.services import record
-
     at = at or timezone.now()
     with transaction.atomic():
         hold_lock("publication")

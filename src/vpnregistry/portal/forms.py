@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from vpnregistry.accounts.models import Operator
+
 
 class ResourceForm(forms.Form):
     value = forms.CharField(
@@ -23,8 +25,6 @@ class ResourceForm(forms.Form):
 
 
 def _mobile_operators():
-    from vpnregistry.accounts.models import Operator
-
     # Each operator by its name in the reader's language.
     return [("", _("— (an address)"))] + [
         (operator.code, operator.local_name)

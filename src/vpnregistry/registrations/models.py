@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from vpnregistry.accounts.models import District, Operator, Organisation
+from vpnregistry.codes import new_code
 from vpnregistry.db import KEY_WIDTH
 
 
@@ -139,8 +140,6 @@ CERTIFICATE_CODE_LENGTH = 20  # 100 bits: no amount of guessing at any rate find
 
 
 def new_certificate_code() -> str:
-    from vpnregistry.codes import new_code
-
     return new_code(CERTIFICATE_CODE_LENGTH)
 
 

@@ -33,7 +33,8 @@ from vpnregistry.csvcells import cell
 from vpnregistry.db import ancestor_firsts, fetch_prepared, network_keys
 from vpnregistry.errors import TooLarge
 from vpnregistry.messages import address_error
-from vpnregistry.netblocks import ParseError, parse_address
+from vpnregistry.netblocks import LookupIndex, ParseError, _u128, parse_address
+from vpnregistry.netblocks.textio import scan_ipv4
 from vpnregistry.registrations.models import ActivePeriod, Registration
 from vpnregistry.restrictions.models import RestrictionEvent
 from vpnregistry.restrictions.selectors import (
@@ -185,8 +186,6 @@ class TimeIndex:
     """Everything needed to answer for any address at one stretch of time."""
 
     def __init__(self, at: datetime):
-        from vpnregistry.netblocks import LookupIndex
-
         # No join beyond the registration: districts map to provinces through a small table.
         province_of = dict(District.objects.values_list("id", "province_id"))
         rows = list(
@@ -281,8 +280,6 @@ def spool(source, *, memory: int = 8 << 20, size: int = READ_SIZE, limit: int | 
 
 def _answer_general(lines: list[bytes], values: list[str], index: TimeIndex) -> bytes:
     """Line by line through the strict parser: any mix of IPv4, IPv6, blanks, comments and errors."""
-    from vpnregistry.netblocks import _u128
-
     out: list[bytes | None] = [None] * len(values)
     v4_pos, v4_val, v6_pos, v6_val = [], [], [], []
     for i, raw in enumerate(values):
@@ -341,8 +338,6 @@ def holds_no_address(body, *, column: int | None = None) -> bool:
 def answer_stream(stream: Iterable[bytes], at: datetime, *, column: int | None = None) -> Iterator[bytes]:
     """CSV answers (address,exempt,registration,events) for a stream of addresses, one a line or in
     CSV column `column`; memory stays bounded however long the stream."""
-    from vpnregistry.netblocks.textio import scan_ipv4
-
     index = index_for(at)
     yield HEADER
     for chunk in _whole_lines(stream):

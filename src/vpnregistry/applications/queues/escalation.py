@@ -18,6 +18,7 @@ from vpnregistry.accounts.models import Role, User
 from vpnregistry.applications.models import Application, Escalation, Resource
 from vpnregistry.applications.queues.steps import STEPS, Step, _waiting, owners, step_targets
 from vpnregistry.audit.services import record
+from vpnregistry.notifications.services import Message, send
 from vpnregistry.timeutil import shown
 
 
@@ -94,8 +95,6 @@ def escalate(*, now: datetime | None = None, batch: int = 500) -> EscalationRepo
     Each escalation is recorded (an `Escalation` row and an audit event, in one transaction); then
     every recipient (the step's owners and the officers) gets one message listing what was escalated.
     """
-    from vpnregistry.notifications.services import Message, send
-
     now = now or timezone.now()
     report = EscalationReport()
     targets = step_targets()
