@@ -77,6 +77,6 @@ def test_a_cache_that_does_not_answer_lets_requests_through_uncounted(client, db
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
-    settings.VPNREGISTRY_THROTTLE_RATES = {"anon": "1/min", "user": "1/min", "lookup": "1/min"}
+    settings.THROTTLE_RATES = {"anon": "1/min", "user": "1/min", "lookup": "1/min"}
     assert [client.get("/api/v1/events/").status_code for _ in range(2)] == [200, 200]
     assert client.get("/statistics/").status_code == 200

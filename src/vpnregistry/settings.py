@@ -1,4 +1,13 @@
-"""Django settings, read from the environment; the defaults are the embedded development set-up."""
+"""Django settings, read from the environment; the defaults are the embedded development set-up.
+
+Names: a setting of ours carries no prefix (APPEAL_DAYS, SITE_URL, ...), as Django's own do; the
+environment variable that sets it is VPNREGISTRY_ and its name (VPNREGISTRY_APPEAL_DAYS), except
+DATABASE_URL, which every host knows. docs/configuration.md lists them. A renamed variable keeps its
+old name as an alias (VPNREGISTRY_PUBLIC_URL for VPNREGISTRY_SITE_URL).
+
+One file, longer than our modules' 500 lines: it is read top to bottom, each section beside the
+variables it reads, and split it would hide which value wins.
+"""
 
 from __future__ import annotations
 
@@ -274,7 +283,7 @@ EMAIL_TIMEOUT = int(os.environ.get("VPNREGISTRY_EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("VPNREGISTRY_FROM_EMAIL", "registry@vpnregistry.invalid")
 # Tries of one email before it is given up on and listed for officers (pauses double from a minute,
 # at most an hour: 12 tries span about six hours). See notifications/mail.py.
-VPNREGISTRY_MAIL_ATTEMPTS = max(1, int(os.environ.get("VPNREGISTRY_MAIL_ATTEMPTS", "12")))
+MAIL_ATTEMPTS =  max(1, int(os.environ.get("VPNREGISTRY_MAIL_ATTEMPTS", "12")))
 
 # Web security. Pages load nothing inline and nothing from elsewhere (django-csp sets the header).
 CONTENT_SECURITY_POLICY = {
@@ -340,7 +349,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": 1 if _flag("VPNREGISTRY_BEHIND_PROXY", False) else 0,
 }
 # Requests a minute: per address for anonymous callers, per user (so per operator's token) otherwise.
-VPNREGISTRY_THROTTLE_RATES = {
+THROTTLE_RATES =  {
     "anon": os.environ.get("VPNREGISTRY_THROTTLE_ANON", "120/min"),
     "user": os.environ.get("VPNREGISTRY_THROTTLE_USER", "1200/min"),
     # Public lookups by certificate code or status secret, per address, portal and API together.
@@ -410,7 +419,7 @@ API_TOKEN_DAYS = int(os.environ.get("VPNREGISTRY_TOKEN_DAYS", "365"))
 API_TOKEN_LAST_USED_SECONDS = int(os.environ.get("VPNREGISTRY_TOKEN_LAST_USED_SECONDS", "60"))
 
 # Categories whose holders are people, not companies: the public certificate check does not name them.
-VPNREGISTRY_INDIVIDUAL_CATEGORIES = [
+INDIVIDUAL_CATEGORIES =  [
     c for c in os.environ.get("VPNREGISTRY_INDIVIDUAL_CATEGORIES", "freelancer").split(",") if c
 ]
 
@@ -418,19 +427,19 @@ VPNREGISTRY_INDIVIDUAL_CATEGORIES = [
 REGISTRATION_VALIDITY_DAYS = int(os.environ.get("VPNREGISTRY_VALIDITY_DAYS", "365"))
 # The fee: an application that takes the organisation to this many registered addresses or more
 # (and every later one) pays this much per address it asks for, in PKR.
-VPNREGISTRY_FEE_THRESHOLD = int(os.environ.get("VPNREGISTRY_FEE_THRESHOLD", "5"))
-VPNREGISTRY_FEE_PER_ADDRESS = os.environ.get("VPNREGISTRY_FEE_PER_ADDRESS", "1000")
+FEE_THRESHOLD =  int(os.environ.get("VPNREGISTRY_FEE_THRESHOLD", "5"))
+FEE_PER_ADDRESS =  os.environ.get("VPNREGISTRY_FEE_PER_ADDRESS", "1000")
 # Resources an organisation may enter in an hour (a new application, an edit; every row of
 # a CSV file counts): whoever probes which resources are held, or floods the reviewers, stops here.
 # 0 for no limit.
-VPNREGISTRY_RESOURCES_PER_HOUR = int(os.environ.get("VPNREGISTRY_RESOURCES_PER_HOUR", "500"))
+RESOURCES_PER_HOUR =  int(os.environ.get("VPNREGISTRY_RESOURCES_PER_HOUR", "500"))
 # Days after a rejection during which the applicant may appeal.
-VPNREGISTRY_APPEAL_DAYS = int(os.environ.get("VPNREGISTRY_APPEAL_DAYS", "30"))
+APPEAL_DAYS =  int(os.environ.get("VPNREGISTRY_APPEAL_DAYS", "30"))
 # An operator's row of downloads is written when the serial it fetched changes, else at most this often.
 DOWNLOAD_NOTE_SECONDS = int(os.environ.get("VPNREGISTRY_DOWNLOAD_NOTE_SECONDS", "60"))
 # A snapshot is published at most this often; changes in between wait for the next one.
 # How often the scheduled job recomputes the public statistics (pages only read what it stored).
-VPNREGISTRY_STATISTICS_REFRESH_SECONDS = int(os.environ.get("VPNREGISTRY_STATISTICS_REFRESH", "600"))
+STATISTICS_REFRESH_SECONDS =  int(os.environ.get("VPNREGISTRY_STATISTICS_REFRESH", "600"))
 # 30 s in production: with operators syncing every minute, an approval reaches their firewalls within
 # two; none in development and tests.
 ALLOWLIST_MIN_INTERVAL_SECONDS = int(
@@ -567,7 +576,7 @@ CELERY_BEAT_SCHEDULE = {
     "escalate": {"task": "vpnregistry.escalate", "schedule": 30 * 60.0},
     "refresh-statistics": {
         "task": "vpnregistry.refresh_statistics",
-        "schedule": float(VPNREGISTRY_STATISTICS_REFRESH_SECONDS),
+        "schedule": float(STATISTICS_REFRESH_SECONDS),
     },
     # Daily, in the registry's time zone (CELERY_TIMEZONE), as the cron table had them.
     "checkpoint": {"task": "vpnregistry.checkpoint", "schedule": crontab(hour=0, minute=10)},

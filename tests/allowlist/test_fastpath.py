@@ -136,7 +136,7 @@ def test_a_revoked_token_is_refused_at_once(polls, settings):
 
 
 def test_the_throttle_counts_the_fast_path_and_refuses_through_the_full_stack(polls, settings):
-    settings.VPNREGISTRY_THROTTLE_RATES = {**settings.VPNREGISTRY_THROTTLE_RATES, "user": "3/min"}
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "user": "3/min"}
     cache.clear()
     client = polls.client(polls.operator)
     statuses = [client.get("/api/v1/allowlist/index.json").status_code for _ in range(4)]
@@ -146,7 +146,7 @@ def test_the_throttle_counts_the_fast_path_and_refuses_through_the_full_stack(po
 
 
 def test_a_request_left_to_the_full_stack_is_counted_once(polls, settings):
-    settings.VPNREGISTRY_THROTTLE_RATES = {**settings.VPNREGISTRY_THROTTLE_RATES, "user": "3/min"}
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "user": "3/min"}
     cache.clear()
     client = polls.client(polls.operator)
     statuses = [client.get("/api/v1/allowlist/99.txt").status_code for _ in range(4)]

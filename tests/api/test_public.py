@@ -144,7 +144,7 @@ def test_certificate_check_answers_now_and_at_a_local_time(world):
 @pytest.fixture
 def lookup_limit(settings):
     cache.clear()
-    settings.VPNREGISTRY_THROTTLE_RATES = {"anon": None, "user": None, "lookup": "3/min"}
+    settings.THROTTLE_RATES = {"anon": None, "user": None, "lookup": "3/min"}
     yield
     cache.clear()
 

@@ -25,7 +25,7 @@ def limits(request, settings):
             }
         }
     cache.clear()
-    settings.VPNREGISTRY_THROTTLE_RATES = {"anon": "3/min", "user": "5/min", "lookup": "20/min"}
+    settings.THROTTLE_RATES = {"anon": "3/min", "user": "5/min", "lookup": "20/min"}
     yield request.param
     cache.clear()
 

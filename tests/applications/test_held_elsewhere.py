@@ -56,7 +56,7 @@ def test_reviewers_see_the_holder_and_reject_it(world):
 
 @pytest.fixture
 def limited(settings):
-    settings.VPNREGISTRY_RESOURCES_PER_HOUR = 5
+    settings.RESOURCES_PER_HOUR = 5
     cache.clear()
     yield
     cache.clear()

@@ -325,7 +325,7 @@ def test_addresses_are_counted_one_by_one():
 
 
 def test_fee_from_the_application_that_reaches_five_addresses_and_every_later_one(world, settings):
-    settings.VPNREGISTRY_FEE_PER_ADDRESS = "750"
+    settings.FEE_PER_ADDRESS = "750"
     first = to_decision(world, "14.1.105.0/30")  # 4 addresses: under the threshold
     assert first.state == State.AWAITING_DECISION and first.fee_amount == 0 and first.fee_addresses == 4
     services.decide_application(actor=world.officer, application=first, decision="approve")
@@ -637,7 +637,7 @@ def test_appeal_window_is_thirty_days(world, settings):
     with pytest.raises(WrongState) as exc:
         services.appeal_application(actor=world.applicant, application=application, grounds="g")
     assert "time to appeal ended" in exc.value.message
-    settings.VPNREGISTRY_APPEAL_DAYS = 60
+    settings.APPEAL_DAYS = 60
     services.appeal_application(actor=world.applicant, application=application, grounds="g")
 
 

@@ -128,7 +128,7 @@ def test_pauses_double_up_to_an_hour():
 
 
 def test_what_fails_every_try_is_listed_for_officers_who_send_it_again(world, sink, settings):
-    settings.VPNREGISTRY_MAIL_ATTEMPTS = 2
+    settings.MAIL_ATTEMPTS = 2
     notifications.notify_users([world.applicant], subject="lost?", body="b")
     run_when_due()
     (failed,) = mail.failed_mail()

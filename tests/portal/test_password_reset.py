@@ -89,7 +89,7 @@ def test_the_email_is_in_the_language_the_person_reads(world, mailoutbox):
 @pytest.fixture
 def lookup_limit(settings):
     cache.clear()
-    settings.VPNREGISTRY_THROTTLE_RATES = {"anon": None, "user": None, "lookup": "2/min"}
+    settings.THROTTLE_RATES = {"anon": None, "user": None, "lookup": "2/min"}
     yield
     cache.clear()
 

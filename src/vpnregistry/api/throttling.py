@@ -61,7 +61,7 @@ class _FromSettings:
     scope: str
 
     def get_rate(self):
-        return settings.VPNREGISTRY_THROTTLE_RATES.get(self.scope)
+        return settings.THROTTLE_RATES.get(self.scope)
 
     def allow_request(self, request, view):
         # The allowlist's fast path counted and allowed this request before leaving it to the full

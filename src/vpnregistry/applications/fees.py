@@ -8,7 +8,7 @@ do not count.
 An application pays when the organisation's registered addresses (its active registrations and its
 suspended ones still within their validity, leaving out those the application renews, which it
 replaces) plus the addresses
-of the application's confirmed resources come to the threshold (settings.VPNREGISTRY_FEE_THRESHOLD,
+of the application's confirmed resources come to the threshold (settings.FEE_THRESHOLD,
 5) or more. So the application that first reaches the threshold pays, and so does every later one,
 renewals included. It pays VPNREGISTRY_FEE_PER_ADDRESS (PKR) for each address it asks for.
 """
@@ -67,8 +67,8 @@ def fee_for(application: Application) -> Fee:
         .values_list("family", "first", "last")
     )
     registered = sum(addresses_of(family=f, first=a, last=b) for f, a, b in held.iterator(5000))
-    per_address = Decimal(str(settings.VPNREGISTRY_FEE_PER_ADDRESS))
-    due = requested > 0 and registered + requested >= settings.VPNREGISTRY_FEE_THRESHOLD
+    per_address = Decimal(str(settings.FEE_PER_ADDRESS))
+    due = requested > 0 and registered + requested >= settings.FEE_THRESHOLD
     return Fee(
         registered=registered, requested=requested, amount=per_address * requested if due else Decimal(0)
     )

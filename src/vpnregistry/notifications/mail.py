@@ -39,7 +39,7 @@ State = OutgoingMail.State
 
 
 def max_attempts() -> int:
-    return settings.VPNREGISTRY_MAIL_ATTEMPTS
+    return settings.MAIL_ATTEMPTS
 
 
 def pause_after(attempts: int) -> timedelta:

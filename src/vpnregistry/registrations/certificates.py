@@ -162,7 +162,7 @@ def public_check(certificate: Certificate, *, at: datetime | None = None) -> Cer
         category_ur=category.name_ur,
         organisation=(
             None
-            if category.code in settings.VPNREGISTRY_INDIVIDUAL_CATEGORIES
+            if category.code in settings.INDIVIDUAL_CATEGORIES
             else registration.organisation.name
         ),
         state=state,

@@ -41,7 +41,7 @@ def appeal_application(*, actor, application: Application, grounds: str) -> Appl
             raise WrongState(_("Only a rejected application can be appealed."))
         if application.appealed_at:
             raise WrongState(_("This application was appealed already; the appeal's decision is final."))
-        deadline = application.decided_at + timedelta(days=settings.VPNREGISTRY_APPEAL_DAYS)
+        deadline = application.decided_at + timedelta(days=settings.APPEAL_DAYS)
         if now > deadline:
             raise WrongState(
                 _("The time to appeal ended on %(date)s.") % {"date": timezone.localtime(deadline).date()}

@@ -311,7 +311,7 @@ def count_entered(organisation: Organisation, count: int) -> None:
     production, shared by every app server), one per organisation and clock hour; a refused request
     is not counted.
     """
-    limit = settings.VPNREGISTRY_RESOURCES_PER_HOUR
+    limit = settings.RESOURCES_PER_HOUR
     if not limit or not count:
         return
     now = int(time.time())

@@ -73,7 +73,7 @@ def refresh_statistics() -> PublishedStatistics:
 
 
 def _not_computed_note() -> str:
-    minutes = settings.VPNREGISTRY_STATISTICS_REFRESH_SECONDS // 60
+    minutes = settings.STATISTICS_REFRESH_SECONDS // 60
     return ngettext(
         "The statistics have not been computed yet: they are refreshed every %(minutes)d minute.",
         "The statistics have not been computed yet: they are refreshed every %(minutes)d minutes.",
