@@ -21,7 +21,7 @@ import django
 django.setup()
 from django.conf import settings
 from django.test import RequestFactory
-from vpnregistry.api.throttling import lookup_allowed
+from vpnregistry.throttling import lookup_allowed
 request = RequestFactory().get("/certificates/check/", REMOTE_ADDR=sys.argv[1])
 print(json.dumps({
     "backend": settings.CACHES["default"]["BACKEND"],

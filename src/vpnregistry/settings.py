@@ -341,8 +341,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "vpnregistry.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "vpnregistry.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "vpnregistry.api.throttling.AnonymousRate",
-        "vpnregistry.api.throttling.TokenRate",
+        "vpnregistry.throttling.AnonymousRate",
+        "vpnregistry.throttling.TokenRate",
     ],
     # Whose address a request is: unset, DRF would take X-Forwarded-For from anyone, and a client
     # could claim a new address (a fresh budget) with every request.

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.test import RequestFactory
 
 from tests.conftest import require_cache
-from vpnregistry.api.throttling import lookup_allowed
+from vpnregistry.throttling import lookup_allowed
 
 
 @pytest.fixture(params=["memory", "redis"])

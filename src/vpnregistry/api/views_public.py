@@ -16,11 +16,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from vpnregistry.api import serializers_public as s
-from vpnregistry.api.throttling import AnonymousRate, LookupRate
 from vpnregistry.api.views import ERROR, VALIDATION_ERROR
 from vpnregistry.applications.status import public_status
 from vpnregistry.errors import InvalidInput
 from vpnregistry.registrations import certificates
+from vpnregistry.throttling import AnonymousRate, LookupRate
 from vpnregistry.timeutil import parse_time
 
 

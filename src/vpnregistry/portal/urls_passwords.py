@@ -10,9 +10,9 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
 from vpnregistry.accounts.passwords import NewPasswordForm, ResetRequestForm
-from vpnregistry.api.throttling import lookup_allowed
 from vpnregistry.portal.views_public import _too_many
 from vpnregistry.siteurl import site_url
+from vpnregistry.throttling import lookup_allowed
 
 
 class ResetRequest(auth_views.PasswordResetView):

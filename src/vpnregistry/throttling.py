@@ -1,4 +1,5 @@
-"""Request rates for the API: per token (or user) when signed in, per address otherwise.
+"""Request rates for the API: per token (or user) when signed in, per address otherwise; and the
+limit on public lookups by code or secret, which the API's lookups and the portal's pages share.
 
 The rates are read from settings at each request (DRF reads its own at import), so deployments and
 tests can change them. The counters live in Django's cache: VPNREGISTRY_CACHE_URL (Redis) when
