@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -19,6 +19,7 @@ from vpnregistry.api.views import ERROR, VALIDATION_ERROR
 from vpnregistry.errors import InvalidInput, NotAllowed
 from vpnregistry.restrictions import complaints, statements
 from vpnregistry.restrictions.models import Complaint
+from vpnregistry.restrictions.responses import evidence_response
 
 TEXT = "text/plain; charset=utf-8"
 STATES = ", ".join(Complaint.State.values)
@@ -209,15 +210,3 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         """The complaint's evidence file: for the complainant's organisation, the operator concerned,
         officers and auditors."""
         return evidence_response(self.get_object())
-
-
-def evidence_response(complaint: Complaint) -> FileResponse:
-    """The evidence as an attachment with the media type checked from its content (shared by the portal)."""
-    fh = complaints.open_evidence(complaint)
-    response = FileResponse(
-        fh, content_type=complaint.evidence_type, as_attachment=True, filename=complaint.evidence_name
-    )
-    response.headers.setdefault("Content-Length", str(fh.size))  # a stream from the object store
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response

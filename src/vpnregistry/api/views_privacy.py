@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
 from vpnregistry.api.views import ERROR
-from vpnregistry.transparency.export import export_organisation
-
-
-def export_response(user) -> StreamingHttpResponse:
-    organisation, stream = export_organisation(actor=user)
-    response = StreamingHttpResponse(stream, content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="organisation-{organisation.pk}-export.json"'
-    response["Cache-Control"] = "no-store"
-    return response
+from vpnregistry.transparency.export import export_response
 
 
 class OrganisationExportView(APIView):

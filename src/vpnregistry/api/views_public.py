@@ -7,7 +7,6 @@ per-address lookup limit the portal's pages share.
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -20,20 +19,9 @@ from vpnregistry.api.views import ERROR, VALIDATION_ERROR
 from vpnregistry.applications.status import public_status
 from vpnregistry.errors import InvalidInput
 from vpnregistry.registrations import certificates
+from vpnregistry.registrations.responses import pdf_response
 from vpnregistry.throttling import AnonymousRate, LookupRate
 from vpnregistry.timeutil import parse_time
-
-
-def pdf_response(certificate, url: str, language: str | None = None) -> HttpResponse:
-    """The certificate as a download (in `language`, else the request's), never cached by anything between."""
-    response = HttpResponse(
-        certificates.render_pdf(certificate, url=url, language=language), content_type="application/pdf"
-    )
-    reference = certificate.registration.reference
-    response["Content-Disposition"] = f'attachment; filename="certificate-{reference}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
 
 THROTTLED = OpenApiResponse(ERROR, description="Too many lookups from this address; see Retry-After")
 

@@ -16,13 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from vpnregistry import printing
 from vpnregistry.accounts.models import Role
-from vpnregistry.api.views_complaints import evidence_response
 from vpnregistry.errors import InvalidInput, RegistryError
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import run_step
 from vpnregistry.registrations.certificates import certificate_language
 from vpnregistry.restrictions import complaints, statements
 from vpnregistry.restrictions.models import Complaint
+from vpnregistry.restrictions.responses import evidence_response
 from vpnregistry.restrictions.selectors import published_events
 
 # --- statements -------------------------------------------------------------------------------

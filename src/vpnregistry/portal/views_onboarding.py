@@ -9,12 +9,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from vpnregistry.accounts import documents, onboarding
 from vpnregistry.accounts.models import AddressSpaceChange, Category, Organisation, Role
+from vpnregistry.accounts.responses import document_response
 from vpnregistry.applications import documents as document_access
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
 from vpnregistry.portal.forms import InviteForm, MemberAdminForm, NoInputForm, StepDecisionForm
@@ -201,18 +202,6 @@ def organisation_documents(request, pk: int):
             "own": False,
         },
     )
-
-
-def document_response(document) -> FileResponse:
-    """The file as an attachment, with the media type checked from its content (shared with the API)."""
-    fh = documents.open_document(document)
-    response = FileResponse(
-        fh, content_type=document.content_type, as_attachment=True, filename=document.name
-    )
-    response.headers.setdefault("Content-Length", str(fh.size))  # a stream from the object store
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required

@@ -8,9 +8,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from vpnregistry.accounts.models import Role
-from vpnregistry.api.views_privacy import export_response
 from vpnregistry.errors import NotAllowed
 from vpnregistry.identifiers import ShownIdentifiers
+from vpnregistry.transparency.export import export_response
 
 
 def _own_organisation(user):

@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from vpnregistry.api.views_public import pdf_response
 from vpnregistry.applications.status import public_status
 from vpnregistry.codes import normalised
 from vpnregistry.registrations import certificates
 from vpnregistry.registrations.models import CERTIFICATE_CODE_LENGTH
+from vpnregistry.registrations.responses import pdf_response
 from vpnregistry.throttling import lookup_allowed
 from vpnregistry.timeutil import parse_time
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from django.db import transaction
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -292,3 +293,12 @@ def export_organisation(*, actor) -> tuple[Organisation, Iterator[bytes]]:
     with transaction.atomic():
         record(actor=actor, action="organisation.export", obj=org, at=now)
     return org, _document(org, now)
+
+
+def export_response(user) -> StreamingHttpResponse:
+    """The export as a download (the same in the API and the portal), never kept by a cache."""
+    organisation, stream = export_organisation(actor=user)
+    response = StreamingHttpResponse(stream, content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="organisation-{organisation.pk}-export.json"'
+    response["Cache-Control"] = "no-store"
+    return response
