@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from django.core.files.storage import Storage
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +11,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -30,6 +27,8 @@ from vpnregistry.allowlist.formats import FORMATS
 from vpnregistry.allowlist.services import file_name, msisdn_name
 from vpnregistry.api import schema
 from vpnregistry.api import serializers as s
+from vpnregistry.api.files import Stored, stored_file_response
+from vpnregistry.api.pagination import AscendingIdPagination, IdCursorPagination
 from vpnregistry.api.parsers import JSONParser
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.api.serializers_public import SubmittedApplicationSerializer
@@ -53,14 +52,6 @@ from vpnregistry.timeutil import parse_time
 # Re-exported for the views that name them; `api.schema` adds the refusals views leave out.
 ERROR = schema.ERROR
 VALIDATION_ERROR = schema.VALIDATION_ERROR
-
-
-class IdCursorPagination(CursorPagination):
-    ordering = "-id"
-
-
-class AscendingIdPagination(CursorPagination):
-    ordering = "id"
 
 
 class MeView(APIView):
@@ -394,25 +385,6 @@ class FilesAsTheyAre(BaseContentNegotiation):
 
     def select_renderer(self, request, renderers, format_suffix=None):
         return renderers[0], renderers[0].media_type
-
-
-@dataclass(frozen=True)
-class Stored:
-    """A file in a storage, to be served by `_conditional`."""
-
-    files: Storage
-    name: str
-
-
-def stored_file_response(stored: Stored, *, content_type: str, **options) -> FileResponse:
-    """The stored file streamed through the app, with its length (404 when it is missing)."""
-    try:
-        fh = storage.open_stream(stored.files, stored.name)
-    except FileNotFoundError:
-        raise Http404("this file is no longer kept") from None
-    response = FileResponse(fh, content_type=content_type, **options)
-    response.headers.setdefault("Content-Length", str(fh.size))  # a stream from the object store
-    return response
 
 
 def _conditional(request, *, etag: str, body_or_path, content_type: str, immutable: bool) -> HttpResponse:

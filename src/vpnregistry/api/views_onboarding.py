@@ -21,9 +21,10 @@ from vpnregistry.accounts import documents, onboarding
 from vpnregistry.accounts.models import AddressSpaceChange, Document, Invitation, Organisation, Role, User
 from vpnregistry.accounts.responses import document_response
 from vpnregistry.api import serializers_onboarding as s
+from vpnregistry.api.pagination import IdCursorPagination
 from vpnregistry.api.parsers import JSONParser
 from vpnregistry.api.permissions import role_permission
-from vpnregistry.api.views import ERROR, VALIDATION_ERROR, IdCursorPagination
+from vpnregistry.api.views import ERROR, VALIDATION_ERROR
 from vpnregistry.applications import documents as document_access
 from vpnregistry.errors import InvalidInput
 from vpnregistry.registrations import space

@@ -9,21 +9,18 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.permissions import AllowAny
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from vpnregistry.api import serializers_public as s
+from vpnregistry.api.public import THROTTLED, PublicLookup
 from vpnregistry.api.views import ERROR, VALIDATION_ERROR
 from vpnregistry.applications.status import public_status
 from vpnregistry.errors import InvalidInput
 from vpnregistry.registrations import certificates
 from vpnregistry.registrations.responses import pdf_response
-from vpnregistry.throttling import AnonymousRate, LookupRate
 from vpnregistry.timeutil import parse_time
-
-THROTTLED = OpenApiResponse(ERROR, description="Too many lookups from this address; see Retry-After")
 
 
 class CertificatePdfView(APIView):
@@ -55,12 +52,6 @@ class CertificatePdfView(APIView):
         certificate = certificates.issue_certificate(actor=request.user, registration=registration)
         url = certificates.check_url(certificate.code, base=request.build_absolute_uri("/"))
         return pdf_response(certificate, url, language)
-
-
-class PublicLookup(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [AnonymousRate, LookupRate]
 
 
 class CertificateCheckView(PublicLookup):
