@@ -2,57 +2,14 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from vpnregistry.accounts.models import AddressSpace, District, Operator
+from vpnregistry.accounts.models import Operator
 from vpnregistry.applications.models import Application, RejectionReason, Resource
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.registrations.models import Registration
 from vpnregistry.restrictions.models import RestrictionEvent, Service
-
-
-class MeSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    role = serializers.CharField()
-    organisation = serializers.CharField(allow_null=True)
-    agency = serializers.CharField(allow_null=True)
-    operator = serializers.CharField(allow_null=True)
-    language = serializers.ChoiceField(
-        choices=[code for code, _name in settings.LANGUAGES],
-        help_text="the language the registry writes to this user in: emails, notifications, and the "
-        "portal after each login (an API answer is in the request's `Accept-Language`)",
-    )
-
-
-class MeUpdateSerializer(serializers.Serializer):
-    """What a user may change of their own account here: the language they are written to in."""
-
-    language = serializers.ChoiceField(
-        choices=[code for code, _name in settings.LANGUAGES],
-        error_messages={"invalid_choice": _("The language is en or ur.")},
-    )
-
-
-class TokenSerializer(serializers.Serializer):
-    """The caller's own API token as its owner sees it: never the token itself (only its digest is kept)."""
-
-    prefix = serializers.CharField(help_text="the token's first characters after `vr_`: not secret")
-    created = serializers.DateTimeField()
-    expires = serializers.DateTimeField()
-    last_used_at = serializers.DateTimeField(
-        allow_null=True, help_text="when it was last used, to the minute; null if never"
-    )
-
-
-class OperatorSerializer(serializers.ModelSerializer):
-    address_space = serializers.SlugRelatedField(many=True, read_only=True, slug_field="prefix")
-
-    class Meta:
-        model = Operator
-        fields = ["id", "code", "name", "name_ur", "kind", "address_space"]
 
 
 class ResourceInputSerializer(serializers.Serializer):
@@ -316,12 +273,6 @@ class RejectionReasonSerializer(serializers.ModelSerializer):
         extra_kwargs = {"name_ur": {"help_text": "the reason in Urdu; empty when none was written"}}
 
 
-class AddressSpaceSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = AddressSpace
-        fields = ["prefix"]
-
-
 class OperatorSyncSerializer(serializers.ModelSerializer):
     last_serial = serializers.IntegerField(source="sync.last_serial", default=None, allow_null=True)
     last_seen = serializers.DateTimeField(source="sync.last_seen", default=None, allow_null=True)
@@ -340,18 +291,6 @@ class OperatorSyncSerializer(serializers.ModelSerializer):
             return obj.sync.downloads
         except Operator.sync.RelatedObjectDoesNotExist:
             return 0
-
-
-class DistrictSerializer(serializers.ModelSerializer):
-    province = serializers.CharField(source="province.name")
-    province_ur = serializers.CharField(
-        source="province.name_ur", help_text="the province's name in Urdu; empty when none was written"
-    )
-    province_code = serializers.CharField(source="province.code")
-
-    class Meta:
-        model = District
-        fields = ["code", "name", "name_ur", "province", "province_ur", "province_code"]
 
 
 class EventSerializer(serializers.ModelSerializer):

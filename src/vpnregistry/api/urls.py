@@ -5,42 +5,41 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from vpnregistry.accounts.api import views as accounts
 from vpnregistry.api import (
     views,
     views_complaints,
-    views_onboarding,
-    views_privacy,
     views_public,
     views_queues,
 )
 
 router = DefaultRouter()
-router.register("operators", views.OperatorViewSet, basename="operator")
+router.register("operators", accounts.OperatorViewSet, basename="operator")
 router.register("applications", views.ApplicationViewSet, basename="application")
 router.register("resources", views.ResourceViewSet, basename="resource")
 router.register("registrations", views.RegistrationViewSet, basename="registration")
 router.register("rejection-reasons", views.RejectionReasonViewSet, basename="rejection-reason")
-router.register("districts", views.DistrictViewSet, basename="district")
+router.register("districts", accounts.DistrictViewSet, basename="district")
 router.register("services", views.ServiceViewSet, basename="service")
 router.register("events", views.EventViewSet, basename="event")
 router.register("complaints", views_complaints.ComplaintViewSet, basename="complaint")
 router.register("notifications", views_queues.NotificationViewSet, basename="notification")
 # Sign-up, members, documents and operators' space changes (issue 4 items 1, 2, 10).
-router.register("organisation/members", views_onboarding.MemberViewSet, basename="member")
-router.register("organisation/invitations", views_onboarding.InvitationViewSet, basename="invitation")
-router.register("documents", views_onboarding.DocumentViewSet, basename="document")
-router.register("space-changes", views_onboarding.SpaceChangeViewSet, basename="space-change")
+router.register("organisation/members", accounts.MemberViewSet, basename="member")
+router.register("organisation/invitations", accounts.InvitationViewSet, basename="invitation")
+router.register("documents", accounts.DocumentViewSet, basename="document")
+router.register("space-changes", accounts.SpaceChangeViewSet, basename="space-change")
 
 app_name = "api"
 urlpatterns = [
-    path("me/", views.MeView.as_view(), name="me"),
-    path("me/token/", views.MyTokenView.as_view(), name="my-token"),
-    path("organisation/export/", views_privacy.OrganisationExportView.as_view(), name="organisation-export"),
+    path("me/", accounts.MeView.as_view(), name="me"),
+    path("me/token/", accounts.MyTokenView.as_view(), name="my-token"),
+    path("organisation/export/", accounts.OrganisationExportView.as_view(), name="organisation-export"),
     path("queue/", views_queues.QueueView.as_view(), name="queue"),
-    path("signup/", views_onboarding.SignupView.as_view(), name="signup"),
-    path("signup/verify/", views_onboarding.SignupVerifyView.as_view(), name="signup-verify"),
-    path("signup/resend/", views_onboarding.SignupResendView.as_view(), name="signup-resend"),
-    path("invitations/accept/", views_onboarding.InvitationAcceptView.as_view(), name="invitation-accept"),
+    path("signup/", accounts.SignupView.as_view(), name="signup"),
+    path("signup/verify/", accounts.SignupVerifyView.as_view(), name="signup-verify"),
+    path("signup/resend/", accounts.SignupResendView.as_view(), name="signup-resend"),
+    path("invitations/accept/", accounts.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("exemptions/check", views.ExemptionCheckView.as_view(), name="exemption-check"),
     path("exemptions/jobs/<int:pk>/", views.ExemptionJobView.as_view(), name="exemption-job"),
     path(

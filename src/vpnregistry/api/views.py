@@ -18,10 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from vpnregistry import storage
-from vpnregistry.accounts import language
-from vpnregistry.accounts.authentication import revoke_token, token_expires
-from vpnregistry.accounts.models import ApiToken, District, Operator, Role
-from vpnregistry.accounts.selectors import operators_with_space
+from vpnregistry.accounts.models import Operator, Role
 from vpnregistry.allowlist import selectors as allowlist_selectors
 from vpnregistry.allowlist.formats import FORMATS
 from vpnregistry.allowlist.services import file_name, msisdn_name
@@ -34,7 +31,6 @@ from vpnregistry.api.permissions import role_permission
 from vpnregistry.api.serializers_public import SubmittedApplicationSerializer
 from vpnregistry.applications import bulk, selectors, services
 from vpnregistry.applications.models import RejectionReason, Resource
-from vpnregistry.audit.services import record
 from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, WrongState
 from vpnregistry.identifiers import identifiers_for
@@ -52,65 +48,6 @@ from vpnregistry.timeutil import parse_time
 # Re-exported for the views that name them; `api.schema` adds the refusals views leave out.
 ERROR = schema.ERROR
 VALIDATION_ERROR = schema.VALIDATION_ERROR
-
-
-class MeView(APIView):
-    """The caller's own account; a PATCH changes its language (no one else's: the URL names nobody)."""
-
-    @extend_schema(responses=s.MeSerializer)
-    def get(self, request):
-        return Response(self._me(request.user))
-
-    @extend_schema(request=s.MeUpdateSerializer, responses=s.MeSerializer)
-    def patch(self, request):
-        body = s.MeUpdateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        language.remember(request.user, body.validated_data["language"])
-        return Response(self._me(request.user))
-
-    @staticmethod
-    def _me(user) -> dict:
-        data = {
-            "username": user.username,
-            "role": user.role,
-            "organisation": user.organisation.name if user.organisation_id else None,
-            "agency": user.agency.code if user.agency_id else None,
-            "operator": user.operator.code if user.operator_id else None,
-            "language": language.of(user),
-        }
-        return s.MeSerializer(data).data
-
-
-class MyTokenView(APIView):
-    """The caller's own API token: when it was made, expires and was last used; or revoke it (a machine
-    that is retired, a token that leaked). The token itself is shown once, when made, and not kept."""
-
-    @extend_schema(responses={200: s.TokenSerializer, 401: ERROR, 404: ERROR})
-    def get(self, request):
-        token = ApiToken.objects.filter(user=request.user).first()
-        if token is None:
-            raise Http404("no token")
-        data = {
-            "prefix": token.prefix,
-            "created": token.created,
-            "expires": token_expires(token),
-            "last_used_at": token.last_used_at,
-        }
-        return Response(s.TokenSerializer(data).data)
-
-    @extend_schema(request=None, responses={204: None, 401: ERROR})
-    def delete(self, request):
-        if revoke_token(request.user):
-            record(actor=request.user, action="token.revoke", obj=request.user, object_type="user")
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class OperatorViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = s.OperatorSerializer
-    pagination_class = AscendingIdPagination
-
-    def get_queryset(self):
-        return operators_with_space()
 
 
 def _decision_response(request, service, serializer=s.DecisionSerializer, **target):
@@ -573,15 +510,6 @@ class RejectionReasonViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = PageNumberPagination
     lookup_field = "code"
     queryset = RejectionReason.objects.filter(active=True).order_by("code")
-
-
-class DistrictViewSet(viewsets.ReadOnlyModelViewSet):
-    """The country's districts with their provinces: the codes resources and events use."""
-
-    serializer_class = s.DistrictSerializer
-    pagination_class = PageNumberPagination
-    lookup_field = "code"
-    queryset = District.objects.select_related("province").order_by("province__name", "name")
 
 
 class ServiceViewSet(viewsets.ReadOnlyModelViewSet):

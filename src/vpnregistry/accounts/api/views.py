@@ -1,4 +1,5 @@
-"""API views for sign-up, an organisation's members and documents, and operators' space changes.
+"""API views of accounts: the caller's own account and token, sign-up, an organisation's members,
+documents and export, operators and their space changes, districts.
 
 Parse the request, call one service or selector, respond; refusals come from the services.
 """
@@ -12,22 +13,36 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from vpnregistry.accounts import documents, onboarding
-from vpnregistry.accounts.models import AddressSpaceChange, Document, Invitation, Organisation, Role, User
+from vpnregistry.accounts import documents, language, onboarding
+from vpnregistry.accounts.api import serializers as s
+from vpnregistry.accounts.authentication import revoke_token, token_expires
+from vpnregistry.accounts.models import (
+    AddressSpaceChange,
+    ApiToken,
+    District,
+    Document,
+    Invitation,
+    Organisation,
+    Role,
+    User,
+)
 from vpnregistry.accounts.responses import document_response
-from vpnregistry.api import serializers_onboarding as s
-from vpnregistry.api.pagination import IdCursorPagination
+from vpnregistry.accounts.selectors import operators_with_space
+from vpnregistry.api.pagination import AscendingIdPagination, IdCursorPagination
 from vpnregistry.api.parsers import JSONParser
 from vpnregistry.api.permissions import role_permission
-from vpnregistry.api.views import ERROR, VALIDATION_ERROR
+from vpnregistry.api.schema import ERROR, VALIDATION_ERROR
 from vpnregistry.applications import documents as document_access
+from vpnregistry.audit.services import record
 from vpnregistry.errors import InvalidInput
 from vpnregistry.registrations import space
+from vpnregistry.transparency.export import export_response
 from vpnregistry.uploads import DOCUMENT_TYPES
 
 STEP_RESPONSES = {400: VALIDATION_ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
@@ -38,6 +53,85 @@ def _body(serializer_class, request):
     body = serializer_class(data=request.data)
     body.is_valid(raise_exception=True)
     return body.validated_data
+
+
+# --- the caller's own account and organisation; operators and districts ------------------------
+
+
+class MeView(APIView):
+    """The caller's own account; a PATCH changes its language (no one else's: the URL names nobody)."""
+
+    @extend_schema(responses=s.MeSerializer)
+    def get(self, request):
+        return Response(self._me(request.user))
+
+    @extend_schema(request=s.MeUpdateSerializer, responses=s.MeSerializer)
+    def patch(self, request):
+        body = s.MeUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        language.remember(request.user, body.validated_data["language"])
+        return Response(self._me(request.user))
+
+    @staticmethod
+    def _me(user) -> dict:
+        data = {
+            "username": user.username,
+            "role": user.role,
+            "organisation": user.organisation.name if user.organisation_id else None,
+            "agency": user.agency.code if user.agency_id else None,
+            "operator": user.operator.code if user.operator_id else None,
+            "language": language.of(user),
+        }
+        return s.MeSerializer(data).data
+
+
+class MyTokenView(APIView):
+    """The caller's own API token: when it was made, expires and was last used; or revoke it (a machine
+    that is retired, a token that leaked). The token itself is shown once, when made, and not kept."""
+
+    @extend_schema(responses={200: s.TokenSerializer, 401: ERROR, 404: ERROR})
+    def get(self, request):
+        token = ApiToken.objects.filter(user=request.user).first()
+        if token is None:
+            raise Http404("no token")
+        data = {
+            "prefix": token.prefix,
+            "created": token.created,
+            "expires": token_expires(token),
+            "last_used_at": token.last_used_at,
+        }
+        return Response(s.TokenSerializer(data).data)
+
+    @extend_schema(request=None, responses={204: None, 401: ERROR})
+    def delete(self, request):
+        if revoke_token(request.user):
+            record(actor=request.user, action="token.revoke", obj=request.user, object_type="user")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OperatorViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.OperatorSerializer
+    pagination_class = AscendingIdPagination
+
+    def get_queryset(self):
+        return operators_with_space()
+
+
+class DistrictViewSet(viewsets.ReadOnlyModelViewSet):
+    """The country's districts with their provinces: the codes resources and events use."""
+
+    serializer_class = s.DistrictSerializer
+    pagination_class = PageNumberPagination
+    lookup_field = "code"
+    queryset = District.objects.select_related("province").order_by("province__name", "name")
+
+
+class OrganisationExportView(APIView):
+    """Everything held about the caller's own organisation, as one JSON document (applicants only)."""
+
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT, 401: ERROR, 403: ERROR})
+    def get(self, request):
+        return export_response(request.user)
 
 
 # --- sign-up (public) -------------------------------------------------------------------------
