@@ -1,24 +1,10 @@
-"""Shapes of the certificate check and the public application status: nothing personal in either."""
+"""Shapes of the certificate check: nothing personal in it."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
-from vpnregistry.api.serializers import ApplicationDetailSerializer
-from vpnregistry.applications.models import Application
 from vpnregistry.registrations.models import Registration
-
-
-class SubmittedApplicationSerializer(ApplicationDetailSerializer):
-    status_secret = serializers.CharField(
-        read_only=True,
-        required=False,
-        help_text="Given once, on the first submission: with the tracking number it opens the public "
-        "status (POST /api/v1/status/). Only its hash is kept; it cannot be shown again.",
-    )
-
-    class Meta(ApplicationDetailSerializer.Meta):
-        fields = [*ApplicationDetailSerializer.Meta.fields, "status_secret"]
 
 
 class CertificateCheckSerializer(serializers.Serializer):
@@ -38,26 +24,3 @@ class CertificateCheckSerializer(serializers.Serializer):
     checked_at = serializers.DateTimeField()
     at = serializers.DateTimeField(allow_null=True, help_text="The time asked about (`at`), if any.")
     active_at = serializers.BooleanField(allow_null=True, help_text="Whether it was active at `at`.")
-
-
-class StatusRequestSerializer(serializers.Serializer):
-    tracking_number = serializers.CharField(max_length=40)
-    secret = serializers.CharField(max_length=80, trim_whitespace=True)
-
-
-class StatusChangeSerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
-    from_state = serializers.CharField(allow_blank=True)
-    to_state = serializers.CharField()
-    reason = serializers.CharField(allow_blank=True)
-
-
-class PublicStatusSerializer(serializers.Serializer):
-    tracking_number = serializers.CharField()
-    category = serializers.CharField(help_text="The category's name (English).")
-    category_ur = serializers.CharField(help_text="The category's name in Urdu; empty when none was written.")
-    state = serializers.ChoiceField(choices=Application.State.choices)
-    submitted_at = serializers.DateTimeField(allow_null=True)
-    verified_at = serializers.DateTimeField(allow_null=True)
-    decided_at = serializers.DateTimeField(allow_null=True)
-    history = StatusChangeSerializer(many=True)

@@ -6,24 +6,20 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from vpnregistry.accounts.api import views as accounts
-from vpnregistry.api import (
-    views,
-    views_complaints,
-    views_public,
-    views_queues,
-)
+from vpnregistry.api import views, views_complaints, views_public
+from vpnregistry.applications.api import views as applications
 
 router = DefaultRouter()
 router.register("operators", accounts.OperatorViewSet, basename="operator")
-router.register("applications", views.ApplicationViewSet, basename="application")
-router.register("resources", views.ResourceViewSet, basename="resource")
+router.register("applications", applications.ApplicationViewSet, basename="application")
+router.register("resources", applications.ResourceViewSet, basename="resource")
 router.register("registrations", views.RegistrationViewSet, basename="registration")
-router.register("rejection-reasons", views.RejectionReasonViewSet, basename="rejection-reason")
+router.register("rejection-reasons", applications.RejectionReasonViewSet, basename="rejection-reason")
 router.register("districts", accounts.DistrictViewSet, basename="district")
 router.register("services", views.ServiceViewSet, basename="service")
 router.register("events", views.EventViewSet, basename="event")
 router.register("complaints", views_complaints.ComplaintViewSet, basename="complaint")
-router.register("notifications", views_queues.NotificationViewSet, basename="notification")
+router.register("notifications", applications.NotificationViewSet, basename="notification")
 # Sign-up, members, documents and operators' space changes (issue 4 items 1, 2, 10).
 router.register("organisation/members", accounts.MemberViewSet, basename="member")
 router.register("organisation/invitations", accounts.InvitationViewSet, basename="invitation")
@@ -35,7 +31,7 @@ urlpatterns = [
     path("me/", accounts.MeView.as_view(), name="me"),
     path("me/token/", accounts.MyTokenView.as_view(), name="my-token"),
     path("organisation/export/", accounts.OrganisationExportView.as_view(), name="organisation-export"),
-    path("queue/", views_queues.QueueView.as_view(), name="queue"),
+    path("queue/", applications.QueueView.as_view(), name="queue"),
     path("signup/", accounts.SignupView.as_view(), name="signup"),
     path("signup/verify/", accounts.SignupVerifyView.as_view(), name="signup-verify"),
     path("signup/resend/", accounts.SignupResendView.as_view(), name="signup-resend"),
@@ -80,7 +76,7 @@ urlpatterns = [
         name="registration-certificate",
     ),
     path("certificates/<str:code>/", views_public.CertificateCheckView.as_view(), name="certificate-check"),
-    path("status/", views_public.PublicStatusView.as_view(), name="public-status"),
+    path("status/", applications.PublicStatusView.as_view(), name="public-status"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a file, so the docs work under a CSP without inline script;
     # Swagger UI sets element styles from that script, so this one page allows inline styles.

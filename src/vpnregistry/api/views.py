@@ -12,7 +12,6 @@ from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,12 +24,10 @@ from vpnregistry.allowlist.services import file_name, msisdn_name
 from vpnregistry.api import schema
 from vpnregistry.api import serializers as s
 from vpnregistry.api.files import Stored, stored_file_response
-from vpnregistry.api.pagination import AscendingIdPagination, IdCursorPagination
-from vpnregistry.api.parsers import JSONParser
+from vpnregistry.api.pagination import IdCursorPagination
 from vpnregistry.api.permissions import role_permission
-from vpnregistry.api.serializers_public import SubmittedApplicationSerializer
-from vpnregistry.applications import bulk, selectors, services
-from vpnregistry.applications.models import RejectionReason, Resource
+from vpnregistry.applications import selectors, services
+from vpnregistry.applications.api import serializers as application_s
 from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, WrongState
 from vpnregistry.identifiers import identifiers_for
@@ -48,261 +45,6 @@ from vpnregistry.timeutil import parse_time
 # Re-exported for the views that name them; `api.schema` adds the refusals views leave out.
 ERROR = schema.ERROR
 VALIDATION_ERROR = schema.VALIDATION_ERROR
-
-
-def _decision_response(request, service, serializer=s.DecisionSerializer, **target):
-    body = serializer(data=request.data)
-    body.is_valid(raise_exception=True)
-    return service(actor=request.user, **body.validated_data, **target)
-
-
-class CSVParser(BaseParser):
-    """A CSV body, handed over as bytes (at most the bulk module's limit, plus one byte to notice more)."""
-
-    media_type = "text/csv"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        return stream.read(bulk.MAX_BYTES + 1) if stream is not None else b""
-
-
-def _csv_body(request) -> bytes:
-    """The CSV of a text/csv body, or of the `file` field of a multipart form."""
-    if isinstance(request.data, bytes):
-        return request.data
-    upload = request.data.get("file") if hasattr(request.data, "get") else None
-    if upload is None:
-        raise InvalidInput(
-            {"csv": [_("Send the CSV file as the body (text/csv) or as the form's file field.")]}
-        )
-    return upload.read(bulk.MAX_BYTES + 1)
-
-
-TRANSITION_RESPONSES = {200: None, 400: VALIDATION_ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
-DETAIL_ACTIONS = {
-    "submit",
-    "verify",
-    "decide",
-    "withdraw",
-    "payment",
-    "appeal",
-    "appeal_decision",
-    "resources",
-}
-DETAIL_RESPONSES = {**TRANSITION_RESPONSES, 200: s.ApplicationDetailSerializer}
-
-
-class ApplicationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
-):
-    pagination_class = IdCursorPagination
-    filterset_fields = ["state"]
-
-    def get_queryset(self):
-        return selectors.with_resources(selectors.applications_for(self.request.user))
-
-    def get_serializer_class(self):
-        if self.action == "retrieve" or self.action in DETAIL_ACTIONS:
-            return s.ApplicationDetailSerializer
-        if self.action == "create":
-            return s.ApplicationCreateSerializer
-        return s.ApplicationSerializer
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        user = self.request.user
-        context["visible_resources"] = lambda app: selectors.visible_resources(user, app)
-        context["history"] = lambda app: selectors.history_of(user, app)
-        context["identifiers"] = lambda app: identifiers_for(user, app)
-        context["suspensions"] = lambda app: selectors.suspensions_shown(user, app)
-        context["conflicts"] = lambda app: selectors.conflicts_shown(user, app)
-        context["names_alike"] = lambda app: selectors.names_alike_shown(user, app)
-        return context
-
-    def _detail(self, application, status_code=status.HTTP_200_OK):
-        data = s.ApplicationDetailSerializer(application, context=self.get_serializer_context()).data
-        return Response(data, status=status_code)
-
-    @extend_schema(
-        request=s.ApplicationCreateSerializer,
-        responses={201: s.ApplicationDetailSerializer, 400: VALIDATION_ERROR, 403: ERROR},
-        examples=[
-            OpenApiExample(
-                "one prefix",
-                value={"resources": [{"value": "14.1.104.0/24", "subscriber_id": "ACC-1001"}]},
-                request_only=True,
-            )
-        ],
-    )
-    def create(self, request, *args, **kwargs):
-        resources = request.data.get("resources") if isinstance(request.data, dict) else None
-        if not isinstance(resources, list):
-            return Response({"resources": ["A list of resources is required."]}, status=400)
-        application = services.create_application(actor=request.user, resources=resources)
-        return self._detail(application, status.HTTP_201_CREATED)
-
-    @extend_schema(request=None, responses={**TRANSITION_RESPONSES, 200: SubmittedApplicationSerializer})
-    @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        application = services.submit_application(actor=request.user, application=self.get_object())
-        # On the first submission the answer carries the status secret, given this once only.
-        context = self.get_serializer_context()
-        return Response(SubmittedApplicationSerializer(application, context=context).data)
-
-    @extend_schema(
-        request=s.DecisionSerializer, responses={**TRANSITION_RESPONSES, 200: s.ApplicationDetailSerializer}
-    )
-    @action(detail=True, methods=["post"])
-    def verify(self, request, pk=None):
-        application = _decision_response(request, services.verify_application, application=self.get_object())
-        return self._detail(application)
-
-    @extend_schema(
-        request=s.OfficerDecisionSerializer,
-        responses={**TRANSITION_RESPONSES, 200: s.ApplicationDetailSerializer},
-    )
-    @action(detail=True, methods=["post"])
-    def decide(self, request, pk=None):
-        application = _decision_response(
-            request,
-            services.decide_application,
-            serializer=s.OfficerDecisionSerializer,
-            application=self.get_object(),
-        )
-        return self._detail(application)
-
-    @extend_schema(request=s.ReasonSerializer, responses=DETAIL_RESPONSES)
-    @action(detail=True, methods=["post"])
-    def withdraw(self, request, pk=None):
-        """The applicant withdraws its application, at any time before a decision."""
-        body = s.ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        application = services.withdraw_application(
-            actor=request.user, application=self.get_object(), reason=body.validated_data["reason"]
-        )
-        return self._detail(application)
-
-    @extend_schema(request=s.PaymentSerializer, responses=DETAIL_RESPONSES)
-    @action(detail=True, methods=["post"])
-    def payment(self, request, pk=None):
-        """An officer records the fee's payment reference; the application goes on to a decision."""
-        application = self.get_object()
-        services.require_role(request.user, Role.OFFICER)  # the role first, then the input
-        body = s.PaymentSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        reference = body.validated_data["reference"]
-        application = services.record_payment(
-            actor=request.user, application=application, reference=reference
-        )
-        return self._detail(application)
-
-    @extend_schema(request=s.AppealSerializer, responses=DETAIL_RESPONSES)
-    @action(detail=True, methods=["post"])
-    def appeal(self, request, pk=None):
-        """The applicant appeals a rejection within the appeal window (30 days by default)."""
-        application = self.get_object()
-        grounds = request.data.get("grounds", "") if hasattr(request.data, "get") else ""
-        application = services.appeal_application(
-            actor=request.user, application=application, grounds=grounds if isinstance(grounds, str) else ""
-        )
-        return self._detail(application)
-
-    @extend_schema(request=s.AppealDecisionSerializer, responses=DETAIL_RESPONSES)
-    @action(detail=True, methods=["post"], url_path="appeal-decision")
-    def appeal_decision(self, request, pk=None):
-        """An officer other than the one who rejected or verified upholds or dismisses the appeal."""
-        application = self.get_object()
-        services.require_role(request.user, Role.OFFICER)
-        body = s.AppealDecisionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        application = services.decide_appeal(actor=request.user, application=application, **data)
-        return self._detail(application)
-
-    @extend_schema(
-        request={"application/json": s.ResourceListSerializer, "text/csv": OpenApiTypes.STR},
-        responses={**DETAIL_RESPONSES, 415: ERROR},
-    )
-    @action(detail=True, methods=["put"], parser_classes=[JSONParser, CSVParser])
-    def resources(self, request, pk=None):
-        """The applicant replaces the resources of a draft or returned application (JSON or CSV).
-
-        Resources sent again unchanged keep their operator's attestation; the others wait for one.
-        """
-        application = self.get_object()
-        if request.content_type.startswith("text/csv"):
-            application = bulk.replace_resources_from_csv(
-                actor=request.user, application=application, data=_csv_body(request)
-            )
-        else:
-            items = request.data.get("resources") if isinstance(request.data, dict) else None
-            if not isinstance(items, list):
-                services.require_role(request.user, Role.APPLICANT)
-                raise InvalidInput({"resources": [_("A list of resources is required.")]})
-            application = services.replace_resources(
-                actor=request.user, application=application, resources=items
-            )
-        return self._detail(application)
-
-    @extend_schema(
-        request={"text/csv": OpenApiTypes.STR, "multipart/form-data": OpenApiTypes.OBJECT},
-        responses={201: s.ApplicationDetailSerializer, 400: VALIDATION_ERROR, 403: ERROR, 415: ERROR},
-    )
-    @action(detail=False, methods=["post"], parser_classes=[CSVParser, MultiPartParser], url_path="csv")
-    def csv(self, request):
-        """A draft application from a CSV of resources (columns value, subscriber_id, district, operator).
-
-        Every row is checked; any bad row refuses the file, each named as `line N: field: reason`.
-        """
-        services.require_role(request.user, Role.APPLICANT)
-        application = bulk.create_application_from_csv(actor=request.user, data=_csv_body(request))
-        return self._detail(application, status.HTTP_201_CREATED)
-
-
-class ResourceViewSet(viewsets.GenericViewSet):
-    """Resources waiting for the calling operator, and its attestations."""
-
-    serializer_class = s.ResourceSerializer
-    pagination_class = AscendingIdPagination
-    permission_classes = [role_permission("operator")]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Resource.objects.none()
-        return selectors.operator_resources(self.request.user).select_related(*selectors.RESOURCE_RELATED)
-
-    def list(self, request):
-        qs = self.get_queryset()
-        if state := request.query_params.get("state"):
-            qs = qs.filter(state=state)
-        page = self.paginate_queryset(qs)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    @extend_schema(request=s.AttestSerializer, responses={**TRANSITION_RESPONSES, 200: s.ResourceSerializer})
-    @action(detail=True, methods=["post"])
-    def attest(self, request, pk=None):
-        resource = selectors.resource_for_operator(request.user, pk)
-        resource = _decision_response(
-            request, services.attest_resource, s.AttestSerializer, resource=resource
-        )
-        return Response(s.ResourceSerializer(resource).data)
-
-    @extend_schema(
-        operation_id="resources_attest_many",
-        request=s.BulkAttestSerializer,
-        responses={**TRANSITION_RESPONSES, 200: s.ResourceSerializer(many=True)},
-    )
-    @action(detail=False, methods=["post"], url_path="attest", url_name="attest-many")
-    def attest_many(self, request):
-        """The same answer on many resources at once: every one is recorded, or none is."""
-        body = s.BulkAttestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        resources = services.attest_resources(
-            actor=request.user,
-            resource_ids=body.validated_data["resources"],
-            decision=body.validated_data["decision"],
-            reason=body.validated_data["reason"],
-        )
-        return Response(s.ResourceSerializer(resources, many=True).data)
 
 
 MEDIA_TYPES = {name: fmt.media_type for name, fmt in FORMATS.items()} | {"delta.json": "application/json"}
@@ -501,15 +243,6 @@ class OperatorSyncView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no database at hand
             return Operator.objects.none()
         return allowlist_selectors.operator_sync_status()
-
-
-class RejectionReasonViewSet(viewsets.ReadOnlyModelViewSet):
-    """The regulator's list of reasons for a rejection (the active ones): decisions name one by code."""
-
-    serializer_class = s.RejectionReasonSerializer
-    pagination_class = PageNumberPagination
-    lookup_field = "code"
-    queryset = RejectionReason.objects.filter(active=True).order_by("code")
 
 
 class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
@@ -767,7 +500,7 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
         return registration_selectors.registrations_for(self.request.user).select_related("district")
 
     def _step(self, request, step):
-        body = s.ReasonSerializer(data=request.data)
+        body = application_s.ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         registration = registration_services.change_state(
             actor=request.user,
@@ -777,29 +510,29 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return Response(s.RegistrationSerializer(registration).data)
 
-    @extend_schema(request=s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
+    @extend_schema(request=application_s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
     @action(detail=True, methods=["post"])
     def suspend(self, request, pk=None):
         return self._step(request, "suspend")
 
-    @extend_schema(request=s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
+    @extend_schema(request=application_s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
     @action(detail=True, methods=["post"])
     def reinstate(self, request, pk=None):
         return self._step(request, "reinstate")
 
-    @extend_schema(request=s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
+    @extend_schema(request=application_s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         return self._step(request, "revoke")
 
-    @extend_schema(request=s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
+    @extend_schema(request=application_s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
     @action(detail=True, methods=["post"])
     def surrender(self, request, pk=None):
         return self._step(request, "surrender")
 
     @extend_schema(
         request=None,
-        responses={201: s.ApplicationDetailSerializer, 403: ERROR, 404: ERROR, 409: ERROR},
+        responses={201: application_s.ApplicationDetailSerializer, 403: ERROR, 404: ERROR, 409: ERROR},
     )
     @action(detail=True, methods=["post"])
     def renew(self, request, pk=None):
@@ -816,10 +549,11 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
             "names_alike": lambda app: selectors.names_alike_shown(user, app),
         }
         return Response(
-            s.ApplicationDetailSerializer(application, context=context).data, status=status.HTTP_201_CREATED
+            application_s.ApplicationDetailSerializer(application, context=context).data,
+            status=status.HTTP_201_CREATED,
         )
 
-    @extend_schema(request=s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
+    @extend_schema(request=application_s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
     @action(detail=True, methods=["post"], url_path="report-unassigned")
     def report_unassigned(self, request, pk=None):
         return self._step(request, "report-unassigned")

@@ -16,7 +16,6 @@ from rest_framework.views import APIView
 from vpnregistry.api import serializers_public as s
 from vpnregistry.api.public import THROTTLED, PublicLookup
 from vpnregistry.api.views import ERROR, VALIDATION_ERROR
-from vpnregistry.applications.status import public_status
 from vpnregistry.errors import InvalidInput
 from vpnregistry.registrations import certificates
 from vpnregistry.registrations.responses import pdf_response
@@ -80,23 +79,3 @@ class CertificateCheckView(PublicLookup):
                 raise InvalidInput({"at": [str(exc)]}) from None
         check = certificates.public_check(certificate, at=at)
         return Response(s.CertificateCheckSerializer(check).data)
-
-
-class PublicStatusView(PublicLookup):
-    """Public: an application's state, dates and changes of state, for its tracking number and the
-    status secret given at submission. POST only, so that the secret stays out of URLs and logs; a
-    wrong secret and an unknown number get the same answer."""
-
-    @extend_schema(
-        request=s.StatusRequestSerializer,
-        responses={200: s.PublicStatusSerializer, 400: VALIDATION_ERROR, 404: ERROR, 429: THROTTLED},
-    )
-    def post(self, request):
-        body = s.StatusRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        found = public_status(body.validated_data["tracking_number"], body.validated_data["secret"])
-        if found is None:
-            return Response(
-                {"detail": _("No application matches this tracking number and secret.")}, status=404
-            )
-        return Response(s.PublicStatusSerializer(found).data)
