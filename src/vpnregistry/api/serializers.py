@@ -5,7 +5,6 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from vpnregistry.accounts.models import Operator
-from vpnregistry.registrations.models import Registration
 from vpnregistry.restrictions.models import RestrictionEvent, Service
 
 
@@ -101,26 +100,3 @@ class ExemptionJobSerializer(serializers.Serializer):
     result_url = serializers.CharField(allow_null=True, help_text="the answer (text/csv), once done")
     result_size = serializers.IntegerField(allow_null=True)
     error = serializers.CharField(allow_blank=True)
-
-
-class RegistrationSerializer(serializers.ModelSerializer):
-    organisation = serializers.CharField(source="organisation.name")
-    operator = serializers.SlugRelatedField(read_only=True, slug_field="code")
-    district = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
-
-    class Meta:
-        model = Registration
-        fields = [
-            "id",
-            "reference",
-            "kind",
-            "value",
-            "state",
-            "state_reason",
-            "state_changed_at",
-            "organisation",
-            "operator",
-            "district",
-            "valid_from",
-            "valid_until",
-        ]

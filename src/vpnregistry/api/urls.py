@@ -6,14 +6,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from vpnregistry.accounts.api import views as accounts
-from vpnregistry.api import views, views_complaints, views_public
+from vpnregistry.api import views, views_complaints
 from vpnregistry.applications.api import views as applications
+from vpnregistry.registrations.api import views as registrations
 
 router = DefaultRouter()
 router.register("operators", accounts.OperatorViewSet, basename="operator")
 router.register("applications", applications.ApplicationViewSet, basename="application")
 router.register("resources", applications.ResourceViewSet, basename="resource")
-router.register("registrations", views.RegistrationViewSet, basename="registration")
+router.register("registrations", registrations.RegistrationViewSet, basename="registration")
 router.register("rejection-reasons", applications.RejectionReasonViewSet, basename="rejection-reason")
 router.register("districts", accounts.DistrictViewSet, basename="district")
 router.register("services", views.ServiceViewSet, basename="service")
@@ -72,10 +73,10 @@ urlpatterns = [
     # Registration certificates and the public status of applications.
     path(
         "registrations/<int:pk>/certificate.pdf",
-        views_public.CertificatePdfView.as_view(),
+        registrations.CertificatePdfView.as_view(),
         name="registration-certificate",
     ),
-    path("certificates/<str:code>/", views_public.CertificateCheckView.as_view(), name="certificate-check"),
+    path("certificates/<str:code>/", registrations.CertificateCheckView.as_view(), name="certificate-check"),
     path("status/", applications.PublicStatusView.as_view(), name="public-status"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a file, so the docs work under a CSP without inline script;

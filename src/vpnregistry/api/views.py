@@ -26,15 +26,10 @@ from vpnregistry.api import serializers as s
 from vpnregistry.api.files import Stored, stored_file_response
 from vpnregistry.api.pagination import IdCursorPagination
 from vpnregistry.api.permissions import role_permission
-from vpnregistry.applications import selectors, services
-from vpnregistry.applications.api import serializers as application_s
 from vpnregistry.db import whole_number
 from vpnregistry.errors import InvalidInput, WrongState
-from vpnregistry.identifiers import identifiers_for
 from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError
-from vpnregistry.registrations import selectors as registration_selectors
-from vpnregistry.registrations import services as registration_services
 from vpnregistry.restrictions import exemptions, jobs
 from vpnregistry.restrictions import selectors as restriction_selectors
 from vpnregistry.restrictions import services as restriction_services
@@ -478,82 +473,3 @@ class ExemptionJobResultView(APIView):
         )
         response["X-Exemptions-At"] = job.at.isoformat()
         return response
-
-
-REGISTRATION_STEP_RESPONSES = {
-    200: s.RegistrationSerializer,
-    400: VALIDATION_ERROR,
-    403: ERROR,
-    404: ERROR,
-    409: ERROR,
-}
-
-
-class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
-    """Registrations the caller may see, and the steps of their lifecycle."""
-
-    serializer_class = s.RegistrationSerializer
-    pagination_class = IdCursorPagination
-    filterset_fields = ["state", "kind"]
-
-    def get_queryset(self):
-        return registration_selectors.registrations_for(self.request.user).select_related("district")
-
-    def _step(self, request, step):
-        body = application_s.ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        registration = registration_services.change_state(
-            actor=request.user,
-            registration=self.get_object(),
-            step=step,
-            reason=body.validated_data["reason"],
-        )
-        return Response(s.RegistrationSerializer(registration).data)
-
-    @extend_schema(request=application_s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
-    @action(detail=True, methods=["post"])
-    def suspend(self, request, pk=None):
-        return self._step(request, "suspend")
-
-    @extend_schema(request=application_s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
-    @action(detail=True, methods=["post"])
-    def reinstate(self, request, pk=None):
-        return self._step(request, "reinstate")
-
-    @extend_schema(request=application_s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
-    @action(detail=True, methods=["post"])
-    def revoke(self, request, pk=None):
-        return self._step(request, "revoke")
-
-    @extend_schema(request=application_s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
-    @action(detail=True, methods=["post"])
-    def surrender(self, request, pk=None):
-        return self._step(request, "surrender")
-
-    @extend_schema(
-        request=None,
-        responses={201: application_s.ApplicationDetailSerializer, 403: ERROR, 404: ERROR, 409: ERROR},
-    )
-    @action(detail=True, methods=["post"])
-    def renew(self, request, pk=None):
-        """A draft application copied from this registration; approved, it replaces it without a gap."""
-        application = services.renew_registrations(actor=request.user, registrations=[self.get_object()])
-        user = request.user
-        context = {
-            "request": request,
-            "visible_resources": lambda app: selectors.visible_resources(user, app),
-            "history": lambda app: selectors.history_of(user, app),
-            "identifiers": lambda app: identifiers_for(user, app),
-            "suspensions": lambda app: selectors.suspensions_shown(user, app),
-            "conflicts": lambda app: selectors.conflicts_shown(user, app),
-            "names_alike": lambda app: selectors.names_alike_shown(user, app),
-        }
-        return Response(
-            application_s.ApplicationDetailSerializer(application, context=context).data,
-            status=status.HTTP_201_CREATED,
-        )
-
-    @extend_schema(request=application_s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
-    @action(detail=True, methods=["post"], url_path="report-unassigned")
-    def report_unassigned(self, request, pk=None):
-        return self._step(request, "report-unassigned")

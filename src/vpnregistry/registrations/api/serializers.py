@@ -1,10 +1,34 @@
-"""Shapes of the certificate check: nothing personal in it."""
+"""Shapes of registrations and of the public certificate check (nothing personal in it) in the API:
+no business logic."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
 from vpnregistry.registrations.models import Registration
+
+
+class RegistrationSerializer(serializers.ModelSerializer):
+    organisation = serializers.CharField(source="organisation.name")
+    operator = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    district = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
+
+    class Meta:
+        model = Registration
+        fields = [
+            "id",
+            "reference",
+            "kind",
+            "value",
+            "state",
+            "state_reason",
+            "state_changed_at",
+            "organisation",
+            "operator",
+            "district",
+            "valid_from",
+            "valid_until",
+        ]
 
 
 class CertificateCheckSerializer(serializers.Serializer):
