@@ -6,9 +6,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from vpnregistry.accounts.api import views as accounts
-from vpnregistry.api import views, views_complaints
+from vpnregistry.api import views
 from vpnregistry.applications.api import views as applications
 from vpnregistry.registrations.api import views as registrations
+from vpnregistry.restrictions.api import views as restrictions
+from vpnregistry.restrictions.api import views_complaints as complaints
 
 router = DefaultRouter()
 router.register("operators", accounts.OperatorViewSet, basename="operator")
@@ -17,9 +19,9 @@ router.register("resources", applications.ResourceViewSet, basename="resource")
 router.register("registrations", registrations.RegistrationViewSet, basename="registration")
 router.register("rejection-reasons", applications.RejectionReasonViewSet, basename="rejection-reason")
 router.register("districts", accounts.DistrictViewSet, basename="district")
-router.register("services", views.ServiceViewSet, basename="service")
-router.register("events", views.EventViewSet, basename="event")
-router.register("complaints", views_complaints.ComplaintViewSet, basename="complaint")
+router.register("services", restrictions.ServiceViewSet, basename="service")
+router.register("events", restrictions.EventViewSet, basename="event")
+router.register("complaints", complaints.ComplaintViewSet, basename="complaint")
 router.register("notifications", applications.NotificationViewSet, basename="notification")
 # Sign-up, members, documents and operators' space changes (issue 4 items 1, 2, 10).
 router.register("organisation/members", accounts.MemberViewSet, basename="member")
@@ -37,10 +39,12 @@ urlpatterns = [
     path("signup/verify/", accounts.SignupVerifyView.as_view(), name="signup-verify"),
     path("signup/resend/", accounts.SignupResendView.as_view(), name="signup-resend"),
     path("invitations/accept/", accounts.InvitationAcceptView.as_view(), name="invitation-accept"),
-    path("exemptions/check", views.ExemptionCheckView.as_view(), name="exemption-check"),
-    path("exemptions/jobs/<int:pk>/", views.ExemptionJobView.as_view(), name="exemption-job"),
+    path("exemptions/check", restrictions.ExemptionCheckView.as_view(), name="exemption-check"),
+    path("exemptions/jobs/<int:pk>/", restrictions.ExemptionJobView.as_view(), name="exemption-job"),
     path(
-        "exemptions/jobs/<int:pk>/result", views.ExemptionJobResultView.as_view(), name="exemption-job-result"
+        "exemptions/jobs/<int:pk>/result",
+        restrictions.ExemptionJobResultView.as_view(),
+        name="exemption-job-result",
     ),
     path("allowlist/index.json", views.AllowlistIndexView.as_view(), name="allowlist-index"),
     path(
@@ -62,12 +66,12 @@ urlpatterns = [
     ),
     path(
         "events/<int:pk>/statement.json",
-        views_complaints.EventStatementView.as_view(),
+        restrictions.EventStatementView.as_view(),
         name="event-statement",
     ),
     path(
         "events/<int:pk>/statement.json.minisig",
-        views_complaints.EventStatementSignatureView.as_view(),
+        restrictions.EventStatementSignatureView.as_view(),
         name="event-statement-signature",
     ),
     # Registration certificates and the public status of applications.

@@ -1,8 +1,8 @@
-"""API views for exemption statements and complaints: parse the request, call one service, respond."""
+"""API views of complaints that a registered resource was blocked during an event: parse the
+request, call one service, respond."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -10,79 +10,17 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from vpnregistry.accounts.models import Role
-from vpnregistry.api import serializers_complaints as s
 from vpnregistry.api.parsers import JSONParser
-from vpnregistry.api.views import ERROR, VALIDATION_ERROR
+from vpnregistry.api.schema import ERROR, VALIDATION_ERROR
 from vpnregistry.errors import InvalidInput, NotAllowed
-from vpnregistry.restrictions import complaints, statements
+from vpnregistry.restrictions import complaints
+from vpnregistry.restrictions.api import serializers as s
 from vpnregistry.restrictions.models import Complaint
 from vpnregistry.restrictions.responses import evidence_response
 
-TEXT = "text/plain; charset=utf-8"
 STATES = ", ".join(Complaint.State.values)
-
-
-class EventStatementView(APIView):
-    """A signed statement that the caller's organisation's registrations were active, and so exempt,
-    during a published event. Each request for the JSON issues (and records) a new statement; the
-    `.minisig` route signs the statement named by `?statement=`, or the organisation's latest."""
-
-    signature = ""  # ".minisig" on the signature's route
-
-    @extend_schema(
-        operation_id="events_statement",
-        responses={(200, "application/json"): OpenApiTypes.OBJECT, 401: ERROR, 404: ERROR, 409: ERROR},
-    )
-    def get(self, request, pk: int):
-        return self.respond(request, pk)
-
-    def respond(self, request, pk: int):
-        user = request.user
-        if user.role != Role.APPLICANT:
-            raise Http404("no such statement")
-        event = statements.event_for_statement(pk)
-        if self.signature:
-            wanted = request.query_params.get("statement")
-            if wanted:
-                statement = statements.statement_for(user, wanted)
-                if statement.event_id != event.pk:
-                    raise Http404("no such statement for this event")
-            else:
-                statement = statements.latest_statement(user=user, event=event) or statements.issue_statement(
-                    actor=user, event=event
-                )
-            response = HttpResponse(statements.signature(statement), content_type=TEXT)
-        else:
-            statement = statements.issue_statement(actor=user, event=event)
-            response = HttpResponse(statement.content.encode(), content_type="application/json")
-            response["Link"] = f'<{request.path}.minisig?statement={statement.id}>; rel="signature"'
-        response["X-Statement-Id"] = str(statement.id)
-        response["X-Statement-SHA256"] = statement.sha256
-        name = f"statement-{statement.id}.json{self.signature}"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
-
-
-class EventStatementSignatureView(EventStatementView):
-    """The detached minisign signature of a statement; its trusted comment names the statement's id
-    and SHA-256."""
-
-    signature = ".minisig"
-
-    @extend_schema(
-        operation_id="events_statement_signature",
-        parameters=[
-            OpenApiParameter(
-                "statement", OpenApiTypes.UUID, description="which statement (the latest when absent)"
-            )
-        ],
-        responses={(200, "text/plain"): OpenApiTypes.STR, 401: ERROR, 404: ERROR, 409: ERROR},
-    )
-    def get(self, request, pk: int):
-        return self.respond(request, pk)
 
 
 COMPLAINT_RESPONSES = {400: VALIDATION_ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
