@@ -121,8 +121,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "vpnregistry.middleware.RefuseNulMiddleware",
     # Operators' polls of the allowlist with a token, answered by the API's own code without the rest
-    # of this stack and DRF's; anything else goes on (vpnregistry/allowlist/fastpath.py).
-    "vpnregistry.allowlist.fastpath.AllowlistFastPath",
+    # of this stack and DRF's; anything else goes on (vpnregistry/allowlist/api/fastpath.py).
+    "vpnregistry.allowlist.api.fastpath.AllowlistFastPath",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # A login's response sets the language cookie to the account's stored language (accounts/language.py).

@@ -11,9 +11,9 @@ from rest_framework.test import APIClient
 from tests.auth import login
 from tests.factories import OperatorFactory, UserFactory, api_key
 from tests.workflow import approved
-from vpnregistry.allowlist import fastpath
+from vpnregistry.allowlist.api import fastpath
 
-FAST = "vpnregistry.allowlist.fastpath.AllowlistFastPath"
+FAST = "vpnregistry.allowlist.api.fastpath.AllowlistFastPath"
 
 
 def _answer(settings, user_or_token, path, headers, *, fast: bool):

@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from vpnregistry.accounts.api import views as accounts
-from vpnregistry.api import views
+from vpnregistry.allowlist.api import views as allowlist
 from vpnregistry.applications.api import views as applications
 from vpnregistry.registrations.api import views as registrations
 from vpnregistry.restrictions.api import views as restrictions
@@ -46,22 +46,22 @@ urlpatterns = [
         restrictions.ExemptionJobResultView.as_view(),
         name="exemption-job-result",
     ),
-    path("allowlist/index.json", views.AllowlistIndexView.as_view(), name="allowlist-index"),
+    path("allowlist/index.json", allowlist.AllowlistIndexView.as_view(), name="allowlist-index"),
     path(
         "allowlist/index.json.minisig",
-        views.AllowlistIndexSignatureView.as_view(),
+        allowlist.AllowlistIndexSignatureView.as_view(),
         name="allowlist-index-signature",
     ),
-    path("allowlist/operators/", views.OperatorSyncView.as_view(), name="allowlist-operators"),
-    path("allowlist/key.pub", views.AllowlistKeyView.as_view(), name="allowlist-key"),
+    path("allowlist/operators/", allowlist.OperatorSyncView.as_view(), name="allowlist-operators"),
+    path("allowlist/key.pub", allowlist.AllowlistKeyView.as_view(), name="allowlist-key"),
     re_path(
         r"^allowlist/(?P<which>(?:latest|\d+))\.(?P<name>[a-z0-9][a-z0-9_.-]*?)\.minisig$",
-        views.AllowlistFileSignatureView.as_view(),
+        allowlist.AllowlistFileSignatureView.as_view(),
         name="allowlist-file-signature",
     ),
     re_path(
         r"^allowlist/(?P<which>(?:latest|\d+))\.(?P<name>[a-z0-9][a-z0-9_.-]*)$",
-        views.AllowlistFileView.as_view(),
+        allowlist.AllowlistFileView.as_view(),
         name="allowlist-file",
     ),
     path(

@@ -161,7 +161,7 @@ class ExemptionCheckView(APIView):
         }
 
     def respond(self, request):
-        """The answer to a plain JSON GET, for the fast path (allowlist/fastpath.py): the bytes the
+        """The answer to a plain JSON GET, for the fast path (allowlist/api/fastpath.py): the bytes the
         API's renderer writes; anything asking for another rendering is left to the full stack."""
         if request.GET.get("format") or not _wants_json(request.headers.get("Accept")):
             return None

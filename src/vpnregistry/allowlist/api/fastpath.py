@@ -16,6 +16,9 @@ A single exemption check (`GET /api/v1/exemptions/check?address=`) is the other 
 tens of times a second; at a million registrations the stack around its one index seek was most of
 its time, and it takes the same path. Its answer names a registration, so it carries `no-store` as
 the full stack's NoStoreMiddleware would add; the allowlist's files set their own Cache-Control.
+
+The views it answers for are imported with the module: Django loads middleware once the apps are
+ready, as the token check's models need too.
 """
 
 from __future__ import annotations
@@ -27,7 +30,12 @@ from django.urls import Resolver404, resolve
 from rest_framework import exceptions
 
 from vpnregistry.accounts.authentication import ExpiringTokenAuthentication
-from vpnregistry.api import views
+from vpnregistry.allowlist.api.views import (
+    AllowlistFileSignatureView,
+    AllowlistFileView,
+    AllowlistIndexSignatureView,
+    AllowlistIndexView,
+)
 from vpnregistry.errors import RegistryError
 from vpnregistry.restrictions.api.views import ExemptionCheckView
 
@@ -39,10 +47,10 @@ class AllowlistFastPath:
     def __init__(self, get_response):
         self.get_response = get_response
         self.views = {
-            views.AllowlistIndexView,
-            views.AllowlistIndexSignatureView,
-            views.AllowlistFileView,
-            views.AllowlistFileSignatureView,
+            AllowlistIndexView,
+            AllowlistIndexSignatureView,
+            AllowlistFileView,
+            AllowlistFileSignatureView,
             ExemptionCheckView,
         }
         # The response headers the skipped middleware and DRF would add, by their own code; the policy

@@ -1,4 +1,4 @@
-"""Serializers: shapes of requests and responses, no business logic."""
+"""Shapes of the allowlist in the API (which operators are behind): no business logic."""
 
 from __future__ import annotations
 

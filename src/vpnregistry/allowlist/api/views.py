@@ -1,4 +1,8 @@
-"""API views: parse the request, call one service or selector, return its result."""
+"""API views of the allowlist: the signed index, each serial's published files and their signatures,
+the registry's public key, and which operators run behind the latest serial.
+
+Parse the request, call one selector, respond; `allowlist/api/fastpath.py` answers operators' polls
+with these views' own `respond`."""
 
 from __future__ import annotations
 
@@ -13,18 +17,13 @@ from rest_framework.views import APIView
 from vpnregistry import storage
 from vpnregistry.accounts.models import Operator, Role
 from vpnregistry.allowlist import selectors as allowlist_selectors
+from vpnregistry.allowlist.api import serializers as s
 from vpnregistry.allowlist.formats import FORMATS
 from vpnregistry.allowlist.services import file_name, msisdn_name
-from vpnregistry.api import schema
-from vpnregistry.api import serializers as s
 from vpnregistry.api.files import Stored, stored_file_response
 from vpnregistry.api.permissions import role_permission
+from vpnregistry.api.schema import ERROR
 from vpnregistry.signing import keys
-
-# Re-exported for the views that name them; `api.schema` adds the refusals views leave out.
-ERROR = schema.ERROR
-VALIDATION_ERROR = schema.VALIDATION_ERROR
-
 
 MEDIA_TYPES = {name: fmt.media_type for name, fmt in FORMATS.items()} | {"delta.json": "application/json"}
 ALLOWLIST_READERS = role_permission("operator", "officer", "auditor")
