@@ -2,7 +2,8 @@
 the registry's public key, and which operators run behind the latest serial.
 
 Parse the request, call one selector, respond; `allowlist/api/fastpath.py` answers operators' polls
-with these views' own `respond`."""
+with these views' own `respond`.
+"""
 
 from __future__ import annotations
 
