@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from vpnregistry.accounts.api import views as accounts
 from vpnregistry.allowlist.api import views as allowlist
 from vpnregistry.applications.api import views as applications
+from vpnregistry.applications.api import views_documents as documents
 from vpnregistry.registrations.api import views as registrations
 from vpnregistry.restrictions.api import views as restrictions
 from vpnregistry.restrictions.api import views_complaints as complaints
@@ -26,8 +27,8 @@ router.register("notifications", applications.NotificationViewSet, basename="not
 # Sign-up, members, documents and operators' space changes (issue 4 items 1, 2, 10).
 router.register("organisation/members", accounts.MemberViewSet, basename="member")
 router.register("organisation/invitations", accounts.InvitationViewSet, basename="invitation")
-router.register("documents", accounts.DocumentViewSet, basename="document")
-router.register("space-changes", accounts.SpaceChangeViewSet, basename="space-change")
+router.register("documents", documents.DocumentViewSet, basename="document")
+router.register("space-changes", registrations.SpaceChangeViewSet, basename="space-change")
 
 app_name = "api"
 urlpatterns = [

@@ -1,5 +1,5 @@
-"""Shapes of accounts in the API (the caller's own, sign-up, members, documents, operators and
-their address space, districts): no business logic."""
+"""Shapes of accounts in the API (the caller's own, sign-up, members and invitations, operators and
+districts): no business logic."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from vpnregistry.accounts.models import AddressSpaceChange, District, Document, Invitation, Operator, User
+from vpnregistry.accounts.models import District, Invitation, Operator, User
 
 
 class MeSerializer(serializers.Serializer):
@@ -132,76 +132,3 @@ class InvitationSerializer(serializers.ModelSerializer):
 
     def get_accepted(self, obj) -> bool:
         return obj.accepted_at is not None
-
-
-class DocumentSerializer(serializers.ModelSerializer):
-    document_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    organisation = serializers.IntegerField(source="organisation_id", read_only=True)
-    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-
-    class Meta:
-        model = Document
-        fields = [
-            "id",
-            "organisation",
-            "document_type",
-            "name",
-            "content_type",
-            "size",
-            "sha256",
-            "uploaded_by",
-            "uploaded_at",
-            "expires_on",
-            "deleted_at",
-        ]
-
-
-class DocumentUploadSerializer(serializers.Serializer):
-    document_type = serializers.CharField(help_text="A document type code the category asks for.")
-    file = serializers.FileField(help_text="PDF, PNG or JPEG (judged by its content), up to 5 MB.")
-    expires_on = serializers.DateField(required=False, allow_null=True, help_text="Required for some types.")
-
-
-class RequirementSerializer(serializers.Serializer):
-    name = serializers.CharField(source="requirement.name")
-    name_ur = serializers.CharField(
-        source="requirement.name_ur", help_text="the requirement in Urdu; empty when none was written"
-    )
-    document_types = serializers.SerializerMethodField()
-    met = serializers.BooleanField()
-    document = serializers.IntegerField(source="document.pk", allow_null=True, default=None)
-
-    def get_document_types(self, obj) -> list[str]:
-        return [t.code for t in obj.types]
-
-
-class SpaceChangeSerializer(serializers.ModelSerializer):
-    operator = serializers.CharField(source="operator.code", read_only=True)
-    proposed_by = serializers.CharField(source="proposed_by.username", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-
-    class Meta:
-        model = AddressSpaceChange
-        fields = [
-            "id",
-            "operator",
-            "action",
-            "prefix",
-            "note",
-            "state",
-            "proposed_by",
-            "proposed_at",
-            "decided_by",
-            "decided_at",
-            "reason",
-        ]
-
-
-class SpaceChangeCreateSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=AddressSpaceChange.Action.choices)
-    prefix = serializers.CharField()
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class SpaceDecisionSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")

@@ -1,11 +1,12 @@
-"""Shapes of applications in the API (resources, decisions, the queues, notifications, the public
-status): no business logic."""
+"""Shapes of applications in the API (resources, decisions, organisations' documents, the queues,
+notifications, the public status): no business logic."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
+from vpnregistry.accounts.models import Document
 from vpnregistry.applications.models import Application, RejectionReason, Resource
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.notifications.models import Notification
@@ -274,6 +275,50 @@ class RejectionReasonSerializer(serializers.ModelSerializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+# --- an organisation's documents, as its members and its reviewers see them ---------------
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    document_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    organisation = serializers.IntegerField(source="organisation_id", read_only=True)
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "organisation",
+            "document_type",
+            "name",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_by",
+            "uploaded_at",
+            "expires_on",
+            "deleted_at",
+        ]
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    document_type = serializers.CharField(help_text="A document type code the category asks for.")
+    file = serializers.FileField(help_text="PDF, PNG or JPEG (judged by its content), up to 5 MB.")
+    expires_on = serializers.DateField(required=False, allow_null=True, help_text="Required for some types.")
+
+
+class RequirementSerializer(serializers.Serializer):
+    name = serializers.CharField(source="requirement.name")
+    name_ur = serializers.CharField(
+        source="requirement.name_ur", help_text="the requirement in Urdu; empty when none was written"
+    )
+    document_types = serializers.SerializerMethodField()
+    met = serializers.BooleanField()
+    document = serializers.IntegerField(source="document.pk", allow_null=True, default=None)
+
+    def get_document_types(self, obj) -> list[str]:
+        return [t.code for t in obj.types]
 
 
 # --- the public status ---------------------------------------------------------------------

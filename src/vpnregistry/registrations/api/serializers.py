@@ -1,10 +1,11 @@
-"""Shapes of registrations and of the public certificate check (nothing personal in it) in the API:
-no business logic."""
+"""Shapes of registrations, of the public certificate check (nothing personal in it) and of
+operators' address space changes in the API: no business logic."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
+from vpnregistry.accounts.models import AddressSpaceChange
 from vpnregistry.registrations.models import Registration
 
 
@@ -48,3 +49,38 @@ class CertificateCheckSerializer(serializers.Serializer):
     checked_at = serializers.DateTimeField()
     at = serializers.DateTimeField(allow_null=True, help_text="The time asked about (`at`), if any.")
     active_at = serializers.BooleanField(allow_null=True, help_text="Whether it was active at `at`.")
+
+
+# --- operators' address space changes --------------------------------------------------------
+
+
+class SpaceChangeSerializer(serializers.ModelSerializer):
+    operator = serializers.CharField(source="operator.code", read_only=True)
+    proposed_by = serializers.CharField(source="proposed_by.username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = AddressSpaceChange
+        fields = [
+            "id",
+            "operator",
+            "action",
+            "prefix",
+            "note",
+            "state",
+            "proposed_by",
+            "proposed_at",
+            "decided_by",
+            "decided_at",
+            "reason",
+        ]
+
+
+class SpaceChangeCreateSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=AddressSpaceChange.Action.choices)
+    prefix = serializers.CharField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SpaceDecisionSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")

@@ -1,6 +1,6 @@
-"""API views of registrations: the steps of their lifecycle, the holder's certificate (a PDF) and the
-public check of a certificate's code, which needs no sign-in and counts against the per-address
-lookup limit the portal's pages share.
+"""API views of registrations: the steps of their lifecycle, the holder's certificate (a PDF), the
+public check of a certificate's code (no sign-in; it counts against the per-address lookup limit the
+portal's pages share), and operators' changes to their address space, which officers decide.
 
 Parse the request, call one service or selector, respond.
 """
@@ -10,19 +10,21 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from vpnregistry.accounts.models import AddressSpaceChange, Role
 from vpnregistry.api.pagination import IdCursorPagination
+from vpnregistry.api.permissions import role_permission
 from vpnregistry.api.public import THROTTLED, PublicLookup
 from vpnregistry.api.schema import ERROR, VALIDATION_ERROR
 from vpnregistry.applications import selectors, services
 from vpnregistry.applications.api.serializers import ApplicationDetailSerializer, ReasonSerializer
 from vpnregistry.errors import InvalidInput
 from vpnregistry.identifiers import identifiers_for
-from vpnregistry.registrations import certificates
+from vpnregistry.registrations import certificates, space
 from vpnregistry.registrations import selectors as registration_selectors
 from vpnregistry.registrations import services as registration_services
 from vpnregistry.registrations.api import serializers as s
@@ -165,3 +167,61 @@ class CertificateCheckView(PublicLookup):
                 raise InvalidInput({"at": [str(exc)]}) from None
         check = certificates.public_check(certificate, at=at)
         return Response(s.CertificateCheckSerializer(check).data)
+
+
+# --- operators' address space changes --------------------------------------------------------
+
+STEP_RESPONSES = {400: VALIDATION_ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
+
+
+def _body(serializer_class, request):
+    body = serializer_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    return body.validated_data
+
+
+class SpaceChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Operators propose changes to their own address space; officers approve or reject them."""
+
+    permission_classes = [role_permission(Role.OPERATOR, Role.OFFICER, Role.AUDITOR)]
+    serializer_class = s.SpaceChangeSerializer
+    pagination_class = IdCursorPagination
+    filterset_fields = ["state", "action"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AddressSpaceChange.objects.none()
+        return space.changes_for(self.request.user)
+
+    def get_object(self):
+        return space.change_for(self.request.user, self.kwargs.get("pk"))
+
+    @extend_schema(
+        request=s.SpaceChangeCreateSerializer, responses={201: s.SpaceChangeSerializer, **STEP_RESPONSES}
+    )
+    def create(self, request):
+        space.require_operator(request.user)
+        change = space.propose_change(actor=request.user, **_body(s.SpaceChangeCreateSerializer, request))
+        return Response(s.SpaceChangeSerializer(change).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.SpaceDecisionSerializer, responses={200: s.SpaceChangeSerializer, **STEP_RESPONSES}
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        change = self.get_object()
+        space.require_officer(request.user)
+        reason = _body(s.SpaceDecisionSerializer, request)["reason"]
+        change = space.approve_change(actor=request.user, change=change, reason=reason)
+        return Response(s.SpaceChangeSerializer(change).data)
+
+    @extend_schema(
+        request=s.SpaceDecisionSerializer, responses={200: s.SpaceChangeSerializer, **STEP_RESPONSES}
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        change = self.get_object()
+        space.require_officer(request.user)
+        reason = _body(s.SpaceDecisionSerializer, request)["reason"]
+        change = space.reject_change(actor=request.user, change=change, reason=reason)
+        return Response(s.SpaceChangeSerializer(change).data)
