@@ -273,10 +273,6 @@ class RejectionReasonSerializer(serializers.ModelSerializer):
         extra_kwargs = {"name_ur": {"help_text": "the reason in Urdu; empty when none was written"}}
 
 
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
-
-
 # --- an organisation's documents, as its members and its reviewers see them ---------------
 
 

@@ -35,6 +35,8 @@ from vpnregistry.applications.status import public_status
 from vpnregistry.errors import InvalidInput
 from vpnregistry.identifiers import identifiers_for
 from vpnregistry.notifications import services as notifications
+from vpnregistry.registrations.api import views as registration_views
+from vpnregistry.registrations.api.serializers import ReasonSerializer
 
 # The refusals the queue and the notifications declare, as they always have (the schema's QueueError).
 QUEUE_ERROR = inline_serializer("QueueError", fields={"detail": serializers.CharField()})
@@ -165,11 +167,11 @@ class ApplicationViewSet(
         )
         return self._detail(application)
 
-    @extend_schema(request=s.ReasonSerializer, responses=DETAIL_RESPONSES)
+    @extend_schema(request=ReasonSerializer, responses=DETAIL_RESPONSES)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         """The applicant withdraws its application, at any time before a decision."""
-        body = s.ReasonSerializer(data=request.data)
+        body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         application = services.withdraw_application(
             actor=request.user, application=self.get_object(), reason=body.validated_data["reason"]
@@ -307,6 +309,34 @@ class RejectionReasonViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = PageNumberPagination
     lookup_field = "code"
     queryset = RejectionReason.objects.filter(active=True).order_by("code")
+
+
+# The registrations' routes (registrations/api) with renewal added: a renewal is a new application, so
+# it belongs to the workflow above registrations. The docstring, and so the schema's descriptions, is
+# the base's.
+class RegistrationWithRenewalViewSet(registration_views.RegistrationViewSet):
+    @extend_schema(
+        request=None,
+        responses={201: s.ApplicationDetailSerializer, 403: ERROR, 404: ERROR, 409: ERROR},
+    )
+    @action(detail=True, methods=["post"])
+    def renew(self, request, pk=None):
+        """A draft application copied from this registration; approved, it replaces it without a gap."""
+        application = services.renew_registrations(actor=request.user, registrations=[self.get_object()])
+        user = request.user
+        context = {
+            "request": request,
+            "visible_resources": lambda app: selectors.visible_resources(user, app),
+            "history": lambda app: selectors.history_of(user, app),
+            "identifiers": lambda app: identifiers_for(user, app),
+            "suspensions": lambda app: selectors.suspensions_shown(user, app),
+            "conflicts": lambda app: selectors.conflicts_shown(user, app),
+            "names_alike": lambda app: selectors.names_alike_shown(user, app),
+        }
+        return Response(
+            s.ApplicationDetailSerializer(application, context=context).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class PublicStatusView(PublicLookup):

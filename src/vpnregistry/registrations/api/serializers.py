@@ -32,6 +32,10 @@ class RegistrationSerializer(serializers.ModelSerializer):
         ]
 
 
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
 class CertificateCheckSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="The verification code, in groups of four.")
     reference = serializers.CharField(help_text="The registration's public reference.")

@@ -20,10 +20,7 @@ from vpnregistry.api.pagination import IdCursorPagination
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.api.public import THROTTLED, PublicLookup
 from vpnregistry.api.schema import ERROR, VALIDATION_ERROR
-from vpnregistry.applications import selectors, services
-from vpnregistry.applications.api.serializers import ApplicationDetailSerializer, ReasonSerializer
 from vpnregistry.errors import InvalidInput
-from vpnregistry.identifiers import identifiers_for
 from vpnregistry.registrations import certificates, space
 from vpnregistry.registrations import selectors as registration_selectors
 from vpnregistry.registrations import services as registration_services
@@ -51,7 +48,7 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
         return registration_selectors.registrations_for(self.request.user).select_related("district")
 
     def _step(self, request, step):
-        body = ReasonSerializer(data=request.data)
+        body = s.ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         registration = registration_services.change_state(
             actor=request.user,
@@ -61,50 +58,27 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return Response(s.RegistrationSerializer(registration).data)
 
-    @extend_schema(request=ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
+    @extend_schema(request=s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
     @action(detail=True, methods=["post"])
     def suspend(self, request, pk=None):
         return self._step(request, "suspend")
 
-    @extend_schema(request=ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
+    @extend_schema(request=s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
     @action(detail=True, methods=["post"])
     def reinstate(self, request, pk=None):
         return self._step(request, "reinstate")
 
-    @extend_schema(request=ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
+    @extend_schema(request=s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         return self._step(request, "revoke")
 
-    @extend_schema(request=ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
+    @extend_schema(request=s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
     @action(detail=True, methods=["post"])
     def surrender(self, request, pk=None):
         return self._step(request, "surrender")
 
-    @extend_schema(
-        request=None,
-        responses={201: ApplicationDetailSerializer, 403: ERROR, 404: ERROR, 409: ERROR},
-    )
-    @action(detail=True, methods=["post"])
-    def renew(self, request, pk=None):
-        """A draft application copied from this registration; approved, it replaces it without a gap."""
-        application = services.renew_registrations(actor=request.user, registrations=[self.get_object()])
-        user = request.user
-        context = {
-            "request": request,
-            "visible_resources": lambda app: selectors.visible_resources(user, app),
-            "history": lambda app: selectors.history_of(user, app),
-            "identifiers": lambda app: identifiers_for(user, app),
-            "suspensions": lambda app: selectors.suspensions_shown(user, app),
-            "conflicts": lambda app: selectors.conflicts_shown(user, app),
-            "names_alike": lambda app: selectors.names_alike_shown(user, app),
-        }
-        return Response(
-            ApplicationDetailSerializer(application, context=context).data,
-            status=status.HTTP_201_CREATED,
-        )
-
-    @extend_schema(request=ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
+    @extend_schema(request=s.ReasonSerializer, responses=REGISTRATION_STEP_RESPONSES)
     @action(detail=True, methods=["post"], url_path="report-unassigned")
     def report_unassigned(self, request, pk=None):
         return self._step(request, "report-unassigned")
