@@ -50,6 +50,11 @@ VALIDATION_ERROR = OpenApiResponse(
     ],
 )
 
+# The refusals the queue and the notifications declare, as they always have: the schema's QueueError,
+# and a shorter description of invalid input.
+QUEUE_ERROR = inline_serializer("QueueError", fields={"detail": serializers.CharField()})
+QUEUE_VALIDATION_ERROR = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input, keyed by field")
+
 
 def _error(description: str) -> OpenApiResponse:
     return OpenApiResponse(ERROR, description=description)

@@ -9,6 +9,7 @@ from vpnregistry.accounts.api import views as accounts
 from vpnregistry.allowlist.api import views as allowlist
 from vpnregistry.applications.api import views as applications
 from vpnregistry.applications.api import views_documents as documents
+from vpnregistry.notifications.api import views as notifications
 from vpnregistry.registrations.api import views as registrations
 from vpnregistry.restrictions.api import views as restrictions
 from vpnregistry.restrictions.api import views_complaints as complaints
@@ -23,7 +24,7 @@ router.register("districts", accounts.DistrictViewSet, basename="district")
 router.register("services", restrictions.ServiceViewSet, basename="service")
 router.register("events", restrictions.EventViewSet, basename="event")
 router.register("complaints", complaints.ComplaintViewSet, basename="complaint")
-router.register("notifications", applications.NotificationViewSet, basename="notification")
+router.register("notifications", notifications.NotificationViewSet, basename="notification")
 # Sign-up, members, documents and operators' space changes (issue 4 items 1, 2, 10).
 router.register("organisation/members", accounts.MemberViewSet, basename="member")
 router.register("organisation/invitations", accounts.InvitationViewSet, basename="invitation")

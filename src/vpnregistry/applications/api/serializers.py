@@ -9,7 +9,6 @@ from rest_framework import serializers
 from vpnregistry.accounts.models import Document
 from vpnregistry.applications.models import Application, RejectionReason, Resource
 from vpnregistry.audit.models import AuditEvent
-from vpnregistry.notifications.models import Notification
 
 
 class ResourceInputSerializer(serializers.Serializer):
@@ -355,7 +354,7 @@ class PublicStatusSerializer(serializers.Serializer):
     history = StatusChangeSerializer(many=True)
 
 
-# --- the queues and notifications ----------------------------------------------------------
+# --- the queues ----------------------------------------------------------------------------
 
 
 class QueueItemSerializer(serializers.Serializer):
@@ -385,9 +384,3 @@ QueuePageSerializer = inline_serializer(
         "results": QueueItemSerializer(many=True),
     },
 )
-
-
-class NotificationSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Notification
-        fields = ["id", "subject", "body", "link", "created_at", "read_at"]

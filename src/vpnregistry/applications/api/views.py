@@ -11,11 +11,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
-    inline_serializer,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import BaseParser, MultiPartParser
@@ -27,20 +25,15 @@ from vpnregistry.api.pagination import AscendingIdPagination, IdCursorPagination
 from vpnregistry.api.parsers import JSONParser
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.api.public import THROTTLED, PublicLookup
-from vpnregistry.api.schema import ERROR, VALIDATION_ERROR
+from vpnregistry.api.schema import ERROR, QUEUE_ERROR, QUEUE_VALIDATION_ERROR, VALIDATION_ERROR
 from vpnregistry.applications import bulk, queues, selectors, services
 from vpnregistry.applications.api import serializers as s
 from vpnregistry.applications.models import RejectionReason, Resource
 from vpnregistry.applications.status import public_status
 from vpnregistry.errors import InvalidInput
 from vpnregistry.identifiers import identifiers_for
-from vpnregistry.notifications import services as notifications
 from vpnregistry.registrations.api import views as registration_views
 from vpnregistry.registrations.api.serializers import ReasonSerializer
-
-# The refusals the queue and the notifications declare, as they always have (the schema's QueueError).
-QUEUE_ERROR = inline_serializer("QueueError", fields={"detail": serializers.CharField()})
-QUEUE_VALIDATION_ERROR = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input, keyed by field")
 
 
 def _decision_response(request, service, serializer=s.DecisionSerializer, **target):
@@ -359,7 +352,7 @@ class PublicStatusView(PublicLookup):
         return Response(s.PublicStatusSerializer(found).data)
 
 
-# --- the queues and notifications ----------------------------------------------------------
+# --- the queues ----------------------------------------------------------------------------
 
 
 FILTERS = [
@@ -397,56 +390,3 @@ class QueueView(APIView):
             query["after"] = page.next_cursor
             next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
         return Response({"next": next_url, "results": s.QueueItemSerializer(page.items, many=True).data})
-
-
-FLAGS = {"1": True, "true": True, "0": False, "false": False}
-
-
-def _flag(params, name: str) -> bool:
-    """A boolean query parameter: 1/true or 0/false (any case); empty or absent is false. Anything
-    else (`?unread=-58800`) is refused naming it, not read as false."""
-    raw = params.get(name) or ""
-    if not raw:
-        return False
-    value = FLAGS.get(raw.lower())
-    if value is None:
-        raise InvalidInput({name: [_("Give true or false (or 1 or 0).")]})
-    return value
-
-
-class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The caller's own notifications, newest first; `?unread=1` for unread ones only."""
-
-    serializer_class = s.NotificationSerializer
-    pagination_class = IdCursorPagination
-    lookup_value_regex = r"\d+"
-
-    def get_queryset(self):
-        qs = notifications.notifications_for(self.request.user)
-        if self.action == "list" and _flag(self.request.query_params, "unread"):
-            qs = qs.filter(read_at__isnull=True)
-        return qs
-
-    @extend_schema(parameters=[OpenApiParameter("unread", bool, description="Only unread ones")])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(
-        request=None, responses={200: s.NotificationSerializer, 401: QUEUE_ERROR, 404: QUEUE_ERROR}
-    )
-    @action(detail=True, methods=["post"])
-    def read(self, request, pk=None):
-        notifications.mark_read(actor=request.user, pk=pk)
-        return Response(s.NotificationSerializer(self.get_object()).data)
-
-    @extend_schema(
-        operation_id="notifications_read_all",
-        request=None,
-        responses={
-            200: inline_serializer("MarkedRead", fields={"marked": serializers.IntegerField()}),
-            401: QUEUE_ERROR,
-        },
-    )
-    @action(detail=False, methods=["post"], url_path="read")
-    def read_all(self, request):
-        return Response({"marked": notifications.mark_read(actor=request.user)}, status=status.HTTP_200_OK)

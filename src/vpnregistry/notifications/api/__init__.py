@@ -1,0 +1,1 @@
+"""The notifications' part of the REST API: each user's own notifications."""
