@@ -20,12 +20,14 @@ import io
 import os
 import secrets
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.http import FileResponse, Http404
 from django.utils.functional import cached_property
 
 ALLOWLIST = "allowlist"
@@ -205,3 +207,22 @@ def spool(storage: Storage):
         fh.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(fh.name)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A file in a storage, streamed from there rather than read into memory."""
+
+    files: Storage
+    name: str
+
+
+def stored_file_response(stored: Stored, *, content_type: str, **options) -> FileResponse:
+    """The stored file streamed through the app, with its length (404 when it is missing)."""
+    try:
+        fh = open_stream(stored.files, stored.name)
+    except FileNotFoundError:
+        raise Http404("this file is no longer kept") from None
+    response = FileResponse(fh, content_type=content_type, **options)
+    response.headers.setdefault("Content-Length", str(fh.size))  # a stream from the object store
+    return response

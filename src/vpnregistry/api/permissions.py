@@ -1,11 +1,14 @@
-"""Role checks for API views."""
+"""Who may call API views: role checks, and the public lookups (no sign-in; the per-address limit
+the portal's pages share)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.views import APIView
 
 from vpnregistry.accounts.models import Role
+from vpnregistry.throttling import AnonymousRate, LookupRate
 
 
 def role_permission(*roles: str) -> type[BasePermission]:
@@ -21,3 +24,11 @@ def role_permission(*roles: str) -> type[BasePermission]:
 
     HasRole.__name__ = "HasRole_" + "_".join(roles)
     return HasRole
+
+
+class PublicLookup(APIView):
+    """A lookup by code or secret anyone may make: no authentication (so no CSRF), counted per address."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonymousRate, LookupRate]

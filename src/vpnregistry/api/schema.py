@@ -50,6 +50,9 @@ VALIDATION_ERROR = OpenApiResponse(
     ],
 )
 
+# The public lookups' refusal when an address asks too often (api.permissions.PublicLookup).
+THROTTLED = OpenApiResponse(ERROR, description="Too many lookups from this address; see Retry-After")
+
 # The refusals the queue and the notifications declare, as they always have: the schema's QueueError,
 # and a shorter description of invalid input.
 QUEUE_ERROR = inline_serializer("QueueError", fields={"detail": serializers.CharField()})

@@ -21,10 +21,10 @@ from vpnregistry.allowlist import selectors as allowlist_selectors
 from vpnregistry.allowlist.api import serializers as s
 from vpnregistry.allowlist.formats import FORMATS
 from vpnregistry.allowlist.services import file_name, msisdn_name
-from vpnregistry.api.files import Stored, stored_file_response
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.api.schema import ERROR
 from vpnregistry.signing import keys
+from vpnregistry.storage import Stored, stored_file_response
 
 MEDIA_TYPES = {name: fmt.media_type for name, fmt in FORMATS.items()} | {"delta.json": "application/json"}
 ALLOWLIST_READERS = role_permission("operator", "officer", "auditor")

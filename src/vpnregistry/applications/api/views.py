@@ -23,9 +23,8 @@ from rest_framework.views import APIView
 from vpnregistry.accounts.models import Role
 from vpnregistry.api.pagination import AscendingIdPagination, IdCursorPagination
 from vpnregistry.api.parsers import JSONParser
-from vpnregistry.api.permissions import role_permission
-from vpnregistry.api.public import THROTTLED, PublicLookup
-from vpnregistry.api.schema import ERROR, QUEUE_ERROR, QUEUE_VALIDATION_ERROR, VALIDATION_ERROR
+from vpnregistry.api.permissions import PublicLookup, role_permission
+from vpnregistry.api.schema import ERROR, QUEUE_ERROR, QUEUE_VALIDATION_ERROR, THROTTLED, VALIDATION_ERROR
 from vpnregistry.applications import bulk, queues, selectors, services
 from vpnregistry.applications.api import serializers as s
 from vpnregistry.applications.models import RejectionReason, Resource

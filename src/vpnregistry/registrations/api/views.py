@@ -17,9 +17,8 @@ from rest_framework.views import APIView
 
 from vpnregistry.accounts.models import AddressSpaceChange, Role
 from vpnregistry.api.pagination import IdCursorPagination
-from vpnregistry.api.permissions import role_permission
-from vpnregistry.api.public import THROTTLED, PublicLookup
-from vpnregistry.api.schema import ERROR, VALIDATION_ERROR
+from vpnregistry.api.permissions import PublicLookup, role_permission
+from vpnregistry.api.schema import ERROR, THROTTLED, VALIDATION_ERROR
 from vpnregistry.errors import InvalidInput
 from vpnregistry.registrations import certificates, space
 from vpnregistry.registrations import selectors as registration_selectors

@@ -21,7 +21,6 @@ from rest_framework.views import APIView
 
 from vpnregistry import storage
 from vpnregistry.accounts.models import Role
-from vpnregistry.api.files import Stored, stored_file_response
 from vpnregistry.api.pagination import IdCursorPagination
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.api.schema import ERROR, VALIDATION_ERROR
@@ -34,6 +33,7 @@ from vpnregistry.restrictions import selectors as restriction_selectors
 from vpnregistry.restrictions import services as restriction_services
 from vpnregistry.restrictions.api import serializers as s
 from vpnregistry.restrictions.models import Service
+from vpnregistry.storage import Stored, stored_file_response
 from vpnregistry.timeutil import parse_time
 
 
