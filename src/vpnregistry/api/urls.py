@@ -13,6 +13,7 @@ from vpnregistry.notifications.api import views as notifications
 from vpnregistry.registrations.api import views as registrations
 from vpnregistry.restrictions.api import views as restrictions
 from vpnregistry.restrictions.api import views_complaints as complaints
+from vpnregistry.transparency.api import views as transparency
 
 router = DefaultRouter()
 router.register("operators", accounts.OperatorViewSet, basename="operator")
@@ -35,7 +36,7 @@ app_name = "api"
 urlpatterns = [
     path("me/", accounts.MeView.as_view(), name="me"),
     path("me/token/", accounts.MyTokenView.as_view(), name="my-token"),
-    path("organisation/export/", accounts.OrganisationExportView.as_view(), name="organisation-export"),
+    path("organisation/export/", transparency.OrganisationExportView.as_view(), name="organisation-export"),
     path("queue/", applications.QueueView.as_view(), name="queue"),
     path("signup/", accounts.SignupView.as_view(), name="signup"),
     path("signup/verify/", accounts.SignupVerifyView.as_view(), name="signup-verify"),

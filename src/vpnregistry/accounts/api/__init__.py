@@ -1,2 +1,2 @@
 """The accounts' part of the REST API: the caller's own account and token, sign-up, members and
-invitations, the organisation's export, operators and districts."""
+invitations, operators and districts."""

@@ -1,5 +1,5 @@
-"""API views of accounts: the caller's own account and token, sign-up, an organisation's members,
-invitations and export, operators and districts.
+"""API views of accounts: the caller's own account and token, sign-up, an organisation's members
+and invitations, operators and districts.
 
 Parse the request, call one service or selector, respond; refusals come from the services.
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -32,7 +31,6 @@ from vpnregistry.api.pagination import AscendingIdPagination, IdCursorPagination
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.api.schema import ERROR, VALIDATION_ERROR
 from vpnregistry.audit.services import record
-from vpnregistry.transparency.export import export_response
 
 STEP_RESPONSES = {400: VALIDATION_ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
 PUBLIC_RESPONSES = {400: VALIDATION_ERROR, 409: ERROR}
@@ -44,7 +42,7 @@ def _body(serializer_class, request):
     return body.validated_data
 
 
-# --- the caller's own account and organisation; operators and districts ------------------------
+# --- the caller's own account; operators and districts -----------------------------------------
 
 
 class MeView(APIView):
@@ -113,14 +111,6 @@ class DistrictViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = PageNumberPagination
     lookup_field = "code"
     queryset = District.objects.select_related("province").order_by("province__name", "name")
-
-
-class OrganisationExportView(APIView):
-    """Everything held about the caller's own organisation, as one JSON document (applicants only)."""
-
-    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT, 401: ERROR, 403: ERROR})
-    def get(self, request):
-        return export_response(request.user)
 
 
 # --- sign-up (public) -------------------------------------------------------------------------
