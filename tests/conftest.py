@@ -193,8 +193,8 @@ def require_cache() -> str:
 FAST_PASSWORD_HASHING = {"PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"]}
 NO_RATE_LIMITS = {
     # Tests make many requests from one address; the limits have tests of their own.
-    "VPNREGISTRY_THROTTLE_RATES": {"anon": None, "user": None},
-    "VPNREGISTRY_RESOURCES_PER_HOUR": 0,
+    "THROTTLE_RATES": {"anon": None, "user": None},
+    "RESOURCES_PER_HOUR": 0,
     # Tokens' last use is written once in a long while, so that counted queries stay the same from
     # one request to the next (the test of last use sets the minute back).
     "API_TOKEN_LAST_USED_SECONDS": 3600,
