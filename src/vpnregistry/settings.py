@@ -283,7 +283,7 @@ EMAIL_TIMEOUT = int(os.environ.get("VPNREGISTRY_EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("VPNREGISTRY_FROM_EMAIL", "registry@vpnregistry.invalid")
 # Tries of one email before it is given up on and listed for officers (pauses double from a minute,
 # at most an hour: 12 tries span about six hours). See notifications/mail.py.
-MAIL_ATTEMPTS =  max(1, int(os.environ.get("VPNREGISTRY_MAIL_ATTEMPTS", "12")))
+MAIL_ATTEMPTS = max(1, int(os.environ.get("VPNREGISTRY_MAIL_ATTEMPTS", "12")))
 
 # Web security. Pages load nothing inline and nothing from elsewhere (django-csp sets the header).
 CONTENT_SECURITY_POLICY = {
@@ -349,7 +349,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": 1 if _flag("VPNREGISTRY_BEHIND_PROXY", False) else 0,
 }
 # Requests a minute: per address for anonymous callers, per user (so per operator's token) otherwise.
-THROTTLE_RATES =  {
+THROTTLE_RATES = {
     "anon": os.environ.get("VPNREGISTRY_THROTTLE_ANON", "120/min"),
     "user": os.environ.get("VPNREGISTRY_THROTTLE_USER", "1200/min"),
     # Public lookups by certificate code or status secret, per address, portal and API together.
@@ -419,7 +419,7 @@ API_TOKEN_DAYS = int(os.environ.get("VPNREGISTRY_TOKEN_DAYS", "365"))
 API_TOKEN_LAST_USED_SECONDS = int(os.environ.get("VPNREGISTRY_TOKEN_LAST_USED_SECONDS", "60"))
 
 # Categories whose holders are people, not companies: the public certificate check does not name them.
-INDIVIDUAL_CATEGORIES =  [
+INDIVIDUAL_CATEGORIES = [
     c for c in os.environ.get("VPNREGISTRY_INDIVIDUAL_CATEGORIES", "freelancer").split(",") if c
 ]
 
@@ -427,19 +427,19 @@ INDIVIDUAL_CATEGORIES =  [
 REGISTRATION_VALIDITY_DAYS = int(os.environ.get("VPNREGISTRY_VALIDITY_DAYS", "365"))
 # The fee: an application that takes the organisation to this many registered addresses or more
 # (and every later one) pays this much per address it asks for, in PKR.
-FEE_THRESHOLD =  int(os.environ.get("VPNREGISTRY_FEE_THRESHOLD", "5"))
-FEE_PER_ADDRESS =  os.environ.get("VPNREGISTRY_FEE_PER_ADDRESS", "1000")
+FEE_THRESHOLD = int(os.environ.get("VPNREGISTRY_FEE_THRESHOLD", "5"))
+FEE_PER_ADDRESS = os.environ.get("VPNREGISTRY_FEE_PER_ADDRESS", "1000")
 # Resources an organisation may enter in an hour (a new application, an edit; every row of
 # a CSV file counts): whoever probes which resources are held, or floods the reviewers, stops here.
 # 0 for no limit.
-RESOURCES_PER_HOUR =  int(os.environ.get("VPNREGISTRY_RESOURCES_PER_HOUR", "500"))
+RESOURCES_PER_HOUR = int(os.environ.get("VPNREGISTRY_RESOURCES_PER_HOUR", "500"))
 # Days after a rejection during which the applicant may appeal.
-APPEAL_DAYS =  int(os.environ.get("VPNREGISTRY_APPEAL_DAYS", "30"))
+APPEAL_DAYS = int(os.environ.get("VPNREGISTRY_APPEAL_DAYS", "30"))
 # An operator's row of downloads is written when the serial it fetched changes, else at most this often.
 DOWNLOAD_NOTE_SECONDS = int(os.environ.get("VPNREGISTRY_DOWNLOAD_NOTE_SECONDS", "60"))
 # A snapshot is published at most this often; changes in between wait for the next one.
 # How often the scheduled job recomputes the public statistics (pages only read what it stored).
-STATISTICS_REFRESH_SECONDS =  int(os.environ.get("VPNREGISTRY_STATISTICS_REFRESH", "600"))
+STATISTICS_REFRESH_SECONDS = int(os.environ.get("VPNREGISTRY_STATISTICS_REFRESH", "600"))
 # 30 s in production: with operators syncing every minute, an approval reaches their firewalls within
 # two; none in development and tests.
 ALLOWLIST_MIN_INTERVAL_SECONDS = int(

@@ -10,7 +10,7 @@ urlpatterns = [
     path("healthz", portal_views.healthz, name="healthz"),
     path("readyz", views_monitoring.readyz, name="readyz"),
     path("metrics", views_monitoring.metrics, name="metrics"),
-    path("api/v1/", include("vpnregistry.api.urls")),
+    path("api/v1/", include("vpnregistry.urls_api")),
     # The regulator's reference data (categories, documents, agencies, rejection reasons): officers.
     path("admin/", admin.site.urls),
     # Django's language switch, which also stores the choice on a signed-in account.

@@ -19,14 +19,7 @@ from vpnregistry.identifiers import (
     validate_ntn,
     validate_reference,
 )
-
-
-class Role(models.TextChoices):
-    APPLICANT = "applicant", _("Applicant")
-    AGENCY = "agency", _("Agency reviewer")
-    OPERATOR = "operator", _("Operator")
-    OFFICER = "officer", _("Regulator officer")
-    AUDITOR = "auditor", _("Auditor")
+from vpnregistry.roles import Role
 
 
 class Agency(BilingualName, models.Model):

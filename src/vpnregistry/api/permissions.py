@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.views import APIView
 
-from vpnregistry.accounts.models import Role
+from vpnregistry.roles import Role
 from vpnregistry.throttling import AnonymousRate, LookupRate
 
 

@@ -27,6 +27,7 @@ from vpnregistry.audit.services import record
 from vpnregistry.celery import broker_url, dispatch
 from vpnregistry.errors import NotAllowed
 from vpnregistry.notifications.models import OutgoingMail
+from vpnregistry.roles import Role
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ def failed_mail():
 
 def retry_failed(*, actor) -> int:
     """An officer sends the failed emails again (the mail server fixed): each gets its tries anew."""
-    if getattr(actor, "role", None) != "officer":  # Role.OFFICER: accounts sits above this app
+    if getattr(actor, "role", None) != Role.OFFICER:
         raise NotAllowed(_("Only an officer may send failed emails again."))
     now = timezone.now()
     with transaction.atomic():

@@ -161,9 +161,7 @@ def public_check(certificate: Certificate, *, at: datetime | None = None) -> Cer
         category=category.name,
         category_ur=category.name_ur,
         organisation=(
-            None
-            if category.code in settings.INDIVIDUAL_CATEGORIES
-            else registration.organisation.name
+            None if category.code in settings.INDIVIDUAL_CATEGORIES else registration.organisation.name
         ),
         state=state,
         state_label=str(State(state).label),

@@ -1,4 +1,6 @@
-"""Routes of /api/v1/."""
+"""Routes of /api/v1/: each app's API views (`<app>/api/`), routed here at the top with the other URLconfs;
+`vpnregistry/api/` holds the shared parts those views use (schema, parsers, permissions, pagination).
+"""
 
 from csp.decorators import csp_update
 from django.urls import include, path, re_path
