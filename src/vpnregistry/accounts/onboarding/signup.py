@@ -75,34 +75,11 @@ def register_organisation(
     `_refuse_quietly`). Nothing is saved then.
     """
     errors: dict[str, list[str]] = {}
-    name = normalise_name(str(name or ""))
-    if not name:
-        errors["name"] = [_("The organisation's name is required.")]
-    elif len(name) > 200:
-        errors["name"] = [_("At most 200 characters.")]
-    elif controls := bidi_controls(name):
-        errors["name"] = [
-            _(
-                "The organisation's name holds text-direction control characters (%(codes)s), which "
-                "change how it is shown: type the name without them."
-            )
-            % {"codes": ", ".join(controls)}
-        ]
-    elif any(unicodedata.category(c) in {"Cc", "Cs"} for c in name):
-        errors["name"] = [_("The organisation's name holds control characters: type it without them.")]
+    name = _clean_name(name, errors)
     found = Category.objects.filter(code=str(category or "").strip()).first()
     if found is None:
         errors["category"] = [_("Choose one of the categories.")]
-    raw = {
-        f: (v or "").strip()
-        for f, v in zip(IDENTIFIER_FIELDS, (ntn, secp_number, pseb_number, cnic), strict=True)
-    }
-    try:
-        # Their formats and canonical forms are the identifiers module's (an NTN's check digit, ...).
-        identifiers = {**raw, **clean_identifiers(raw)}
-    except InvalidInput as exc:
-        errors.update(exc.errors)
-        identifiers = raw
+    identifiers = _organisation_identifiers((ntn, secp_number, pseb_number, cnic), errors)
     username, email = _clean_account(username, email, password, errors, check_taken=False)
     if errors:
         raise InvalidInput(errors)
@@ -118,6 +95,39 @@ def register_organisation(
         taken = _taken(username=username, email=email, ntn=identifiers.get("ntn", "")) or {"ntn"}
         _refuse_quietly(taken, name=name, username=username, email=email, password=None)
         return None
+
+
+def _clean_name(name, errors: dict) -> str:
+    """The organisation's name in its normal form, checked: given, at most 200 characters, and
+    without control characters (the text-direction ones named)."""
+    name = normalise_name(str(name or ""))
+    if not name:
+        errors["name"] = [_("The organisation's name is required.")]
+    elif len(name) > 200:
+        errors["name"] = [_("At most 200 characters.")]
+    elif controls := bidi_controls(name):
+        errors["name"] = [
+            _(
+                "The organisation's name holds text-direction control characters (%(codes)s), which "
+                "change how it is shown: type the name without them."
+            )
+            % {"codes": ", ".join(controls)}
+        ]
+    elif any(unicodedata.category(c) in {"Cc", "Cs"} for c in name):
+        errors["name"] = [_("The organisation's name holds control characters: type it without them.")]
+    return name
+
+
+def _organisation_identifiers(values: tuple[str, ...], errors: dict) -> dict[str, str]:
+    """The identifiers given (in IDENTIFIER_FIELDS' order: NTN, SECP and PSEB numbers, CNIC), stripped,
+    and in their canonical forms when they are all valid; otherwise as given, the errors noted."""
+    raw = {f: (v or "").strip() for f, v in zip(IDENTIFIER_FIELDS, values, strict=True)}
+    try:
+        # Their formats and canonical forms are the identifiers module's (an NTN's check digit, ...).
+        return {**raw, **clean_identifiers(raw)}
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+        return raw
 
 
 def _register(name, category, identifiers, *, username, email, password, language, now) -> User:
