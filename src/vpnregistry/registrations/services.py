@@ -38,73 +38,90 @@ def create_registrations(
     validity = timedelta(days=settings.REGISTRATION_VALIDITY_DAYS)
     created = []
     for resource in resources:
-        old = None
-        until = at + validity
-        if resource.renews_id:
-            old = Registration.objects.select_for_update(of=("self",)).get(pk=resource.renews_id)
-            renewable = {State.ACTIVE, State.EXPIRED}
-            if suspension_acknowledged:
-                renewable.add(State.SUSPENDED)
-            if old.state not in renewable:
-                raise WrongState(
-                    _("%(ref)s is %(state)s now and cannot be renewed.")
-                    % {"ref": old.reference, "state": old.get_state_display()}
-                )
-            until = max(at, old.valid_until) + validity
-        registration = Registration.objects.create(
-            resource=resource,
-            organisation_id=application.organisation_id,
-            operator_id=resource.operator_id,
-            kind=resource.kind,
-            value=resource.value,
-            family=resource.family,
-            first=resource.first,
-            last=resource.last,
-            district_id=resource.district_id,
-            state=Registration.State.ACTIVE,
-            valid_from=at,
-            valid_until=until,
-        )
-        ActivePeriod.objects.create(registration=registration, start=at, end=until)
-        data = {
-            "value": registration.value,
-            "application": application.tracking_number,
-            "valid_until": until.isoformat(),
-        }
-        if old is not None:
-            data["renews"] = old.reference
-        record(
-            actor=actor,
-            action="registration.create",
-            obj=registration,
-            to_state=registration.state,
-            data=data,
-            at=at,
-        )
+        old = _to_renew(resource, suspension_acknowledged) if resource.renews_id else None
+        until = (max(at, old.valid_until) if old is not None else at) + validity
+        registration = _register(actor, application, resource, at=at, until=until, renews=old)
         if old is not None and old.state in {State.ACTIVE, State.SUSPENDED}:
-            from_state = old.state
-            if from_state == State.ACTIVE:
-                end_activity(registration=old, at=at)
-                old.state_reason = _("Renewed by %(ref)s.") % {"ref": registration.reference}
-            else:
-                old.state_reason = _(
-                    "Renewed by %(ref)s, the officer acknowledging its suspension (%(reason)s)."
-                ) % {"ref": registration.reference, "reason": old.state_reason}
-            old.state = State.EXPIRED
-            old.state_changed_at = at
-            old.save(update_fields=["state", "state_reason", "state_changed_at"])
-            record(
-                actor=actor,
-                action="registration.renewed",
-                obj=old,
-                from_state=from_state,
-                to_state=State.EXPIRED,
-                reason=old.state_reason,
-                at=at,
-                data={"value": old.value, "renewed_by": registration.reference},
-            )
+            _replace(actor, old, by=registration, at=at)
         created.append(registration)
     return created
+
+
+def _to_renew(resource, suspension_acknowledged: bool) -> Registration:
+    """The registration that `resource` renews, locked; WrongState when it cannot be renewed now."""
+    old = Registration.objects.select_for_update(of=("self",)).get(pk=resource.renews_id)
+    renewable = {State.ACTIVE, State.EXPIRED}
+    if suspension_acknowledged:
+        renewable.add(State.SUSPENDED)
+    if old.state not in renewable:
+        raise WrongState(
+            _("%(ref)s is %(state)s now and cannot be renewed.")
+            % {"ref": old.reference, "state": old.get_state_display()}
+        )
+    return old
+
+
+def _register(
+    actor, application, resource, *, at: datetime, until: datetime, renews: Registration | None
+) -> Registration:
+    """The resource's registration, active from `at` until `until`, and its record."""
+    registration = Registration.objects.create(
+        resource=resource,
+        organisation_id=application.organisation_id,
+        operator_id=resource.operator_id,
+        kind=resource.kind,
+        value=resource.value,
+        family=resource.family,
+        first=resource.first,
+        last=resource.last,
+        district_id=resource.district_id,
+        state=Registration.State.ACTIVE,
+        valid_from=at,
+        valid_until=until,
+    )
+    ActivePeriod.objects.create(registration=registration, start=at, end=until)
+    data = {
+        "value": registration.value,
+        "application": application.tracking_number,
+        "valid_until": until.isoformat(),
+    }
+    if renews is not None:
+        data["renews"] = renews.reference
+    record(
+        actor=actor,
+        action="registration.create",
+        obj=registration,
+        to_state=registration.state,
+        data=data,
+        at=at,
+    )
+    return registration
+
+
+def _replace(actor, old: Registration, *, by: Registration, at: datetime) -> None:
+    """The active or suspended registration `old`, renewed `by` another, recorded as expired at `at`."""
+    from_state = old.state
+    if from_state == State.ACTIVE:
+        end_activity(registration=old, at=at)
+        old.state_reason = _("Renewed by %(ref)s.") % {"ref": by.reference}
+    else:
+        old.state_reason = _("Renewed by %(ref)s, the officer acknowledging its suspension (%(reason)s).") % {
+            "ref": by.reference,
+            "reason": old.state_reason,
+        }
+    old.state = State.EXPIRED
+    old.state_changed_at = at
+    old.save(update_fields=["state", "state_reason", "state_changed_at"])
+    record(
+        actor=actor,
+        action="registration.renewed",
+        obj=old,
+        from_state=from_state,
+        to_state=State.EXPIRED,
+        reason=old.state_reason,
+        at=at,
+        data={"value": old.value, "renewed_by": by.reference},
+    )
 
 
 def end_activity(*, registration: Registration, at: datetime) -> None:
