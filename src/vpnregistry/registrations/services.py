@@ -181,44 +181,12 @@ def change_state(*, actor, registration: Registration, step: str, reason: str = 
     now = timezone.now()
     with transaction.atomic():
         registration = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
-        _may_act(actor, registration, transition)
-        if registration.state not in transition.from_states:
-            raise WrongState(
-                _("A registration that is %(state)s cannot be changed this way.")
-                % {"state": registration.get_state_display()}
-            )
-        if transition.to_state == State.ACTIVE and registration.valid_until <= now:
-            raise WrongState(_("This registration's validity has ended; it can only be renewed."))
-        if transition.to_state == State.ACTIVE and step == "reinstate":
-            # Another organisation may have registered the space while this one was suspended.
-            hold_lock("approval")
-            clash = (
-                Registration.objects.filter(
-                    overlapping_q(ipaddress.ip_network(registration.value)), state=State.ACTIVE
-                )
-                .exclude(organisation_id=registration.organisation_id)
-                .first()
-                if registration.family
-                else None
-            )
-            if clash is not None:
-                raise WrongState(
-                    _("%(value)s now overlaps %(other)s, registered to another organisation.")
-                    % {"value": registration.value, "other": clash.value}
-                )
+        _may_change(actor, registration, transition, step=step, now=now)
         from_state = registration.state
         registration.state = transition.to_state
         registration.state_reason = reason
         registration.state_changed_at = now
-        try:
-            with transaction.atomic():
-                registration.save(update_fields=["state", "state_reason", "state_changed_at"])
-        except IntegrityError:
-            # PostgreSQL's exclusion constraint: another organisation's active registration overlaps.
-            raise WrongState(
-                _("%(value)s now overlaps an active registration of another organisation.")
-                % {"value": registration.value}
-            ) from None
+        _save_state(registration)
         if transition.to_state == State.ACTIVE:
             resume_activity(registration=registration, at=now)
         elif from_state == State.ACTIVE:
@@ -237,6 +205,50 @@ def change_state(*, actor, registration: Registration, step: str, reason: str = 
         state = registration.state
         transaction.on_commit(lambda: _notify_state(registration, state, reason))
     return registration
+
+
+def _may_change(
+    actor, registration: Registration, transition: Transition, *, step: str, now: datetime
+) -> None:
+    """NotAllowed or WrongState when `actor` may not take `step` on the (locked) registration now."""
+    _may_act(actor, registration, transition)
+    if registration.state not in transition.from_states:
+        raise WrongState(
+            _("A registration that is %(state)s cannot be changed this way.")
+            % {"state": registration.get_state_display()}
+        )
+    if transition.to_state == State.ACTIVE and registration.valid_until <= now:
+        raise WrongState(_("This registration's validity has ended; it can only be renewed."))
+    if transition.to_state == State.ACTIVE and step == "reinstate":
+        # Another organisation may have registered the space while this one was suspended.
+        hold_lock("approval")
+        clash = (
+            Registration.objects.filter(
+                overlapping_q(ipaddress.ip_network(registration.value)), state=State.ACTIVE
+            )
+            .exclude(organisation_id=registration.organisation_id)
+            .first()
+            if registration.family
+            else None
+        )
+        if clash is not None:
+            raise WrongState(
+                _("%(value)s now overlaps %(other)s, registered to another organisation.")
+                % {"value": registration.value, "other": clash.value}
+            )
+
+
+def _save_state(registration: Registration) -> None:
+    """Save the registration's new state; WrongState when the database refuses it for an overlap."""
+    try:
+        with transaction.atomic():
+            registration.save(update_fields=["state", "state_reason", "state_changed_at"])
+    except IntegrityError:
+        # PostgreSQL's exclusion constraint: another organisation's active registration overlaps.
+        raise WrongState(
+            _("%(value)s now overlaps an active registration of another organisation.")
+            % {"value": registration.value}
+        ) from None
 
 
 def _notify_state(registration: Registration, state: str, reason: str) -> None:
