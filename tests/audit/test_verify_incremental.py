@@ -11,7 +11,6 @@ from django.core.management import CommandError, call_command
 from django.db.models import Max
 
 from tests.audit.conftest import sql
-from vpnregistry.audit import services
 from vpnregistry.audit.models import AuditEvent, VerifyRun
 from vpnregistry.audit.services import (
     _canonical_data,
@@ -21,6 +20,7 @@ from vpnregistry.audit.services import (
     record,
     record_verify_run,
     verify_chain,
+    walk,
 )
 
 AWKWARD = [
@@ -60,9 +60,9 @@ def test_rows_hash_to_the_bytes_record_hashed(world):
 
 def test_data_encoded_a_page_at_a_time_matches_one_at_a_time(monkeypatch):
     texts = [json.dumps(data) for _name, _reason, data in AWKWARD] + ["{}", "[]", '"text"', "3"]
-    one_by_one = [services._canonical_one(text) for text in texts]
+    one_by_one = [walk._canonical_one(text) for text in texts]
     assert one_by_one[0] == '{"said":"he said \\"no\\"\\n"}'
-    monkeypatch.setattr(services, "connection", SimpleNamespace(vendor="postgresql"))
+    monkeypatch.setattr(walk, "connection", SimpleNamespace(vendor="postgresql"))
     # The lookalike of the spacer sends that page through one text at a time; the rest go together.
     assert _canonical_data(texts) == one_by_one
     assert _canonical_data(texts[:5] + texts[6:]) == one_by_one[:5] + one_by_one[6:]
@@ -72,10 +72,10 @@ def test_data_encoded_a_page_at_a_time_matches_one_at_a_time(monkeypatch):
 
 
 def test_a_stored_time_without_a_fraction_or_in_another_form_reads_as_django_reads_it():
-    assert services._sqlite_at("2026-03-01 09:00:00") == "2026-03-01T09:00:00.000000+00:00"
-    assert services._sqlite_at("2026-03-01 09:00:00.000120") == "2026-03-01T09:00:00.000120+00:00"
-    assert services._sqlite_at("2026-03-01T14:00:00.5+05:00") == "2026-03-01T09:00:00.500000+00:00"
-    assert services._sqlite_at("not a time") == "not a time"
+    assert walk._sqlite_at("2026-03-01 09:00:00") == "2026-03-01T09:00:00.000000+00:00"
+    assert walk._sqlite_at("2026-03-01 09:00:00.000120") == "2026-03-01T09:00:00.000120+00:00"
+    assert walk._sqlite_at("2026-03-01T14:00:00.5+05:00") == "2026-03-01T09:00:00.500000+00:00"
+    assert walk._sqlite_at("not a time") == "not a time"
 
 
 @pytest.fixture
@@ -189,7 +189,7 @@ def test_verify_log_is_nightly_by_default_and_full_on_request(verified, capsys):
 
 def test_another_database_is_read_through_the_orm(log, monkeypatch):
     # Neither PostgreSQL nor SQLite: rows come through the ORM's converters, hashed the same way.
-    monkeypatch.setattr(services, "connection", SimpleNamespace(vendor="other"))
+    monkeypatch.setattr(walk, "connection", SimpleNamespace(vendor="other"))
     report = verify_chain(batch=5)
     assert report.ok and report.checked == AuditEvent.objects.count()
     sql("UPDATE {table} SET data = %s WHERE seq = 4", ['{"value": "changed"}'])

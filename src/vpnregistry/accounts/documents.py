@@ -25,7 +25,7 @@ from vpnregistry import storage
 from vpnregistry.accounts.models import Document, DocumentRequirement, DocumentType, Organisation, Role
 from vpnregistry.audit.services import record
 from vpnregistry.errors import InvalidInput, NotAllowed
-from vpnregistry.uploads import DOCUMENT_TYPES, read_upload
+from vpnregistry.uploads import DOCUMENT_TYPES, Upload, read_upload
 
 logger = logging.getLogger(__name__)
 
@@ -126,33 +126,7 @@ def upload_document(*, actor, document_type, upload, expires_on: date | str | No
     if getattr(actor, "role", None) != Role.APPLICANT or not actor.organisation_id:
         raise NotAllowed(_("Only a member of an organisation can file its documents."))
     organisation = actor.organisation
-    errors: dict[str, list[str]] = {}
-    allowed = {t.code: t for t in document_types_for(organisation)}
-    code = document_type.code if isinstance(document_type, DocumentType) else str(document_type or "").strip()
-    kind = allowed.get(code)
-    if kind is None:
-        errors["document_type"] = [
-            _("Must be one of the documents your category asks for: %(codes)s.")
-            % {"codes": ", ".join(sorted(allowed)) or "-"}
-        ]
-    if upload is None:
-        errors["file"] = [_("A file is required.")]
-    else:
-        checked, reasons = read_upload(
-            upload,
-            allowed=DOCUMENT_TYPES,
-            refused=_("The file is not a PDF, PNG or JPEG file (judged by its content)."),
-            default_name="document",
-        )
-        if reasons:
-            errors["file"] = reasons
-    expiry = _clean_expiry(expires_on, errors)
-    if kind is not None and kind.needs_expiry and expiry is None and "expires_on" not in errors:
-        errors["expires_on"] = [_("This document has an expiry date: give it.")]
-    if expiry is not None and expiry < today():
-        errors.setdefault("expires_on", []).append(_("This document has already expired."))
-    if errors:
-        raise InvalidInput(errors)
+    kind, checked, expiry = _checked_upload(organisation, document_type, upload, expires_on)
     now = timezone.now()
     name = storage.save_new(files(), checked.content)
     try:
@@ -186,6 +160,41 @@ def upload_document(*, actor, document_type, upload, expires_on: date | str | No
         files().delete(name)
         raise
     return document
+
+
+def _checked_upload(
+    organisation: Organisation, document_type, upload, expires_on
+) -> tuple[DocumentType, Upload, date | None]:
+    """The document's type, its file read and checked, and its expiry date: InvalidInput naming every
+    problem found."""
+    errors: dict[str, list[str]] = {}
+    allowed = {t.code: t for t in document_types_for(organisation)}
+    code = document_type.code if isinstance(document_type, DocumentType) else str(document_type or "").strip()
+    kind = allowed.get(code)
+    if kind is None:
+        errors["document_type"] = [
+            _("Must be one of the documents your category asks for: %(codes)s.")
+            % {"codes": ", ".join(sorted(allowed)) or "-"}
+        ]
+    if upload is None:
+        errors["file"] = [_("A file is required.")]
+    else:
+        checked, reasons = read_upload(
+            upload,
+            allowed=DOCUMENT_TYPES,
+            refused=_("The file is not a PDF, PNG or JPEG file (judged by its content)."),
+            default_name="document",
+        )
+        if reasons:
+            errors["file"] = reasons
+    expiry = _clean_expiry(expires_on, errors)
+    if kind is not None and kind.needs_expiry and expiry is None and "expires_on" not in errors:
+        errors["expires_on"] = [_("This document has an expiry date: give it.")]
+    if expiry is not None and expiry < today():
+        errors.setdefault("expires_on", []).append(_("This document has already expired."))
+    if errors:
+        raise InvalidInput(errors)
+    return kind, checked, expiry
 
 
 def _clean_expiry(value, errors) -> date | None:

@@ -250,25 +250,7 @@ def publish_snapshot(
         session = str(uuid.uuid4()) if reset_session or latest is None else latest.session
         serial = latest.serial + 1 if latest else 1
         allowlist = build_allowlist(session=session, serial=serial, at=at)
-        # The previous document is this registry's own, known by its digest: read without the
-        # checks a document from elsewhere gets (`from_stored`).
-        previous = (
-            from_stored(*Snapshot.objects.values_list("content", "sha256").get(pk=latest.pk))
-            if latest
-            else None
-        )
-        unchanged = (
-            previous is not None
-            and not (force or reset_session)
-            and (previous.ipv4, previous.ipv6, previous.msisdn)
-            == (allowlist.ipv4, allowlist.ipv6, allowlist.msisdn)
-        )
-        delta = (
-            canonical(make_delta(previous, allowlist), ensure_ascii=True, newline=True)
-            if previous is not None and previous.session == session and not unchanged
-            else None
-        )
-        del previous
+        unchanged, delta = _against_latest(latest, allowlist, force=force or reset_session)
         if unchanged:
             snapshot = None
         else:
@@ -278,27 +260,55 @@ def publish_snapshot(
                 at=at,
                 mobile=list(Operator.objects.filter(kind="mobile").values_list("code", flat=True)),
             )
-            record(
-                actor=actor,
-                action="snapshot.publish",
-                obj=snapshot,
-                at=at,
-                data={
-                    "session": session,
-                    "serial": serial,
-                    "sha256": snapshot.sha256,
-                    "ipv4": snapshot.ipv4_count,
-                    "ipv6": snapshot.ipv6_count,
-                    "msisdn": snapshot.msisdn_count,
-                    "files": {k: v["sha256"] for k, v in snapshot.files.items()},
-                },
-            )
+            _record_publication(snapshot, actor=actor, at=at)
         if (
             snapshot is not None
             or not SignedIndex.objects.filter(serial=latest.serial if latest else 0).exists()
         ):
             write_index(at=at)
     return snapshot
+
+
+def _against_latest(
+    latest: Snapshot | None, allowlist: Allowlist, *, force: bool
+) -> tuple[bool, bytes | None]:
+    """Whether `allowlist` holds what the latest snapshot holds (never when `force`), and else the
+    delta from that snapshot, when both are of one session."""
+    # The previous document is this registry's own, known by its digest: read without the
+    # checks a document from elsewhere gets (`from_stored`).
+    previous = (
+        from_stored(*Snapshot.objects.values_list("content", "sha256").get(pk=latest.pk)) if latest else None
+    )
+    unchanged = (
+        previous is not None
+        and not force
+        and (previous.ipv4, previous.ipv6, previous.msisdn)
+        == (allowlist.ipv4, allowlist.ipv6, allowlist.msisdn)
+    )
+    delta = (
+        canonical(make_delta(previous, allowlist), ensure_ascii=True, newline=True)
+        if previous is not None and previous.session == allowlist.session and not unchanged
+        else None
+    )
+    return unchanged, delta
+
+
+def _record_publication(snapshot: Snapshot, *, actor, at: datetime) -> None:
+    record(
+        actor=actor,
+        action="snapshot.publish",
+        obj=snapshot,
+        at=at,
+        data={
+            "session": snapshot.session,
+            "serial": snapshot.serial,
+            "sha256": snapshot.sha256,
+            "ipv4": snapshot.ipv4_count,
+            "ipv6": snapshot.ipv6_count,
+            "msisdn": snapshot.msisdn_count,
+            "files": {k: v["sha256"] for k, v in snapshot.files.items()},
+        },
+    )
 
 
 def _write_snapshot(

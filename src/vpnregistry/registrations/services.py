@@ -38,73 +38,90 @@ def create_registrations(
     validity = timedelta(days=settings.REGISTRATION_VALIDITY_DAYS)
     created = []
     for resource in resources:
-        old = None
-        until = at + validity
-        if resource.renews_id:
-            old = Registration.objects.select_for_update(of=("self",)).get(pk=resource.renews_id)
-            renewable = {State.ACTIVE, State.EXPIRED}
-            if suspension_acknowledged:
-                renewable.add(State.SUSPENDED)
-            if old.state not in renewable:
-                raise WrongState(
-                    _("%(ref)s is %(state)s now and cannot be renewed.")
-                    % {"ref": old.reference, "state": old.get_state_display()}
-                )
-            until = max(at, old.valid_until) + validity
-        registration = Registration.objects.create(
-            resource=resource,
-            organisation_id=application.organisation_id,
-            operator_id=resource.operator_id,
-            kind=resource.kind,
-            value=resource.value,
-            family=resource.family,
-            first=resource.first,
-            last=resource.last,
-            district_id=resource.district_id,
-            state=Registration.State.ACTIVE,
-            valid_from=at,
-            valid_until=until,
-        )
-        ActivePeriod.objects.create(registration=registration, start=at, end=until)
-        data = {
-            "value": registration.value,
-            "application": application.tracking_number,
-            "valid_until": until.isoformat(),
-        }
-        if old is not None:
-            data["renews"] = old.reference
-        record(
-            actor=actor,
-            action="registration.create",
-            obj=registration,
-            to_state=registration.state,
-            data=data,
-            at=at,
-        )
+        old = _to_renew(resource, suspension_acknowledged) if resource.renews_id else None
+        until = (max(at, old.valid_until) if old is not None else at) + validity
+        registration = _register(actor, application, resource, at=at, until=until, renews=old)
         if old is not None and old.state in {State.ACTIVE, State.SUSPENDED}:
-            from_state = old.state
-            if from_state == State.ACTIVE:
-                end_activity(registration=old, at=at)
-                old.state_reason = _("Renewed by %(ref)s.") % {"ref": registration.reference}
-            else:
-                old.state_reason = _(
-                    "Renewed by %(ref)s, the officer acknowledging its suspension (%(reason)s)."
-                ) % {"ref": registration.reference, "reason": old.state_reason}
-            old.state = State.EXPIRED
-            old.state_changed_at = at
-            old.save(update_fields=["state", "state_reason", "state_changed_at"])
-            record(
-                actor=actor,
-                action="registration.renewed",
-                obj=old,
-                from_state=from_state,
-                to_state=State.EXPIRED,
-                reason=old.state_reason,
-                at=at,
-                data={"value": old.value, "renewed_by": registration.reference},
-            )
+            _replace(actor, old, by=registration, at=at)
         created.append(registration)
     return created
+
+
+def _to_renew(resource, suspension_acknowledged: bool) -> Registration:
+    """The registration that `resource` renews, locked; WrongState when it cannot be renewed now."""
+    old = Registration.objects.select_for_update(of=("self",)).get(pk=resource.renews_id)
+    renewable = {State.ACTIVE, State.EXPIRED}
+    if suspension_acknowledged:
+        renewable.add(State.SUSPENDED)
+    if old.state not in renewable:
+        raise WrongState(
+            _("%(ref)s is %(state)s now and cannot be renewed.")
+            % {"ref": old.reference, "state": old.get_state_display()}
+        )
+    return old
+
+
+def _register(
+    actor, application, resource, *, at: datetime, until: datetime, renews: Registration | None
+) -> Registration:
+    """The resource's registration, active from `at` until `until`, and its record."""
+    registration = Registration.objects.create(
+        resource=resource,
+        organisation_id=application.organisation_id,
+        operator_id=resource.operator_id,
+        kind=resource.kind,
+        value=resource.value,
+        family=resource.family,
+        first=resource.first,
+        last=resource.last,
+        district_id=resource.district_id,
+        state=Registration.State.ACTIVE,
+        valid_from=at,
+        valid_until=until,
+    )
+    ActivePeriod.objects.create(registration=registration, start=at, end=until)
+    data = {
+        "value": registration.value,
+        "application": application.tracking_number,
+        "valid_until": until.isoformat(),
+    }
+    if renews is not None:
+        data["renews"] = renews.reference
+    record(
+        actor=actor,
+        action="registration.create",
+        obj=registration,
+        to_state=registration.state,
+        data=data,
+        at=at,
+    )
+    return registration
+
+
+def _replace(actor, old: Registration, *, by: Registration, at: datetime) -> None:
+    """The active or suspended registration `old`, renewed `by` another, recorded as expired at `at`."""
+    from_state = old.state
+    if from_state == State.ACTIVE:
+        end_activity(registration=old, at=at)
+        old.state_reason = _("Renewed by %(ref)s.") % {"ref": by.reference}
+    else:
+        old.state_reason = _("Renewed by %(ref)s, the officer acknowledging its suspension (%(reason)s).") % {
+            "ref": by.reference,
+            "reason": old.state_reason,
+        }
+    old.state = State.EXPIRED
+    old.state_changed_at = at
+    old.save(update_fields=["state", "state_reason", "state_changed_at"])
+    record(
+        actor=actor,
+        action="registration.renewed",
+        obj=old,
+        from_state=from_state,
+        to_state=State.EXPIRED,
+        reason=old.state_reason,
+        at=at,
+        data={"value": old.value, "renewed_by": by.reference},
+    )
 
 
 def end_activity(*, registration: Registration, at: datetime) -> None:
@@ -164,44 +181,12 @@ def change_state(*, actor, registration: Registration, step: str, reason: str = 
     now = timezone.now()
     with transaction.atomic():
         registration = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
-        _may_act(actor, registration, transition)
-        if registration.state not in transition.from_states:
-            raise WrongState(
-                _("A registration that is %(state)s cannot be changed this way.")
-                % {"state": registration.get_state_display()}
-            )
-        if transition.to_state == State.ACTIVE and registration.valid_until <= now:
-            raise WrongState(_("This registration's validity has ended; it can only be renewed."))
-        if transition.to_state == State.ACTIVE and step == "reinstate":
-            # Another organisation may have registered the space while this one was suspended.
-            hold_lock("approval")
-            clash = (
-                Registration.objects.filter(
-                    overlapping_q(ipaddress.ip_network(registration.value)), state=State.ACTIVE
-                )
-                .exclude(organisation_id=registration.organisation_id)
-                .first()
-                if registration.family
-                else None
-            )
-            if clash is not None:
-                raise WrongState(
-                    _("%(value)s now overlaps %(other)s, registered to another organisation.")
-                    % {"value": registration.value, "other": clash.value}
-                )
+        _may_change(actor, registration, transition, step=step, now=now)
         from_state = registration.state
         registration.state = transition.to_state
         registration.state_reason = reason
         registration.state_changed_at = now
-        try:
-            with transaction.atomic():
-                registration.save(update_fields=["state", "state_reason", "state_changed_at"])
-        except IntegrityError:
-            # PostgreSQL's exclusion constraint: another organisation's active registration overlaps.
-            raise WrongState(
-                _("%(value)s now overlaps an active registration of another organisation.")
-                % {"value": registration.value}
-            ) from None
+        _save_state(registration)
         if transition.to_state == State.ACTIVE:
             resume_activity(registration=registration, at=now)
         elif from_state == State.ACTIVE:
@@ -220,6 +205,50 @@ def change_state(*, actor, registration: Registration, step: str, reason: str = 
         state = registration.state
         transaction.on_commit(lambda: _notify_state(registration, state, reason))
     return registration
+
+
+def _may_change(
+    actor, registration: Registration, transition: Transition, *, step: str, now: datetime
+) -> None:
+    """NotAllowed or WrongState when `actor` may not take `step` on the (locked) registration now."""
+    _may_act(actor, registration, transition)
+    if registration.state not in transition.from_states:
+        raise WrongState(
+            _("A registration that is %(state)s cannot be changed this way.")
+            % {"state": registration.get_state_display()}
+        )
+    if transition.to_state == State.ACTIVE and registration.valid_until <= now:
+        raise WrongState(_("This registration's validity has ended; it can only be renewed."))
+    if transition.to_state == State.ACTIVE and step == "reinstate":
+        # Another organisation may have registered the space while this one was suspended.
+        hold_lock("approval")
+        clash = (
+            Registration.objects.filter(
+                overlapping_q(ipaddress.ip_network(registration.value)), state=State.ACTIVE
+            )
+            .exclude(organisation_id=registration.organisation_id)
+            .first()
+            if registration.family
+            else None
+        )
+        if clash is not None:
+            raise WrongState(
+                _("%(value)s now overlaps %(other)s, registered to another organisation.")
+                % {"value": registration.value, "other": clash.value}
+            )
+
+
+def _save_state(registration: Registration) -> None:
+    """Save the registration's new state; WrongState when the database refuses it for an overlap."""
+    try:
+        with transaction.atomic():
+            registration.save(update_fields=["state", "state_reason", "state_changed_at"])
+    except IntegrityError:
+        # PostgreSQL's exclusion constraint: another organisation's active registration overlaps.
+        raise WrongState(
+            _("%(value)s now overlaps an active registration of another organisation.")
+            % {"value": registration.value}
+        ) from None
 
 
 def _notify_state(registration: Registration, state: str, reason: str) -> None:
