@@ -10,7 +10,7 @@ from django.utils import timezone
 from tests.workflow import approved
 from vpnregistry.accounts.models import District
 from vpnregistry.registrations.models import ActivePeriod, Registration
-from vpnregistry.restrictions.services import create_event
+from vpnregistry.restrictions.services import event_create
 
 LAHORE, KARACHI_SOUTH = "pb-lahore", "sd-karachi-south"
 
@@ -30,7 +30,7 @@ def located(world, value, district_code, *, user=None, since_days=30):
 
 def make_event(world, start, end, *, published=True, services=("mobile-data",), **scope):
     scope = scope or {"national": True}
-    return create_event(
+    return event_create(
         actor=world.officer,
         title="Polling day",
         legal_reference="Order 12/2026",

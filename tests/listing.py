@@ -85,7 +85,7 @@ def filed_complaints(world, start, n):
     event = make_event(world, begin, begin + timedelta(days=1))
     for i in range(start, start + n):
         registration = located(world, INDUS[i], LAHORE)
-        complaints.file_complaint(
+        complaints.complaint_file(
             actor=world.applicant,
             registration=registration.reference,
             event=event.pk,
@@ -98,7 +98,7 @@ def filed_complaints(world, start, n):
 def queue_work(world, start, n):
     """Applications waiting for the agency and the operators, and as many for the officers."""
     for i in range(start, start + n):
-        services.submit_application(actor=world.applicant, application=draft(world, INDUS[i]))
+        services.application_submit(actor=world.applicant, application=draft(world, INDUS[i]))
         to_decision(world, MARGALLA[i])
 
 
@@ -106,7 +106,7 @@ def rejected_applications(world, start, n):
     reason = RejectionReason.objects.filter(active=True).exclude(code="other").first()
     for i in range(start, start + n):
         application = to_decision(world, INDUS[i])
-        services.decide_application(
+        services.application_decide(
             actor=world.officer,
             application=application,
             decision="reject",
@@ -140,9 +140,9 @@ def documents(world, start, n):
 
 def space_changes(world, start, n):
     for i in range(start, start + n):
-        change = space.propose_change(actor=world.operator, action="add", prefix=f"27.0.{188 + i}.0/24")
+        change = space.space_change_propose(actor=world.operator, action="add", prefix=f"27.0.{188 + i}.0/24")
         if i % 2:
-            space.reject_change(actor=world.officer, change=change, reason="Not yours")
+            space.space_change_reject(actor=world.officer, change=change, reason="Not yours")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from tests.auth import login
 from tests.factories import PASSWORD, UserFactory, api_key
 from tests.workflow import approved, draft, to_decision
 from vpnregistry.accounts import onboarding
-from vpnregistry.accounts.documents import upload_document
+from vpnregistry.accounts.documents import document_upload
 from vpnregistry.accounts.sample_files import minimal_pdf
 from vpnregistry.applications import services
 from vpnregistry.applications.models import Application
@@ -36,11 +36,11 @@ from vpnregistry.notifications.models import Notification
 from vpnregistry.notifications.services import notify_users
 from vpnregistry.registrations.certificates import issue_certificate
 from vpnregistry.registrations.models import Registration
-from vpnregistry.registrations.space import propose_change
-from vpnregistry.restrictions.complaints import file_complaint
-from vpnregistry.restrictions.jobs import create_job, run_job
-from vpnregistry.restrictions.services import create_event
-from vpnregistry.restrictions.statements import issue_statement
+from vpnregistry.registrations.space import space_change_propose
+from vpnregistry.restrictions.complaints import complaint_file
+from vpnregistry.restrictions.jobs import job_create, job_run
+from vpnregistry.restrictions.services import event_create
+from vpnregistry.restrictions.statements import statement_issue
 
 IDENTITIES = [
     "anonymous",
@@ -831,7 +831,7 @@ def ctx(world):
     with TestCase.captureOnCommitCallbacks(execute=True):
         approved_app = approved(world, "14.1.105.0/24")
     submitted = draft(world, "14.1.106.0/24")
-    status_secret = services.submit_application(actor=world.applicant, application=submitted).status_secret
+    status_secret = services.application_submit(actor=world.applicant, application=submitted).status_secret
     awaiting = to_decision(world, "14.1.107.0/24")
     start = timezone.now() + timedelta(days=1)
     common = {
@@ -849,9 +849,9 @@ def ctx(world):
         "starts_at": timezone.now() - timedelta(minutes=5),
         "ends_at": timezone.now() + timedelta(hours=1),
     }
-    event_now = create_event(actor=world.officer, publish=True, **now_common)
+    event_now = event_create(actor=world.officer, publish=True, **now_common)
     evidence = SimpleUploadedFile("note.txt", b"the tunnel dropped at 09:05", content_type="text/plain")
-    complaint = file_complaint(
+    complaint = complaint_file(
         actor=world.applicant,
         registration=registration,
         event=event_now,
@@ -864,39 +864,39 @@ def ctx(world):
     world.applicant.is_org_admin = True
     world.applicant.save(update_fields=["is_org_admin"])
     member = UserFactory(username="member", organisation=world.org)
-    pending = onboarding.register_organisation(
+    pending = onboarding.organisation_register(
         name="Pending Ltd",
         category="company",
         email="pending@example.org",
         username="pending",
         password=PASSWORD,
     )
-    invitation = onboarding.invite_member(actor=world.applicant, email="invited@example.org")
+    invitation = onboarding.member_invite(actor=world.applicant, email="invited@example.org")
     pdf = SimpleUploadedFile("cnic.pdf", minimal_pdf("CNIC"), content_type="application/pdf")
-    document = upload_document(
+    document = document_upload(
         actor=world.applicant,
         document_type="cnic",
         upload=pdf,
         expires_on=timezone.localdate() + timedelta(1),
     )
-    space_change = propose_change(actor=world.operator, action="add", prefix="103.4.0.0/22")
+    space_change = space_change_propose(actor=world.operator, action="add", prefix="103.4.0.0/22")
     # Two operators' resources in one application, each attested by its own operator with a reason.
     shared = draft(world, "27.0.186.0/24", "14.192.128.0/24")
-    services.submit_application(actor=world.applicant, application=shared)
+    services.application_submit(actor=world.applicant, application=shared)
     for resource in shared.resources.all():
         if resource.operator_id == world.indus.pk:
-            services.attest_resource(
+            services.resource_attest(
                 actor=world.operator, resource=resource, decision="approve", reason="bill checked by indus"
             )
         else:
-            services.attest_resource(
+            services.resource_attest(
                 actor=world.other_operator,
                 resource=resource,
                 decision="reject",
                 reason="subscriber in arrears",
             )
     withdrawn_draft = draft(world, "27.0.185.0/24", subscriber_id="SUB-WITHDRAWN-DRAFT")
-    services.withdraw_application(actor=world.applicant, application=withdrawn_draft, reason="changed mind")
+    services.application_withdraw(actor=world.applicant, application=withdrawn_draft, reason="changed mind")
     return {
         "world": world,
         "member": member,
@@ -919,20 +919,20 @@ def ctx(world):
             "secret": status_secret,
         },
         "event_now": event_now,
-        "statement": issue_statement(actor=world.applicant, event=event_now),
+        "statement": statement_issue(actor=world.applicant, event=event_now),
         "complaint": complaint,
         "notification": notify_one(world.applicant),
         "exemption_job": exemption_job(world.operator),
-        "event": create_event(actor=world.officer, publish=True, **common),
-        "draft_event": create_event(actor=world.officer, **common),
+        "event": event_create(actor=world.officer, publish=True, **common),
+        "draft_event": event_create(actor=world.officer, **common),
     }
 
 
 def exemption_job(user):
-    job = create_job(
+    job = job_create(
         owner=user, source=io.BytesIO(b"14.1.105.1\n"), at=timezone.now(), column=None, start=False
     )
-    run_job(job.pk)
+    job_run(job.pk)
     return job
 
 

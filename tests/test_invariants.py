@@ -73,7 +73,7 @@ def test_invariant_3_other_organisations_cannot_overlap(world):
     # Entry does not tell whether somebody holds it (docs/privacy.md); the approval refuses it.
     held = to_decision(world, "14.1.105.7", user=world.other_applicant)
     with pytest.raises(WrongState, match="registered to another organisation"):
-        services.decide_application(actor=world.officer, application=held, decision="approve")
+        services.application_decide(actor=world.officer, application=held, decision="approve")
     assert Registration.objects.filter(organisation=world.other_org).count() == 0
     # The same organisation may hold overlapping registrations (a renewal, say).
     draft(world, "14.1.105.0/25")
@@ -82,9 +82,9 @@ def test_invariant_3_other_organisations_cannot_overlap(world):
 def test_invariant_3_second_of_two_overlapping_approvals_loses(world):
     first = to_decision(world, "14.1.105.0/24")
     second = to_decision(world, "14.1.105.128/25", user=world.other_applicant)
-    services.decide_application(actor=world.officer, application=first, decision="approve")
+    services.application_decide(actor=world.officer, application=first, decision="approve")
     with pytest.raises(WrongState):
-        services.decide_application(actor=world.officer, application=second, decision="approve")
+        services.application_decide(actor=world.officer, application=second, decision="approve")
     second.refresh_from_db()
     assert second.state == "awaiting_decision"
     assert Registration.objects.count() == 1

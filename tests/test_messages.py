@@ -169,7 +169,7 @@ def test_a_notification_is_in_its_reader_language_with_its_state_and_counts(worl
     registration = Registration.objects.get(resource__application=application)
     User.objects.filter(pk=world.applicant.pk).update(language="ur")
     with TestCase.captureOnCommitCallbacks(execute=True):
-        registrations.change_state(
+        registrations.registration_change_state(
             actor=world.officer, registration=registration, step="suspend", reason="عدالتی حکم"
         )
     notice = Notification.objects.filter(recipient=world.applicant).latest("pk")

@@ -11,7 +11,7 @@ from vpnregistry.registrations.models import Registration
 
 
 def draft(world, *values, user=None, subscriber_id="SUB-1"):
-    return services.create_application(
+    return services.application_create(
         actor=user or world.applicant,
         resources=[{"value": v, "subscriber_id": subscriber_id} for v in values],
     )
@@ -23,18 +23,18 @@ _references = itertools.count(1)
 def attested(world, *values, user=None):
     """A submitted, verified and attested application: awaiting the fee or the officer."""
     application = draft(world, *values, user=user)
-    services.submit_application(actor=user or world.applicant, application=application)
-    services.verify_application(actor=world.agency, application=application, decision="approve")
+    services.application_submit(actor=user or world.applicant, application=application)
+    services.application_verify(actor=world.agency, application=application, decision="approve")
     for resource in application.resources.all():
         staff = world.operator if resource.operator_id == world.indus.pk else world.other_operator
-        services.attest_resource(actor=staff, resource=resource, decision="approve")
+        services.resource_attest(actor=staff, resource=resource, decision="approve")
     application.refresh_from_db()
     return application
 
 
 def pay(world, application):
     """The fee paid: an officer other than the one who decides in these helpers records it."""
-    services.record_payment(
+    services.payment_record(
         actor=world.officer2, application=application, reference=f"PAY-{next(_references)}"
     )
     application.refresh_from_db()
@@ -53,7 +53,7 @@ def approved(world, *values, user=None):
     """Approved and published (the publication runs on commit, which tests must trigger)."""
     application = to_decision(world, *values, user=user)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.decide_application(
+        services.application_decide(
             actor=world.officer, application=application, decision="approve", reason="ok"
         )
     application.refresh_from_db()

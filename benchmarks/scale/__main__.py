@@ -101,16 +101,16 @@ def ready_applications(n: int, world: dict, space_position: dict) -> tuple[list[
         _file_documents(member)
         start, length, _op = space.host()
         value = f"{ipaddress.IPv4Address(start)}/{length}"
-        application = services.create_application(
+        application = services.application_create(
             actor=member,
             resources=[{"value": value, "subscriber_id": f"READY-{i}", "district": district.code}],
         )
-        services.submit_application(actor=member, application=application)
-        services.verify_application(
+        services.application_submit(actor=member, application=application)
+        services.application_verify(
             actor=agency, application=application, decision="approve", reason="Verified."
         )
         for resource in application.resources.all():
-            services.attest_resource(actor=staff[resource.operator_id], resource=resource, decision="approve")
+            services.resource_attest(actor=staff[resource.operator_id], resource=resource, decision="approve")
         application.refresh_from_db()
         if application.state != "awaiting_decision":
             raise SystemExit(f"a ready application ended in {application.state!r}, not awaiting_decision")

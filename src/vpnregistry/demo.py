@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from vpnregistry.accounts import two_factor
 from vpnregistry.accounts.authentication import issue_token
-from vpnregistry.accounts.documents import requirement_status, upload_document
+from vpnregistry.accounts.documents import document_upload, requirement_status
 from vpnregistry.accounts.models import (
     AddressSpace,
     Agency,
@@ -32,7 +32,7 @@ from vpnregistry.accounts.models import (
 from vpnregistry.accounts.reference import CATEGORIES, seed
 from vpnregistry.accounts.sample_files import minimal_pdf, minimal_png
 from vpnregistry.applications import services
-from vpnregistry.restrictions.services import create_event
+from vpnregistry.restrictions.services import event_create
 
 ORGANISATIONS = [
     ("Ravi Software House (Pvt) Ltd", "company", "1234567-8"),
@@ -202,7 +202,7 @@ def _file_documents(member: User) -> None:
         else:
             text = f"{kind.name}: {organisation.name} (demo document)"
             upload = SimpleUploadedFile(f"{kind.code}.pdf", minimal_pdf(text), content_type="application/pdf")
-        upload_document(
+        document_upload(
             actor=member,
             document_type=kind,
             upload=upload,
@@ -220,12 +220,12 @@ def _seed_applications(members, agency_user, licensing, operator_user, margalla_
 
     # Approved and published: the company's office and the bank's branch.
     approved = _make(services, members["company"], [indus[0], indus[1]])
-    services.submit_application(actor=members["company"], application=approved)
-    services.verify_application(actor=agency_user, application=approved, decision="approve")
+    services.application_submit(actor=members["company"], application=approved)
+    services.application_verify(actor=agency_user, application=approved, decision="approve")
     _attest_all(services, approved, operator_user)
     # 512 addresses: the fee applies; the regulator records the payment before deciding.
-    services.record_payment(actor=officer, application=approved, reference="DEMO-PAY-0001")
-    services.decide_application(
+    services.payment_record(actor=officer, application=approved, reference="DEMO-PAY-0001")
+    services.application_decide(
         actor=officer,
         application=approved,
         decision="approve",
@@ -233,23 +233,23 @@ def _seed_applications(members, agency_user, licensing, operator_user, margalla_
     )
     # Awaiting the officer: the bank, verified by the licensing desk, attested by its operator.
     bank = _make(services, members["bank"], [margalla[0]])
-    services.submit_application(actor=members["bank"], application=bank)
-    services.verify_application(actor=licensing, application=bank, decision="approve")
+    services.application_submit(actor=members["bank"], application=bank)
+    services.application_verify(actor=licensing, application=bank, decision="approve")
     _attest_all(services, bank, margalla_staff)
-    services.record_payment(actor=officer, application=bank, reference="DEMO-PAY-0002")
+    services.payment_record(actor=officer, application=bank, reference="DEMO-PAY-0002")
     # Waiting for the software export board and the operator: the call centre.
     call_centre = _make(services, members["call_centre"], [indus[2], indus[3]])
-    services.submit_application(actor=members["call_centre"], application=call_centre)
+    services.application_submit(actor=members["call_centre"], application=call_centre)
     # Verified by the agency, waiting for the operator: the freelancer's one address.
     freelancer_net = ipaddress.ip_network(indus[4])
     freelancer = _make(services, members["freelancer"], [f"{freelancer_net.network_address + 10}/32"])
-    services.submit_application(actor=members["freelancer"], application=freelancer)
-    services.verify_application(actor=agency_user, application=freelancer, decision="approve")
+    services.application_submit(actor=members["freelancer"], application=freelancer)
+    services.application_verify(actor=agency_user, application=freelancer, decision="approve")
     _submit_mobile_number(services, members["freelancer"])
     # Rejected with a reason, so that the history shows one.
     refused = _make(services, members["video_conferencing"], [margalla[1]])
-    services.submit_application(actor=members["video_conferencing"], application=refused)
-    services.verify_application(
+    services.application_submit(actor=members["video_conferencing"], application=refused)
+    services.application_verify(
         actor=licensing,
         application=refused,
         decision="reject",
@@ -263,7 +263,7 @@ def _seed_applications(members, agency_user, licensing, operator_user, margalla_
 def _make(services, member: User, values: list[str]):
     """A draft application of `member` for `values`, through `services` (applications.services),
     each resource with a subscriber id and a district of its own."""
-    return services.create_application(
+    return services.application_create(
         actor=member,
         resources=[
             {
@@ -278,12 +278,12 @@ def _make(services, member: User, values: list[str]):
 
 def _attest_all(services, application, staff: User) -> None:
     for resource in application.resources.all():
-        services.attest_resource(actor=staff, resource=resource, decision="approve")
+        services.resource_attest(actor=staff, resource=resource, decision="approve")
 
 
 def _submit_mobile_number(services, member: User) -> None:
     """A freelancer on mobile data registers the number instead, for its mobile operator to attest."""
-    on_mobile = services.create_application(
+    on_mobile = services.application_create(
         actor=member,
         resources=[
             {
@@ -294,12 +294,12 @@ def _submit_mobile_number(services, member: User) -> None:
             }
         ],
     )
-    services.submit_application(actor=member, application=on_mobile)
+    services.application_submit(actor=member, application=on_mobile)
 
 
 def _seed_events(officer):
     now = timezone.now().replace(second=0, microsecond=0)
-    create_event(
+    event_create(
         actor=officer,
         title="Security order: mobile data (demo)",
         legal_reference="Demo order 14/2026",
@@ -310,7 +310,7 @@ def _seed_events(officer):
         ends_at=now + timedelta(days=1),
         publish=True,
     )
-    create_event(
+    event_create(
         actor=officer,
         title="Polling day (demo)",
         legal_reference="Demo order 15/2026",

@@ -45,7 +45,7 @@ def test_an_upload_is_stored_privately_with_its_hash_and_type_from_the_content(w
     content = minimal_png()
     # Named .pdf and declared as a PDF, but its bytes are a PNG: the content decides.
     upload = SimpleUploadedFile("scan.pdf", content, content_type="application/pdf")
-    document = documents.upload_document(actor=bare, document_type="cnic", upload=upload, expires_on=SOON)
+    document = documents.document_upload(actor=bare, document_type="cnic", upload=upload, expires_on=SOON)
     assert document.content_type == "image/png"
     assert document.sha256 == hashlib.sha256(content).hexdigest() and document.size == len(content)
     assert document.organisation == bare.organisation and document.uploaded_by == bare
@@ -71,32 +71,32 @@ def test_files_that_are_not_pdf_png_or_jpeg_or_too_big_are_refused(world, bare, 
     before = set(Path(settings.DOCUMENTS_DIR).iterdir())
     upload = SimpleUploadedFile("x.pdf", content, content_type="application/pdf")
     with pytest.raises(InvalidInput) as exc:
-        documents.upload_document(actor=bare, document_type="incorporation", upload=upload)
+        documents.document_upload(actor=bare, document_type="incorporation", upload=upload)
     assert field in exc.value.errors
     assert not Document.objects.filter(organisation=bare.organisation).exists()
     assert set(Path(settings.DOCUMENTS_DIR).iterdir()) == before  # nothing written
 
 
 def test_jpeg_and_exactly_5_mb_are_accepted(world, bare):
-    assert documents.upload_document(
+    assert documents.document_upload(
         actor=bare, document_type="incorporation", upload=SimpleUploadedFile("a.jpg", JPEG)
     ).content_type == ("image/jpeg")
     big = b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024 - 9)
     assert len(big) == 5 * 1024 * 1024
-    assert documents.upload_document(
+    assert documents.document_upload(
         actor=bare, document_type="incorporation", upload=pdf(content=big)
     ).size == (len(big))
 
 
 def test_type_expiry_and_role_refusals(world, bare):
     with pytest.raises(InvalidInput) as exc:
-        documents.upload_document(actor=bare, document_type="accreditation_note", upload=pdf())
+        documents.document_upload(actor=bare, document_type="accreditation_note", upload=pdf())
     assert "document_type" in exc.value.errors  # not one a company is asked for
     with pytest.raises(InvalidInput) as exc:
-        documents.upload_document(actor=bare, document_type="cnic", upload=pdf())
+        documents.document_upload(actor=bare, document_type="cnic", upload=pdf())
     assert "expires_on" in exc.value.errors  # a CNIC has an expiry date
     with pytest.raises(InvalidInput) as exc:
-        documents.upload_document(
+        documents.document_upload(
             actor=bare,
             document_type="cnic",
             upload=pdf(),
@@ -104,57 +104,57 @@ def test_type_expiry_and_role_refusals(world, bare):
         )
     assert "expires_on" in exc.value.errors
     with pytest.raises(InvalidInput) as exc:
-        documents.upload_document(actor=bare, document_type="cnic", upload=pdf(), expires_on="31/12/2030")
+        documents.document_upload(actor=bare, document_type="cnic", upload=pdf(), expires_on="31/12/2030")
     assert "expires_on" in exc.value.errors
     with pytest.raises(InvalidInput) as exc:
-        documents.upload_document(actor=bare, document_type="cnic", upload=None, expires_on=SOON)
+        documents.document_upload(actor=bare, document_type="cnic", upload=None, expires_on=SOON)
     assert "file" in exc.value.errors
     for outsider in (world.agency, world.operator, world.officer, world.auditor):
         with pytest.raises(NotAllowed):
-            documents.upload_document(actor=outsider, document_type="cnic", upload=pdf(), expires_on=SOON)
+            documents.document_upload(actor=outsider, document_type="cnic", upload=pdf(), expires_on=SOON)
     assert not Document.objects.filter(organisation=bare.organisation).exists()
 
 
 def test_submission_is_refused_naming_each_missing_document_then_accepted(world, bare):
     application = draft(world, "14.1.105.0/24", user=bare)
     with pytest.raises(InvalidInput) as exc:
-        services.submit_application(actor=bare, application=application)
+        services.application_submit(actor=bare, application=application)
     messages = " ".join(exc.value.errors["documents"])
     assert "CNIC of the authorised person" in messages
     assert "Incorporation certificate or active-taxpayer proof (NTN)" in messages
     application.refresh_from_db()
     assert application.state == Application.State.DRAFT and not application.tracking_number
 
-    documents.upload_document(actor=bare, document_type="cnic", upload=pdf(), expires_on=SOON)
+    documents.document_upload(actor=bare, document_type="cnic", upload=pdf(), expires_on=SOON)
     with pytest.raises(InvalidInput) as exc:
-        services.submit_application(actor=bare, application=application)
+        services.application_submit(actor=bare, application=application)
     assert len(exc.value.errors["documents"]) == 1 and "Incorporation" in exc.value.errors["documents"][0]
 
     # Either of the group will do: the active-taxpayer proof instead of an incorporation certificate.
-    documents.upload_document(actor=bare, document_type="ntn_active_taxpayer", upload=pdf(), expires_on=SOON)
-    services.submit_application(actor=bare, application=application)
+    documents.document_upload(actor=bare, document_type="ntn_active_taxpayer", upload=pdf(), expires_on=SOON)
+    services.application_submit(actor=bare, application=application)
     application.refresh_from_db()
     assert application.state == Application.State.SUBMITTED
 
 
 def test_documents_are_reused_by_later_applications_until_they_expire(world, bare):
-    cnic = documents.upload_document(actor=bare, document_type="cnic", upload=pdf(), expires_on=SOON)
-    documents.upload_document(actor=bare, document_type="incorporation", upload=pdf())
+    cnic = documents.document_upload(actor=bare, document_type="cnic", upload=pdf(), expires_on=SOON)
+    documents.document_upload(actor=bare, document_type="incorporation", upload=pdf())
     first = draft(world, "14.1.105.0/24", user=bare)
-    services.submit_application(actor=bare, application=first)
+    services.application_submit(actor=bare, application=first)
     second = draft(world, "14.1.106.0/24", user=bare)
-    services.submit_application(actor=bare, application=second)  # the same documents serve again
+    services.application_submit(actor=bare, application=second)  # the same documents serve again
 
     Document.objects.filter(pk=cnic.pk).update(expires_on=timezone.localdate() - timedelta(days=1))
     third = draft(world, "14.1.107.0/24", user=bare)
     with pytest.raises(InvalidInput) as exc:
-        services.submit_application(actor=bare, application=third)
+        services.application_submit(actor=bare, application=third)
     assert "CNIC" in exc.value.errors["documents"][0]
     # A deleted document does not count either.
-    renewed = documents.upload_document(actor=bare, document_type="cnic", upload=pdf(), expires_on=SOON)
+    renewed = documents.document_upload(actor=bare, document_type="cnic", upload=pdf(), expires_on=SOON)
     Document.objects.filter(pk=renewed.pk).update(deleted_at=timezone.now())
     with pytest.raises(InvalidInput):
-        services.submit_application(actor=bare, application=third)
+        services.application_submit(actor=bare, application=third)
 
 
 def test_a_category_without_requirements_needs_nothing(world):
@@ -162,7 +162,7 @@ def test_a_category_without_requirements_needs_nothing(world):
     org = OrganisationFactory(category=category, documents=False)
     member = UserFactory(organisation=org)
     application = draft(world, "14.1.105.0/24", user=member)
-    services.submit_application(actor=member, application=application)
+    services.application_submit(actor=member, application=application)
     application.refresh_from_db()
     assert application.state == Application.State.SUBMITTED
     assert not Document.objects.filter(organisation=org).exists()  # submitted with none on file
@@ -173,16 +173,16 @@ def test_requirements_are_data_the_regulator_edits(world, bare):
     kind = DocumentType.objects.create(code="utility_bill", name="Utility bill")
     requirement = world.company.document_requirements.create(name="Proof of address", position=9)
     requirement.document_types.add(kind)
-    documents.upload_document(actor=bare, document_type="cnic", upload=pdf(), expires_on=SOON)
-    documents.upload_document(actor=bare, document_type="incorporation", upload=pdf())
+    documents.document_upload(actor=bare, document_type="cnic", upload=pdf(), expires_on=SOON)
+    documents.document_upload(actor=bare, document_type="incorporation", upload=pdf())
     application = draft(world, "14.1.105.0/24", user=bare)
     with pytest.raises(InvalidInput) as exc:
-        services.submit_application(actor=bare, application=application)
+        services.application_submit(actor=bare, application=application)
     assert exc.value.errors == {"documents": [pytest.approx(exc.value.errors["documents"][0])]}
     assert "Proof of address" in exc.value.errors["documents"][0]
-    documents.upload_document(actor=bare, document_type="utility_bill", upload=pdf())
+    documents.document_upload(actor=bare, document_type="utility_bill", upload=pdf())
     Category.objects.filter(pk=world.company.pk).update(agency=world.licensing)
-    services.submit_application(actor=bare, application=application)
+    services.application_submit(actor=bare, application=application)
     application.refresh_from_db()
     assert application.agency == world.licensing
 
@@ -194,7 +194,7 @@ def test_requirements_are_data_the_regulator_edits(world, bare):
 def on_file(world):
     """The world's company has a document and a submitted application, routed to the export board."""
     application = draft(world, "14.1.105.0/24")
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     return Document.objects.filter(organisation=world.org).first()
 
 

@@ -16,9 +16,9 @@ from tests.workflow import approved, draft
 from vpnregistry.applications import services
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.registrations.models import Registration
-from vpnregistry.restrictions.complaints import file_complaint
-from vpnregistry.restrictions.services import create_event
-from vpnregistry.restrictions.statements import issue_statement
+from vpnregistry.restrictions.complaints import complaint_file
+from vpnregistry.restrictions.services import event_create
+from vpnregistry.restrictions.statements import statement_issue
 
 CNIC, NTN = "35202-1234567-1", "1234567-8"
 
@@ -30,10 +30,10 @@ def held(world, django_capture_on_commit_callbacks):
     world.other_org.cnic = "42101-7654321-2"
     world.other_org.save()
     application = approved(world, "14.1.105.0/24", "14.1.106.0/24")
-    services.submit_application(actor=world.applicant, application=draft(world, "14.1.107.0/24"))
+    services.application_submit(actor=world.applicant, application=draft(world, "14.1.107.0/24"))
     approved(world, "27.0.184.0/24", user=world.other_applicant)
     registration = Registration.objects.filter(resource__application=application).order_by("pk").first()
-    event = create_event(
+    event = event_create(
         actor=world.officer,
         title="Polling day",
         legal_reference="Order 1",
@@ -43,7 +43,7 @@ def held(world, django_capture_on_commit_callbacks):
         national=True,
         publish=True,
     )
-    complaint = file_complaint(
+    complaint = complaint_file(
         actor=world.applicant,
         registration=registration,
         event=event,
@@ -51,7 +51,7 @@ def held(world, django_capture_on_commit_callbacks):
         description="blocked at 09:05",
         service="mobile-data",
     )
-    statement = issue_statement(actor=world.applicant, event=event)
+    statement = statement_issue(actor=world.applicant, event=event)
     return {
         "application": application,
         "registration": registration,
@@ -136,7 +136,7 @@ def test_queries_do_not_grow_with_the_number_of_resources(world, django_capture_
     with CaptureQueriesContext(connection) as few:
         b"".join(world.client(world.applicant).get("/api/v1/organisation/export/").streaming_content)
     values = [f"14.1.{104 + i // 256}.{i % 256}/32" for i in range(40)]
-    services.create_application(
+    services.application_create(
         actor=world.freelancer_applicant,
         resources=[{"value": v, "subscriber_id": "S"} for v in values],
     )

@@ -158,10 +158,10 @@ def test_a_new_sign_up_link_is_in_the_accounts_language_whoever_asks(
     world, django_capture_on_commit_callbacks
 ):
     with translation.override("ur"), django_capture_on_commit_callbacks(execute=True):
-        onboarding.register_organisation(**SIGNUP)
+        onboarding.organisation_register(**SIGNUP)
     mail.outbox.clear()
     with translation.override("en"):  # asked again from an English page
-        onboarding.resend_verification(email=SIGNUP["email"])
+        onboarding.verification_resend(email=SIGNUP["email"])
     assert urdu(mail.outbox[-1].subject)
 
 
@@ -171,7 +171,7 @@ def test_a_sign_up_with_a_taken_address_is_told_to_its_holder_in_the_holders_lan
     UserFactory(username="holder", email="taken@example.org", language="ur", organisation=world.org)
     mail.outbox.clear()
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
-        onboarding.register_organisation(**{**SIGNUP, "email": "taken@example.org"})
+        onboarding.organisation_register(**{**SIGNUP, "email": "taken@example.org"})
     assert mail.outbox[-1].to == ["taken@example.org"] and urdu(mail.outbox[-1].body)
 
 
@@ -179,7 +179,7 @@ def test_accepting_an_invitation_in_urdu_stores_urdu(world, django_capture_on_co
     User.objects.filter(pk=world.applicant.pk).update(is_org_admin=True)
     world.applicant.refresh_from_db()
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
-        onboarding.invite_member(actor=world.applicant, email="new.person@example.org")
+        onboarding.member_invite(actor=world.applicant, email="new.person@example.org")
     assert not urdu(mail.outbox[-1].body)  # in the admin's language: the invited have none yet
     token = re.search(r"/invitations/([^/\s]+)/", mail.outbox[-1].body).group(1)
     client = Client()
@@ -265,7 +265,7 @@ def test_a_transition_tells_each_member_in_their_own_language_whoever_acted_in_w
     mail.outbox.clear()
     application = draft(world, "14.1.105.0/24", user=readers["english"])
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
-        services.submit_application(actor=readers["english"], application=application)  # in English
+        services.application_submit(actor=readers["english"], application=application)  # in English
     for_urdu, for_english = emailed(readers["urdu"]), emailed(readers["english"])
     assert urdu(for_urdu.subject) and urdu(for_urdu.body)
     assert not urdu(for_english.subject) and not urdu(for_english.body)
@@ -331,7 +331,7 @@ def test_the_sweeps_expiry_reminder_is_in_each_members_language(world, readers):
 
 def test_an_escalation_digest_is_in_each_recipients_language(world, readers, settings):
     application = draft(world, "14.1.105.0/24")
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     User.objects.filter(pk=world.officer.pk).update(language="ur")
     mail.outbox.clear()
     translation.deactivate_all()

@@ -29,8 +29,8 @@ def mobiles(world):
 
 
 def held(world, block, staff):
-    change = space.propose_change(actor=staff, action="add", prefix=block)
-    space.approve_change(actor=world.officer, change=change)
+    change = space.space_change_propose(actor=staff, action="add", prefix=block)
+    space.space_change_approve(actor=world.officer, change=change)
     return change
 
 
@@ -47,21 +47,21 @@ def test_blocks_are_read_in_the_forms_people_write(text, stored):
 def test_what_is_not_a_mobile_block_is_refused_by_name(world, mobiles, text):
     _jazz, staff, _sabz, _ = mobiles
     with pytest.raises(InvalidInput) as exc:
-        space.propose_change(actor=staff, action="add", prefix=text)
+        space.space_change_propose(actor=staff, action="add", prefix=text)
     assert "prefix" in exc.value.errors
     assert not NumberBlock.objects.exists()
 
 
 def test_a_block_joins_the_numbering_once_an_officer_approves(world, mobiles):
     jazz, staff, _sabz, _ = mobiles
-    change = space.propose_change(actor=staff, action="add", prefix="0300", note="issued 2026")
+    change = space.space_change_propose(actor=staff, action="add", prefix="0300", note="issued 2026")
     assert change.prefix == "+92300" and change.is_numbering and change.state == "pending"
     assert numbering.operator_for_number("+923001234567") is None  # not before the approval
-    space.approve_change(actor=world.officer, change=change)
+    space.space_change_approve(actor=world.officer, change=change)
     assert numbering.operator_for_number("+923001234567") == jazz
     assert numbering.operator_for_number("+923011234567") is None
     with pytest.raises(WrongState):
-        space.approve_change(actor=world.officer, change=change)
+        space.space_change_approve(actor=world.officer, change=change)
 
 
 def test_overlapping_another_operators_block_is_refused_either_way(world, mobiles):
@@ -69,16 +69,16 @@ def test_overlapping_another_operators_block_is_refused_either_way(world, mobile
     held(world, "+92300", jazz_staff)
     for block in ["+923001", "+92300"]:
         with pytest.raises(InvalidInput) as exc:
-            space.propose_change(actor=sabz_staff, action="add", prefix=block)
+            space.space_change_propose(actor=sabz_staff, action="add", prefix=block)
         assert "another operator" in exc.value.errors["prefix"][0]
     held(world, "+92310", sabz_staff)
     with pytest.raises(InvalidInput):  # a broader block over someone else's is refused too
-        space.propose_change(actor=jazz_staff, action="add", prefix="+9231")
+        space.space_change_propose(actor=jazz_staff, action="add", prefix="+9231")
 
 
 def test_only_a_mobile_operator_holds_numbering(world):
     with pytest.raises(InvalidInput) as exc:
-        space.propose_change(actor=world.operator, action="add", prefix="+92345")
+        space.space_change_propose(actor=world.operator, action="add", prefix="+92345")
     assert "mobile operator" in exc.value.errors["prefix"][0]
 
 
@@ -86,7 +86,7 @@ def test_the_longest_block_wins_and_a_ported_number_names_its_operator(world, mo
     jazz, jazz_staff, sabz, sabz_staff = mobiles
     held(world, "+92300", jazz_staff)
     held(world, "+92333", sabz_staff)
-    application = services.create_application(
+    application = services.application_create(
         actor=world.freelancer_applicant,
         resources=[
             {"value": "0300 1234567", "subscriber_id": "S-1"},  # routed by numbering
@@ -103,13 +103,13 @@ def test_naming_another_operator_than_the_numberings_needs_a_porting_declaration
     held(world, "+92300", jazz_staff)
     item = {"value": "0300 7654321", "subscriber_id": "S-2", "operator": "sabz"}
     with pytest.raises(InvalidInput) as exc:
-        services.create_application(actor=world.freelancer_applicant, resources=[item])
+        services.application_create(actor=world.freelancer_applicant, resources=[item])
     (message,) = exc.value.errors["resources"][0]["ported"]
     assert "numbering of jazz" in message and "ported to sabz" in message
     # Naming the numbering's own operator needs none; "ported" in a CSV cell is read as people write it.
-    services.create_application(actor=world.freelancer_applicant, resources=[{**item, "operator": "jazz"}])
+    services.application_create(actor=world.freelancer_applicant, resources=[{**item, "operator": "jazz"}])
     csv = "value,subscriber_id,operator,ported\n0300 7654321,S-2,sabz,yes\n"
-    application = bulk.create_application_from_csv(actor=world.freelancer_applicant, data=csv)
+    application = bulk.application_create_from_csv(actor=world.freelancer_applicant, data=csv)
     resource = application.resources.get()
     assert resource.porting.numbering_operator == jazz
     assert "sabz,yes" in bulk.resources_as_csv(application.resources.select_related("operator", "district"))
@@ -134,7 +134,7 @@ def test_the_numberings_operator_is_told_at_submission_once(
     put_documents_on_file(world.freelancer_org)
     assert not Notification.objects.filter(recipient=jazz_staff).exists()  # a draft is private
     with django_capture_on_commit_callbacks(execute=True):
-        services.submit_application(actor=world.freelancer_applicant, application=application)
+        services.application_submit(actor=world.freelancer_applicant, application=application)
     (told,) = Notification.objects.filter(recipient=jazz_staff)
     assert "+923007654321" in told.body and "sabz" in told.body
     assert not Notification.objects.filter(recipient=sabz_staff, subject__contains="ported").exists()
@@ -160,15 +160,15 @@ def test_the_form_carries_the_declaration(world, mobiles):
 def test_a_block_with_a_standing_registration_is_not_removed(world, mobiles):
     _jazz, staff, _sabz, _ = mobiles
     held(world, "+92300", staff)
-    application = services.create_application(
+    application = services.application_create(
         actor=world.freelancer_applicant, resources=[{"value": "03001234567", "subscriber_id": "S"}]
     )
-    services.submit_application(actor=world.freelancer_applicant, application=application)
-    services.verify_application(actor=world.agency, application=application, decision="approve")
-    services.attest_resource(actor=staff, resource=application.resources.get(), decision="approve")
+    services.application_submit(actor=world.freelancer_applicant, application=application)
+    services.application_verify(actor=world.agency, application=application, decision="approve")
+    services.resource_attest(actor=staff, resource=application.resources.get(), decision="approve")
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.decide_application(actor=world.officer, application=application, decision="approve")
+        services.application_decide(actor=world.officer, application=application, decision="approve")
     with pytest.raises(InvalidInput) as exc:
-        space.propose_change(actor=staff, action="remove", prefix="+92300")
+        space.space_change_propose(actor=staff, action="remove", prefix="+92300")
     assert "standing registration" in exc.value.errors["prefix"][0]
     assert NumberBlock.objects.filter(prefix="+92300").exists()

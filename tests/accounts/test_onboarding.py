@@ -38,7 +38,7 @@ def link_token(message) -> str:
 def signed_up(world, django_capture_on_commit_callbacks):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        return onboarding.register_organisation(**SIGNUP)
+        return onboarding.organisation_register(**SIGNUP)
 
 
 def test_signup_creates_the_organisation_and_an_inactive_admin_and_mails_a_link(signed_up):
@@ -57,20 +57,20 @@ def test_signup_creates_the_organisation_and_an_inactive_admin_and_mails_a_link(
 
 def test_the_link_activates_the_account_once(signed_up):
     token = link_token(mail.outbox[0])
-    user = onboarding.verify_email(token=token)
+    user = onboarding.email_verify(token=token)
     assert user.is_active and user.email_verified_at is not None
     assert can_log_in(SIGNUP["username"], SIGNUP["password"])
     with pytest.raises(WrongState):
-        onboarding.verify_email(token=token)
+        onboarding.email_verify(token=token)
     assert AuditEvent.objects.filter(action="user.verify-email", object_id=str(user.pk)).count() == 1
 
 
 def test_a_removed_member_cannot_come_back_through_an_old_signup_link(signed_up):
     token = link_token(mail.outbox[0])
-    onboarding.verify_email(token=token)
+    onboarding.email_verify(token=token)
     User.objects.filter(pk=signed_up.pk).update(is_active=False)
     with pytest.raises(WrongState):
-        onboarding.verify_email(token=token)
+        onboarding.email_verify(token=token)
     assert not User.objects.get(pk=signed_up.pk).is_active
 
 
@@ -78,14 +78,14 @@ def test_bad_tampered_and_expired_links_are_refused(signed_up, settings):
     token = link_token(mail.outbox[0])
     for bad in ["", "nonsense", token[:-2] + ("AA" if not token.endswith("AA") else "BB")]:
         with pytest.raises(InvalidInput):
-            onboarding.verify_email(token=bad)
+            onboarding.email_verify(token=bad)
     # A link signed for an invitation is no sign-up link.
     forged = signing.dumps({"u": signed_up.pk, "e": signed_up.email}, salt=onboarding.INVITATION_SALT)
     with pytest.raises(InvalidInput):
-        onboarding.verify_email(token=forged)
+        onboarding.email_verify(token=forged)
     settings.SIGNUP_LINK_SECONDS = -1
     with pytest.raises(InvalidInput) as exc:
-        onboarding.verify_email(token=token)
+        onboarding.email_verify(token=token)
     assert "expired" in exc.value.errors["token"][0]
     assert not User.objects.get(pk=signed_up.pk).is_active
 
@@ -106,18 +106,18 @@ def test_bad_tampered_and_expired_links_are_refused(signed_up, settings):
 def test_signup_refusals_name_the_field_and_save_nothing(world, change, field):
     before = Organisation.objects.count(), User.objects.count()
     with pytest.raises(InvalidInput) as exc:
-        onboarding.register_organisation(**{**SIGNUP, **change})
+        onboarding.organisation_register(**{**SIGNUP, **change})
     assert field in exc.value.errors
     assert (Organisation.objects.count(), User.objects.count()) == before
 
 
 def test_resend_mails_a_new_link_only_to_a_waiting_account(signed_up):
     mail.outbox.clear()
-    onboarding.resend_verification(email="ADMIN@shalimar.example")
+    onboarding.verification_resend(email="ADMIN@shalimar.example")
     assert len(mail.outbox) == 1
-    onboarding.verify_email(token=link_token(mail.outbox[0]))
-    onboarding.resend_verification(email="admin@shalimar.example")  # active now: nothing
-    onboarding.resend_verification(email="nobody@example.org")
+    onboarding.email_verify(token=link_token(mail.outbox[0]))
+    onboarding.verification_resend(email="admin@shalimar.example")  # active now: nothing
+    onboarding.verification_resend(email="nobody@example.org")
     assert len(mail.outbox) == 1
 
 
@@ -164,7 +164,7 @@ def admin(world):
 
 def invite(admin, email, capture):
     with capture(execute=True):
-        invitation = onboarding.invite_member(actor=admin, email=email)
+        invitation = onboarding.member_invite(actor=admin, email=email)
     return invitation, link_token(mail.outbox[-1])
 
 
@@ -172,36 +172,36 @@ def test_an_admin_invites_and_the_invited_person_joins_once(world, admin, django
     invitation, token = invite(admin, "New.Person@example.org", django_capture_on_commit_callbacks)
     assert mail.outbox[-1].to == ["new.person@example.org"] and world.org.name in mail.outbox[-1].subject
     assert onboarding.invitation_from(token) == invitation
-    member = onboarding.accept_invitation(token=token, username="new-person", password=PASSWORD)
+    member = onboarding.invitation_accept(token=token, username="new-person", password=PASSWORD)
     assert member.organisation == world.org and member.role == Role.APPLICANT
     assert member.is_active and not member.is_org_admin and member.email == "new.person@example.org"
     assert member.email_verified_at is not None
     invitation.refresh_from_db()
     assert invitation.accepted_user == member and invitation.accepted_at is not None
     with pytest.raises(WrongState):
-        onboarding.accept_invitation(token=token, username="again", password=PASSWORD)
+        onboarding.invitation_accept(token=token, username="again", password=PASSWORD)
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"member.invite", "member.join"} <= actions
 
 
 def test_invitation_refusals(world, admin, settings, django_capture_on_commit_callbacks):
     with pytest.raises(NotAllowed):
-        onboarding.invite_member(actor=world.other_applicant, email="x@example.org")  # not an admin
+        onboarding.member_invite(actor=world.other_applicant, email="x@example.org")  # not an admin
     for outsider in (world.agency, world.operator, world.officer, world.auditor):
         with pytest.raises(NotAllowed):
-            onboarding.invite_member(actor=outsider, email="x@example.org")
+            onboarding.member_invite(actor=outsider, email="x@example.org")
     with pytest.raises(InvalidInput):
-        onboarding.invite_member(actor=admin, email="not-an-address")
+        onboarding.member_invite(actor=admin, email="not-an-address")
     with pytest.raises(InvalidInput):
-        onboarding.invite_member(actor=admin, email="other-applicant@example.org")  # an active account
+        onboarding.member_invite(actor=admin, email="other-applicant@example.org")  # an active account
     _invitation, token = invite(admin, "late@example.org", django_capture_on_commit_callbacks)
     with pytest.raises(InvalidInput):
-        onboarding.accept_invitation(token=token, username="x", password="1")  # weak password
+        onboarding.invitation_accept(token=token, username="x", password="1")  # weak password
     with pytest.raises(InvalidInput):
-        onboarding.accept_invitation(token=token, username="applicant", password=PASSWORD)  # taken
+        onboarding.invitation_accept(token=token, username="applicant", password=PASSWORD)  # taken
     settings.INVITATION_LINK_SECONDS = -1
     with pytest.raises(InvalidInput):
-        onboarding.accept_invitation(token=token, username="late", password=PASSWORD)
+        onboarding.invitation_accept(token=token, username="late", password=PASSWORD)
     assert not User.objects.filter(username="late").exists()
     assert not Invitation.objects.filter(accepted_at__isnull=False).exists()
 
@@ -210,29 +210,29 @@ def test_an_admin_removes_a_member_who_then_cannot_sign_in(world, admin):
     member = UserFactory(username="leaver", organisation=world.org)
     api = world.client(member)
     assert api.get("/api/v1/me/").status_code == 200 and can_log_in("leaver", PASSWORD)
-    onboarding.remove_member(actor=admin, member=member)
+    onboarding.member_remove(actor=admin, member=member)
     member.refresh_from_db()
     assert not member.is_active
     assert api.get("/api/v1/me/").status_code == 401  # its token went with it
     assert not can_log_in("leaver", PASSWORD)
     with pytest.raises(WrongState):
-        onboarding.remove_member(actor=admin, member=member)
+        onboarding.member_remove(actor=admin, member=member)
     assert AuditEvent.objects.filter(action="member.remove", object_id=str(member.pk)).exists()
 
 
 def test_the_last_admin_cannot_be_removed_or_demoted(world, admin):
     with pytest.raises(WrongState):
-        onboarding.remove_member(actor=admin, member=admin)
+        onboarding.member_remove(actor=admin, member=admin)
     with pytest.raises(WrongState):
-        onboarding.set_org_admin(actor=admin, member=admin, admin=False)
+        onboarding.member_set_admin(actor=admin, member=admin, admin=False)
     second = UserFactory(username="second", organisation=world.org)
-    onboarding.set_org_admin(actor=admin, member=second, admin=True)
+    onboarding.member_set_admin(actor=admin, member=second, admin=True)
     second.refresh_from_db()
-    onboarding.remove_member(actor=second, member=admin)  # there is another admin now
+    onboarding.member_remove(actor=second, member=admin)  # there is another admin now
     admin.refresh_from_db()
     assert not admin.is_active
     with pytest.raises(WrongState):
-        onboarding.remove_member(actor=second, member=second)
+        onboarding.member_remove(actor=second, member=second)
 
 
 def test_nobody_touches_another_organisations_members(world, admin):
@@ -240,13 +240,13 @@ def test_nobody_touches_another_organisations_members(world, admin):
     world.other_applicant.save(update_fields=["is_org_admin"])
     member = UserFactory(username="mine", organisation=world.org)
     with pytest.raises(NotAllowed):
-        onboarding.remove_member(actor=world.other_applicant, member=member)
+        onboarding.member_remove(actor=world.other_applicant, member=member)
     with pytest.raises(NotAllowed):
-        onboarding.set_org_admin(actor=world.other_applicant, member=member, admin=True)
+        onboarding.member_set_admin(actor=world.other_applicant, member=member, admin=True)
     with pytest.raises(NotAllowed):
         onboarding.member_for(world.other_applicant, member.pk)
     with pytest.raises(NotAllowed):
-        onboarding.remove_member(actor=world.officer, member=member)
+        onboarding.member_remove(actor=world.officer, member=member)
     member.refresh_from_db()
     assert member.is_active and not member.is_org_admin
     # Through the API and the portal too.
@@ -304,7 +304,7 @@ def test_members_page_and_api(world, admin, django_capture_on_commit_callbacks):
 def test_one_organisation_per_ntn(signed_up, django_capture_on_commit_callbacks):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        again = onboarding.register_organisation(
+        again = onboarding.organisation_register(
             **{**SIGNUP, "username": "again", "email": "again@example.org"}
         )
     assert again is None

@@ -27,7 +27,7 @@ SIGNUP = {
 
 def test_a_name_is_stored_in_nfkc(world):
     fullwidth = "".join(chr(ord(c) + 0xFEE0) for c in "Shalimar")
-    user = onboarding.register_organisation(name=f"{fullwidth}  Soft\ufb01", **SIGNUP)
+    user = onboarding.organisation_register(name=f"{fullwidth}  Soft\ufb01", **SIGNUP)
     assert user.organisation.name == "Shalimar Softfi"
 
 
@@ -35,7 +35,7 @@ def test_a_name_is_stored_in_nfkc(world):
 def test_text_direction_controls_are_refused_naming_the_field(world, control):
     before = Organisation.objects.count()
     with pytest.raises(InvalidInput) as exc:
-        onboarding.register_organisation(name=f"Bank{control}knaB", **SIGNUP)
+        onboarding.organisation_register(name=f"Bank{control}knaB", **SIGNUP)
     (message,) = exc.value.errors["name"]
     assert f"U+{ord(control):04X}" in message and "direction" in message
     assert Organisation.objects.count() == before
@@ -48,7 +48,7 @@ def test_text_direction_controls_are_refused_naming_the_field(world, control):
 
 def test_urdu_names_keep_their_joiners(world):
     name = "\u0631\u0627\u0648\u06cc\u200c\u0633\u0627\u0641\u0679"  # Urdu, with a non-joiner
-    user = onboarding.register_organisation(name=name, **SIGNUP)
+    user = onboarding.organisation_register(name=name, **SIGNUP)
     assert user.organisation.name == name
 
 
@@ -65,7 +65,7 @@ def test_skeletons_match_case_spacing_and_look_alike_letters():
 def test_look_alike_and_duplicate_names_are_shown_to_reviewers_only(world, name):
     # The world's organisation is "Ravi Software"; a sign-up passing for it is accepted as any other
     # (sign-up tells nothing), and flagged where the agency and the officer look.
-    user = onboarding.register_organisation(name=name, **SIGNUP)
+    user = onboarding.organisation_register(name=name, **SIGNUP)
     newcomer = user.organisation
     signup = AuditEvent.objects.get(action="organisation.signup", object_id=str(newcomer.pk))
     assert signup.data["names_alike"] == [world.org.pk]
@@ -73,7 +73,7 @@ def test_look_alike_and_duplicate_names_are_shown_to_reviewers_only(world, name)
     user.save()
     put_documents_on_file(newcomer, user=user)
     application = draft(world, "14.1.105.7", user=user)
-    services.submit_application(actor=user, application=application)
+    services.application_submit(actor=user, application=application)
     for reviewer in (world.agency, world.officer):
         body = world.client(reviewer).get(f"/api/v1/applications/{application.pk}/").json()
         assert body["names_alike"] == [{"id": world.org.pk, "name": "Ravi Software"}]

@@ -99,7 +99,7 @@ def test_lists_never_carry_identifiers_for_anyone(identified, django_capture_on_
     world = identified
     approved(world, "14.1.105.0/24")
     to_decision(world, "14.1.106.0/24")
-    services.submit_application(actor=world.applicant, application=draft(world, "14.1.107.0/24"))
+    services.application_submit(actor=world.applicant, application=draft(world, "14.1.107.0/24"))
     for who in ROLES:
         user = getattr(world, who)
         for url in LISTS:

@@ -24,10 +24,12 @@ def held_by(prefix):
 
 
 def test_an_added_prefix_joins_the_space_once_an_officer_approves(world):
-    change = space.propose_change(actor=world.operator, action="add", prefix=NEW, note="new POP in Multan")
+    change = space.space_change_propose(
+        actor=world.operator, action="add", prefix=NEW, note="new POP in Multan"
+    )
     assert change.state == "pending" and change.operator == world.indus and change.prefix == NEW
     assert held_by("103.4.93.0/24") is None  # not before the approval
-    space.approve_change(actor=world.officer, change=change)
+    space.space_change_approve(actor=world.officer, change=change)
     change.refresh_from_db()
     assert change.state == "approved" and change.decided_by == world.officer
     assert held_by("103.4.93.0/24") == world.indus
@@ -38,16 +40,16 @@ def test_an_added_prefix_joins_the_space_once_an_officer_approves(world):
     )
     assert actions == ["space.propose", "space.approve"]
     with pytest.raises(WrongState):
-        space.approve_change(actor=world.officer, change=change)
+        space.space_change_approve(actor=world.officer, change=change)
     with pytest.raises(WrongState):
-        space.reject_change(actor=world.officer, change=change, reason="late")
+        space.space_change_reject(actor=world.officer, change=change, reason="late")
 
 
 def test_a_rejection_needs_a_reason_and_changes_nothing(world):
-    change = space.propose_change(actor=world.operator, action="add", prefix=NEW)
+    change = space.space_change_propose(actor=world.operator, action="add", prefix=NEW)
     with pytest.raises(InvalidInput):
-        space.reject_change(actor=world.officer, change=change, reason=" ")
-    space.reject_change(actor=world.officer, change=change, reason="Not assigned to you by the RIR.")
+        space.space_change_reject(actor=world.officer, change=change, reason=" ")
+    space.space_change_reject(actor=world.officer, change=change, reason="Not assigned to you by the RIR.")
     change.refresh_from_db()
     assert change.state == "rejected" and change.reason == "Not assigned to you by the RIR."
     assert held_by("103.4.93.0/24") is None
@@ -55,8 +57,8 @@ def test_a_rejection_needs_a_reason_and_changes_nothing(world):
 
 def test_a_prefix_is_removed_from_the_space(world):
     AddressSpace.objects.create(operator=world.indus, **_keys(NEW))
-    change = space.propose_change(actor=world.operator, action="remove", prefix=NEW)
-    space.approve_change(actor=world.officer, change=change)
+    change = space.space_change_propose(actor=world.operator, action="remove", prefix=NEW)
+    space.space_change_approve(actor=world.officer, change=change)
     assert held_by("103.4.93.0/24") is None
 
 
@@ -83,7 +85,7 @@ def _keys(prefix):
 )
 def test_refusals_of_a_proposal(world, action, prefix, why):
     with pytest.raises(InvalidInput) as exc:
-        space.propose_change(actor=world.operator, action=action, prefix=prefix)
+        space.space_change_propose(actor=world.operator, action=action, prefix=prefix)
     assert why in " ".join(str(m) for ms in exc.value.errors.values() for m in ms)
     assert not AddressSpaceChange.objects.exists()
 
@@ -91,22 +93,22 @@ def test_refusals_of_a_proposal(world, action, prefix, why):
 def test_a_prefix_with_a_standing_registration_is_not_removed(world):
     approved(world, "14.1.105.0/24")
     with pytest.raises(InvalidInput) as exc:
-        space.propose_change(actor=world.operator, action="remove", prefix="14.1.104.0/22")
+        space.space_change_propose(actor=world.operator, action="remove", prefix="14.1.104.0/22")
     assert "report it unassigned first" in exc.value.errors["prefix"][0]
 
 
 def test_the_same_pending_change_twice_is_refused(world):
-    space.propose_change(actor=world.operator, action="add", prefix=NEW)
+    space.space_change_propose(actor=world.operator, action="add", prefix=NEW)
     with pytest.raises(InvalidInput):
-        space.propose_change(actor=world.operator, action="add", prefix=NEW)
+        space.space_change_propose(actor=world.operator, action="add", prefix=NEW)
 
 
 def test_an_overlap_that_appeared_since_the_proposal_stops_the_approval(world):
-    mine = space.propose_change(actor=world.operator, action="add", prefix=NEW)
-    theirs = space.propose_change(actor=world.other_operator, action="add", prefix="103.4.93.0/24")
-    space.approve_change(actor=world.officer, change=theirs)
+    mine = space.space_change_propose(actor=world.operator, action="add", prefix=NEW)
+    theirs = space.space_change_propose(actor=world.other_operator, action="add", prefix="103.4.93.0/24")
+    space.space_change_approve(actor=world.officer, change=theirs)
     with pytest.raises(WrongState) as exc:
-        space.approve_change(actor=world.officer, change=mine)
+        space.space_change_approve(actor=world.officer, change=mine)
     assert "another operator" in exc.value.message
     mine.refresh_from_db()
     assert mine.state == "pending" and held_by("103.4.92.0/24") is None
@@ -115,13 +117,13 @@ def test_an_overlap_that_appeared_since_the_proposal_stops_the_approval(world):
 def test_roles(world):
     for outsider in (world.applicant, world.agency, world.officer, world.auditor):
         with pytest.raises(NotAllowed):
-            space.propose_change(actor=outsider, action="add", prefix=NEW)
-    change = space.propose_change(actor=world.operator, action="add", prefix=NEW)
+            space.space_change_propose(actor=outsider, action="add", prefix=NEW)
+    change = space.space_change_propose(actor=world.operator, action="add", prefix=NEW)
     for not_officer in (world.operator, world.other_operator, world.auditor, world.applicant):
         with pytest.raises(NotAllowed):
-            space.approve_change(actor=not_officer, change=change)
+            space.space_change_approve(actor=not_officer, change=change)
         with pytest.raises(NotAllowed):
-            space.reject_change(actor=not_officer, change=change, reason="no")
+            space.space_change_reject(actor=not_officer, change=change, reason="no")
     # Another operator's changes are out of sight; officers and auditors see all.
     with pytest.raises(Http404):
         space.change_for(world.other_operator, change.pk)

@@ -70,7 +70,7 @@ def test_an_approval_reaches_the_operators_nft_set(live_server, world, tmp_path)
         # The officer approves; publication follows the commit, and the next round loads it.
         application = to_decision(world, "14.1.106.0/24")
         with TestCase.captureOnCommitCallbacks(execute=True):
-            services.decide_application(
+            services.application_decide(
                 actor=world.officer, application=application, decision="approve", reason="Verified."
             )
         while "14.1.106.0/24" not in _set_members(listing) and time.monotonic() < deadline:

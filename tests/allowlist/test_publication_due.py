@@ -25,14 +25,14 @@ from vpnregistry.applications import services
 from vpnregistry.netblocks import aggregate
 from vpnregistry.registrations.models import PublicationDue, Registration
 from vpnregistry.registrations.selectors import active_at_q
-from vpnregistry.registrations.services import change_state
+from vpnregistry.registrations.services import registration_change_state
 from vpnregistry.worker import tasks
 
 
 def approve_without_publishing(world, *values, user=None):
     """An approval whose transaction committed but whose publication never ran (a server killed)."""
     application = to_decision(world, *values, user=user)
-    services.decide_application(actor=world.officer, application=application, decision="approve", reason="ok")
+    services.application_decide(actor=world.officer, application=application, decision="approve", reason="ok")
     application.refresh_from_db()
     return application
 
@@ -83,13 +83,15 @@ def test_a_change_rolled_back_records_nothing(world):
     registration = Registration.objects.get(resource__application=application)
     PublicationDue.objects.all().delete()
     with pytest.raises(RuntimeError), transaction.atomic():
-        change_state(actor=world.officer, registration=registration, step="suspend", reason="check")
+        registration_change_state(
+            actor=world.officer, registration=registration, step="suspend", reason="check"
+        )
         assert PublicationDue.objects.count() == 1  # inside: written with the change
         raise RuntimeError("the request fails after the change")
     assert PublicationDue.objects.count() == 0
     # A refused approval (an overlap registered meanwhile) writes no wish either.
     with pytest.raises(Exception, match="overlaps"):
-        services.decide_application(actor=world.officer, application=clash, decision="approve", reason="ok")
+        services.application_decide(actor=world.officer, application=clash, decision="approve", reason="ok")
     assert PublicationDue.objects.count() == 0
 
 
@@ -103,12 +105,12 @@ def test_every_registration_change_records_the_wish(world):
         (world.officer, "revoke"),
     ]:
         PublicationDue.objects.all().delete()
-        change_state(actor=actor, registration=reg, step=step, reason="r")
+        registration_change_state(actor=actor, registration=reg, step=step, reason="r")
         assert PublicationDue.objects.filter(reason__startswith=step).count() == 1, step
     approved(world, "14.1.106.0/24")
     mine = Registration.objects.get(value="14.1.106.0/24")
     PublicationDue.objects.all().delete()
-    change_state(actor=world.applicant, registration=mine, step="surrender")
+    registration_change_state(actor=world.applicant, registration=mine, step="surrender")
     assert PublicationDue.objects.filter(reason__startswith="surrender").count() == 1
 
 
@@ -154,7 +156,7 @@ def test_changes_during_a_publication_cause_exactly_one_more(world, monkeypatch)
 
     def another_change_commits():
         # Lands after the publisher read what was pending: its wish is not the publisher's to consume.
-        services.decide_application(actor=world.officer, application=late, decision="approve", reason="ok")
+        services.application_decide(actor=world.officer, application=late, decision="approve", reason="ok")
 
     counter = BuildCounter(monkeypatch, during=another_change_commits)
     first = publish_pending()
@@ -197,7 +199,7 @@ def test_a_server_killed_between_commit_and_publication_is_caught_up(world, runn
     """The approval and a revocation committed with their wishes; no publication ran for either."""
     approved(world, "14.1.104.0/24")
     gone = Registration.objects.get(value="14.1.104.0/24")
-    change_state(actor=world.officer, registration=gone, step="revoke", reason="fraud")
+    registration_change_state(actor=world.officer, registration=gone, step="revoke", reason="fraud")
     approve_without_publishing(world, "14.1.105.0/24")
     assert published_ipv4() == ["14.1.104.0/24"]  # still the revoked one, not the new one
     assert backlog().pending == 2
@@ -214,7 +216,7 @@ def test_a_server_killed_between_commit_and_publication_is_caught_up(world, runn
 def test_the_approval_publishes_once_committed_without_a_broker(world):
     application = to_decision(world, "14.1.105.0/24")
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.decide_application(
+        services.application_decide(
             actor=world.officer, application=application, decision="approve", reason="ok"
         )
     application.refresh_from_db()

@@ -296,7 +296,7 @@ def test_decisions_between_rounds_do_not_confuse_the_client(registry, world, tmp
     sync(url, token, key, out)
     application = to_decision(world, "14.1.107.0/24")
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.decide_application(
+        services.application_decide(
             actor=world.officer, application=application, decision="reject", reason="no"
         )
     assert sync(url, token, key, out) == client.OK

@@ -19,14 +19,14 @@ API = "/api/v1/applications/"
 def _submitted(world, n: int, *, start: int = 0) -> None:
     """n applications, each with a resource in each operator's space, both with a district."""
     for i in range(start, start + n):
-        application = services.create_application(
+        application = services.application_create(
             actor=world.applicant,
             resources=[
                 {"value": f"14.1.{104 + i}.0/24", "subscriber_id": f"S-{i}", "district": "pb-lahore"},
                 {"value": f"14.192.{130 + i}.0/24", "subscriber_id": f"T-{i}", "district": "pb-lahore"},
             ],
         )
-        services.submit_application(actor=world.applicant, application=application)
+        services.application_submit(actor=world.applicant, application=application)
 
 
 def _page(world, user) -> tuple[int, list]:

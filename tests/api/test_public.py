@@ -55,7 +55,7 @@ def test_submission_answers_with_the_status_secret_once(world):
 
 def test_status_refusals_say_nothing_about_which_half_was_wrong(world):
     application = draft(world, "14.1.105.0/24")
-    secret = services.submit_application(actor=world.applicant, application=application).status_secret
+    secret = services.application_submit(actor=world.applicant, application=application).status_secret
     application.refresh_from_db()
     public = APIClient()
     wrong_secret = public.post(
@@ -76,7 +76,7 @@ def test_status_refusals_say_nothing_about_which_half_was_wrong(world):
 
 def test_public_lookups_need_no_csrf_token_from_a_signed_in_browser(world):
     application = draft(world, "14.1.105.0/24")
-    secret = services.submit_application(actor=world.applicant, application=application).status_secret
+    secret = services.application_submit(actor=world.applicant, application=application).status_secret
     application.refresh_from_db()
     browser = APIClient(enforce_csrf_checks=True)
     browser.force_login(world.officer)

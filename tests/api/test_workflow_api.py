@@ -56,7 +56,7 @@ def test_bulk_attestation(world):
     apps = []
     for value in ("14.1.105.0/24", "14.1.106.0/24", "14.192.130.0/24"):
         application = draft(world, value)
-        services.submit_application(actor=world.applicant, application=application)
+        services.application_submit(actor=world.applicant, application=application)
         apps.append(application)
     mine = [a.resources.get().pk for a in apps[:2]]
     theirs = apps[2].resources.get().pk

@@ -26,7 +26,7 @@ def test_invariant_3_concurrent_overlapping_approvals_one_wins(world, round_):
     def approve(application, officer, key):
         try:
             barrier.wait(timeout=10)
-            services.decide_application(actor=officer, application=application, decision="approve")
+            services.application_decide(actor=officer, application=application, decision="approve")
             outcome[key] = "won"
         except WrongState:
             outcome[key] = "lost"

@@ -20,7 +20,7 @@ def test_entry_answers_the_same_whether_or_not_a_resource_is_held(world):
     free = draft(world, "14.1.106.7", user=world.other_applicant)
     assert held.state == free.state == "draft"
     # Submission checks the resources again, and again says nothing.
-    services.submit_application(actor=world.other_applicant, application=held)
+    services.application_submit(actor=world.other_applicant, application=held)
     assert conflicts_shown(world.other_applicant, held) == []
 
 
@@ -46,8 +46,8 @@ def test_reviewers_see_the_holder_and_reject_it(world):
     assert 'id="conflicts"' not in page and "Ravi Software" not in page
     # The officer cannot approve it, and rejects it with the reason from the list.
     with pytest.raises(WrongState, match="cannot be approved"):
-        services.decide_application(actor=world.officer, application=held, decision="approve")
-    services.decide_application(
+        services.application_decide(actor=world.officer, application=held, decision="approve")
+    services.application_decide(
         actor=world.officer, application=held, decision="reject", reason="held", reason_code="overlap"
     )
     held.refresh_from_db()
@@ -77,7 +77,7 @@ def test_resources_entered_an_hour_are_limited_per_organisation(world, limited):
 def test_every_row_of_a_csv_counts_and_the_api_says_429(world, limited):
     rows = "".join(f"14.1.105.{i},S\n" for i in range(1, 7))
     with pytest.raises(TooMany):
-        bulk.create_application_from_csv(actor=world.applicant, data="value,subscriber_id\n" + rows)
+        bulk.application_create_from_csv(actor=world.applicant, data="value,subscriber_id\n" + rows)
     response = world.client(world.applicant).post(
         "/api/v1/applications/",
         {"resources": [{"value": f"14.1.105.{i}", "subscriber_id": "S"} for i in range(1, 7)]},

@@ -34,7 +34,7 @@ def submitted(world, *values, user=None, district=None, days_ago=None):
     application = draft(world, *values, user=user)
     if district:
         application.resources.update(district=District.objects.get(code=district))
-    services.submit_application(actor=user or world.applicant, application=application)
+    services.application_submit(actor=user or world.applicant, application=application)
     if days_ago is not None:
         back(application, days=days_ago)
     application.refresh_from_db()
@@ -78,7 +78,7 @@ def test_agency_queue_is_its_own_agency_oldest_first_and_empties_on_verification
     assert refs(world.licensing_reviewer) == [bank.tracking_number]
     # The agency filter cannot widen the scope: another agency's work stays out of reach.
     assert refs(world.agency, queues.Filters(agency=world.licensing)) == []
-    services.verify_application(actor=world.agency, application=older, decision="approve")
+    services.application_verify(actor=world.agency, application=older, decision="approve")
     assert refs(world.agency) == [newer.tracking_number]
 
 
@@ -89,7 +89,7 @@ def test_operator_queue_holds_only_its_own_pending_resources(world):
     assert [(i.application.pk, i.pending) for i in page.items] == [(both.pk, 1), (indus_only.pk, 2)]
     assert refs(world.other_operator) == [both.tracking_number]
     margalla = both.resources.get(operator=world.margalla)
-    services.attest_resource(actor=world.other_operator, resource=margalla, decision="approve")
+    services.resource_attest(actor=world.other_operator, resource=margalla, decision="approve")
     assert refs(world.other_operator) == []
     assert refs(world.operator) == [both.tracking_number, indus_only.tracking_number]
     # Filtering by another operator narrows to nothing; it never shows the other operator's work.
@@ -174,7 +174,7 @@ def test_keyset_pages_walk_every_item_once_in_order_even_on_equal_times(world):
 def test_every_transition_sets_state_changed_at(world):
     application = draft(world, "14.1.105.0/24")
     before = application.state_changed_at
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     application.refresh_from_db()
     assert application.state_changed_at == application.submitted_at
     assert application.state_changed_at >= before
@@ -194,7 +194,7 @@ def test_completed_steps_store_their_durations(world, django_capture_on_commit_c
     }
     agency = StepDuration.objects.get(application=application, step="agency")
     assert agency.ended_at == application.verified_at and agency.entered_at == application.submitted_at
-    services.decide_application(actor=world.officer, application=application, decision="approve", reason="ok")
+    services.application_decide(actor=world.officer, application=application, decision="approve", reason="ok")
     decision = StepDuration.objects.get(application=application, step="decision")
     assert decision.entered_at == application.state_changed_at  # as it was before the decision
 
@@ -203,7 +203,7 @@ def test_steps_not_completed_by_their_party_store_nothing(world):
     # Every resource refused: the operator completed its step, the agency never acted.
     application = submitted(world, "14.1.105.0/24")
     resource = application.resources.get()
-    services.attest_resource(actor=world.operator, resource=resource, decision="reject", reason="not ours")
+    services.resource_attest(actor=world.operator, resource=resource, decision="reject", reason="not ours")
     application.refresh_from_db()
     assert application.state == State.REJECTED
     assert list(StepDuration.objects.filter(application=application).values_list("step", flat=True)) == [
@@ -211,7 +211,7 @@ def test_steps_not_completed_by_their_party_store_nothing(world):
     ]
     # An agency rejection completes the agency's step; the operator's pending one stores nothing.
     other = submitted(world, "14.1.106.0/24")
-    services.verify_application(actor=world.agency, application=other, decision="reject", reason="no")
+    services.application_verify(actor=world.agency, application=other, decision="reject", reason="no")
     assert list(StepDuration.objects.filter(application=other).values_list("step", "party")) == [
         ("agency", "agency:pseb")
     ]
@@ -309,7 +309,7 @@ def test_operator_escalation_is_per_operator_and_reaches_its_staff(world):
     StepTarget.objects.filter(step="operator").update(days=1)
     application = submitted(world, "14.1.105.0/24", "14.192.130.0/24", days_ago=2)
     margalla = application.resources.get(operator=world.margalla)
-    services.attest_resource(actor=world.other_operator, resource=margalla, decision="approve")
+    services.resource_attest(actor=world.other_operator, resource=margalla, decision="approve")
     Notification.objects.all().delete()
     assert queues.escalate().escalated["operator"] == 1
     assert Escalation.objects.get().party == "operator:indus"

@@ -75,7 +75,7 @@ def test_overlap_within_one_application_is_refused(world):
 
 def test_subscriber_id_is_required(world):
     with pytest.raises(InvalidInput) as exc:
-        services.create_application(actor=world.applicant, resources=[{"value": "14.1.105.0/24"}])
+        services.application_create(actor=world.applicant, resources=[{"value": "14.1.105.0/24"}])
     assert "subscriber_id" in resource_errors(exc)[0]
 
 
@@ -86,21 +86,21 @@ def test_only_applicants_create(world):
 
 def test_submit_gives_tracking_number_and_routes_to_agency(world):
     application = draft(world, "14.1.105.0/24")
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     application.refresh_from_db()
     assert application.state == State.SUBMITTED
     assert application.agency == world.pseb
     assert application.tracking_number.startswith("VR-")
     year, number = application.tracking_number.split("-")[1:]
     assert len(year) == 4 and len(number) == 6
-    second = services.submit_application(actor=world.applicant, application=draft(world, "14.1.106.0/24"))
+    second = services.application_submit(actor=world.applicant, application=draft(world, "14.1.106.0/24"))
     assert int(second.tracking_number[-6:]) == int(number) + 1
 
 
 def test_another_organisation_cannot_submit(world):
     application = draft(world, "14.1.105.0/24")
     with pytest.raises(NotAllowed):
-        services.submit_application(actor=world.other_applicant, application=application)
+        services.application_submit(actor=world.other_applicant, application=application)
 
 
 def test_full_flow_registers_and_publishes(world):
@@ -135,13 +135,13 @@ def test_every_transition_is_recorded(world):
 
 def test_agency_rejection_rejects_application_and_needs_reason(world):
     application = draft(world, "14.1.105.0/24")
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     with pytest.raises(InvalidInput) as exc:
-        services.verify_application(
+        services.application_verify(
             actor=world.agency, application=application, decision="reject", reason=" "
         )
     assert "reason" in exc.value.errors
-    services.verify_application(
+    services.application_verify(
         actor=world.agency, application=application, decision="reject", reason="No CNIC"
     )
     application.refresh_from_db()
@@ -150,33 +150,33 @@ def test_agency_rejection_rejects_application_and_needs_reason(world):
 
 def test_wrong_agency_cannot_verify(world):
     application = draft(world, "14.1.105.0/24")
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     with pytest.raises(NotAllowed):
-        services.verify_application(
+        services.application_verify(
             actor=world.licensing_reviewer, application=application, decision="approve"
         )
 
 
 def test_operator_no_drops_that_resource_alone(world):
     application = draft(world, "14.1.105.0/24", "14.192.130.0/24")
-    services.submit_application(actor=world.applicant, application=application)
-    services.verify_application(actor=world.agency, application=application, decision="approve")
+    services.application_submit(actor=world.applicant, application=application)
+    services.application_verify(actor=world.agency, application=application, decision="approve")
     indus_res = application.resources.get(operator=world.indus)
     margalla_res = application.resources.get(operator=world.margalla)
-    services.attest_resource(actor=world.operator, resource=indus_res, decision="reject", reason="not theirs")
-    services.attest_resource(actor=world.other_operator, resource=margalla_res, decision="approve")
+    services.resource_attest(actor=world.operator, resource=indus_res, decision="reject", reason="not theirs")
+    services.resource_attest(actor=world.other_operator, resource=margalla_res, decision="approve")
     application.refresh_from_db()
     # The fee counts only the confirmed resource: 256 addresses.
     assert application.state == State.AWAITING_PAYMENT and application.fee_addresses == 256
     pay(world, application)
-    services.decide_application(actor=world.officer, application=application, decision="approve")
+    services.application_decide(actor=world.officer, application=application, decision="approve")
     assert [r.value for r in Registration.objects.all()] == ["14.192.130.0/24"]
 
 
 def test_all_resources_refused_rejects_application(world):
     application = draft(world, "14.1.105.0/24")
-    services.submit_application(actor=world.applicant, application=application)
-    services.attest_resource(
+    services.application_submit(actor=world.applicant, application=application)
+    services.resource_attest(
         actor=world.operator, resource=application.resources.get(), decision="reject", reason="not assigned"
     )
     application.refresh_from_db()
@@ -185,35 +185,35 @@ def test_all_resources_refused_rejects_application(world):
 
 def test_operator_cannot_attest_outside_its_space(world):
     application = draft(world, "14.1.105.0/24")
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     with pytest.raises(NotAllowed):
-        services.attest_resource(
+        services.resource_attest(
             actor=world.other_operator, resource=application.resources.get(), decision="approve"
         )
 
 
 def test_attestation_is_once(world):
     application = draft(world, "14.1.105.0/24")
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     resource = application.resources.get()
-    services.attest_resource(actor=world.operator, resource=resource, decision="approve")
+    services.resource_attest(actor=world.operator, resource=resource, decision="approve")
     with pytest.raises(WrongState):
-        services.attest_resource(actor=world.operator, resource=resource, decision="reject", reason="x")
+        services.resource_attest(actor=world.operator, resource=resource, decision="reject", reason="x")
 
 
 def test_decision_only_when_awaiting_it(world):
     application = draft(world, "14.1.105.0/24")
     with pytest.raises(WrongState):
-        services.decide_application(actor=world.officer, application=application, decision="approve")
+        services.application_decide(actor=world.officer, application=application, decision="approve")
     with pytest.raises(NotAllowed):
-        services.decide_application(actor=world.agency, application=application, decision="approve")
+        services.application_decide(actor=world.agency, application=application, decision="approve")
 
 
 def test_officer_rejection_needs_reason(world):
     application = to_decision(world, "14.1.105.0/24")
     with pytest.raises(InvalidInput):
-        services.decide_application(actor=world.officer, application=application, decision="reject")
-    services.decide_application(actor=world.officer, application=application, decision="reject", reason="Fee")
+        services.application_decide(actor=world.officer, application=application, decision="reject")
+    services.application_decide(actor=world.officer, application=application, decision="reject", reason="Fee")
     application.refresh_from_db()
     assert application.state == State.REJECTED
     assert not Registration.objects.exists()
@@ -222,5 +222,5 @@ def test_officer_rejection_needs_reason(world):
 def test_unknown_decision_is_refused(world):
     application = to_decision(world, "14.1.105.0/24")
     with pytest.raises(InvalidInput) as exc:
-        services.decide_application(actor=world.officer, application=application, decision="maybe")
+        services.application_decide(actor=world.officer, application=application, decision="maybe")
     assert "decision" in exc.value.errors

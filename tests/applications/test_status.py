@@ -17,7 +17,7 @@ from vpnregistry.codes import ALPHABET
 
 def submitted(world, value="14.1.105.0/24"):
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return services.submit_application(actor=world.applicant, application=draft(world, value))
+        return services.application_submit(actor=world.applicant, application=draft(world, value))
 
 
 def test_the_first_submission_gives_a_secret_kept_only_as_its_hash(world):
@@ -46,7 +46,7 @@ def test_resubmission_keeps_the_secret(world):
     Application.objects.filter(pk=application.pk).update(state="returned")
     mail.outbox.clear()
     with TestCase.captureOnCommitCallbacks(execute=True):
-        again = services.submit_application(actor=world.applicant, application=application)
+        again = services.application_submit(actor=world.applicant, application=application)
     assert not hasattr(again, "status_secret")
     assert Application.objects.get(pk=application.pk).status_secret_hash == first_hash
     assert all("secret" not in m.body for m in mail.outbox)
@@ -55,7 +55,7 @@ def test_resubmission_keeps_the_secret(world):
 
 def test_the_right_pair_shows_state_dates_and_history(world):
     application = submitted(world)
-    services.verify_application(
+    services.application_verify(
         actor=world.agency, application=application, decision="reject", reason="Letter is unsigned"
     )
     found = public_status(application.tracking_number.lower(), application.status_secret.lower())

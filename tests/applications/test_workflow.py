@@ -56,7 +56,7 @@ def csv_of(rows, header="value,subscriber_id,district"):
 
 def test_csv_of_hundreds_of_resources_is_accepted(world):
     rows = [f"14.1.{104 + i // 256}.{i % 256}/32,SUB-{i},pb-lahore" for i in range(300)]
-    application = bulk.create_application_from_csv(actor=world.applicant, data=csv_of(rows))
+    application = bulk.application_create_from_csv(actor=world.applicant, data=csv_of(rows))
     assert application.resources.count() == 300
     assert set(application.resources.values_list("district__code", flat=True)) == {"pb-lahore"}
     assert application.resources.get(value="14.1.105.43/32").subscriber_id == "SUB-299"
@@ -72,7 +72,7 @@ def test_csv_refused_whole_naming_every_bad_line_and_field(world):
         "14.1.105.0/25,SUB-5,",  # line 7: overlaps line 2
     ]
     with pytest.raises(InvalidInput) as exc:
-        bulk.create_application_from_csv(actor=world.applicant, data=csv_of(rows))
+        bulk.application_create_from_csv(actor=world.applicant, data=csv_of(rows))
     messages = exc.value.errors["csv"]
     assert [m.split(": ")[0] for m in messages] == [
         "line 3, column value",
@@ -98,27 +98,27 @@ def test_csv_refused_whole_naming_every_bad_line_and_field(world):
 )
 def test_csv_shape_errors_are_named(world, data, fragment):
     with pytest.raises(InvalidInput) as exc:
-        bulk.create_application_from_csv(actor=world.applicant, data=data)
+        bulk.application_create_from_csv(actor=world.applicant, data=data)
     assert fragment in " ".join(exc.value.errors["csv"])
     assert not Application.objects.exists()
 
 
 def test_csv_with_bom_and_quoted_fields(world):
     data = '\ufeffvalue,"subscriber_id"\n"14.1.105.0/24","ACC, 1"\n'.encode()
-    application = bulk.create_application_from_csv(actor=world.applicant, data=data)
+    application = bulk.application_create_from_csv(actor=world.applicant, data=data)
     assert application.resources.get().subscriber_id == "ACC, 1"
 
 
 def test_csv_upload_needs_the_applicant_role(world):
     with pytest.raises(NotAllowed):
-        bulk.create_application_from_csv(actor=world.agency, data=csv_of(["14.1.105.0/24,S,"]))
+        bulk.application_create_from_csv(actor=world.agency, data=csv_of(["14.1.105.0/24,S,"]))
 
 
 def two_submitted(world):
     apps = []
     for value in ("14.1.105.0/24", "14.1.106.0/24"):
         application = draft(world, value)
-        services.submit_application(actor=world.applicant, application=application)
+        services.application_submit(actor=world.applicant, application=application)
         apps.append(application)
     return apps
 
@@ -126,7 +126,7 @@ def two_submitted(world):
 def test_bulk_attestation_records_all_and_moves_applications_on(world):
     apps = two_submitted(world)
     ids = [a.resources.get().pk for a in apps]
-    done = services.attest_resources(actor=world.operator, resource_ids=ids, decision="approve")
+    done = services.resources_attest(actor=world.operator, resource_ids=ids, decision="approve")
     assert [r.state for r in done] == ["confirmed", "confirmed"]
     for application in apps:
         application.refresh_from_db()
@@ -137,20 +137,20 @@ def test_bulk_attestation_records_all_and_moves_applications_on(world):
 def test_bulk_attestation_is_all_or_nothing(world):
     apps = two_submitted(world)
     other = draft(world, "14.192.130.0/24")
-    services.submit_application(actor=world.applicant, application=other)
+    services.application_submit(actor=world.applicant, application=other)
     ids = [a.resources.get().pk for a in apps]
     before = [snapshot(a) for a in apps]
     # One resource in another operator's space refuses the lot, named.
     with pytest.raises(InvalidInput) as exc:
-        services.attest_resources(
+        services.resources_attest(
             actor=world.operator, resource_ids=[*ids, other.resources.get().pk], decision="approve"
         )
     assert str(other.resources.get().pk) in exc.value.errors["resources"][0]
     # One attested already refuses the lot too.
-    services.attest_resource(actor=world.operator, resource=apps[0].resources.get(), decision="approve")
+    services.resource_attest(actor=world.operator, resource=apps[0].resources.get(), decision="approve")
     before = [snapshot(a) for a in apps]
     with pytest.raises(WrongState):
-        services.attest_resources(actor=world.operator, resource_ids=ids, decision="approve")
+        services.resources_attest(actor=world.operator, resource_ids=ids, decision="approve")
     assert [snapshot(a) for a in apps] == before
     # Bad input, wrong role.
     for kwargs, error in [
@@ -161,9 +161,9 @@ def test_bulk_attestation_is_all_or_nothing(world):
         ({"resource_ids": [ids[1]], "decision": "return", "reason": "x"}, InvalidInput),
     ]:
         with pytest.raises(error):
-            services.attest_resources(actor=world.operator, **kwargs)
+            services.resources_attest(actor=world.operator, **kwargs)
     with pytest.raises(NotAllowed):
-        services.attest_resources(actor=world.agency, resource_ids=[ids[1]], decision="approve")
+        services.resources_attest(actor=world.agency, resource_ids=[ids[1]], decision="approve")
     assert [snapshot(a) for a in apps] == before
 
 
@@ -193,7 +193,7 @@ def test_other_numbers_are_refused(text, why):
 
 
 def mobile_draft(world, jazz, number="0300 1234567", user=None):
-    return services.create_application(
+    return services.application_create(
         actor=user or world.freelancer_applicant,
         resources=[{"value": number, "subscriber_id": "MSISDN-1", "operator": jazz.code}],
     )
@@ -212,14 +212,14 @@ def test_mobile_number_is_registered_and_published_for_its_operator(world, mobil
         None,
         jazz,
     )
-    services.submit_application(actor=world.freelancer_applicant, application=application)
-    services.verify_application(actor=world.agency, application=application, decision="approve")
-    services.attest_resource(actor=staff, resource=resource, decision="approve")
+    services.application_submit(actor=world.freelancer_applicant, application=application)
+    services.application_verify(actor=world.agency, application=application, decision="approve")
+    services.resource_attest(actor=staff, resource=resource, decision="approve")
     application.refresh_from_db()
     # Mobile numbers do not count for the fee.
     assert application.state == State.AWAITING_DECISION and application.fee_amount == 0
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.decide_application(actor=world.officer, application=application, decision="approve")
+        services.application_decide(actor=world.officer, application=application, decision="approve")
     registration = Registration.objects.get()
     assert (registration.kind, registration.value, registration.operator) == ("msisdn", "+923001234567", jazz)
     # The published per-operator file carries it, as its mobile operator loads it.
@@ -262,10 +262,10 @@ def test_mobile_number_refusals(world):
     ]
     for item, field, fragment in cases:
         with pytest.raises(InvalidInput) as exc:
-            services.create_application(actor=world.freelancer_applicant, resources=[item])
+            services.application_create(actor=world.freelancer_applicant, resources=[item])
         assert fragment in " ".join(exc.value.errors["resources"][0][field]), item
     with pytest.raises(InvalidInput) as exc:
-        services.create_application(
+        services.application_create(
             actor=world.freelancer_applicant,
             resources=[
                 {"value": "03001234567", "subscriber_id": "S", "operator": "jazz"},
@@ -279,17 +279,17 @@ def test_mobile_number_refusals(world):
 def test_a_number_registered_to_another_organisation_overlaps(world, mobile):
     jazz, staff = mobile
     application = mobile_draft(world, jazz)
-    services.submit_application(actor=world.freelancer_applicant, application=application)
-    services.verify_application(actor=world.agency, application=application, decision="approve")
-    services.attest_resource(actor=staff, resource=application.resources.get(), decision="approve")
-    services.decide_application(actor=world.officer, application=application, decision="approve")
+    services.application_submit(actor=world.freelancer_applicant, application=application)
+    services.application_verify(actor=world.agency, application=application, decision="approve")
+    services.resource_attest(actor=staff, resource=application.resources.get(), decision="approve")
+    services.application_decide(actor=world.officer, application=application, decision="approve")
     # Not refused at entry (that would tell who holds it): the officer cannot approve it.
     held = mobile_draft(world, jazz, "+92 300 1234567", user=world.applicant)
-    services.submit_application(actor=world.applicant, application=held)
-    services.verify_application(actor=world.agency, application=held, decision="approve")
-    services.attest_resource(actor=staff, resource=held.resources.get(), decision="approve")
+    services.application_submit(actor=world.applicant, application=held)
+    services.application_verify(actor=world.agency, application=held, decision="approve")
+    services.resource_attest(actor=staff, resource=held.resources.get(), decision="approve")
     with pytest.raises(WrongState, match="registered to another organisation"):
-        services.decide_application(actor=world.officer, application=held, decision="approve")
+        services.application_decide(actor=world.officer, application=held, decision="approve")
     # The same organisation may ask for it again (a renewal, say).
     mobile_draft(world, jazz)
 
@@ -299,7 +299,7 @@ def test_mobile_numbers_in_a_csv(world, mobile):
         ["03001234567,S-1,,jazz", "03011234567,S-2,,"], header="value,subscriber_id,district,operator"
     )
     with pytest.raises(InvalidInput) as exc:
-        bulk.create_application_from_csv(actor=world.freelancer_applicant, data=data)
+        bulk.application_create_from_csv(actor=world.freelancer_applicant, data=data)
     assert exc.value.errors["csv"] == [
         "line 3, column operator: No operator's numbering holds +923011234567: name the mobile operator that "
         "attests it."
@@ -328,12 +328,12 @@ def test_fee_from_the_application_that_reaches_five_addresses_and_every_later_on
     settings.FEE_PER_ADDRESS = "750"
     first = to_decision(world, "14.1.105.0/30")  # 4 addresses: under the threshold
     assert first.state == State.AWAITING_DECISION and first.fee_amount == 0 and first.fee_addresses == 4
-    services.decide_application(actor=world.officer, application=first, decision="approve")
+    services.application_decide(actor=world.officer, application=first, decision="approve")
     second = attested(world, "14.1.105.4/32")  # 4 + 1 = 5: the fee applies, for its own address
     assert second.state == State.AWAITING_PAYMENT
     assert (second.fee_addresses, second.fee_amount) == (1, Decimal("750"))
     pay(world, second)
-    services.decide_application(actor=world.officer, application=second, decision="approve")
+    services.application_decide(actor=world.officer, application=second, decision="approve")
     third = attested(world, "2001:dd8:1c:1::/64")  # every later one pays; an IPv6 prefix counts 1
     assert third.state == State.AWAITING_PAYMENT and third.fee_amount == Decimal("750")
     # Another organisation starts from nothing.
@@ -354,26 +354,26 @@ def test_payment_is_recorded_once_with_a_unique_reference(world):
         (world.officer, "R" * 65, InvalidInput),
     ]:
         with pytest.raises(error):
-            services.record_payment(actor=actor, application=application, reference=reference)
+            services.payment_record(actor=actor, application=application, reference=reference)
     assert snapshot(application) == before
-    services.record_payment(actor=world.officer, application=application, reference=" HBL/2026-01 ")
+    services.payment_record(actor=world.officer, application=application, reference=" HBL/2026-01 ")
     application.refresh_from_db()
     assert application.state == State.AWAITING_DECISION
     assert (application.payment_reference, application.payment_recorded_by) == ("HBL/2026-01", world.officer)
     event = AuditEvent.objects.get(action="application.payment")
     assert event.data["reference"] == "HBL/2026-01" and event.actor == world.officer
     with pytest.raises(WrongState):
-        services.record_payment(actor=world.officer, application=application, reference="HBL/2026-02")
+        services.payment_record(actor=world.officer, application=application, reference="HBL/2026-02")
     another = attested(world, "14.1.106.0/24")
     with pytest.raises(InvalidInput) as exc:
-        services.record_payment(actor=world.officer, application=another, reference="HBL/2026-01")
+        services.payment_record(actor=world.officer, application=another, reference="HBL/2026-01")
     assert application.tracking_number in exc.value.errors["reference"][0]
 
 
 def test_an_unpaid_application_cannot_be_decided(world):
     application = attested(world, "14.1.105.0/24")
     with pytest.raises(WrongState):
-        services.decide_application(actor=world.officer, application=application, decision="approve")
+        services.application_decide(actor=world.officer, application=application, decision="approve")
 
 
 # --- return and withdrawal --------------------------------------------------------------------
@@ -381,22 +381,22 @@ def test_an_unpaid_application_cannot_be_decided(world):
 
 def test_agency_returns_applicant_edits_and_resubmits_every_round_kept(world):
     application = draft(world, "14.1.105.0/24", "14.1.106.0/24", "14.192.130.0/24")
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     kept, changed, dropped = (
         application.resources.get(value=v) for v in ("14.1.105.0/24", "14.1.106.0/24", "14.192.130.0/24")
     )
-    services.attest_resource(actor=world.operator, resource=kept, decision="approve")
-    services.attest_resource(actor=world.operator, resource=changed, decision="approve")
+    services.resource_attest(actor=world.operator, resource=kept, decision="approve")
+    services.resource_attest(actor=world.operator, resource=changed, decision="approve")
     with pytest.raises(InvalidInput):
-        services.verify_application(actor=world.agency, application=application, decision="return")
-    services.verify_application(
+        services.application_verify(actor=world.agency, application=application, decision="return")
+    services.application_verify(
         actor=world.agency, application=application, decision="return", reason="Name the second office's line"
     )
     application.refresh_from_db()
     assert (
         application.state == State.RETURNED and application.decision_reason == "Name the second office's line"
     )
-    services.replace_resources(
+    services.resources_replace(
         actor=world.applicant,
         application=application,
         resources=[
@@ -414,17 +414,17 @@ def test_agency_returns_applicant_edits_and_resubmits_every_round_kept(world):
         ("14.1.106.0/24", "pending"),
         ("27.0.184.0/24", "pending"),
     ]
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     application.refresh_from_db()
     assert application.state == State.SUBMITTED and application.verified_at is None
-    services.verify_application(actor=world.agency, application=application, decision="approve")
+    services.application_verify(actor=world.agency, application=application, decision="approve")
     for resource in live.filter(state="pending"):
-        services.attest_resource(actor=world.operator, resource=resource, decision="approve")
+        services.resource_attest(actor=world.operator, resource=resource, decision="approve")
     application.refresh_from_db()
     assert application.state == State.AWAITING_PAYMENT
     assert application.fee_addresses == 768  # the removed resources do not count
     pay(world, application)
-    services.decide_application(actor=world.officer, application=application, decision="approve")
+    services.application_decide(actor=world.officer, application=application, decision="approve")
     assert sorted(Registration.objects.values_list("value", flat=True)) == [
         "14.1.105.0/24",
         "14.1.106.0/24",
@@ -447,7 +447,7 @@ def test_agency_returns_applicant_edits_and_resubmits_every_round_kept(world):
 
 def test_officer_returns_from_the_decision(world):
     application = to_decision(world, "14.1.105.0/24")
-    services.decide_application(
+    services.application_decide(
         actor=world.officer,
         application=application,
         decision="return",
@@ -457,39 +457,39 @@ def test_officer_returns_from_the_decision(world):
     assert application.state == State.RETURNED
     assert Review.objects.get(stage="decision").decision == "return"
     # Submitted again unchanged: verification again, the attestation stands, the payment covers it.
-    services.submit_application(actor=world.applicant, application=application)
-    services.verify_application(actor=world.agency, application=application, decision="approve")
+    services.application_submit(actor=world.applicant, application=application)
+    services.application_verify(actor=world.agency, application=application, decision="approve")
     application.refresh_from_db()
     assert application.state == State.AWAITING_DECISION
 
 
 def test_editing_refusals_change_nothing(world):
     application = draft(world, "14.1.105.0/24")
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     items = [{"value": "14.1.106.0/24", "subscriber_id": "S"}]
     before = snapshot(application)
     with pytest.raises(WrongState):
-        services.replace_resources(actor=world.applicant, application=application, resources=items)
+        services.resources_replace(actor=world.applicant, application=application, resources=items)
     with pytest.raises(NotAllowed):
-        services.replace_resources(actor=world.other_applicant, application=application, resources=items)
+        services.resources_replace(actor=world.other_applicant, application=application, resources=items)
     with pytest.raises(NotAllowed):
-        services.replace_resources(actor=world.agency, application=application, resources=items)
-    services.verify_application(actor=world.agency, application=application, decision="return", reason="fix")
+        services.resources_replace(actor=world.agency, application=application, resources=items)
+    services.application_verify(actor=world.agency, application=application, decision="return", reason="fix")
     before = snapshot(application)
     with pytest.raises(InvalidInput):
-        services.replace_resources(
+        services.resources_replace(
             actor=world.applicant,
             application=application,
             resources=[{"value": "10.0.0.0/8", "subscriber_id": "S"}],
         )
     with pytest.raises(InvalidInput):
-        services.replace_resources(actor=world.applicant, application=application, resources=[])
+        services.resources_replace(actor=world.applicant, application=application, resources=[])
     assert snapshot(application) == before
 
 
 def test_a_drafts_resources_are_replaced_outright(world):
     application = draft(world, "14.1.105.0/24")
-    bulk.replace_resources_from_csv(
+    bulk.resources_replace_from_csv(
         actor=world.applicant, application=application, data=csv_of(["14.1.106.0/24,S,"])
     )
     assert list(application.resources.values_list("value", flat=True)) == ["14.1.106.0/24"]
@@ -497,33 +497,33 @@ def test_a_drafts_resources_are_replaced_outright(world):
 
 def test_withdrawal_before_a_decision_only(world):
     application = draft(world, "14.1.105.0/24")
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     before = snapshot(application)
     with pytest.raises(NotAllowed):
-        services.withdraw_application(actor=world.other_applicant, application=application)
+        services.application_withdraw(actor=world.other_applicant, application=application)
     with pytest.raises(NotAllowed):
-        services.withdraw_application(actor=world.officer, application=application)
+        services.application_withdraw(actor=world.officer, application=application)
     assert snapshot(application) == before
-    services.withdraw_application(actor=world.applicant, application=application, reason="Moved office")
+    services.application_withdraw(actor=world.applicant, application=application, reason="Moved office")
     application.refresh_from_db()
     assert application.state == State.WITHDRAWN
     assert AuditEvent.objects.get(action="application.withdraw").reason == "Moved office"
     with pytest.raises(WrongState):
-        services.withdraw_application(actor=world.applicant, application=application)
+        services.application_withdraw(actor=world.applicant, application=application)
     with TestCase.captureOnCommitCallbacks(execute=True):
         done = approved(world, "14.1.106.0/24")
     with pytest.raises(WrongState):
-        services.withdraw_application(actor=world.applicant, application=done)
+        services.application_withdraw(actor=world.applicant, application=done)
     # A withdrawn application is final: no resubmission.
     with pytest.raises(WrongState):
-        services.submit_application(actor=world.applicant, application=application)
+        services.application_submit(actor=world.applicant, application=application)
 
 
 def test_withdrawal_at_each_open_step(world):
     paying = attested(world, "14.1.105.0/24")
     deciding = to_decision(world, "14.1.106.0/24")
     for application in (draft(world, "14.1.107.0/24"), paying, deciding):
-        services.withdraw_application(actor=world.applicant, application=application)
+        services.application_withdraw(actor=world.applicant, application=application)
         application.refresh_from_db()
         assert application.state == State.WITHDRAWN
 
@@ -539,17 +539,17 @@ def test_reasons_are_seeded_and_a_rejection_names_one(world):
     application = to_decision(world, "14.1.105.0/24")
     before = snapshot(application)
     with pytest.raises(InvalidInput) as exc:
-        services.decide_application(
+        services.application_decide(
             actor=world.officer, application=application, decision="reject", reason="x", reason_code="nope"
         )
     assert "reason_code" in exc.value.errors
     RejectionReason.objects.filter(code="purpose").update(active=False)
     with pytest.raises(InvalidInput):
-        services.decide_application(
+        services.application_decide(
             actor=world.officer, application=application, decision="reject", reason="x", reason_code="purpose"
         )
     assert snapshot(application) == before
-    services.decide_application(
+    services.application_decide(
         actor=world.officer,
         application=application,
         decision="reject",
@@ -567,7 +567,7 @@ def test_reasons_are_seeded_and_a_rejection_names_one(world):
 
 def rejected(world, value="14.1.105.0/24"):
     application = to_decision(world, value)
-    services.decide_application(actor=world.officer, application=application, decision="reject", reason="No")
+    services.application_decide(actor=world.officer, application=application, decision="reject", reason="No")
     application.refresh_from_db()
     return application
 
@@ -577,36 +577,36 @@ def test_appeal_upheld_goes_to_a_fresh_decision_by_another_officer(world):
     assert application.rejection_reason.code == "other"  # none named
     before = snapshot(application)
     with pytest.raises(InvalidInput):
-        services.appeal_application(actor=world.applicant, application=application, grounds="  ")
+        services.application_appeal(actor=world.applicant, application=application, grounds="  ")
     with pytest.raises(NotAllowed):
-        services.appeal_application(actor=world.other_applicant, application=application, grounds="g")
+        services.application_appeal(actor=world.other_applicant, application=application, grounds="g")
     with pytest.raises(NotAllowed):
-        services.appeal_application(actor=world.officer, application=application, grounds="g")
+        services.application_appeal(actor=world.officer, application=application, grounds="g")
     assert snapshot(application) == before
-    services.appeal_application(
+    services.application_appeal(
         actor=world.applicant, application=application, grounds="The letter is current"
     )
     application.refresh_from_db()
     assert application.state == State.APPEALED and application.appeal_grounds == "The letter is current"
     before = snapshot(application)
     with pytest.raises(NotAllowed):
-        services.decide_appeal(actor=world.officer, application=application, decision="uphold", reason="r")
+        services.appeal_decide(actor=world.officer, application=application, decision="uphold", reason="r")
     with pytest.raises(NotAllowed):
-        services.decide_appeal(actor=world.agency, application=application, decision="uphold", reason="r")
+        services.appeal_decide(actor=world.agency, application=application, decision="uphold", reason="r")
     with pytest.raises(InvalidInput):
-        services.decide_appeal(actor=world.officer2, application=application, decision="uphold")
+        services.appeal_decide(actor=world.officer2, application=application, decision="uphold")
     with pytest.raises(InvalidInput):
-        services.decide_appeal(actor=world.officer2, application=application, decision="approve", reason="r")
+        services.appeal_decide(actor=world.officer2, application=application, decision="approve", reason="r")
     assert snapshot(application) == before
-    services.decide_appeal(
+    services.appeal_decide(
         actor=world.officer2, application=application, decision="uphold", reason="Letter checked"
     )
     application.refresh_from_db()
     assert application.state == State.AWAITING_DECISION and application.appeal_decided_by == world.officer2
     # The officer who rejected does not decide again.
     with pytest.raises(NotAllowed):
-        services.decide_application(actor=world.officer, application=application, decision="approve")
-    services.decide_application(actor=world.officer2, application=application, decision="approve")
+        services.application_decide(actor=world.officer, application=application, decision="approve")
+    services.application_decide(actor=world.officer2, application=application, decision="approve")
     application.refresh_from_db()
     assert application.state == State.APPROVED
     assert list(application.reviews.values_list("stage", "decision")) == [
@@ -619,71 +619,71 @@ def test_appeal_upheld_goes_to_a_fresh_decision_by_another_officer(world):
 
 def test_appeal_dismissed_is_final(world):
     application = rejected(world)
-    services.appeal_application(actor=world.applicant, application=application, grounds="g")
-    services.decide_appeal(
+    services.application_appeal(actor=world.applicant, application=application, grounds="g")
+    services.appeal_decide(
         actor=world.officer2, application=application, decision="dismiss", reason="No new facts"
     )
     application.refresh_from_db()
     assert application.state == State.REJECTED
     with pytest.raises(WrongState):
-        services.appeal_application(actor=world.applicant, application=application, grounds="again")
+        services.application_appeal(actor=world.applicant, application=application, grounds="again")
     with pytest.raises(WrongState):
-        services.decide_appeal(actor=world.officer2, application=application, decision="uphold", reason="r")
+        services.appeal_decide(actor=world.officer2, application=application, decision="uphold", reason="r")
 
 
 def test_appeal_window_is_thirty_days(world, settings):
     application = rejected(world)
     Application.objects.filter(pk=application.pk).update(decided_at=timezone.now() - timedelta(days=31))
     with pytest.raises(WrongState) as exc:
-        services.appeal_application(actor=world.applicant, application=application, grounds="g")
+        services.application_appeal(actor=world.applicant, application=application, grounds="g")
     assert "time to appeal ended" in exc.value.message
     settings.APPEAL_DAYS = 60
-    services.appeal_application(actor=world.applicant, application=application, grounds="g")
+    services.application_appeal(actor=world.applicant, application=application, grounds="g")
 
 
 def test_only_a_rejection_can_be_appealed(world):
     application = to_decision(world, "14.1.105.0/24")
     with pytest.raises(WrongState):
-        services.appeal_application(actor=world.applicant, application=application, grounds="g")
+        services.application_appeal(actor=world.applicant, application=application, grounds="g")
     with pytest.raises(WrongState):
-        services.decide_appeal(actor=world.officer, application=application, decision="uphold", reason="r")
+        services.appeal_decide(actor=world.officer, application=application, decision="uphold", reason="r")
 
 
 def test_agency_rejection_upheld_goes_back_to_another_reviewer(world):
     second_reviewer = UserFactory(username="reviewer2", role=Role.AGENCY, agency=world.pseb)
     application = draft(world, "14.1.105.0/24")
-    services.submit_application(actor=world.applicant, application=application)
-    services.verify_application(
+    services.application_submit(actor=world.applicant, application=application)
+    services.application_verify(
         actor=world.agency,
         application=application,
         decision="reject",
         reason="No CNIC",
         reason_code="documents-missing",
     )
-    services.appeal_application(actor=world.applicant, application=application, grounds="CNIC on file")
-    services.decide_appeal(actor=world.officer, application=application, decision="uphold", reason="It is")
+    services.application_appeal(actor=world.applicant, application=application, grounds="CNIC on file")
+    services.appeal_decide(actor=world.officer, application=application, decision="uphold", reason="It is")
     application.refresh_from_db()
     assert application.state == State.IN_REVIEW and application.verified_at is None
     with pytest.raises(NotAllowed):
-        services.verify_application(actor=world.agency, application=application, decision="approve")
-    services.verify_application(actor=second_reviewer, application=application, decision="approve")
+        services.application_verify(actor=world.agency, application=application, decision="approve")
+    services.application_verify(actor=second_reviewer, application=application, decision="approve")
 
 
 def test_rejection_by_refused_resources_upheld_asks_the_operators_again(world):
     application = draft(world, "14.1.105.0/24")
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     resource = application.resources.get()
-    services.attest_resource(actor=world.operator, resource=resource, decision="reject", reason="not ours")
+    services.resource_attest(actor=world.operator, resource=resource, decision="reject", reason="not ours")
     application.refresh_from_db()
     assert application.state == State.REJECTED and application.rejection_reason.code == "resources-refused"
-    services.appeal_application(actor=world.applicant, application=application, grounds="Our bill attached")
-    services.decide_appeal(
+    services.application_appeal(actor=world.applicant, application=application, grounds="Our bill attached")
+    services.appeal_decide(
         actor=world.officer, application=application, decision="uphold", reason="Ask again"
     )
     resource.refresh_from_db()
     application.refresh_from_db()
     assert application.state == State.IN_REVIEW and resource.state == "pending"
-    services.attest_resource(actor=world.operator, resource=resource, decision="approve")
+    services.resource_attest(actor=world.operator, resource=resource, decision="approve")
     assert resource.attestations.count() == 2
 
 
@@ -694,7 +694,7 @@ def test_renewal_replaces_the_registration_without_a_gap(world, settings):
     with TestCase.captureOnCommitCallbacks(execute=True):
         first = approved(world, "14.1.105.0/24")
     old = Registration.objects.get(resource__application=first)
-    renewal = services.renew_registrations(actor=world.applicant, registrations=[old])
+    renewal = services.registrations_renew(actor=world.applicant, registrations=[old])
     resource = renewal.resources.get()
     assert (renewal.state, resource.value, resource.subscriber_id, resource.renews) == (
         State.DRAFT,
@@ -703,17 +703,17 @@ def test_renewal_replaces_the_registration_without_a_gap(world, settings):
         old,
     )
     with pytest.raises(WrongState):
-        services.renew_registrations(actor=world.applicant, registrations=[old])
-    services.submit_application(actor=world.applicant, application=renewal)
-    services.verify_application(actor=world.agency, application=renewal, decision="approve")
-    services.attest_resource(actor=world.operator, resource=resource, decision="approve")
+        services.registrations_renew(actor=world.applicant, registrations=[old])
+    services.application_submit(actor=world.applicant, application=renewal)
+    services.application_verify(actor=world.agency, application=renewal, decision="approve")
+    services.resource_attest(actor=world.operator, resource=resource, decision="approve")
     renewal.refresh_from_db()
     # Renewals pay too; the renewed registration is not counted twice.
     assert renewal.state == State.AWAITING_PAYMENT and renewal.fee_addresses == 256
     assert fee_for(renewal).registered == 0
     pay(world, renewal)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.decide_application(actor=world.officer, application=renewal, decision="approve")
+        services.application_decide(actor=world.officer, application=renewal, decision="approve")
     old.refresh_from_db()
     new = Registration.objects.get(resource=resource)
     assert old.state == Registration.State.EXPIRED and new.reference in old.state_reason
@@ -733,36 +733,36 @@ def test_renewal_refusals(world):
     registration = Registration.objects.get(resource__application=first)
     count = Application.objects.count()
     with pytest.raises(NotAllowed):
-        services.renew_registrations(actor=world.other_applicant, registrations=[registration])
+        services.registrations_renew(actor=world.other_applicant, registrations=[registration])
     with pytest.raises(NotAllowed):
-        services.renew_registrations(actor=world.officer, registrations=[registration])
+        services.registrations_renew(actor=world.officer, registrations=[registration])
     with pytest.raises(InvalidInput):
-        services.renew_registrations(actor=world.applicant, registrations=[])
-    from vpnregistry.registrations.services import change_state
+        services.registrations_renew(actor=world.applicant, registrations=[])
+    from vpnregistry.registrations.services import registration_change_state
 
-    change_state(actor=world.officer, registration=registration, step="revoke", reason="fraud")
+    registration_change_state(actor=world.officer, registration=registration, step="revoke", reason="fraud")
     registration.refresh_from_db()
     with pytest.raises(WrongState):
-        services.renew_registrations(actor=world.applicant, registrations=[registration])
+        services.registrations_renew(actor=world.applicant, registrations=[registration])
     assert Application.objects.count() == count
 
 
 def test_a_renewal_of_a_registration_suspended_meanwhile_needs_the_suspension_acknowledged(world):
-    from vpnregistry.registrations.services import change_state
+    from vpnregistry.registrations.services import registration_change_state
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         first = approved(world, "14.1.105.0/24")
     registration = Registration.objects.get(resource__application=first)
-    renewal = services.renew_registrations(actor=world.applicant, registrations=[registration])
-    services.submit_application(actor=world.applicant, application=renewal)
-    services.verify_application(actor=world.agency, application=renewal, decision="approve")
-    services.attest_resource(actor=world.operator, resource=renewal.resources.get(), decision="approve")
+    renewal = services.registrations_renew(actor=world.applicant, registrations=[registration])
+    services.application_submit(actor=world.applicant, application=renewal)
+    services.application_verify(actor=world.agency, application=renewal, decision="approve")
+    services.resource_attest(actor=world.operator, resource=renewal.resources.get(), decision="approve")
     renewal.refresh_from_db()
     pay(world, renewal)
-    change_state(actor=world.officer, registration=registration, step="suspend", reason="check")
+    registration_change_state(actor=world.officer, registration=registration, step="suspend", reason="check")
     before = snapshot(renewal)
     with pytest.raises(InvalidInput) as exc:
-        services.decide_application(actor=world.officer, application=renewal, decision="approve")
+        services.application_decide(actor=world.officer, application=renewal, decision="approve")
     assert "check" in exc.value.errors["acknowledge_suspension"][0]
     assert snapshot(renewal) == before
     assert renewal.state == State.AWAITING_DECISION and Registration.objects.count() == 1
@@ -774,13 +774,13 @@ def test_a_suspension_is_not_undone_by_waiting_for_expiry_and_renewing(world, se
     no ordinary approval decides it; only an officer acknowledging the suspension, with a reason."""
     from tests.auth import login
     from vpnregistry.allowlist.publication import sweep
-    from vpnregistry.registrations.services import change_state
+    from vpnregistry.registrations.services import registration_change_state
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         first = approved(world, "14.1.105.0/24")
     registration = Registration.objects.get(resource__application=first)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        change_state(
+        registration_change_state(
             actor=world.officer, registration=registration, step="suspend", reason="subscriber in arrears"
         )
     # Its end date passes.
@@ -792,12 +792,12 @@ def test_a_suspension_is_not_undone_by_waiting_for_expiry_and_renewing(world, se
     registration.refresh_from_db()
     assert report.expired == [] and registration.state == Registration.State.SUSPENDED
 
-    renewal = services.renew_registrations(actor=world.applicant, registrations=[registration])
+    renewal = services.registrations_renew(actor=world.applicant, registrations=[registration])
     renew_event = AuditEvent.objects.get(action="application.renew", object_id=str(renewal.pk))
     assert "subscriber in arrears" in renew_event.reason and registration.reference in renew_event.reason
-    services.submit_application(actor=world.applicant, application=renewal)
-    services.verify_application(actor=world.agency, application=renewal, decision="approve")
-    services.attest_resource(actor=world.operator, resource=renewal.resources.get(), decision="approve")
+    services.application_submit(actor=world.applicant, application=renewal)
+    services.application_verify(actor=world.agency, application=renewal, decision="approve")
+    services.resource_attest(actor=world.operator, resource=renewal.resources.get(), decision="approve")
     renewal.refresh_from_db()
     if renewal.state == State.AWAITING_PAYMENT:
         pay(world, renewal)
@@ -827,7 +827,7 @@ def test_a_suspension_is_not_undone_by_waiting_for_expiry_and_renewing(world, se
         f"/applications/{renewal.pk}/decide/", {"decision": "approve", "reason": "ok"}
     )
     with pytest.raises(InvalidInput) as exc:
-        services.decide_application(
+        services.application_decide(
             actor=world.officer, application=renewal, decision="approve", acknowledge_suspension=True
         )
     assert "reason" in exc.value.errors
@@ -852,18 +852,20 @@ def test_a_suspension_is_not_undone_by_waiting_for_expiry_and_renewing(world, se
 def test_a_new_application_for_suspended_space_needs_the_suspension_acknowledged(world):
     """Applying afresh for what a suspended registration holds lifts the suspension as a renewal
     would: the same acknowledgement is needed."""
-    from vpnregistry.registrations.services import change_state
+    from vpnregistry.registrations.services import registration_change_state
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         first = approved(world, "14.1.105.0/24")
     registration = Registration.objects.get(resource__application=first)
-    change_state(actor=world.officer, registration=registration, step="suspend", reason="court order")
+    registration_change_state(
+        actor=world.officer, registration=registration, step="suspend", reason="court order"
+    )
     again = to_decision(world, "14.1.105.128/25")
     detail = world.client(world.officer).get(f"/api/v1/applications/{again.pk}/").json()
     assert [s["registration"] for s in detail["suspensions"]] == [registration.reference]
     before = snapshot(again)
     with pytest.raises(InvalidInput) as exc:
-        services.decide_application(actor=world.officer, application=again, decision="approve", reason="ok")
+        services.application_decide(actor=world.officer, application=again, decision="approve", reason="ok")
     assert "court order" in exc.value.errors["acknowledge_suspension"][0]
     assert snapshot(again) == before
     # Unrelated space of the same organisation needs nothing of the kind.
@@ -871,8 +873,8 @@ def test_a_new_application_for_suspended_space_needs_the_suspension_acknowledged
     assert (
         world.client(world.officer).get(f"/api/v1/applications/{elsewhere.pk}/").json()["suspensions"] == []
     )
-    services.decide_application(actor=world.officer, application=elsewhere, decision="approve")
-    services.decide_application(
+    services.application_decide(actor=world.officer, application=elsewhere, decision="approve")
+    services.application_decide(
         actor=world.officer,
         application=again,
         decision="approve",
@@ -885,12 +887,12 @@ def test_a_new_application_for_suspended_space_needs_the_suspension_acknowledged
 
 
 def test_a_suspended_registration_past_its_end_counts_no_more_towards_the_fee(world):
-    from vpnregistry.registrations.services import change_state
+    from vpnregistry.registrations.services import registration_change_state
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         first = approved(world, "14.1.105.0/24")
     registration = Registration.objects.get(resource__application=first)
-    change_state(actor=world.officer, registration=registration, step="suspend", reason="check")
+    registration_change_state(actor=world.officer, registration=registration, step="suspend", reason="check")
     single = attested(world, "14.1.106.1/32")
     assert fee_for(single).registered == 256
     now = timezone.now()
@@ -902,18 +904,20 @@ def test_a_suspended_registration_past_its_end_counts_no_more_towards_the_fee(wo
 
 def test_revoked_registrations_stay_revoked_past_their_end_and_are_not_renewed(world):
     from vpnregistry.allowlist.publication import sweep
-    from vpnregistry.registrations.services import change_state
+    from vpnregistry.registrations.services import registration_change_state
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         first = approved(world, "14.1.105.0/24")
     registration = Registration.objects.get(resource__application=first)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        change_state(actor=world.officer, registration=registration, step="revoke", reason="fraud")
+        registration_change_state(
+            actor=world.officer, registration=registration, step="revoke", reason="fraud"
+        )
     sweep(now=registration.valid_until + timedelta(days=1))
     registration.refresh_from_db()
     assert registration.state == Registration.State.REVOKED
     with pytest.raises(WrongState):
-        services.renew_registrations(actor=world.applicant, registrations=[registration])
+        services.registrations_renew(actor=world.applicant, registrations=[registration])
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ def test_check_a_code_and_a_status_at_phone_width_by_keyboard(live_server, brows
     page.set_viewport_size({"width": 390, "height": 844})
     code = issue_certificate(actor=world.applicant, registration=registration(world)).code
     application = draft(world, "14.1.106.0/24")
-    secret = services.submit_application(actor=world.applicant, application=application).status_secret
+    secret = services.application_submit(actor=world.applicant, application=application).status_secret
     application.refresh_from_db()
 
     page.goto(f"{base}/verify/")

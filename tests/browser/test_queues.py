@@ -21,11 +21,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_queue_turnaround_and_notifications(live_server, world, browser_page, screenshot):
     page, base = browser_page, live_server.url
     late = draft(world, "14.1.105.0/24")
-    services.submit_application(actor=world.applicant, application=late)
+    services.application_submit(actor=world.applicant, application=late)
     Application.objects.filter(pk=late.pk).update(submitted_at=timezone.now() - timedelta(days=9))
     late.refresh_from_db()
     fresh = draft(world, "14.1.106.0/24")
-    services.submit_application(actor=world.applicant, application=fresh)
+    services.application_submit(actor=world.applicant, application=fresh)
     fresh.refresh_from_db()
     # Set here: a transactional test before this one may have flushed the seeded targets.
     StepTarget.objects.update_or_create(step="agency", defaults={"days": 5})

@@ -67,7 +67,7 @@ def test_errors_are_shown_beside_their_fields_and_nothing_is_saved(client, world
 
 def test_operator_answers_officer_decides_applicant_reopens_in_the_portal(client, world, past_event):
     reg = located(world, "14.1.105.0/24", LAHORE)
-    complaint = complaints.file_complaint(
+    complaint = complaints.complaint_file(
         actor=world.applicant,
         registration=reg.reference,
         event=past_event.pk,
@@ -102,7 +102,7 @@ def test_operator_answers_officer_decides_applicant_reopens_in_the_portal(client
 
 def test_lists_and_pages_are_out_of_reach_for_others(client, world, past_event):
     reg = located(world, "14.1.105.0/24", LAHORE)
-    complaint = complaints.file_complaint(
+    complaint = complaints.complaint_file(
         actor=world.applicant,
         registration=reg.reference,
         event=past_event.pk,
@@ -133,7 +133,7 @@ def test_complaint_list_pages_by_keyset(client, world, past_event, monkeypatch):
     reg = located(world, "14.1.105.0/24", LAHORE)
     monkeypatch.setattr(complaints, "PAGE_SIZE", 2)
     made = [
-        complaints.file_complaint(
+        complaints.complaint_file(
             actor=world.applicant,
             registration=reg.reference,
             event=past_event.pk,

@@ -42,7 +42,7 @@ def file(world, reg, ev, /, *, user=None, **overrides):
         "description": "The VPN to our client dropped at 10:00 and stayed down.",
     }
     fields.update(overrides)
-    return complaints.file_complaint(actor=user or world.applicant, **fields)
+    return complaints.complaint_file(actor=user or world.applicant, **fields)
 
 
 def api_file(world, reg, event, *, user=None, evidence=None, **overrides):
@@ -185,10 +185,12 @@ def test_the_whole_path_open_answered_rejected_reopened_resolved(world, reg, pas
 
 def test_an_officer_may_decide_an_open_complaint_the_operator_never_answered(world, reg, past_event):
     complaint = file(world, reg, past_event)
-    decided = complaints.decide(actor=world.officer, complaint=complaint, decision="resolved")
+    decided = complaints.complaint_decide(actor=world.officer, complaint=complaint, decision="resolved")
     assert decided.state == "resolved" and decided.closed
     with pytest.raises(WrongState):
-        complaints.reopen(actor=world.applicant, complaint=file(world, reg, past_event), reason="still open")
+        complaints.complaint_reopen(
+            actor=world.applicant, complaint=file(world, reg, past_event), reason="still open"
+        )
 
 
 def test_the_time_must_fall_inside_the_events_window(world, reg, past_event):
@@ -311,8 +313,8 @@ def test_lists_put_the_oldest_open_first_for_operators_and_officers_and_page_by_
 ):
     monkeypatch.setattr(complaints, "PAGE_SIZE", 2)
     made = [file(world, reg, past_event) for _ in range(5)]
-    complaints.decide(actor=world.officer, complaint=made[0], decision="resolved")
-    complaints.decide(actor=world.officer, complaint=made[2], decision="resolved")
+    complaints.complaint_decide(actor=world.officer, complaint=made[0], decision="resolved")
+    complaints.complaint_decide(actor=world.officer, complaint=made[2], decision="resolved")
     expected_open_first = [made[1].pk, made[3].pk, made[4].pk, made[0].pk, made[2].pk]
     for user in (world.operator, world.officer):
         seen, url = [], "/api/v1/complaints/"

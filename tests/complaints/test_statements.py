@@ -17,7 +17,7 @@ from tests.conftest import require_tool
 from tests.events import KARACHI_SOUTH, LAHORE, located, make_event
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.registrations.models import ActivePeriod
-from vpnregistry.registrations.services import change_state, end_activity, resume_activity
+from vpnregistry.registrations.services import end_activity, registration_change_state, resume_activity
 from vpnregistry.restrictions.models import ExemptionStatement
 from vpnregistry.signing import keys
 from vpnregistry.signing.minisign import PublicKey, SignatureError, verify
@@ -140,9 +140,13 @@ def test_statements_are_reproducible_after_a_later_suspension(world, past_event)
     registration = located(world, "14.1.105.0/24", LAHORE)
     first = json.loads(statement(world, past_event).content)
     # Suspended today by an officer, long after the event; then revoked.
-    change_state(actor=world.officer, registration=registration, step="suspend", reason="Unpaid fee")
+    registration_change_state(
+        actor=world.officer, registration=registration, step="suspend", reason="Unpaid fee"
+    )
     second = json.loads(statement(world, past_event).content)
-    change_state(actor=world.officer, registration=registration, step="revoke", reason="Still unpaid")
+    registration_change_state(
+        actor=world.officer, registration=registration, step="revoke", reason="Still unpaid"
+    )
     third = json.loads(statement(world, past_event).content)
     assert second["registrations"] == first["registrations"] == third["registrations"]
     assert first["registrations"][0]["whole_window"] is True

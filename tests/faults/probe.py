@@ -136,11 +136,11 @@ def approve(tracking_number: str) -> dict:
     django.setup()
     from vpnregistry.accounts.models import User
     from vpnregistry.applications.models import Application
-    from vpnregistry.applications.services import decide_application
+    from vpnregistry.applications.services import application_decide
 
     application = Application.objects.get(tracking_number=tracking_number)
     officer = User.objects.get(username="demo-officer")
-    decide_application(actor=officer, application=application, decision="approve", reason="in order")
+    application_decide(actor=officer, application=application, decision="approve", reason="in order")
     return {"approved": tracking_number}
 
 

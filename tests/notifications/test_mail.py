@@ -168,7 +168,7 @@ def test_the_accounts_emails_wait_for_the_mail_server_too(world, sink, django_ca
     from vpnregistry.accounts import onboarding
 
     with django_capture_on_commit_callbacks(execute=True):
-        onboarding.register_organisation(**SIGNUP)
+        onboarding.organisation_register(**SIGNUP)
     waiting = OutgoingMail.objects.get()
     assert waiting.state == "pending" and waiting.attempts == 1 and sink.received == []
     sink.start()

@@ -32,7 +32,7 @@ def test_submission_tells_the_applicant_the_routed_agency_and_the_operators_conc
     application = draft(world, "14.1.105.0/24")  # in Indus's space
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.submit_application(actor=world.applicant, application=application)
+        services.application_submit(actor=world.applicant, application=application)
     application.refresh_from_db()
     got = told()
     assert set(got) == {"applicant", "reviewer", "indus-staff"}
@@ -53,7 +53,7 @@ def test_the_category_is_named_in_each_recipients_language(world, django_capture
     world.agency.save(update_fields=["language"])
     application = draft(world, "14.1.105.0/24")
     with django_capture_on_commit_callbacks(execute=True):
-        services.submit_application(actor=world.applicant, application=application)
+        services.application_submit(actor=world.applicant, application=application)
     got = told()
     urdu, english = got["reviewer"].body, got["indus-staff"].body  # Urdu reader, English reader
     assert "کمپنی / سافٹ ویئر ہاؤس" in urdu and "(Company)" not in urdu
@@ -69,7 +69,7 @@ def test_a_transition_writes_what_it_tells_every_group_in_one_insert(
 ):
     application = draft(world, "14.1.105.0/24", "14.192.130.0/24")  # both operators concerned
     with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
-        services.submit_application(actor=world.applicant, application=application)
+        services.application_submit(actor=world.applicant, application=application)
     assert notification_inserts(queries.captured_queries) == 1
     assert set(told()) == {"applicant", "reviewer", "indus-staff", "margalla-staff"}
 
@@ -96,12 +96,12 @@ def test_batches_cut_across_messages(world, monkeypatch):
 def test_officers_are_told_when_an_application_awaits_decision(world, django_capture_on_commit_callbacks):
     # One address: no fee, so the application goes straight to the decision.
     application = draft(world, "14.1.105.7/32", user=world.freelancer_applicant)
-    services.submit_application(actor=world.freelancer_applicant, application=application)
-    services.verify_application(actor=world.agency, application=application, decision="approve")
+    services.application_submit(actor=world.freelancer_applicant, application=application)
+    services.application_verify(actor=world.agency, application=application, decision="approve")
     Notification.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
         resource = application.resources.get()
-        services.attest_resource(actor=world.operator, resource=resource, decision="approve")
+        services.resource_attest(actor=world.operator, resource=resource, decision="approve")
     got = told()
     assert set(got) == {"freelancer", "officer", "officer2"}
     assert "Decision" in got["officer"].subject
@@ -109,12 +109,12 @@ def test_officers_are_told_when_an_application_awaits_decision(world, django_cap
 
 def test_officers_are_told_when_a_payment_is_to_be_recorded(world, django_capture_on_commit_callbacks):
     application = draft(world, "14.1.105.0/24")  # 256 addresses: the fee applies
-    services.submit_application(actor=world.applicant, application=application)
-    services.verify_application(actor=world.agency, application=application, decision="approve")
+    services.application_submit(actor=world.applicant, application=application)
+    services.application_verify(actor=world.agency, application=application, decision="approve")
     Notification.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
         resource = application.resources.get()
-        services.attest_resource(actor=world.operator, resource=resource, decision="approve")
+        services.resource_attest(actor=world.operator, resource=resource, decision="approve")
     got = told()
     assert set(got) == {"applicant", "officer", "officer2"}
     assert "Payment" in got["officer"].subject
@@ -122,12 +122,12 @@ def test_officers_are_told_when_a_payment_is_to_be_recorded(world, django_captur
 
 def test_a_step_already_waiting_is_not_announced_again(world, django_capture_on_commit_callbacks):
     application = draft(world, "14.1.105.0/24", "14.192.130.0/24")
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     Notification.objects.all().delete()
     # submitted -> in_review: the agency and Indus still wait, as before; only the applicant hears.
     margalla = application.resources.get(operator=world.margalla)
     with django_capture_on_commit_callbacks(execute=True):
-        services.attest_resource(actor=world.other_operator, resource=margalla, decision="approve")
+        services.resource_attest(actor=world.other_operator, resource=margalla, decision="approve")
     assert set(told()) == {"applicant"}
 
 
@@ -187,7 +187,7 @@ def test_the_status_secret_is_emailed_but_never_stored_in_a_notification(
     application = draft(world, "14.1.105.0/24")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        submitted = services.submit_application(actor=world.applicant, application=application)
+        submitted = services.application_submit(actor=world.applicant, application=application)
     secret = submitted.status_secret
     assert secret
     emailed = next(m for m in mail.outbox if m.to == [world.applicant.email])

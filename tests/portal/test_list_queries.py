@@ -28,17 +28,17 @@ def applications(world, start, n):
     """Drafts for the applicant's home page and list, submitted ones for the staff's."""
     for i in range(start, start + n):
         draft(world, listing.MARGALLA[i])
-        services.submit_application(actor=world.applicant, application=draft(world, INDUS[i]))
+        services.application_submit(actor=world.applicant, application=draft(world, INDUS[i]))
 
 
 def pending_resources(world, start, n):
     """Resources waiting for the indus operator, each used in a district (shown with its province)."""
     for i in range(start, start + n):
-        application = services.create_application(
+        application = services.application_create(
             actor=world.applicant,
             resources=[{"value": INDUS[i], "subscriber_id": f"S-{i}", "district": "pb-lahore"}],
         )
-        services.submit_application(actor=world.applicant, application=application)
+        services.application_submit(actor=world.applicant, application=application)
 
 
 def audit_records(world, start, n):

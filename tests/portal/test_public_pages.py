@@ -155,7 +155,7 @@ def test_submitting_shows_the_secret_once(login, world):
 
 def test_the_confirmation_is_the_applicants_own(login, world):
     application = draft(world, "14.1.105.0/24")
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     assert login(world.other_applicant).get(f"/applications/{application.pk}/submitted/").status_code == 404
     unsubmitted = draft(world, "14.1.106.0/24")
     answer = login(world.applicant).get(f"/applications/{unsubmitted.pk}/submitted/")
@@ -164,8 +164,8 @@ def test_the_confirmation_is_the_applicants_own(login, world):
 
 def test_status_page_shows_state_and_history_for_the_right_pair_only(client, world):
     application = draft(world, "14.1.105.0/24")
-    secret = services.submit_application(actor=world.applicant, application=application).status_secret
-    services.verify_application(actor=world.agency, application=application, decision="approve")
+    secret = services.application_submit(actor=world.applicant, application=application).status_secret
+    services.application_verify(actor=world.agency, application=application, decision="approve")
     application.refresh_from_db()
     assert 'method="post"' in client.get("/status/").content.decode()
     page = client.post("/status/", {"tracking_number": application.tracking_number, "secret": secret})

@@ -17,7 +17,7 @@ from vpnregistry.notifications.services import notify_users
 
 def submitted(world, value, days_ago=0, user=None):
     application = draft(world, value, user=user)
-    services.submit_application(actor=user or world.applicant, application=application)
+    services.application_submit(actor=user or world.applicant, application=application)
     Application.objects.filter(pk=application.pk).update(
         submitted_at=timezone.now() - timedelta(days=days_ago)
     )

@@ -73,7 +73,7 @@ def test_mobile_number_from_the_new_application_form(login, world):
 
 def test_returned_application_is_edited_and_resubmitted(login, world):
     application = draft(world, "14.1.105.0/24")
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     client = login(world.agency)
     page = client.get(f"/applications/{application.pk}/").content.decode()
     assert 'value="return"' in page and 'name="reason_code"' in page
@@ -106,7 +106,7 @@ def test_operator_attests_many_from_its_queue(login, world):
     apps = []
     for value in ("14.1.105.0/24", "14.1.106.0/24", "14.192.130.0/24"):
         application = draft(world, value)
-        services.submit_application(actor=world.applicant, application=application)
+        services.application_submit(actor=world.applicant, application=application)
         apps.append(application)
     client = login(world.operator)
     page = client.get("/attestations/").content.decode()

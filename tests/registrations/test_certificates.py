@@ -21,7 +21,7 @@ from vpnregistry.codes import ALPHABET, grouped
 from vpnregistry.errors import NotAllowed
 from vpnregistry.registrations import certificates
 from vpnregistry.registrations.models import ActivePeriod, Certificate, Registration
-from vpnregistry.registrations.services import change_state
+from vpnregistry.registrations.services import registration_change_state
 
 URL_BASE = "https://registry.example"
 
@@ -39,7 +39,7 @@ def backdate(reg: Registration, days: int = 1) -> Registration:
 
 def step(actor, reg, name, reason="because"):
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return change_state(actor=actor, registration=reg, step=name, reason=reason)
+        return registration_change_state(actor=actor, registration=reg, step=name, reason=reason)
 
 
 # --- issuing ----------------------------------------------------------------------------------
@@ -70,8 +70,8 @@ def test_nobody_but_the_holder_gets_the_certificate(world):
         with pytest.raises(NotAllowed):
             certificates.issue_certificate(actor=user, registration=reg)
         with pytest.raises(Http404):
-            certificates.registration_for_holder(user, reg.pk)
-    assert certificates.registration_for_holder(world.applicant, reg.pk) == reg
+            certificates.registration_for_organisation(user, reg.pk)
+    assert certificates.registration_for_organisation(world.applicant, reg.pk) == reg
     assert not Certificate.objects.exists()
 
 

@@ -50,7 +50,7 @@ def test_an_approval_that_races_into_the_constraint_is_the_usual_refusal(world, 
     # As if the overlapping registration had been written after the check: only the database sees it.
     monkeypatch.setattr(services, "_clash", lambda resource, organisation: "")
     with pytest.raises(WrongState, match="another organisation"):
-        services.decide_application(actor=world.officer, application=second, decision="approve")
+        services.application_decide(actor=world.officer, application=second, decision="approve")
     second.refresh_from_db()
     assert second.state == "awaiting_decision"
     assert Registration.objects.filter(organisation=world.other_org).count() == 0

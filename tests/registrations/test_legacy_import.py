@@ -26,7 +26,7 @@ from vpnregistry.registrations.models import (
     Registration,
     new_reference,
 )
-from vpnregistry.registrations.services import change_state
+from vpnregistry.registrations.services import registration_change_state
 from vpnregistry.restrictions import exemptions
 
 HEADER = "organisation,category,value,operator,subscriber_id,district,valid_from,valid_until\n"
@@ -307,10 +307,10 @@ def test_an_approval_between_two_batches_is_seen_by_the_next(world):
 def test_a_reinstatement_between_the_check_and_the_write_wins(world):
     application = approved(world, "14.1.106.0/25", user=world.other_applicant)
     registration = Registration.objects.get(resource__application=application)
-    change_state(actor=world.officer, registration=registration, step="suspend", reason="unpaid")
+    registration_change_state(actor=world.officer, registration=registration, step="suspend", reason="unpaid")
     checked = legacy.check_file(text_of(["Late Ltd,company,14.1.106.0/24,indus,L-4,,2025-06-01,2027-06-01"]))
     assert not checked.errors  # a suspended registration holds no space
-    change_state(actor=world.officer, registration=registration, step="reinstate", reason="paid")
+    registration_change_state(actor=world.officer, registration=registration, step="reinstate", reason="paid")
     result = legacy.import_rows(checked)
     assert result.created == 0
     assert result.refused == [

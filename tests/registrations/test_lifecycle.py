@@ -15,7 +15,7 @@ from vpnregistry.allowlist.publication import sweep
 from vpnregistry.audit.models import AuditEvent
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.registrations.models import ActivePeriod, Registration
-from vpnregistry.registrations.services import change_state
+from vpnregistry.registrations.services import registration_change_state
 from vpnregistry.restrictions import exemptions
 
 
@@ -28,7 +28,7 @@ def published(snapshot=None):
 
 def step(actor, reg, name, reason="because"):
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return change_state(actor=actor, registration=reg, step=name, reason=reason)
+        return registration_change_state(actor=actor, registration=reg, step=name, reason=reason)
 
 
 def test_suspend_and_reinstate_follow_through_to_allowlist_and_history(world):
@@ -61,14 +61,16 @@ def test_revoke_is_final(world):
 def test_reasons_and_roles_are_required(world):
     reg = registration(world)
     with pytest.raises(InvalidInput):
-        change_state(actor=world.officer, registration=reg, step="suspend", reason=" ")
+        registration_change_state(actor=world.officer, registration=reg, step="suspend", reason=" ")
     for user in (world.applicant, world.agency, world.operator, world.auditor):
         with pytest.raises(NotAllowed):
-            change_state(actor=user, registration=reg, step="revoke", reason="x")
+            registration_change_state(actor=user, registration=reg, step="revoke", reason="x")
     with pytest.raises(NotAllowed):
-        change_state(actor=world.other_applicant, registration=reg, step="surrender")
+        registration_change_state(actor=world.other_applicant, registration=reg, step="surrender")
     with pytest.raises(NotAllowed):
-        change_state(actor=world.other_operator, registration=reg, step="report-unassigned", reason="x")
+        registration_change_state(
+            actor=world.other_operator, registration=reg, step="report-unassigned", reason="x"
+        )
 
 
 def test_holder_surrenders_and_operator_reports_unassigned(world):

@@ -9,12 +9,12 @@ from icalendar import Calendar
 
 from tests.auth import login
 from vpnregistry.restrictions.models import RestrictionEvent
-from vpnregistry.restrictions.services import create_event
+from vpnregistry.restrictions.services import event_create
 
 
 def make(world, title, *, published=True, days=1):
     start = timezone.now() + timedelta(days=days)
-    return create_event(
+    return event_create(
         actor=world.officer,
         title=title,
         legal_reference="Order 1/2026",

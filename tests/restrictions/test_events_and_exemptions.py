@@ -18,7 +18,7 @@ from vpnregistry.errors import InvalidInput, NotAllowed
 from vpnregistry.registrations.models import Registration
 from vpnregistry.registrations.services import end_activity
 from vpnregistry.restrictions import exemptions
-from vpnregistry.restrictions.services import create_event, publish_event
+from vpnregistry.restrictions.services import event_create, event_publish
 
 
 def located(world, value, district_code):
@@ -39,7 +39,7 @@ def api_check(world, address, at, user=None):
 
 def test_event_needs_a_reference_scope_services_and_order(world):
     with pytest.raises(InvalidInput) as exc:
-        create_event(
+        event_create(
             actor=world.officer,
             title="",
             legal_reference="",
@@ -50,7 +50,7 @@ def test_event_needs_a_reference_scope_services_and_order(world):
         )
     assert {"title", "legal_reference", "ends_at", "services", "provinces"} <= set(exc.value.errors)
     with pytest.raises(InvalidInput) as exc:
-        create_event(
+        event_create(
             actor=world.officer,
             title="t",
             legal_reference="r",
@@ -64,7 +64,7 @@ def test_event_needs_a_reference_scope_services_and_order(world):
         event(world, "2026-12-01T08:00", "2026-12-01T09:00", national=False)
     assert "scope" in exc.value.errors
     with pytest.raises(NotAllowed):
-        create_event(
+        event_create(
             actor=world.agency,
             title="t",
             legal_reference="r",
@@ -158,7 +158,7 @@ def test_unpublished_events_do_not_count(world):
     draft = event(world, start, start + timedelta(hours=1), published=False)
     now = timezone.now().isoformat()
     assert api_check(world, "14.1.105.1", now)["events"] == []
-    publish_event(actor=world.officer, event=draft)
+    event_publish(actor=world.officer, event=draft)
     # Published now: it counts from its publication on, not before.
     assert api_check(world, "14.1.105.1", timezone.now().isoformat())["events"]
     assert api_check(world, "14.1.105.1", now)["events"] == []

@@ -63,7 +63,7 @@ def test_a_body_past_the_synchronous_limit_becomes_a_job(world, settings):
 
 
 def test_only_the_owner_sees_a_job_and_its_answer_waits_until_done(world):
-    job = jobs.create_job(
+    job = jobs.job_create(
         owner=world.operator, source=io.BytesIO(BODY), at=timezone.now(), column=None, start=False
     )
     mine = world.client(world.operator)
@@ -72,16 +72,16 @@ def test_only_the_owner_sees_a_job_and_its_answer_waits_until_done(world):
     for other in (world.other_operator, world.officer, world.auditor):
         assert world.client(other).get(f"/api/v1/exemptions/jobs/{job.pk}/").status_code == 404
     assert world.client(world.applicant).get(f"/api/v1/exemptions/jobs/{job.pk}/").status_code == 403
-    jobs.run_job(job.pk)
-    jobs.run_job(job.pk)  # run twice (a task redelivered): the same answer, no error
+    jobs.job_run(job.pk)
+    jobs.job_run(job.pk)  # run twice (a task redelivered): the same answer, no error
     assert mine.get(f"/api/v1/exemptions/jobs/{job.pk}/result").status_code == 200
 
 
 def test_a_job_and_its_files_are_deleted_once_expired(world):
-    job = jobs.create_job(
+    job = jobs.job_create(
         owner=world.operator, source=io.BytesIO(BODY), at=timezone.now(), column=None, start=False
     )
-    jobs.run_job(job.pk)
+    jobs.job_run(job.pk)
     name = jobs.result_name(job)
     assert jobs.files().exists(name)
     ExemptionJob.objects.filter(pk=job.pk).update(expires_at=timezone.now() - timedelta(seconds=1))

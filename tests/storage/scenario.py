@@ -53,7 +53,7 @@ def make(world) -> Made:
     start = (timezone.now() - timedelta(days=3)).replace(microsecond=0)
     event = make_event(world, start, start + timedelta(days=1))
     with TestCase.captureOnCommitCallbacks(execute=True):
-        complaint = complaints.file_complaint(
+        complaint = complaints.complaint_file(
             actor=world.applicant,
             registration=registration.reference,
             event=event.pk,
@@ -73,10 +73,10 @@ def make(world) -> Made:
         format="multipart",
     )
     assert uploaded.status_code == 201, uploaded.content
-    job = jobs.create_job(
+    job = jobs.job_create(
         owner=world.operator, source=io.BytesIO(JOB_BODY), at=timezone.now(), column=None, start=False
     )
-    jobs.run_job(job.pk)
+    jobs.job_run(job.pk)
     return Made(
         snapshot=Snapshot.objects.order_by("-serial").first(),
         document=Document.objects.get(pk=uploaded.json()["id"]),

@@ -67,8 +67,8 @@ def small_world(_small_world_once, db, settings):
 
 def reject(world, reason: str) -> None:
     application = draft(world, "14.1.106.0/24")
-    services.submit_application(actor=world.applicant, application=application)
-    services.verify_application(actor=world.agency, application=application, decision="reject", reason=reason)
+    services.application_submit(actor=world.applicant, application=application)
+    services.application_verify(actor=world.agency, application=application, decision="reject", reason=reason)
 
 
 def table(data, table_id):
@@ -264,9 +264,9 @@ def test_complaints_table_appears_now_that_complaints_are_recorded(world):
 
 def test_attestations_step_waits_for_every_resource(world):
     application = draft(world, "14.1.105.0/24", "14.192.130.0/24")
-    services.submit_application(actor=world.applicant, application=application)
+    services.application_submit(actor=world.applicant, application=application)
     first = application.resources.get(value="14.1.105.0/24")
-    services.attest_resource(actor=world.operator, resource=first, decision="approve")
+    services.resource_attest(actor=world.operator, resource=first, decision="approve")
     assert Attestation.objects.count() == 1 and Review.objects.count() == 0
     from vpnregistry.transparency.statistics.reviews import _histograms
 

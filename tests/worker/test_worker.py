@@ -243,16 +243,16 @@ def test_a_change_whose_publisher_never_came_is_published_by_the_next_worker(wor
     approved(world, "14.1.105.0/24")
     before = serials()
     from vpnregistry.registrations.models import Registration
-    from vpnregistry.registrations.services import change_state
+    from vpnregistry.registrations.services import registration_change_state
 
     revoked = Registration.objects.get(value="14.1.104.0/24")
     application = to_decision(world, "14.1.106.0/24")
     with broker.sending():
         monkeypatch.setattr(worker_celery, "dispatch", lambda *a, **k: None)  # lost with the server
-        change_state(actor=world.officer, registration=revoked, step="revoke", reason="fraud")
+        registration_change_state(actor=world.officer, registration=revoked, step="revoke", reason="fraud")
         from vpnregistry.applications import services
 
-        services.decide_application(
+        services.application_decide(
             actor=world.officer, application=application, decision="approve", reason="ok"
         )
         monkeypatch.undo()

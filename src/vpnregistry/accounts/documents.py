@@ -121,7 +121,7 @@ def document_types_for(organisation: Organisation) -> QuerySet[DocumentType]:
 # --- writes -----------------------------------------------------------------------------------
 
 
-def upload_document(*, actor, document_type, upload, expires_on: date | str | None = None) -> Document:
+def document_upload(*, actor, document_type, upload, expires_on: date | str | None = None) -> Document:
     """A member files a document for its organisation: PDF, PNG or JPEG (from the content), 5 MB at most."""
     if getattr(actor, "role", None) != Role.APPLICANT or not actor.organisation_id:
         raise NotAllowed(_("Only a member of an organisation can file its documents."))

@@ -16,7 +16,7 @@ from vpnregistry.errors import InvalidInput
 STAFF_ROLES = (Role.OFFICER, Role.AUDITOR, Role.AGENCY, Role.OPERATOR)
 
 
-def create_staff(
+def staff_create(
     *,
     username: str,
     role: str,

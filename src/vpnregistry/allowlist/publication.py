@@ -36,7 +36,7 @@ from vpnregistry.allowlist.services import publish_snapshot
 from vpnregistry.applications.models import Application
 from vpnregistry.db import hold_lock
 from vpnregistry.registrations.models import ActivePeriod, PublicationDue
-from vpnregistry.registrations.services import SweepReport, expire_and_remind
+from vpnregistry.registrations.services import SweepReport, registrations_expire_and_remind
 
 logger = logging.getLogger(__name__)
 
@@ -186,8 +186,8 @@ def remove_stale_temporary_files() -> list[Path]:
 
 def sweep(*, now: datetime | None = None, batch: int = 1000) -> SweepReport:
     """For cron, idempotent: expire what has run out, send each reminder once (registrations'
-    `expire_and_remind`), then publish when something is due."""
+    `registrations_expire_and_remind`), then publish when something is due."""
     now = now or timezone.now()
-    report = expire_and_remind(now=now, batch=batch)
+    report = registrations_expire_and_remind(now=now, batch=batch)
     snapshot = publish_pending(at=now).snapshot
     return replace(report, published_serial=snapshot.serial if snapshot else None)

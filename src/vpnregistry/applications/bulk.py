@@ -128,20 +128,20 @@ def _by_line(rows: list[tuple[int, dict]], call):
         ) from None
 
 
-def create_application_from_csv(*, actor, data: bytes | str):
+def application_create_from_csv(*, actor, data: bytes | str):
     """A draft application holding every row of the file, or InvalidInput naming every bad row."""
     services.require_role(actor, "applicant")
     rows = parse_csv(data)
-    return _by_line(rows, lambda items: services.create_application(actor=actor, resources=items))
+    return _by_line(rows, lambda items: services.application_create(actor=actor, resources=items))
 
 
-def replace_resources_from_csv(*, actor, application, data: bytes | str):
+def resources_replace_from_csv(*, actor, application, data: bytes | str):
     """The resources of a draft or returned application replaced by the rows of the file."""
     services.require_role(actor, "applicant")
     services.require_own(actor, application)
     rows = parse_csv(data)
     return _by_line(
-        rows, lambda items: services.replace_resources(actor=actor, application=application, resources=items)
+        rows, lambda items: services.resources_replace(actor=actor, application=application, resources=items)
     )
 
 

@@ -106,7 +106,7 @@ def application_new(request):
         # The positions of filled rows, so that each error lands beside its own field.
         filled = [i for i, row in enumerate(rows) if row.get("value") or row.get("subscriber_id")]
         try:
-            application = services.create_application(actor=request.user, resources=[rows[i] for i in filled])
+            application = services.application_create(actor=request.user, resources=[rows[i] for i in filled])
         except InvalidInput as exc:
             items = exc.errors.get("resources", [])
             if items and isinstance(items[0], str):
@@ -169,7 +169,7 @@ def application_detail(request, pk: int):
 def application_submit(request, pk: int):
     application = selectors.application_for(request.user, pk)
     done = []
-    submit = services.submit_application
+    submit = services.application_submit
     response = application_step(
         request,
         pk,
@@ -228,13 +228,13 @@ def _decided(application: Application) -> str:
 
 
 # The three steps of the reviewers on the application's page; a refused decision comes back in its form.
-application_verify = application_step_view(VerifyForm, services.verify_application, error_form="verify")
+application_verify = application_step_view(VerifyForm, services.application_verify, error_form="verify")
 application_decide = application_step_view(
-    DecideForm, services.decide_application, error_form="decide", success=_decided
+    DecideForm, services.application_decide, error_form="decide", success=_decided
 )
 resource_attest = step_view(
     StepDecisionForm,
-    services.attest_resource,
+    services.resource_attest,
     load=Load("resource", selectors.resource_for_operator),
     then="portal:application-detail",
     then_pk=attrgetter("application_id"),

@@ -48,7 +48,7 @@ def statement_issue(request, event_id: int):
     _applicant(request)
     event = statements.event_for_statement(event_id)
     try:
-        statement = statements.issue_statement(actor=request.user, event=event)
+        statement = statements.statement_issue(actor=request.user, event=event)
     except RegistryError as exc:
         messages.error(request, exc.message)
         return redirect("portal:statement-list")
@@ -143,7 +143,7 @@ def complaint_new(request):
     data = request.POST if request.method == "POST" else request.GET
     if request.method == "POST":
         try:
-            complaint = complaints.file_complaint(
+            complaint = complaints.complaint_file(
                 actor=request.user,
                 registration=data.get("registration", ""),
                 event=data.get("event", ""),
@@ -194,7 +194,7 @@ def complaint_message(request, pk: int):
     return _run(
         request,
         pk,
-        lambda: complaints.add_message(
+        lambda: complaints.complaint_message_add(
             actor=request.user, complaint=complaint, text=request.POST.get("text", "")
         ),
     )
@@ -207,7 +207,7 @@ def complaint_resolve(request, pk: int):
     return _run(
         request,
         pk,
-        lambda: complaints.decide(
+        lambda: complaints.complaint_decide(
             actor=request.user,
             complaint=complaint,
             decision=request.POST.get("decision", ""),
@@ -223,7 +223,7 @@ def complaint_reopen(request, pk: int):
     return _run(
         request,
         pk,
-        lambda: complaints.reopen(
+        lambda: complaints.complaint_reopen(
             actor=request.user, complaint=complaint, reason=request.POST.get("reason", "")
         ),
     )

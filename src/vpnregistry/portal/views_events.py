@@ -112,7 +112,7 @@ def event_new(request):
     data = request.POST if request.method == "POST" else {}
     if request.method == "POST":
         try:
-            event = services.create_event(
+            event = services.event_create(
                 actor=request.user,
                 title=data.get("title", ""),
                 legal_reference=data.get("legal_reference", ""),

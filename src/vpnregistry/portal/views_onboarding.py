@@ -39,7 +39,7 @@ def signup(request):
     if request.method == "POST":
         data = {f: request.POST.get(f, "") for f in SIGNUP_FIELDS}
         try:
-            onboarding.register_organisation(**data, password=request.POST.get("password", ""))
+            onboarding.organisation_register(**data, password=request.POST.get("password", ""))
         except InvalidInput as exc:
             errors = _errors(exc)
         else:
@@ -55,7 +55,7 @@ def signup_verify(request, token: str):
     """The emailed link: a page with one button, so that a mail scanner's visit changes nothing."""
     if request.method == "POST":
         try:
-            onboarding.verify_email(token=token)
+            onboarding.email_verify(token=token)
         except RegistryError as exc:
             reasons = (
                 [m for ms in _errors(exc).values() for m in ms]
@@ -70,7 +70,7 @@ def signup_verify(request, token: str):
 
 def signup_resend(request):
     if request.method == "POST":
-        onboarding.resend_verification(email=request.POST.get("email", ""))
+        onboarding.verification_resend(email=request.POST.get("email", ""))
         messages.success(request, _("If an account is waiting for that address, a new link is on its way."))
         return redirect("portal:login")
     return render(request, "portal/signup_resend.html")
@@ -91,7 +91,7 @@ def invitation_accept(request, token: str):
     if request.method == "POST":
         data = {"username": request.POST.get("username", "")}
         try:
-            onboarding.accept_invitation(
+            onboarding.invitation_accept(
                 token=token, username=data["username"], password=request.POST.get("password", "")
             )
         except InvalidInput as exc:
@@ -134,13 +134,13 @@ def organisation_members(request):
 
 
 # An admin's steps on the organisation's members; another organisation's member is refused (403).
-organisation_invite = step_view(InviteForm, onboarding.invite_member, then="portal:organisation-members")
+organisation_invite = step_view(InviteForm, onboarding.member_invite, then="portal:organisation-members")
 MEMBER = Load("member", onboarding.member_for)
 member_remove = step_view(
-    NoInputForm, onboarding.remove_member, load=MEMBER, then="portal:organisation-members"
+    NoInputForm, onboarding.member_remove, load=MEMBER, then="portal:organisation-members"
 )
 member_admin = step_view(
-    MemberAdminForm, onboarding.set_org_admin, load=MEMBER, then="portal:organisation-members"
+    MemberAdminForm, onboarding.member_set_admin, load=MEMBER, then="portal:organisation-members"
 )
 
 
@@ -159,7 +159,7 @@ def document_list(request):
             "expires_on": request.POST.get("expires_on", ""),
         }
         try:
-            documents.upload_document(
+            documents.document_upload(
                 actor=request.user,
                 document_type=data["document_type"],
                 upload=request.FILES.get("file"),
@@ -222,7 +222,7 @@ def space_changes(request):
     if request.method == "POST":
         data = {k: request.POST.get(k, "") for k in ("action", "prefix", "note")}
         try:
-            space.propose_change(actor=user, **data)
+            space.space_change_propose(actor=user, **data)
         except NotAllowed as exc:
             raise PermissionDenied(exc.message) from None
         except InvalidInput as exc:
@@ -257,9 +257,9 @@ def space_changes(request):
 def _decide_change(*, actor, change: AddressSpaceChange, decision: str, reason: str):
     """The regulator's decision on a space change, by the service of each decision."""
     if decision == "approve":
-        return space.approve_change(actor=actor, change=change, reason=reason)
+        return space.space_change_approve(actor=actor, change=change, reason=reason)
     if decision == "reject":
-        return space.reject_change(actor=actor, change=change, reason=reason)
+        return space.space_change_reject(actor=actor, change=change, reason=reason)
     if actor.role != Role.OFFICER:
         raise NotAllowed(_("Only a regulator officer can decide changes to an operator's space."))
     raise InvalidInput({"decision": [_("Must be one of: approve, reject.")]})

@@ -37,7 +37,7 @@ def _too_many(request, wait: int | None) -> HttpResponse:
 @login_required
 def certificate_pdf(request, pk: int):
     """The holder's certificate of one registration, as a PDF."""
-    registration = certificates.registration_for_holder(request.user, pk)
+    registration = certificates.registration_for_organisation(request.user, pk)
     certificate = certificates.issue_certificate(actor=request.user, registration=registration)
     url = certificates.check_url(certificate.code, base=request.build_absolute_uri("/"))
     return pdf_response(certificate, url)

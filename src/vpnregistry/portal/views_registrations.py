@@ -100,7 +100,7 @@ def _stepped(user, pk: int, step: str) -> Registration:
 # The step's name, from the URL, goes to the service as `step`.
 registration_step = step_view(
     ReasonForm,
-    services.change_state,
+    services.registration_change_state,
     load=Load("registration", _stepped),
     then="portal:registration-detail",
     then_pk=attrgetter("pk"),

@@ -56,7 +56,7 @@ def application_csv(request):
     if request.method == "POST":
         text = request.POST.get("text", "")
         try:
-            application = bulk.create_application_from_csv(actor=request.user, data=_csv_of(request))
+            application = bulk.application_create_from_csv(actor=request.user, data=_csv_of(request))
         except InvalidInput as exc:
             errors = _messages_of(exc)
         except TooMany as exc:
@@ -93,7 +93,7 @@ def application_resources(request, pk: int):
     if request.method == "POST":
         text = request.POST.get("text", "")
         try:
-            bulk.replace_resources_from_csv(
+            bulk.resources_replace_from_csv(
                 actor=request.user, application=application, data=_csv_of(request)
             )
         except InvalidInput as exc:
@@ -116,10 +116,10 @@ def application_resources(request, pk: int):
     )
 
 
-application_withdraw = application_step_view(ReasonForm, services.withdraw_application)
-application_payment = application_step_view(PaymentForm, services.record_payment)
-application_appeal = application_step_view(AppealForm, services.appeal_application)
-application_appeal_decision = application_step_view(StepDecisionForm, services.decide_appeal)
+application_withdraw = application_step_view(ReasonForm, services.application_withdraw)
+application_payment = application_step_view(PaymentForm, services.payment_record)
+application_appeal = application_step_view(AppealForm, services.application_appeal)
+application_appeal_decision = application_step_view(StepDecisionForm, services.appeal_decide)
 
 
 @login_required
@@ -141,7 +141,7 @@ def registration_renew(request, pk: int):
     if registration is None:
         raise Http404("no such registration")
     try:
-        application = services.renew_registrations(actor=request.user, registrations=[registration])
+        application = services.registrations_renew(actor=request.user, registrations=[registration])
     except NotAllowed as exc:
         raise PermissionDenied(exc.message) from None
     except RegistryError as exc:
@@ -166,7 +166,7 @@ def attestation_queue(request):
         except ValueError:
             chosen = []
         try:
-            done = services.attest_resources(
+            done = services.resources_attest(
                 actor=request.user,
                 resource_ids=chosen,
                 decision=request.POST.get("decision", ""),

@@ -45,7 +45,7 @@ from vpnregistry.timeutil import shown
 State = Registration.State
 
 
-def registration_for_holder(user, pk) -> Registration:
+def registration_for_organisation(user, pk) -> Registration:
     """A registration of the user's own organisation, for an applicant member; 404 for anyone else."""
     if getattr(user, "role", None) != Role.APPLICANT:
         raise Http404("certificates are for the registration's holder")

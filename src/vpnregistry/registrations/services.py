@@ -23,7 +23,7 @@ from vpnregistry.registrations.outbox import request_publication
 State = Registration.State
 
 
-def create_registrations(
+def registrations_create(
     *, actor, application, resources, at: datetime, suspension_acknowledged: bool = False
 ) -> list[Registration]:
     """Register the confirmed `resources` of an approved application (applications.Application and
@@ -172,7 +172,9 @@ def _may_act(actor, registration: Registration, step: Transition) -> None:
         raise NotAllowed(_("This registration is not in your address space or numbering."))
 
 
-def change_state(*, actor, registration: Registration, step: str, reason: str = "") -> Registration:
+def registration_change_state(
+    *, actor, registration: Registration, step: str, reason: str = ""
+) -> Registration:
     """One lifecycle step, audited, with the exemption history and the allowlist kept in step."""
     transition = TRANSITIONS[step]
     reason = (reason or "").strip()
@@ -268,10 +270,10 @@ def _notify_state(registration: Registration, state: str, reason: str) -> None:
             text += "\n\n" + _("Reason: %(reason)s") % {"reason": reason}
         return text
 
-    notify_holder(registration, subject=subject, body=body)
+    notify_organisation_of(registration, subject=subject, body=body)
 
 
-def notify_holder(registration: Registration, *, subject: Text, body: Text) -> None:
+def notify_organisation_of(registration: Registration, *, subject: Text, body: Text) -> None:
     """Every active member of the holder organisation, each in their own language (see `Text`)."""
     notify_organisation(registration.organisation, subject=subject, body=body)
 
@@ -292,7 +294,7 @@ def _notify_expiry(registration: Registration, days: int) -> None:
             "Renew it before then to stay on the allowlist."
         ) % {"reference": reference, "value": value, "until": until}
 
-    notify_holder(registration, subject=subject, body=body)
+    notify_organisation_of(registration, subject=subject, body=body)
 
 
 @dataclass
@@ -302,7 +304,7 @@ class SweepReport:
     published_serial: int | None = None  # filled by the sweep that publishes (allowlist/publication.py)
 
 
-def expire_and_remind(*, now: datetime | None = None, batch: int = 1000) -> SweepReport:
+def registrations_expire_and_remind(*, now: datetime | None = None, batch: int = 1000) -> SweepReport:
     """For the sweep, idempotent: expire what has run out, send each reminder once.
 
     Only an active registration expires: a suspended or revoked one keeps its state past its end

@@ -120,7 +120,7 @@ def require_operator(actor) -> None:
         raise NotAllowed(_("Only an operator's staff can change its address space."))
 
 
-def propose_change(*, actor, action: str, prefix: str, note: str = "") -> AddressSpaceChange:
+def space_change_propose(*, actor, action: str, prefix: str, note: str = "") -> AddressSpaceChange:
     """An operator's staff propose adding a prefix to, or removing one from, their own space."""
     require_operator(actor)
     errors: dict[str, list[str]] = {}
@@ -193,7 +193,7 @@ def _decide(actor, change: AddressSpaceChange) -> AddressSpaceChange:
     return change
 
 
-def approve_change(*, actor, change: AddressSpaceChange, reason: str = "") -> AddressSpaceChange:
+def space_change_approve(*, actor, change: AddressSpaceChange, reason: str = "") -> AddressSpaceChange:
     """An officer approves: the prefix joins or leaves the operator's space, if it still can."""
     now = timezone.now()
     with transaction.atomic():
@@ -239,7 +239,7 @@ def _approve_numbering(change: AddressSpaceChange) -> None:
         NumberBlock.objects.filter(operator_id=change.operator_id, prefix=change.prefix).delete()
 
 
-def reject_change(*, actor, change: AddressSpaceChange, reason: str) -> AddressSpaceChange:
+def space_change_reject(*, actor, change: AddressSpaceChange, reason: str) -> AddressSpaceChange:
     """An officer rejects the change, with a reason."""
     require_officer(actor)
     reason = (reason or "").strip()

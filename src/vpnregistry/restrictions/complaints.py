@@ -174,7 +174,7 @@ def _notify(complaint: Complaint, *, subject: Promise, exclude) -> None:
     transaction.on_commit(send)
 
 
-def file_complaint(
+def complaint_file(
     *,
     actor,
     registration,
@@ -352,7 +352,7 @@ def _locked(complaint: Complaint) -> Complaint:
     return Complaint.objects.select_for_update().get(pk=complaint.pk)
 
 
-def add_message(*, actor, complaint: Complaint, text: str) -> ComplaintMessage:
+def complaint_message_add(*, actor, complaint: Complaint, text: str) -> ComplaintMessage:
     """An answer or a comment. The operator concerned answering an open complaint makes it answered;
     the complainant and the regulator comment; a closed complaint takes no more messages."""
     role = getattr(actor, "role", None)
@@ -395,7 +395,7 @@ def add_message(*, actor, complaint: Complaint, text: str) -> ComplaintMessage:
     return message
 
 
-def decide(*, actor, complaint: Complaint, decision: str, reason: str = "") -> Complaint:
+def complaint_decide(*, actor, complaint: Complaint, decision: str, reason: str = "") -> Complaint:
     """An officer closes a complaint: resolved, or rejected with a reason."""
     if getattr(actor, "role", None) != Role.OFFICER:
         _visible(actor, complaint)
@@ -443,7 +443,7 @@ def decide(*, actor, complaint: Complaint, decision: str, reason: str = "") -> C
     return complaint
 
 
-def reopen(*, actor, complaint: Complaint, reason: str) -> Complaint:
+def complaint_reopen(*, actor, complaint: Complaint, reason: str) -> Complaint:
     """The complainant reopens a resolved or rejected complaint, once, saying why."""
     _visible(actor, complaint)
     if getattr(actor, "role", None) != Role.APPLICANT:

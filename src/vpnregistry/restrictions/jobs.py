@@ -52,7 +52,7 @@ def result_name(job: ExemptionJob) -> str:
     return f"{job.pk}.csv"
 
 
-def create_job(*, owner, source, at: datetime, column: int | None, start: bool = True) -> ExemptionJob:
+def job_create(*, owner, source, at: datetime, column: int | None, start: bool = True) -> ExemptionJob:
     """Keep the body read from `source` in the job's file, then ask for the task.
 
     The body is read into a temporary file first, with no transaction open (it may take minutes to
@@ -90,15 +90,15 @@ def create_job(*, owner, source, at: datetime, column: int | None, start: bool =
             raise
     if start:
         # At once, or when the caller's own transaction commits, if it has one open.
-        transaction.on_commit(lambda: start_job(job.pk), robust=True)
+        transaction.on_commit(lambda: job_start(job.pk), robust=True)
     return job
 
 
-def start_job(pk: int) -> None:
+def job_start(pk: int) -> None:
     dispatch(JOB_TASK, args=[pk])
 
 
-def run_job(pk: int) -> ExemptionJob | None:
+def job_run(pk: int) -> ExemptionJob | None:
     """Answer the job's addresses into its result file; a job done, gone or expired is left alone."""
     job = ExemptionJob.objects.filter(pk=pk).first()
     if job is None or job.state == State.DONE or job.expires_at <= timezone.now():

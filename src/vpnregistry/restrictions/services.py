@@ -20,7 +20,7 @@ def _codes(values: Iterable[str] | None) -> list[str]:
     return sorted({str(v).strip() for v in values or [] if str(v).strip()})
 
 
-def create_event(
+def event_create(
     *,
     actor,
     title: str,
@@ -136,7 +136,7 @@ def _publish(actor, event: RestrictionEvent, at: datetime) -> None:
     record(actor=actor, action="event.publish", obj=event, at=at, to_state="published")
 
 
-def publish_event(*, actor, event: RestrictionEvent) -> RestrictionEvent:
+def event_publish(*, actor, event: RestrictionEvent) -> RestrictionEvent:
     """Make a recorded event public: the calendar, the feeds and exemption answers show it from now on."""
     if getattr(actor, "role", None) != Role.OFFICER:
         raise NotAllowed(_("Only a regulator officer publishes restriction events."))

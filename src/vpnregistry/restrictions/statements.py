@@ -131,7 +131,7 @@ def signature(statement: ExemptionStatement) -> str:
     )
 
 
-def issue_statement(*, actor, event: RestrictionEvent) -> ExemptionStatement:
+def statement_issue(*, actor, event: RestrictionEvent) -> ExemptionStatement:
     """Issue and record a new statement for the actor's organisation about a published event."""
     if getattr(actor, "role", None) != Role.APPLICANT or not actor.organisation_id:
         raise NotAllowed(_("Statements are issued to registrants, for their own organisation."))

@@ -21,7 +21,7 @@ from vpnregistry.celery import app, broker_url, dispatch
 from vpnregistry.db import refresh_planner_statistics
 from vpnregistry.notifications.mail import SEND_TASK, deliver_due
 from vpnregistry.registrations.outbox import PUBLISH_TASK
-from vpnregistry.restrictions.jobs import purge_expired, run_job
+from vpnregistry.restrictions.jobs import job_run, purge_expired
 from vpnregistry.transparency.statistics import refresh_statistics as run_refresh
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def send_mail() -> dict:
 @app.task(name="vpnregistry.exemption_job")
 def exemption_job(job_id: int) -> str | None:
     """Answer one bulk exemption check kept as a job (restrictions/jobs.py)."""
-    job = run_job(job_id)
+    job = job_run(job_id)
     return job.state if job else None
 
 

@@ -128,7 +128,7 @@ class SignupView(APIView):
     @extend_schema(request=s.SignupSerializer, responses={202: s.SignupDoneSerializer, **PUBLIC_RESPONSES})
     def post(self, request):
         data = _body(s.SignupSerializer, request)
-        onboarding.register_organisation(**data)
+        onboarding.organisation_register(**data)
         return Response(
             {
                 "organisation": data["name"].strip(),
@@ -144,7 +144,7 @@ class SignupVerifyView(APIView):
 
     @extend_schema(request=s.LinkTokenSerializer, responses={200: s.NoticeSerializer, **PUBLIC_RESPONSES})
     def post(self, request):
-        onboarding.verify_email(token=_body(s.LinkTokenSerializer, request)["token"])
+        onboarding.email_verify(token=_body(s.LinkTokenSerializer, request)["token"])
         return Response({"detail": _("The email address is confirmed; the account is active.")})
 
 
@@ -155,7 +155,7 @@ class SignupResendView(APIView):
         request=s.EmailAddressSerializer, responses={202: s.NoticeSerializer, 400: VALIDATION_ERROR}
     )
     def post(self, request):
-        onboarding.resend_verification(email=_body(s.EmailAddressSerializer, request)["email"])
+        onboarding.verification_resend(email=_body(s.EmailAddressSerializer, request)["email"])
         return Response(
             {"detail": _("If an account is waiting for that address, a new link is on its way.")},
             status=status.HTTP_202_ACCEPTED,
@@ -169,7 +169,7 @@ class InvitationAcceptView(APIView):
         request=s.AcceptInvitationSerializer, responses={201: s.MemberSerializer, **PUBLIC_RESPONSES}
     )
     def post(self, request):
-        user = onboarding.accept_invitation(**_body(s.AcceptInvitationSerializer, request))
+        user = onboarding.invitation_accept(**_body(s.AcceptInvitationSerializer, request))
         return Response(s.MemberSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -194,7 +194,7 @@ class MemberViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses={200: s.MemberSerializer, **STEP_RESPONSES})
     @action(detail=True, methods=["post"])
     def remove(self, request, pk=None):
-        member = onboarding.remove_member(actor=request.user, member=self.get_object())
+        member = onboarding.member_remove(actor=request.user, member=self.get_object())
         return Response(s.MemberSerializer(member).data)
 
     @extend_schema(request=s.MemberAdminSerializer, responses={200: s.MemberSerializer, **STEP_RESPONSES})
@@ -203,7 +203,7 @@ class MemberViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         member = self.get_object()
         onboarding.require_org_admin(request.user)
         admin = _body(s.MemberAdminSerializer, request)["admin"]
-        member = onboarding.set_org_admin(actor=request.user, member=member, admin=admin)
+        member = onboarding.member_set_admin(actor=request.user, member=member, admin=admin)
         return Response(s.MemberSerializer(member).data)
 
 
@@ -223,7 +223,7 @@ class InvitationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         request=s.EmailAddressSerializer, responses={201: s.InvitationSerializer, **STEP_RESPONSES}
     )
     def create(self, request):
-        invitation = onboarding.invite_member(
+        invitation = onboarding.member_invite(
             actor=request.user, email=_body(s.EmailAddressSerializer, request)["email"]
         )
         return Response(s.InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)

@@ -48,7 +48,7 @@ def invitations_of(user) -> QuerySet[Invitation]:
     return Invitation.objects.filter(organisation_id=user.organisation_id).order_by("-id")
 
 
-def invite_member(*, actor, email: str) -> Invitation:
+def member_invite(*, actor, email: str) -> Invitation:
     """An admin invites a person by email; the link lets them choose a username and password.
 
     The invited person has no account, so no language of their own yet: the email is in the language
@@ -117,7 +117,7 @@ def invitation_from(token: str) -> Invitation:
     return invitation
 
 
-def accept_invitation(*, token: str, username: str, password: str, language: str | None = None) -> User:
+def invitation_accept(*, token: str, username: str, password: str, language: str | None = None) -> User:
     """The invited person chooses a username and password and becomes an active member, reading in
     `language`, else in the language they accept the invitation in."""
     invitation = invitation_from(token)
@@ -164,7 +164,7 @@ def member_for(actor, pk) -> User:
         raise NotAllowed(_("This person is not a member of your organisation.")) from None
 
 
-def remove_member(*, actor, member: User) -> User:
+def member_remove(*, actor, member: User) -> User:
     """An admin removes a member: the account is deactivated and its API token revoked."""
     organisation = require_org_admin(actor)
     now = timezone.now()
@@ -196,7 +196,7 @@ def remove_member(*, actor, member: User) -> User:
     return member
 
 
-def set_org_admin(*, actor, member: User, admin: bool) -> User:
+def member_set_admin(*, actor, member: User, admin: bool) -> User:
     """An admin names another member admin, or takes the role back (never from the last one)."""
     organisation = require_org_admin(actor)
     with transaction.atomic():

@@ -50,7 +50,7 @@ def signup_answer() -> str:
     )
 
 
-def register_organisation(
+def organisation_register(
     *,
     name: str,
     category: str,
@@ -159,7 +159,7 @@ def _register(name, category, identifiers, *, username, email, password, languag
                 "names_alike": [o.pk for o in names_alike(organisation)],
             },
         )
-        transaction.on_commit(lambda: send_verification(user))
+        transaction.on_commit(lambda: verification_send(user))
     return user
 
 
@@ -237,7 +237,7 @@ def signup_token(user: User) -> str:
     return signing.dumps({"u": user.pk, "e": user.email}, salt=SIGNUP_SALT)
 
 
-def send_verification(user: User) -> None:
+def verification_send(user: User) -> None:
     """The sign-up link, in the account's language (whoever asks for it again, in whichever)."""
     link = _link("portal:signup-verify", signup_token(user))
     with languages.speaking(user):
@@ -250,7 +250,7 @@ def send_verification(user: User) -> None:
     send_email(subject, body, user.email)
 
 
-def verify_email(*, token: str) -> User:
+def email_verify(*, token: str) -> User:
     """Follow the sign-up link: the account becomes active. Works once, within the link's time."""
     try:
         data = signing.loads(token or "", salt=SIGNUP_SALT, max_age=settings.SIGNUP_LINK_SECONDS)
@@ -273,7 +273,7 @@ def verify_email(*, token: str) -> User:
     return user
 
 
-def resend_verification(*, email: str) -> None:
+def verification_resend(*, email: str) -> None:
     """A new sign-up link for an account still waiting for one; says nothing about other addresses."""
     email = (email or "").strip()
     user = (
@@ -284,4 +284,4 @@ def resend_verification(*, email: str) -> None:
         .first()
     )
     if user is not None:
-        send_verification(user)
+        verification_send(user)

@@ -126,13 +126,13 @@ class ApplicationViewSet(
         resources = request.data.get("resources") if isinstance(request.data, dict) else None
         if not isinstance(resources, list):
             return Response({"resources": ["A list of resources is required."]}, status=400)
-        application = services.create_application(actor=request.user, resources=resources)
+        application = services.application_create(actor=request.user, resources=resources)
         return self._detail(application, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={**TRANSITION_RESPONSES, 200: s.SubmittedApplicationSerializer})
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        application = services.submit_application(actor=request.user, application=self.get_object())
+        application = services.application_submit(actor=request.user, application=self.get_object())
         # On the first submission the answer carries the status secret, given this once only.
         context = self.get_serializer_context()
         return Response(s.SubmittedApplicationSerializer(application, context=context).data)
@@ -142,7 +142,7 @@ class ApplicationViewSet(
     )
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
-        application = _decision_response(request, services.verify_application, application=self.get_object())
+        application = _decision_response(request, services.application_verify, application=self.get_object())
         return self._detail(application)
 
     @extend_schema(
@@ -153,7 +153,7 @@ class ApplicationViewSet(
     def decide(self, request, pk=None):
         application = _decision_response(
             request,
-            services.decide_application,
+            services.application_decide,
             serializer=s.OfficerDecisionSerializer,
             application=self.get_object(),
         )
@@ -165,7 +165,7 @@ class ApplicationViewSet(
         """The applicant withdraws its application, at any time before a decision."""
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        application = services.withdraw_application(
+        application = services.application_withdraw(
             actor=request.user, application=self.get_object(), reason=body.validated_data["reason"]
         )
         return self._detail(application)
@@ -179,7 +179,7 @@ class ApplicationViewSet(
         body = s.PaymentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         reference = body.validated_data["reference"]
-        application = services.record_payment(
+        application = services.payment_record(
             actor=request.user, application=application, reference=reference
         )
         return self._detail(application)
@@ -190,7 +190,7 @@ class ApplicationViewSet(
         """The applicant appeals a rejection within the appeal window (30 days by default)."""
         application = self.get_object()
         grounds = request.data.get("grounds", "") if hasattr(request.data, "get") else ""
-        application = services.appeal_application(
+        application = services.application_appeal(
             actor=request.user, application=application, grounds=grounds if isinstance(grounds, str) else ""
         )
         return self._detail(application)
@@ -204,7 +204,7 @@ class ApplicationViewSet(
         body = s.AppealDecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        application = services.decide_appeal(actor=request.user, application=application, **data)
+        application = services.appeal_decide(actor=request.user, application=application, **data)
         return self._detail(application)
 
     @extend_schema(
@@ -219,7 +219,7 @@ class ApplicationViewSet(
         """
         application = self.get_object()
         if request.content_type.startswith("text/csv"):
-            application = bulk.replace_resources_from_csv(
+            application = bulk.resources_replace_from_csv(
                 actor=request.user, application=application, data=_csv_body(request)
             )
         else:
@@ -227,7 +227,7 @@ class ApplicationViewSet(
             if not isinstance(items, list):
                 services.require_role(request.user, Role.APPLICANT)
                 raise InvalidInput({"resources": [_("A list of resources is required.")]})
-            application = services.replace_resources(
+            application = services.resources_replace(
                 actor=request.user, application=application, resources=items
             )
         return self._detail(application)
@@ -243,7 +243,7 @@ class ApplicationViewSet(
         Every row is checked; any bad row refuses the file, each named as `line N: field: reason`.
         """
         services.require_role(request.user, Role.APPLICANT)
-        application = bulk.create_application_from_csv(actor=request.user, data=_csv_body(request))
+        application = bulk.application_create_from_csv(actor=request.user, data=_csv_body(request))
         return self._detail(application, status.HTTP_201_CREATED)
 
 
@@ -271,7 +271,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
     def attest(self, request, pk=None):
         resource = selectors.resource_for_operator(request.user, pk)
         resource = _decision_response(
-            request, services.attest_resource, s.AttestSerializer, resource=resource
+            request, services.resource_attest, s.AttestSerializer, resource=resource
         )
         return Response(s.ResourceSerializer(resource).data)
 
@@ -285,7 +285,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
         """The same answer on many resources at once: every one is recorded, or none is."""
         body = s.BulkAttestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        resources = services.attest_resources(
+        resources = services.resources_attest(
             actor=request.user,
             resource_ids=body.validated_data["resources"],
             decision=body.validated_data["decision"],
@@ -314,7 +314,7 @@ class RegistrationWithRenewalViewSet(registration_views.RegistrationViewSet):
     @action(detail=True, methods=["post"])
     def renew(self, request, pk=None):
         """A draft application copied from this registration; approved, it replaces it without a gap."""
-        application = services.renew_registrations(actor=request.user, registrations=[self.get_object()])
+        application = services.registrations_renew(actor=request.user, registrations=[self.get_object()])
         user = request.user
         context = {
             "request": request,

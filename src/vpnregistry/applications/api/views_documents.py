@@ -81,7 +81,7 @@ class DocumentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         responses={201: s.DocumentSerializer, **STEP_RESPONSES},
     )
     def create(self, request):
-        document = documents.upload_document(
+        document = documents.document_upload(
             actor=request.user,
             document_type=request.data.get("document_type", ""),
             upload=request.FILES.get("file"),

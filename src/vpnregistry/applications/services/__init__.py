@@ -11,7 +11,7 @@ of its stage. Callers import them from here (`from vpnregistry.applications impo
 - common.py: what the steps share (the prelude `stepping`, the audited transition, reasons)
 """
 
-from vpnregistry.applications.services.appeals import appeal_application, decide_appeal
+from vpnregistry.applications.services.appeals import appeal_decide, application_appeal
 from vpnregistry.applications.services.common import (
     APPEAL_DECISIONS,
     DECISIONS,
@@ -20,9 +20,9 @@ from vpnregistry.applications.services.common import (
     require_role,
     system_reason,
 )
-from vpnregistry.applications.services.decision import decide_application, suspension_notes
-from vpnregistry.applications.services.payment import REFERENCE, record_payment
-from vpnregistry.applications.services.renewal import renew_registrations
+from vpnregistry.applications.services.decision import application_decide, suspension_notes
+from vpnregistry.applications.services.payment import REFERENCE, payment_record
+from vpnregistry.applications.services.renewal import registrations_renew
 from vpnregistry.applications.services.resources import (
     MAX_RESOURCES,
     CleanResource,
@@ -34,16 +34,16 @@ from vpnregistry.applications.services.resources import (
 )
 from vpnregistry.applications.services.review import (
     MAX_BULK_ATTEST,
-    attest_resource,
-    attest_resources,
-    verify_application,
+    application_verify,
+    resource_attest,
+    resources_attest,
 )
 from vpnregistry.applications.services.submission import (
     WITHDRAWABLE,
-    create_application,
-    replace_resources,
-    submit_application,
-    withdraw_application,
+    application_create,
+    application_submit,
+    application_withdraw,
+    resources_replace,
 )
 
 __all__ = [
@@ -55,25 +55,25 @@ __all__ = [
     "SYSTEM_REASONS",
     "WITHDRAWABLE",
     "CleanResource",
-    "appeal_application",
-    "attest_resource",
-    "attest_resources",
+    "appeal_decide",
+    "application_appeal",
+    "application_create",
+    "application_decide",
+    "application_submit",
+    "application_verify",
+    "application_withdraw",
     "clean_resources",
     "count_entered",
-    "create_application",
-    "decide_appeal",
-    "decide_application",
     "declared_ported",
-    "record_payment",
-    "renew_registrations",
-    "replace_resources",
+    "payment_record",
+    "registrations_renew",
     "require_own",
     "require_role",
+    "resource_attest",
     "resource_items",
     "resource_network",
-    "submit_application",
+    "resources_attest",
+    "resources_replace",
     "suspension_notes",
     "system_reason",
-    "verify_application",
-    "withdraw_application",
 ]

@@ -27,7 +27,7 @@ from vpnregistry.audit.services import record
 from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 
 
-def appeal_application(*, actor, application: Application, grounds: str) -> Application:
+def application_appeal(*, actor, application: Application, grounds: str) -> Application:
     """The applicant appeals a rejection, once, within the appeal window, giving its grounds."""
     require_role(actor, Role.APPLICANT)
     grounds = (grounds or "").strip()
@@ -59,7 +59,7 @@ def appeal_application(*, actor, application: Application, grounds: str) -> Appl
     return application
 
 
-def decide_appeal(*, actor, application: Application, decision: str, reason: str = "") -> Application:
+def appeal_decide(*, actor, application: Application, decision: str, reason: str = "") -> Application:
     """An officer other than the one who rejected (or verified) decides the appeal.
 
     Upheld, the application resumes at the step that rejected it, for a fresh look by someone else:

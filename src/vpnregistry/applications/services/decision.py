@@ -31,7 +31,7 @@ from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.registrations.models import Registration
 from vpnregistry.registrations.outbox import request_publication
 from vpnregistry.registrations.selectors import conflicting_number, conflicting_registration, suspended_held
-from vpnregistry.registrations.services import create_registrations
+from vpnregistry.registrations.services import registrations_create
 
 
 def suspension_notes(registrations) -> list[str]:
@@ -50,7 +50,7 @@ def suspension_notes(registrations) -> list[str]:
     ]
 
 
-def decide_application(
+def application_decide(
     *,
     actor,
     application: Application,
@@ -161,7 +161,7 @@ def _register(actor, application: Application, *, suspension_acknowledged: bool,
     """The registrations of the application's confirmed resources (registrations/services.py)."""
     try:
         with transaction.atomic():
-            return create_registrations(
+            return registrations_create(
                 actor=actor,
                 application=application,
                 resources=application.resources.filter(state=Resource.State.CONFIRMED).order_by("id"),

@@ -17,7 +17,7 @@ from vpnregistry.errors import InvalidInput, WrongState
 REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]{2,63}")
 
 
-def record_payment(*, actor, application: Application, reference: str) -> Application:
+def payment_record(*, actor, application: Application, reference: str) -> Application:
     """An officer records the fee's payment reference (unique); the application goes on to a decision."""
     require_role(actor, Role.OFFICER)
     reference = (reference or "").strip()

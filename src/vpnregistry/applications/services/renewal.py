@@ -24,13 +24,13 @@ from vpnregistry.errors import InvalidInput, NotAllowed, WrongState
 from vpnregistry.registrations.models import Registration
 
 
-def renew_registrations(*, actor, registrations) -> Application:
+def registrations_renew(*, actor, registrations) -> Application:
     """A draft application copied from the organisation's registrations, to renew them.
 
     Approved, it replaces each of them without a gap (see registrations/services.py). A registration
     can have one renewal under way at a time; an active, expired or suspended one can be renewed. A
     suspended one's renewal carries the suspension and its reason in its history, and only an officer
-    acknowledging the suspension approves it (decide_application).
+    acknowledging the suspension approves it (application_decide).
     """
     require_role(actor, Role.APPLICANT)
     registrations = list(registrations)

@@ -76,7 +76,7 @@ def _advance(*, actor, application: Application, at: datetime) -> None:
         )
 
 
-def verify_application(
+def application_verify(
     *, actor, application: Application, decision: str, reason: str = "", reason_code: str = ""
 ) -> Application:
     """The agency's verification of the applicant: approve lets it go on, reject ends it, return
@@ -150,7 +150,7 @@ def _attest(*, actor, application: Application, resource: Resource, decision: st
     )
 
 
-def attest_resource(*, actor, resource: Resource, decision: str, reason: str = "") -> Resource:
+def resource_attest(*, actor, resource: Resource, decision: str, reason: str = "") -> Resource:
     """The operator's yes or no on one resource in its space; a no drops that resource alone."""
     require_role(actor, Role.OPERATOR)
     decision, reason = clean_decision(decision, reason, allowed=("approve", "reject"))
@@ -168,7 +168,7 @@ def attest_resource(*, actor, resource: Resource, decision: str, reason: str = "
 MAX_BULK_ATTEST = 1000
 
 
-def attest_resources(*, actor, resource_ids, decision: str, reason: str = "") -> list[Resource]:
+def resources_attest(*, actor, resource_ids, decision: str, reason: str = "") -> list[Resource]:
     """The same yes or no on many resources at once: all of them are recorded, or none.
 
     Ids that are not pending resources in the operator's own space are named and refuse the lot.

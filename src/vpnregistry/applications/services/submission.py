@@ -51,7 +51,7 @@ WITHDRAWABLE = {
 }
 
 
-def create_application(*, actor, resources: Iterable[Mapping]) -> Application:
+def application_create(*, actor, resources: Iterable[Mapping]) -> Application:
     """A draft for the actor's organisation, with its resources checked and their operators found."""
     require_role(actor, Role.APPLICANT)
     organisation = actor.organisation
@@ -84,7 +84,7 @@ def _next_tracking_number(at: datetime) -> str:
     return f"VR-{year}-{counter.last:06d}"
 
 
-def submit_application(*, actor, application: Application) -> Application:
+def application_submit(*, actor, application: Application) -> Application:
     """Send a draft (or a returned application, for a new round) to the agency its category routes to.
 
     A new round starts afresh with the agency's verification; resources the applicant left unchanged
@@ -160,7 +160,7 @@ def _tell_numbering_operators(application: Application, *, at: datetime) -> None
         transaction.on_commit(lambda staff=staff, body=body: notify_users(staff, subject=subject, body=body))
 
 
-def withdraw_application(*, actor, application: Application, reason: str = "") -> Application:
+def application_withdraw(*, actor, application: Application, reason: str = "") -> Application:
     """The applicant takes its application back, at any time before a decision."""
     require_role(actor, Role.APPLICANT)
     reason = (reason or "").strip()[:2000]
@@ -179,7 +179,7 @@ def withdraw_application(*, actor, application: Application, reason: str = "") -
     return application
 
 
-def replace_resources(*, actor, application: Application, resources: Iterable[Mapping]) -> Application:
+def resources_replace(*, actor, application: Application, resources: Iterable[Mapping]) -> Application:
     """The applicant's new list of resources for a draft or a returned application.
 
     Every item is checked as at creation. A resource asked for again unchanged (same value, operator,

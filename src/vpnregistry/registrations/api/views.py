@@ -49,7 +49,7 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
     def _step(self, request, step):
         body = s.ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        registration = registration_services.change_state(
+        registration = registration_services.registration_change_state(
             actor=request.user,
             registration=self.get_object(),
             step=step,
@@ -108,7 +108,7 @@ class CertificatePdfView(APIView):
         language = request.query_params.get("lang")
         if language is not None and language not in certificates.LANGUAGES:
             raise InvalidInput({"lang": [_("The language is en or ur.")]})
-        registration = certificates.registration_for_holder(request.user, pk)
+        registration = certificates.registration_for_organisation(request.user, pk)
         certificate = certificates.issue_certificate(actor=request.user, registration=registration)
         url = certificates.check_url(certificate.code, base=request.build_absolute_uri("/"))
         return pdf_response(certificate, url, language)
@@ -174,7 +174,9 @@ class SpaceChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     )
     def create(self, request):
         space.require_operator(request.user)
-        change = space.propose_change(actor=request.user, **_body(s.SpaceChangeCreateSerializer, request))
+        change = space.space_change_propose(
+            actor=request.user, **_body(s.SpaceChangeCreateSerializer, request)
+        )
         return Response(s.SpaceChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -185,7 +187,7 @@ class SpaceChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         change = self.get_object()
         space.require_officer(request.user)
         reason = _body(s.SpaceDecisionSerializer, request)["reason"]
-        change = space.approve_change(actor=request.user, change=change, reason=reason)
+        change = space.space_change_approve(actor=request.user, change=change, reason=reason)
         return Response(s.SpaceChangeSerializer(change).data)
 
     @extend_schema(
@@ -196,5 +198,5 @@ class SpaceChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         change = self.get_object()
         space.require_officer(request.user)
         reason = _body(s.SpaceDecisionSerializer, request)["reason"]
-        change = space.reject_change(actor=request.user, change=change, reason=reason)
+        change = space.space_change_reject(actor=request.user, change=change, reason=reason)
         return Response(s.SpaceChangeSerializer(change).data)

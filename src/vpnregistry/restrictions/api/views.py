@@ -83,13 +83,13 @@ class EventViewSet(
     def create(self, request, *args, **kwargs):
         body = s.EventCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        event = restriction_services.create_event(actor=request.user, **body.validated_data)
+        event = restriction_services.event_create(actor=request.user, **body.validated_data)
         return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: s.EventSerializer, 403: ERROR, 404: ERROR, 409: ERROR})
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
-        event = restriction_services.publish_event(actor=request.user, event=self.get_object())
+        event = restriction_services.event_publish(actor=request.user, event=self.get_object())
         return Response(s.EventSerializer(event).data)
 
 
@@ -194,7 +194,7 @@ class ExemptionCheckView(APIView):
                 {"column": [_("Give the column as a whole number from 1 (the first column).")]}
             )
         if jobs.wants_async(request, whole_number(request.headers.get("Content-Length"))):
-            job = jobs.create_job(owner=request.user, source=request._request, at=at, column=column)
+            job = jobs.job_create(owner=request.user, source=request._request, at=at, column=column)
             job.refresh_from_db()
             response = Response(_job_document(job), status=status.HTTP_202_ACCEPTED)
             response["Location"] = _job_url(job)
@@ -304,12 +304,12 @@ class EventStatementView(APIView):
                 if statement.event_id != event.pk:
                     raise Http404("no such statement for this event")
             else:
-                statement = statements.latest_statement(user=user, event=event) or statements.issue_statement(
+                statement = statements.latest_statement(user=user, event=event) or statements.statement_issue(
                     actor=user, event=event
                 )
             response = HttpResponse(statements.signature(statement), content_type=TEXT)
         else:
-            statement = statements.issue_statement(actor=user, event=event)
+            statement = statements.statement_issue(actor=user, event=event)
             response = HttpResponse(statement.content.encode(), content_type="application/json")
             response["Link"] = f'<{request.path}.minisig?statement={statement.id}>; rel="signature"'
         response["X-Statement-Id"] = str(statement.id)

@@ -89,7 +89,7 @@ class ComplaintViewSet(viewsets.GenericViewSet):
             raise NotAllowed(_("Only a registrant (applicant) files complaints."))
         body = s.ComplaintCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        complaint = complaints.file_complaint(actor=request.user, **body.validated_data)
+        complaint = complaints.complaint_file(actor=request.user, **body.validated_data)
         return self._detail(complaint, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -102,7 +102,9 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         complaint = self.get_object()
         body = s.ComplaintMessageCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        complaints.add_message(actor=request.user, complaint=complaint, text=body.validated_data["text"])
+        complaints.complaint_message_add(
+            actor=request.user, complaint=complaint, text=body.validated_data["text"]
+        )
         return self._detail(complaint, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -115,7 +117,7 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         complaint = self.get_object()
         body = s.ComplaintDecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        complaints.decide(actor=request.user, complaint=complaint, **body.validated_data)
+        complaints.complaint_decide(actor=request.user, complaint=complaint, **body.validated_data)
         return self._detail(complaint)
 
     @extend_schema(
@@ -128,7 +130,9 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         complaint = self.get_object()
         body = s.ComplaintReopenSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        complaints.reopen(actor=request.user, complaint=complaint, reason=body.validated_data["reason"])
+        complaints.complaint_reopen(
+            actor=request.user, complaint=complaint, reason=body.validated_data["reason"]
+        )
         return self._detail(complaint)
 
     @extend_schema(

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from vpnregistry.accounts import two_factor
 from vpnregistry.accounts.models import Agency, Operator, Role
-from vpnregistry.accounts.staff import STAFF_ROLES, create_staff
+from vpnregistry.accounts.staff import STAFF_ROLES, staff_create
 from vpnregistry.audit.services import record
 from vpnregistry.errors import InvalidInput
 
@@ -91,7 +91,7 @@ class Command(BaseCommand):
             agency_row = self._agency(agency) if agency else None
             operator_row = self._operator(operator, operator_name, operator_kind) if operator else None
             try:
-                user, device = create_staff(
+                user, device = staff_create(
                     username=username,
                     role=role,
                     email=email,
