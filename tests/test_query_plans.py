@@ -115,7 +115,7 @@ def _a_single_exemption_check_seeks_the_prefix_index(registry):
     family, _first, last = network_keys(net)
     firsts = ancestor_firsts(net)
     at = connection.ops.adapt_datetimefield_value(timezone.now())
-    plan = _explain(exemptions._holder_sql(len(firsts)), [family, *firsts, last, at, at])
+    plan = _explain(exemptions._registration_sql(len(firsts)), [family, *firsts, last, at, at])
     _no_scan(plan)
     assert "reg_family_first" in plan, plan
 

@@ -1,4 +1,4 @@
-"""Portal pages for exemption statements (registrants, and the public check by id) and complaints."""
+"""Portal pages for exemption statements (organisations, and the public check by id) and complaints."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from vpnregistry.restrictions.selectors import published_events
 
 def _applicant(request) -> None:
     if request.user.role != Role.APPLICANT:
-        raise Http404("statements are for registrants")
+        raise Http404("statements are for applicant organisations")
 
 
 @login_required
@@ -120,7 +120,7 @@ def statement_check(request, pk):
 @login_required
 def complaint_list(request):
     if request.user.role not in {Role.APPLICANT, Role.OPERATOR, Role.OFFICER, Role.AUDITOR}:
-        raise Http404("complaints are for registrants, operators and the regulator")
+        raise Http404("complaints are for applicant organisations, operators and the regulator")
     state = request.GET.get("state") or None
     page = complaints.page_for(request.user, request.GET.get("after"), state=state)
     return render(
@@ -138,7 +138,7 @@ def complaint_list(request):
 @login_required
 def complaint_new(request):
     if request.user.role != Role.APPLICANT:
-        raise Http404("only registrants file complaints")
+        raise Http404("only applicant organisations file complaints")
     errors: dict = {}
     data = request.POST if request.method == "POST" else request.GET
     if request.method == "POST":

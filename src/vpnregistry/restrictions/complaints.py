@@ -1,4 +1,4 @@
-"""Complaints: a registrant reports that a registered resource was blocked during an event.
+"""Complaints: an organisation reports that a registered resource was blocked during an event.
 
 Each complaint goes to the operator concerned (the registration's operator) and to the regulator,
 and is tracked to resolution: open -> answered (by the operator) -> resolved | rejected (by an

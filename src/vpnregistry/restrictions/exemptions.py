@@ -50,8 +50,9 @@ MISS = b",false,,\n"
 
 
 @dataclass(frozen=True)
-class Holder:
-    """What an answer may say about the registration: its reference and location, never its holder."""
+class Found:
+    """The registration an address falls in, as an answer may tell of it: its reference and location,
+    never its organisation."""
 
     reference: str
     district_id: int | None
@@ -66,13 +67,13 @@ class Answer:
     events: list[RestrictionEvent]
 
 
-def _events_for(holder: Holder, events: list[RestrictionEvent], scopes: dict) -> list[RestrictionEvent]:
+def _events_for(found: Found, events: list[RestrictionEvent], scopes: dict) -> list[RestrictionEvent]:
     return [
         e
         for e in events
         if e.covers(
-            district_id=holder.district_id,
-            province_id=holder.province_id,
+            district_id=found.district_id,
+            province_id=found.province_id,
             districts=scopes[e.pk][0],
             provinces=scopes[e.pk][1],
         )
@@ -84,7 +85,7 @@ def _scopes(events: list[RestrictionEvent]) -> dict[int, tuple[set[int], set[int
 
 
 @functools.cache
-def _holder_sql(firsts: int) -> str:
+def _registration_sql(firsts: int) -> str:
     """The longest registration covering an address and active at a time, with its location.
 
     The same query as `Registration.objects.filter(covering_q(net), periods__start__lte=at,
@@ -116,16 +117,16 @@ def check_one(address: str, at: datetime) -> Answer:
     family, _first, last = network_keys(net)
     firsts = ancestor_firsts(net)
     when = connection.ops.adapt_datetimefield_value(at)
-    row = fetch_prepared(_holder_sql(len(firsts)), [family, *firsts, last, when, when])
+    row = fetch_prepared(_registration_sql(len(firsts)), [family, *firsts, last, when, when])
     if row is None:
         return Answer(address=str(parsed), exempt=False, registration=None, events=[])
-    holder = Holder(*row[:3])
+    found = Found(*row[:3])
     events, scopes = published_in_force(at, latest=tuple(row[3:]) if row[4] is not None else None)
     return Answer(
         address=str(parsed),
         exempt=True,
-        registration=holder.reference,
-        events=_events_for(holder, events, scopes),
+        registration=found.reference,
+        events=_events_for(found, events, scopes),
     )
 
 
@@ -193,7 +194,7 @@ class TimeIndex:
             .order_by("registration_id")
             .values_list("registration__value", "registration__reference", "registration__district_id")
         )
-        self.holders = [Holder(ref, district, province_of.get(district)) for _, ref, district in rows]
+        self.matches = [Found(ref, district, province_of.get(district)) for _, ref, district in rows]
         self.index = LookupIndex([value for value, *_ in rows])
         self.events = events_in_force(at)
         self._scopes = _scopes(self.events)
@@ -205,9 +206,9 @@ class TimeIndex:
             return MISS
         cached = self._suffix.get(i)
         if cached is None:
-            holder = self.holders[i]
-            events = ";".join(str(e.pk) for e in _events_for(holder, self.events, self._scopes))
-            cached = self._suffix[i] = f",true,{holder.reference},{events}\n".encode()
+            found = self.matches[i]
+            events = ";".join(str(e.pk) for e in _events_for(found, self.events, self._scopes))
+            cached = self._suffix[i] = f",true,{found.reference},{events}\n".encode()
         return cached
 
     def lookup(self, v4: np.ndarray, v6_hi: np.ndarray | None = None, v6_lo: np.ndarray | None = None):

@@ -93,7 +93,7 @@ class ExemptionStatement(models.Model):
 
 
 class Complaint(models.Model):
-    """A registrant's report that a registered resource was blocked during an event."""
+    """An organisation's report that a registered resource was blocked during an event."""
 
     class State(models.TextChoices):
         OPEN = "open", _("Open")

@@ -1,4 +1,4 @@
-"""Signed exemption statements: proof for a registrant that its registrations were active during an event.
+"""Signed exemption statements: proof for an organisation that its registrations were active during an event.
 
 A statement is a canonical JSON document (sorted keys, no spaces, UTF-8) naming the event, the
 organisation's registrations in the event's scope whose active periods overlap the event's window,

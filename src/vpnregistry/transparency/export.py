@@ -1,4 +1,4 @@
-"""Everything the registry holds about one organisation, for its own members (the registrant's copy).
+"""Everything the registry holds about one organisation, for its own members.
 
 One JSON document, written as a stream: an organisation may hold thousands of resources and
 registrations, so every list is read with `iterator()` in chunks and written item by item; memory

@@ -16,7 +16,7 @@ address registered to two organisations.
 
 from vpnregistry.applications.legacy.checking import check_file
 from vpnregistry.applications.legacy.registry import registry_clashes
-from vpnregistry.applications.legacy.rows import COLUMNS, OPTIONAL, Checked, Holder, Row
+from vpnregistry.applications.legacy.rows import COLUMNS, OPTIONAL, Checked, OrganisationKey, Row
 from vpnregistry.applications.legacy.writing import BATCH, IMPORTER, Imported, import_rows
 
 __all__ = [
@@ -25,8 +25,8 @@ __all__ = [
     "IMPORTER",
     "OPTIONAL",
     "Checked",
-    "Holder",
     "Imported",
+    "OrganisationKey",
     "Row",
     "check_file",
     "import_rows",

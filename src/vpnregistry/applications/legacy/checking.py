@@ -37,9 +37,9 @@ def check_file(text: str, *, now: datetime | None = None) -> Checked:
     rows = [row for row in rows if row.line not in problems]
     now = now or timezone.now()
     mark = _activity_mark()
-    organisations = _organisations({row.holder for row in rows})
+    organisations = _organisations({row.organisation_key for row in rows})
     active = [row for row in rows if row.valid_until > now]
-    for i, value in registry_clashes(active, lambda row: organisations.get(row.holder, 0)).items():
+    for i, value in registry_clashes(active, lambda row: organisations.get(row.organisation_key, 0)).items():
         problems[active[i].line] = [_clash_message(active[i], value)]
     # Then the rows left against each other: a row refused already cannot stand in another's way.
     _overlapping_each_other([row for row in rows if row.line not in problems], now, problems)
@@ -69,7 +69,9 @@ def _overlapping_each_other(rows: list[Row], now: datetime, problems: dict[int, 
     for row in sorted(rows, key=lambda r: (r.family, r.first, r.prefixlen, r.line)):
         while stack and (stack[-1].family != row.family or stack[-1].last < row.first):
             stack.pop()
-        clash = next((o for o in stack if o.holder != row.holder and _both_held(o, row, now)), None)
+        clash = next(
+            (o for o in stack if o.organisation_key != row.organisation_key and _both_held(o, row, now)), None
+        )
         if clash is not None:
             problems.setdefault(row.line, []).append(
                 f"value: {row.value} overlaps {clash.value} of another organisation (line {clash.line})"

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from django.db import connection, transaction
 
 from vpnregistry.accounts.models import AddressSpace, Organisation
-from vpnregistry.applications.legacy.rows import ACTIVE, Holder, Row, _bits
+from vpnregistry.applications.legacy.rows import ACTIVE, OrganisationKey, Row, _bits
 from vpnregistry.db import address_key, hold_lock
 from vpnregistry.registrations.models import ActivePeriod, Registration
 
@@ -50,16 +50,16 @@ class _Space:
         return None
 
 
-def _organisations(holders: set[Holder]) -> dict[Holder, int]:
-    """The existing organisation of each holder (the oldest, if a name is repeated), in one query.
+def _organisations(keys: set[OrganisationKey]) -> dict[OrganisationKey, int]:
+    """The existing organisation of each key (the oldest, if a name is repeated), in one query.
 
     Names carry no index, so the organisations of the categories named are read in one pass,
     three columns each, rather than sought name by name.
     """
-    names = {name for name, _category in holders}
-    found: dict[Holder, int] = {}
+    names = {name for name, _category in keys}
+    found: dict[OrganisationKey, int] = {}
     rows = (
-        Organisation.objects.filter(category_id__in={category for _name, category in holders})
+        Organisation.objects.filter(category_id__in={category for _name, category in keys})
         .order_by("-pk")
         .values_list("pk", "name", "category_id")
     )

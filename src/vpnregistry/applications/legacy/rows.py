@@ -38,7 +38,7 @@ class Row:
     valid_until: datetime
 
     @property
-    def holder(self) -> tuple[str, int]:
+    def organisation_key(self) -> tuple[str, int]:
         """The organisation the row registers to: its name within its category."""
         return self.organisation, self.category.pk
 
@@ -47,12 +47,14 @@ class Row:
         return ipaddress.ip_network(self.value)
 
 
-Holder = tuple[str, int]
+OrganisationKey = tuple[str, int]
 
 
 @dataclass
 class Checked:
     rows: list[Row]  # the rows without any error: only these may be written
     errors: list[tuple[int, str]]  # (line, every reason the row is bad), by line
-    organisations: dict[Holder, int] = field(default_factory=dict)  # those that exist, by holder
+    organisations: dict[OrganisationKey, int] = field(
+        default_factory=dict
+    )  # those that exist, by (name, category)
     mark: int = 0  # the last active period when the registry was read (see _activity_mark)

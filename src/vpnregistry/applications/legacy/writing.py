@@ -14,7 +14,7 @@ from django.utils import timezone
 from vpnregistry.accounts.models import Organisation, Role, User
 from vpnregistry.accounts.names import name_skeleton
 from vpnregistry.applications.legacy.registry import _clash_message, _Held, _Space
-from vpnregistry.applications.legacy.rows import ACTIVE, Checked, Holder, Row
+from vpnregistry.applications.legacy.rows import ACTIVE, Checked, OrganisationKey, Row
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.audit.services import record_many
 from vpnregistry.db import address_key, hold_lock, insert_rows
@@ -96,7 +96,7 @@ class _Batch:
     `_new`: its organisation is known by then.
     """
 
-    def __init__(self, importer: User, organisations: dict[Holder, int], mark: int):
+    def __init__(self, importer: User, organisations: dict[OrganisationKey, int], mark: int):
         self.importer = importer
         self.organisations = organisations
         self.mark = mark
@@ -137,7 +137,7 @@ class _Batch:
         )
         for row in rows:
             if row.line not in refused and row.valid_until > now:
-                value = fresh.clash(row, self.organisations.get(row.holder, 0))
+                value = fresh.clash(row, self.organisations.get(row.organisation_key, 0))
                 if value is not None:
                     refused[row.line] = _clash_message(row, value)
         return refused
@@ -184,7 +184,7 @@ class _Batch:
             RESOURCE_FIELDS,
             [
                 (
-                    self.applications[self.organisations[row.holder]],
+                    self.applications[self.organisations[row.organisation_key]],
                     KINDS[row.family],
                     row.value,
                     row.family,
@@ -216,7 +216,7 @@ class _Batch:
                 (
                     reference,
                     resource,
-                    self.organisations[row.holder],
+                    self.organisations[row.organisation_key],
                     row.operator.pk,
                     KINDS[row.family],
                     row.value,
@@ -238,20 +238,20 @@ class _Batch:
     def _new(self, rows: Sequence[Row]) -> tuple[list[Row], list[tuple[Row, Row]]]:
         """The rows not written before (by an earlier run, or earlier in this one), in one query,
         and the rows that repeat one of them in this batch, each with the row it repeats."""
-        known = [row for row in rows if row.holder in self.organisations]
+        known = [row for row in rows if row.organisation_key in self.organisations]
         there = set(
             Registration.objects.filter(
                 kind__in=["ipv4", "ipv6"],
                 value__in={row.value for row in known},
-                organisation_id__in={self.organisations[row.holder] for row in known},
+                organisation_id__in={self.organisations[row.organisation_key] for row in known},
             ).values_list("organisation_id", "value", "valid_from")
         )
         new: list[Row] = []
-        firsts: dict[tuple[Holder, str, datetime], Row] = {}
+        firsts: dict[tuple[OrganisationKey, str, datetime], Row] = {}
         repeats: list[tuple[Row, Row]] = []
         for row in rows:
-            key = (row.holder, row.value, row.valid_from)
-            if (self.organisations.get(row.holder), row.value, row.valid_from) in there:
+            key = (row.organisation_key, row.value, row.valid_from)
+            if (self.organisations.get(row.organisation_key), row.value, row.valid_from) in there:
                 self.already += 1
             elif key in firsts:
                 repeats.append((row, firsts[key]))
@@ -264,7 +264,7 @@ class _Batch:
         """Make the organisations the rows name that do not exist yet, as `Organisation.save` would
         (the name was normalised when it was read; its skeleton finds look-alikes of it). A register
         carries no identifiers, so they stay blank and their blind indexes empty, as save leaves them."""
-        missing = sorted({row.holder for row in rows} - self.organisations.keys())
+        missing = sorted({row.organisation_key for row in rows} - self.organisations.keys())
         made = insert_rows(
             Organisation,
             ["name", "category_id", "name_skeleton"],
@@ -276,7 +276,7 @@ class _Batch:
         """Make the applications this import has not made yet for the rows' organisations; their ids."""
         first_rows: dict[int, Row] = {}
         for row in rows:
-            organisation = self.organisations[row.holder]
+            organisation = self.organisations[row.organisation_key]
             if organisation not in self.applications:
                 first_rows.setdefault(organisation, row)
         made = insert_rows(

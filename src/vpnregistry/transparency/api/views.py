@@ -1,4 +1,4 @@
-"""The registrant's copy of everything held about its organisation, as an API view."""
+"""An organisation's copy of everything held about it, as an API view."""
 
 from __future__ import annotations
 
