@@ -1,6 +1,6 @@
 """The regulator keeps its list of rejection reasons in the admin (the registry's one admin site).
 
-Officers edit them there (see vpnregistry/admin_site.py: by role, audited); accounts, tokens and
+Officers edit them there (see accounts/admin_site.py: by role, audited); accounts, tokens and
 everything else go through the services, never through generic model editing.
 """
 
