@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 
 from tests.workflow import approved, to_decision
 from vpnregistry.applications import services
+from vpnregistry.applications.services import decision
 from vpnregistry.errors import WrongState
 from vpnregistry.registrations.models import Registration
 
@@ -48,7 +49,7 @@ def test_an_approval_that_races_into_the_constraint_is_the_usual_refusal(world, 
     second = to_decision(world, "14.1.105.0/25", user=world.other_applicant)
     approved(world, "14.1.105.0/24")
     # As if the overlapping registration had been written after the check: only the database sees it.
-    monkeypatch.setattr(services, "_clash", lambda resource, organisation: "")
+    monkeypatch.setattr(decision, "_clash", lambda resource, organisation: "")
     with pytest.raises(WrongState, match="another organisation"):
         services.application_decide(actor=world.officer, application=second, decision="approve")
     second.refresh_from_db()
