@@ -24,6 +24,7 @@ from vpnregistry.registrations import certificates, space
 from vpnregistry.registrations import selectors as registration_selectors
 from vpnregistry.registrations import services as registration_services
 from vpnregistry.registrations.api import serializers as s
+from vpnregistry.registrations.models import Registration
 from vpnregistry.registrations.responses import pdf_response
 from vpnregistry.timeutil import parse_time
 
@@ -44,7 +45,9 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["state", "kind"]
 
     def get_queryset(self):
-        return registration_selectors.registrations_for(self.request.user).select_related("district")
+        return Registration.objects.visible_to(self.request.user).select_related(
+            *registration_selectors.REGISTRATION_RELATED, "district"
+        )
 
     def _step(self, request, step):
         body = s.ReasonSerializer(data=request.data)
