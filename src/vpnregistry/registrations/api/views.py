@@ -19,6 +19,7 @@ from vpnregistry.accounts.models import AddressSpaceChange, Role
 from vpnregistry.api.pagination import IdCursorPagination
 from vpnregistry.api.permissions import PublicLookup, role_permission
 from vpnregistry.api.schema import ERROR, THROTTLED, VALIDATION_ERROR
+from vpnregistry.db import visible_or_404
 from vpnregistry.errors import InvalidInput
 from vpnregistry.registrations import certificates, space
 from vpnregistry.registrations import selectors as registration_selectors
@@ -167,10 +168,13 @@ class SpaceChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return AddressSpaceChange.objects.none()
-        return space.changes_for(self.request.user)
+        return AddressSpaceChange.objects.visible_to(self.request.user).select_related(*space.CHANGE_RELATED)
 
     def get_object(self):
-        return space.change_for(self.request.user, self.kwargs.get("pk"))
+        return visible_or_404(
+            AddressSpaceChange.objects.visible_to(self.request.user).select_related(*space.CHANGE_RELATED),
+            self.kwargs.get("pk"),
+        )
 
     @extend_schema(
         request=s.SpaceChangeCreateSerializer, responses={201: s.SpaceChangeSerializer, **STEP_RESPONSES}
