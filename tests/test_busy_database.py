@@ -10,7 +10,7 @@ from django.db import DatabaseError, OperationalError, connection
 from django.test import Client, override_settings
 
 from tests.auth import login
-from vpnregistry.applications.models import Application
+from vpnregistry.applications.models import Application, ApplicationQuerySet
 from vpnregistry.busy import is_contention
 
 LOCKED = OperationalError("database is locked")
@@ -57,7 +57,7 @@ def test_what_counts_as_a_busy_database(exc, busy):
 
 
 def test_a_locked_database_answers_503_json_under_the_api(world):
-    with mock.patch("vpnregistry.applications.selectors.applications_for", _raising(LOCKED)):
+    with mock.patch.object(ApplicationQuerySet, "visible_to", _raising(LOCKED)):
         response = world.client(world.applicant).get("/api/v1/applications/")
     assert response.status_code == 503
     assert response["Retry-After"] == "5" and response["Cache-Control"] == "no-store"
@@ -67,7 +67,7 @@ def test_a_locked_database_answers_503_json_under_the_api(world):
 
 def test_a_locked_database_answers_503_with_a_page_in_the_portal(world):
     client = login(Client(), world.applicant)
-    with mock.patch("vpnregistry.applications.selectors.applications_for", _raising(LOCKED)):
+    with mock.patch.object(ApplicationQuerySet, "visible_to", _raising(LOCKED)):
         response = client.get("/applications/")
     assert response.status_code == 503 and response["Retry-After"] == "5"
     page = response.content.decode()
@@ -76,7 +76,7 @@ def test_a_locked_database_answers_503_with_a_page_in_the_portal(world):
 
 def test_other_database_errors_are_not_swallowed(world):
     broken = OperationalError("no such table: applications_application")
-    with mock.patch("vpnregistry.applications.selectors.applications_for", _raising(broken)):
+    with mock.patch.object(ApplicationQuerySet, "visible_to", _raising(broken)):
         with pytest.raises(OperationalError, match="no such table"):
             world.client(world.applicant).get("/api/v1/applications/")
         client = Client(raise_request_exception=False)

@@ -24,7 +24,7 @@ from vpnregistry.audit.models import AuditEvent
 from vpnregistry.audit.selectors import LogFilter
 from vpnregistry.db import ancestor_firsts, network_keys, overlapping_q
 from vpnregistry.registrations.models import ActivePeriod, Registration
-from vpnregistry.registrations.selectors import conflicting_registration, registrations_for
+from vpnregistry.registrations.selectors import REGISTRATION_RELATED, conflicting_registration
 from vpnregistry.restrictions import exemptions
 
 pytestmark = pytest.mark.skipif(
@@ -145,7 +145,7 @@ def _registration_lists_walk_an_index(registry, world):
         (world.operator, {"reg_operator_id", "pkey"}),
         (member, {"reg_org_id", "organisation_id"}),
     ):
-        qs = registrations_for(user).select_related("district")
+        qs = Registration.objects.visible_to(user).select_related(*REGISTRATION_RELATED, "district")
         for page in (qs.order_by("-id")[:51], qs.filter(id__lt=ROWS).order_by("-id")[:51]):
             plan = _plan(page)
             _no_scan(plan)

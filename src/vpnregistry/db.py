@@ -6,8 +6,10 @@ import functools
 import ipaddress
 from collections.abc import Sequence
 
+from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -84,6 +86,16 @@ def whole_number(text) -> int | None:
     """
     text = str(text or "")
     return int(text) if text.isascii() and text.isdigit() else None
+
+
+def visible_or_404(queryset: QuerySet, pk):
+    """The one object of `queryset` (what a user may see: `Model.objects.visible_to(user)`) with this
+    pk, or Http404 for a pk missing, unparsable or outside it: another organisation's object is not
+    found, never forbidden, so that its id discloses nothing."""
+    try:
+        return queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValidationError, ValueError, TypeError):
+        raise Http404(f"no such {queryset.model._meta.verbose_name}") from None
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> list[int]:

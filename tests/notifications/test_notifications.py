@@ -170,7 +170,7 @@ def test_a_mail_server_that_is_down_is_logged_and_the_notification_still_listed(
 def test_each_user_sees_and_marks_only_their_own(world):
     notifications.notify_users([world.applicant], subject="mine", body="")
     notifications.notify_users([world.other_applicant], subject="theirs", body="")
-    mine = notifications.notifications_for(world.applicant)
+    mine = Notification.objects.visible_to(world.applicant)
     assert [n.subject for n in mine] == ["mine"]
     theirs = Notification.objects.get(recipient=world.other_applicant)
     with pytest.raises(Http404):

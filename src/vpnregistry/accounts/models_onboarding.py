@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vpnregistry.bilingual import BilingualName, urdu_name_field
 from vpnregistry.db import PrefixRow
+from vpnregistry.roles import Role
 
 
 class DocumentType(BilingualName, models.Model):
@@ -120,6 +121,19 @@ class Invitation(models.Model):
         return f"{self.email} ({self.organisation})"
 
 
+class AddressSpaceChangeQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AddressSpaceChangeQuerySet:
+        """An operator's own changes; every change for officers and auditors; none for anyone else."""
+        role = getattr(user, "role", None)
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if role == Role.OPERATOR:
+            return self.filter(operator_id=user.operator_id)
+        if role in {Role.OFFICER, Role.AUDITOR}:
+            return self
+        return self.none()
+
+
 class AddressSpaceChange(PrefixRow):
     """An operator's proposal to add a prefix to, or remove one from, its own space; an officer decides."""
 
@@ -143,6 +157,8 @@ class AddressSpaceChange(PrefixRow):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     reason = models.TextField(blank=True)
+
+    objects = AddressSpaceChangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]

@@ -13,6 +13,31 @@ from vpnregistry.accounts.models import Agency, Category, District, Operator, Or
 from vpnregistry.bilingual import BilingualName, urdu_name_field
 from vpnregistry.db import KEY_WIDTH
 from vpnregistry.registrations.models import ResourceKind
+from vpnregistry.roles import Role
+
+# Ever submitted: what anybody but the applicant's own organisation may see. A draft, and a draft
+# withdrawn (or left) before it was ever submitted, stay with their organisation, whatever their state.
+SUBMITTED = Q(submitted_at__isnull=False)
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ApplicationQuerySet:
+        """The applications the user may see: its organisation's own (drafts too); those ever
+        submitted to its agency, or with a resource in its operator's space; every submitted one
+        for officers and auditors; none for anyone else, or anyone not signed in."""
+        role = getattr(user, "role", None)
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if role == Role.APPLICANT:
+            return self.filter(organisation_id=user.organisation_id)
+        if role == Role.AGENCY:
+            return self.filter(SUBMITTED, agency_id=user.agency_id)
+        if role == Role.OPERATOR:
+            ids = Resource.objects.filter(operator_id=user.operator_id).values("application_id")
+            return self.filter(SUBMITTED, id__in=ids)
+        if role in {Role.OFFICER, Role.AUDITOR}:
+            return self.filter(SUBMITTED)
+        return self.none()
 
 
 class Application(models.Model):
@@ -80,6 +105,8 @@ class Application(models.Model):
     state_changed_at = models.DateTimeField(default=timezone.now)
     # Bumped on every change so that a stale form cannot overwrite a newer state.
     version = models.PositiveIntegerField(default=1)
+
+    objects = ApplicationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -16,31 +16,9 @@ from vpnregistry.registrations.selectors import held_by_others, suspended_held
 State = Application.State
 
 
-# Ever submitted: what anybody but the applicant's own organisation may see. A draft, and a draft
-# withdrawn (or left) before it was ever submitted, stay with their organisation, whatever their state.
-SUBMITTED = Q(submitted_at__isnull=False)
-
-
-def applications_for(user) -> QuerySet[Application]:
-    """Every application the user may see; nobody but its own organisation sees one never submitted.
-
-    Read with what an application is shown with, rejection reason included, so that a page of them
-    costs one query and not one more per rejected application.
-    """
-    qs = Application.objects.select_related("organisation", "category", "agency", "rejection_reason")
-    role = getattr(user, "role", None)
-    if not getattr(user, "is_authenticated", False):
-        return qs.none()
-    if role == Role.APPLICANT:
-        return qs.filter(organisation_id=user.organisation_id)
-    if role == Role.AGENCY:
-        return qs.filter(SUBMITTED, agency_id=user.agency_id)
-    if role == Role.OPERATOR:
-        ids = Resource.objects.filter(operator_id=user.operator_id).values("application_id")
-        return qs.filter(SUBMITTED, id__in=ids)
-    if role in {Role.OFFICER, Role.AUDITOR}:
-        return qs.filter(SUBMITTED)
-    return qs.none()
+# What an application is shown with, rejection reason included: read in the same query, so that a
+# page of them costs one query and not one more per rejected application.
+APPLICATION_RELATED = ("organisation", "category", "agency", "rejection_reason")
 
 
 # What a resource is shown with: read in the same query, never one query per resource.
@@ -99,14 +77,6 @@ def names_alike_shown(user, application: Application) -> list:
     return names_alike(application.organisation)
 
 
-def application_for(user, pk) -> Application:
-    """One application the user may see, or 404 (never 403: the id itself is not disclosed)."""
-    try:
-        return applications_for(user).get(pk=pk)
-    except (Application.DoesNotExist, ValueError, TypeError):
-        raise Http404("no such application") from None
-
-
 def operator_resources(user) -> QuerySet[Resource]:
     """The resources in the operator user's own space, of applications ever submitted."""
     return Resource.objects.filter(operator_id=user.operator_id, application__submitted_at__isnull=False)
@@ -131,7 +101,12 @@ def home_queue(user) -> QuerySet[Application]:
     among the applications the user sees, oldest first (an applicant's by creation, other roles' by
     submission)."""
     order = ("created_at", "id") if getattr(user, "role", None) == Role.APPLICANT else ("submitted_at", "id")
-    return applications_for(user).filter(waiting_for(user)).order_by(*order)
+    return (
+        Application.objects.visible_to(user)
+        .select_related(*APPLICATION_RELATED)
+        .filter(waiting_for(user))
+        .order_by(*order)
+    )
 
 
 def history_of(user, application: Application) -> list[AuditEvent]:

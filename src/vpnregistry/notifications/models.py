@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -5,6 +7,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vpnregistry.fieldcrypt import EncryptedTextField
+
+
+class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> NotificationQuerySet:
+        """The user's own notifications; nobody else's, whatever their role."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(recipient_id=user.pk)
 
 
 class Notification(models.Model):
@@ -16,6 +26,8 @@ class Notification(models.Model):
     link = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         db_table = "applications_notification"  # made by the applications app before this one existed

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import Promise
 
 from vpnregistry import language as languages
+from vpnregistry.db import visible_or_404
 from vpnregistry.notifications.mail import start_sending
 from vpnregistry.notifications.models import Notification, OutgoingMail
 
@@ -150,20 +150,10 @@ def members(organisation) -> QuerySet:
 # --- the portal's list ---------------------------------------------------------------------------
 
 
-def notifications_for(user) -> QuerySet[Notification]:
-    """The user's own notifications, newest first; nobody else's, whatever their role."""
-    if not getattr(user, "is_authenticated", False):
-        return Notification.objects.none()
-    return Notification.objects.filter(recipient_id=user.pk).order_by("-id")
-
-
 def mark_read(*, actor, pk=None) -> int:
     """Mark one of the actor's notifications read (404 for anyone else's), or all of them."""
-    qs = notifications_for(actor).filter(read_at__isnull=True)
+    qs = Notification.objects.visible_to(actor).filter(read_at__isnull=True)
     if pk is not None:
-        try:
-            notification = notifications_for(actor).get(pk=pk)
-        except (Notification.DoesNotExist, ValueError, TypeError):
-            raise Http404("no such notification") from None
+        notification = visible_or_404(Notification.objects.visible_to(actor), pk)
         qs = qs.filter(pk=notification.pk)
     return qs.update(read_at=timezone.now())

@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from vpnregistry.applications import selectors as application_selectors
+from vpnregistry.applications.models import Application
+from vpnregistry.db import visible_or_404
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
 
 # The fields a refusal names, as the page's own labels call them: a message on the page says which
@@ -137,6 +139,16 @@ class Load:
     select: Callable[..., Any]
 
 
+def visible(model, *related: str) -> Callable[..., Any]:
+    """A Load's `select` for the object of `model` named by the URL's pk that the user may see
+    (`model.objects.visible_to(user)`, read with `related`), or Http404."""
+
+    def select(user, pk, **_parts):
+        return visible_or_404(model.objects.visible_to(user).select_related(*related), pk)
+
+    return select
+
+
 def step_view(
     form_class: type[forms.Form],
     service: Callable[..., object],
@@ -189,7 +201,7 @@ def application_step_view(form_class: type[forms.Form], service: Callable[..., o
     return step_view(
         form_class,
         service,
-        load=Load("application", application_selectors.application_for),
+        load=Load("application", visible(Application, *application_selectors.APPLICATION_RELATED)),
         then="portal:application-detail",
         then_pk=attrgetter("pk"),
         **options,

@@ -24,7 +24,7 @@ from vpnregistry.allowlist.selectors import latest_serial
 from vpnregistry.allowlist.services import file_url, msisdn_name
 from vpnregistry.applications import queues, selectors, services
 from vpnregistry.applications.models import Application, RejectionReason
-from vpnregistry.db import whole_number
+from vpnregistry.db import visible_or_404, whole_number
 from vpnregistry.errors import InvalidInput, TooMany
 from vpnregistry.identifiers import identifiers_for
 from vpnregistry.portal.forms import DecideForm, DecisionForm, ResourceFormSet, StepDecisionForm, VerifyForm
@@ -74,7 +74,7 @@ def home(request):
 
 @login_required
 def application_list(request):
-    qs = selectors.applications_for(request.user)
+    qs = Application.objects.visible_to(request.user).select_related(*selectors.APPLICATION_RELATED)
     if state := request.GET.get("state"):
         qs = qs.filter(state=state)
     page = keyset_page(qs.order_by("-id"), request.GET.get("before"))
@@ -131,7 +131,9 @@ def application_new(request):
 
 @login_required
 def application_detail(request, pk: int):
-    application = selectors.application_for(request.user, pk)
+    application = visible_or_404(
+        Application.objects.visible_to(request.user).select_related(*selectors.APPLICATION_RELATED), pk
+    )
     user = request.user
     applicant = user.role == Role.APPLICANT
     state = application.state
@@ -167,7 +169,9 @@ def application_detail(request, pk: int):
 @require_POST
 @login_required
 def application_submit(request, pk: int):
-    application = selectors.application_for(request.user, pk)
+    application = visible_or_404(
+        Application.objects.visible_to(request.user).select_related(*selectors.APPLICATION_RELATED), pk
+    )
     done = []
     submit = services.application_submit
     response = application_step(
@@ -192,7 +196,9 @@ SECRET_KEY = "status-secret:%d"
 @login_required
 def application_submitted(request, pk: int):
     """The confirmation of a submission: tracking number, the status secret once, what happens next."""
-    application = selectors.application_for(request.user, pk)
+    application = visible_or_404(
+        Application.objects.visible_to(request.user).select_related(*selectors.APPLICATION_RELATED), pk
+    )
     if application.submitted_at is None:
         return redirect("portal:application-detail", pk=pk)
     secret = request.session.pop(SECRET_KEY % pk, None)

@@ -16,12 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from vpnregistry import printing
 from vpnregistry.accounts.models import Role
+from vpnregistry.db import visible_or_404
 from vpnregistry.errors import InvalidInput, RegistryError
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import run_step
 from vpnregistry.registrations.certificates import certificate_language
 from vpnregistry.restrictions import complaints, statements
-from vpnregistry.restrictions.models import Complaint
+from vpnregistry.restrictions.models import Complaint, ExemptionStatement
 from vpnregistry.restrictions.responses import evidence_response
 from vpnregistry.restrictions.selectors import published_events
 
@@ -57,7 +58,9 @@ def statement_issue(request, event_id: int):
 
 @login_required
 def statement_print(request, pk):
-    statement = statements.statement_for(request.user, pk)
+    statement = visible_or_404(
+        ExemptionStatement.objects.visible_to(request.user).select_related("event"), pk
+    )
     document = json.loads(statement.content)
     return render(
         request,
@@ -69,7 +72,9 @@ def statement_print(request, pk):
 @login_required
 def statement_pdf(request, pk):
     """The printable copy as a PDF, in the portal's language (Urdu shaped, as the certificate)."""
-    statement = statements.statement_for(request.user, pk)
+    statement = visible_or_404(
+        ExemptionStatement.objects.visible_to(request.user).select_related("event"), pk
+    )
     language = certificate_language()
     check_url = request.build_absolute_uri(reverse("portal:statement-check", args=[statement.pk]))
     with translation.override(language):
@@ -93,7 +98,9 @@ def statement_pdf(request, pk):
 
 @login_required
 def statement_download(request, pk, signature: str = ""):
-    statement = statements.statement_for(request.user, pk)
+    statement = visible_or_404(
+        ExemptionStatement.objects.visible_to(request.user).select_related("event"), pk
+    )
     if signature:
         response = HttpResponse(statements.signature(statement), content_type="text/plain; charset=utf-8")
     else:
@@ -171,7 +178,9 @@ def complaint_new(request):
 
 @login_required
 def complaint_detail(request, pk: int):
-    complaint = complaints.complaint_for(request.user, pk)
+    complaint = visible_or_404(
+        Complaint.objects.visible_to(request.user).select_related(*complaints.COMPLAINT_RELATED), pk
+    )
     role = request.user.role
     context = {
         "complaint": complaint,
@@ -190,7 +199,9 @@ def _run(request, pk: int, call):
 @require_POST
 @login_required
 def complaint_message(request, pk: int):
-    complaint = complaints.complaint_for(request.user, pk)
+    complaint = visible_or_404(
+        Complaint.objects.visible_to(request.user).select_related(*complaints.COMPLAINT_RELATED), pk
+    )
     return _run(
         request,
         pk,
@@ -203,7 +214,9 @@ def complaint_message(request, pk: int):
 @require_POST
 @login_required
 def complaint_resolve(request, pk: int):
-    complaint = complaints.complaint_for(request.user, pk)
+    complaint = visible_or_404(
+        Complaint.objects.visible_to(request.user).select_related(*complaints.COMPLAINT_RELATED), pk
+    )
     return _run(
         request,
         pk,
@@ -219,7 +232,9 @@ def complaint_resolve(request, pk: int):
 @require_POST
 @login_required
 def complaint_reopen(request, pk: int):
-    complaint = complaints.complaint_for(request.user, pk)
+    complaint = visible_or_404(
+        Complaint.objects.visible_to(request.user).select_related(*complaints.COMPLAINT_RELATED), pk
+    )
     return _run(
         request,
         pk,
@@ -231,7 +246,11 @@ def complaint_reopen(request, pk: int):
 
 @login_required
 def complaint_evidence(request, pk: int):
-    return evidence_response(complaints.complaint_for(request.user, pk))
+    return evidence_response(
+        visible_or_404(
+            Complaint.objects.visible_to(request.user).select_related(*complaints.COMPLAINT_RELATED), pk
+        )
+    )
 
 
 urlpatterns = [

@@ -20,7 +20,7 @@ from vpnregistry.applications import documents as document_access
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
 from vpnregistry.portal.forms import InviteForm, MemberAdminForm, NoInputForm, StepDecisionForm
 from vpnregistry.portal.paging import keyset_page
-from vpnregistry.portal.steps import Load, step_view
+from vpnregistry.portal.steps import Load, step_view, visible
 from vpnregistry.registrations import space
 
 SIGNUP_FIELDS = ("name", "category", "ntn", "secp_number", "pseb_number", "cnic", "email", "username")
@@ -231,7 +231,7 @@ def space_changes(request):
             messages.success(request, _("Proposed. The regulator will approve or reject it."))
             return redirect("portal:space-changes")
     state = request.GET.get("state") or ("pending" if user.role == Role.OFFICER else "")
-    qs = space.changes_for(user)
+    qs = AddressSpaceChange.objects.visible_to(user).select_related(*space.CHANGE_RELATED).order_by("-id")
     if state in AddressSpaceChange.State.values:
         qs = qs.filter(state=state)
     page = keyset_page(qs, request.GET.get("before"))
@@ -266,5 +266,8 @@ def _decide_change(*, actor, change: AddressSpaceChange, decision: str, reason: 
 
 
 space_change_decide = step_view(
-    StepDecisionForm, _decide_change, load=Load("change", space.change_for), then="portal:space-changes"
+    StepDecisionForm,
+    _decide_change,
+    load=Load("change", visible(AddressSpaceChange, *space.CHANGE_RELATED)),
+    then="portal:space-changes",
 )

@@ -19,6 +19,7 @@ from vpnregistry.applications.models import StepTarget
 from vpnregistry.errors import InvalidInput, NotAllowed
 from vpnregistry.notifications import mail
 from vpnregistry.notifications import services as notifications
+from vpnregistry.notifications.models import Notification
 from vpnregistry.portal.forms import NoInputForm, StepTargetForm
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import field_message, step_view
@@ -102,7 +103,7 @@ step_target = step_view(StepTargetForm, queues.set_step_target, then="portal:tur
 @login_required
 def notification_list(request):
     """The user's own notifications, newest first."""
-    qs = notifications.notifications_for(request.user)
+    qs = Notification.objects.visible_to(request.user).order_by("-id")
     unread = request.GET.get("unread") == "1"
     if unread:
         qs = qs.filter(read_at__isnull=True)

@@ -8,12 +8,13 @@ from operator import attrgetter
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from vpnregistry.audit.models import AuditEvent
+from vpnregistry.db import visible_or_404
 from vpnregistry.portal.forms import ReasonForm
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import Load, step_view
@@ -34,8 +35,11 @@ STEP_LABELS = {
 
 
 def _visible(user, pk: int) -> Registration:
-    return get_object_or_404(
-        selectors.registrations_for(user).select_related("district__province", "resource__application"), pk=pk
+    return visible_or_404(
+        Registration.objects.visible_to(user).select_related(
+            *selectors.REGISTRATION_RELATED, "district__province", "resource__application"
+        ),
+        pk,
     )
 
 
@@ -56,7 +60,7 @@ def steps_for(user, registration: Registration) -> list[dict]:
 def registration_list(request):
     if request.user.role not in {"applicant", "operator", "officer", "auditor"}:
         raise Http404("registrations are for their holders, operators, officers and auditors")
-    qs = selectors.registrations_for(request.user)
+    qs = Registration.objects.visible_to(request.user).select_related(*selectors.REGISTRATION_RELATED)
     state = request.GET.get("state", "")
     if state in Registration.State.values:
         qs = qs.filter(state=state)

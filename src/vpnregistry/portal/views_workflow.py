@@ -17,11 +17,13 @@ from vpnregistry.accounts.models import Role
 from vpnregistry.applications import bulk, selectors, services
 from vpnregistry.applications.models import Application, Resource
 from vpnregistry.bidi import sentence
+from vpnregistry.db import visible_or_404
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError, TooMany
 from vpnregistry.portal.forms import AppealForm, PaymentForm, ReasonForm, StepDecisionForm
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import application_step_view, field_message
 from vpnregistry.registrations import selectors as registration_selectors
+from vpnregistry.registrations.models import Registration
 
 State = Application.State
 
@@ -83,7 +85,9 @@ def application_csv(request):
 @login_required
 def application_resources(request, pk: int):
     """The applicant's new list of resources for a draft or returned application, as CSV."""
-    application = selectors.application_for(request.user, pk)
+    application = visible_or_404(
+        Application.objects.visible_to(request.user).select_related(*selectors.APPLICATION_RELATED), pk
+    )
     if request.user.role != Role.APPLICANT:
         raise PermissionDenied(_("Only the applicant edits its resources."))
     if application.state not in {State.DRAFT, State.RETURNED}:
@@ -125,7 +129,9 @@ application_appeal_decision = application_step_view(StepDecisionForm, services.a
 @login_required
 def application_voucher(request, pk: int):
     """The fee voucher, a printable page: for the applicant, officers and auditors."""
-    application = selectors.application_for(request.user, pk)
+    application = visible_or_404(
+        Application.objects.visible_to(request.user).select_related(*selectors.APPLICATION_RELATED), pk
+    )
     if request.user.role not in {Role.APPLICANT, Role.OFFICER, Role.AUDITOR}:
         raise PermissionDenied(_("The fee voucher is for the applicant and the regulator."))
     if not application.fee_amount:
@@ -137,9 +143,12 @@ def application_voucher(request, pk: int):
 @login_required
 def registration_renew(request, pk: int):
     """A draft renewal copied from the registration; the applicant checks and submits it."""
-    registration = registration_selectors.registrations_for(request.user).filter(pk=pk).first()
-    if registration is None:
-        raise Http404("no such registration")
+    registration = visible_or_404(
+        Registration.objects.visible_to(request.user).select_related(
+            *registration_selectors.REGISTRATION_RELATED
+        ),
+        pk,
+    )
     try:
         application = services.registrations_renew(actor=request.user, registrations=[registration])
     except NotAllowed as exc:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from vpnregistry.accounts.models import District, Operator, Organisation
 from vpnregistry.codes import new_code
 from vpnregistry.db import KEY_WIDTH
+from vpnregistry.roles import Role
 
 
 def new_reference() -> str:
@@ -29,6 +30,20 @@ class ResourceKind(models.TextChoices):
     IPV4 = "ipv4", "IPv4"
     IPV6 = "ipv6", "IPv6"
     MSISDN = "msisdn", _("Mobile number")
+
+
+class RegistrationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> RegistrationQuerySet:
+        """The registrations the user may see: its organisation's; those in its operator's space;
+        every one for officers and auditors; none for anyone else."""
+        role = getattr(user, "role", None)
+        if role == Role.APPLICANT:
+            return self.filter(organisation_id=user.organisation_id)
+        if role == Role.OPERATOR:
+            return self.filter(operator_id=user.operator_id)
+        if role in {Role.OFFICER, Role.AUDITOR}:
+            return self
+        return self.none()
 
 
 class Registration(models.Model):
@@ -66,6 +81,8 @@ class Registration(models.Model):
     state_changed_at = models.DateTimeField(null=True, blank=True)
     # Expiry reminders already sent (days before expiry), so that the sweep sends each only once.
     reminders_sent = models.JSONField(default=list, blank=True)
+
+    objects = RegistrationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-valid_from", "-id"]

@@ -6,7 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from vpnregistry.accounts.models import Organisation
 from vpnregistry.db import Network, overlapping_q
@@ -37,16 +37,8 @@ def conflicting_number(*, number: str, organisation: Organisation) -> Registrati
     )
 
 
-def registrations_for(user) -> QuerySet[Registration]:
-    qs = Registration.objects.select_related("organisation", "operator")
-    role = getattr(user, "role", None)
-    if role == "applicant":
-        return qs.filter(organisation_id=user.organisation_id)
-    if role == "operator":
-        return qs.filter(operator_id=user.operator_id)
-    if role in {"officer", "auditor"}:
-        return qs
-    return qs.none()
+# What a registration is shown with, read in the same query.
+REGISTRATION_RELATED = ("organisation", "operator")
 
 
 def suspended_held(organisation_id, resources) -> list[Registration]:

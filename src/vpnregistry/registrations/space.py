@@ -15,8 +15,6 @@ registrations, because a removal is checked against the registrations standing i
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,24 +33,8 @@ State = AddressSpaceChange.State
 MIN_LEN_V4, MIN_LEN_V6 = 8, 16
 
 
-def changes_for(user) -> QuerySet[AddressSpaceChange]:
-    """An operator's own changes; every change for officers and auditors; nothing for anyone else."""
-    qs = AddressSpaceChange.objects.select_related("operator", "proposed_by", "decided_by").order_by("-id")
-    role = getattr(user, "role", None)
-    if not getattr(user, "is_authenticated", False):
-        return qs.none()
-    if role == Role.OPERATOR:
-        return qs.filter(operator_id=user.operator_id)
-    if role in {Role.OFFICER, Role.AUDITOR}:
-        return qs
-    return qs.none()
-
-
-def change_for(user, pk) -> AddressSpaceChange:
-    try:
-        return changes_for(user).get(pk=int(pk))
-    except (AddressSpaceChange.DoesNotExist, ValueError, TypeError):
-        raise Http404("no such change") from None
+# What a change is shown with, read in the same query.
+CHANGE_RELATED = ("operator", "proposed_by", "decided_by")
 
 
 def _problems(change_operator_id: int, action: str, net: Network) -> list[str]:

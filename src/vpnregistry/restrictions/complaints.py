@@ -52,26 +52,8 @@ State = Complaint.State
 # --- reads ------------------------------------------------------------------------------------
 
 
-def complaints_for(user) -> QuerySet[Complaint]:
-    """Every complaint the user may see: its organisation's, its operator's, or all for the regulator."""
-    qs = Complaint.objects.select_related("registration", "event", "service", "organisation", "operator")
-    role = getattr(user, "role", None)
-    if not getattr(user, "is_authenticated", False):
-        return qs.none()
-    if role == Role.APPLICANT:
-        return qs.filter(organisation_id=user.organisation_id)
-    if role == Role.OPERATOR:
-        return qs.filter(operator_id=user.operator_id)
-    if role in {Role.OFFICER, Role.AUDITOR}:
-        return qs
-    return qs.none()
-
-
-def complaint_for(user, pk) -> Complaint:
-    try:
-        return complaints_for(user).get(pk=pk)
-    except (Complaint.DoesNotExist, ValueError, TypeError):
-        raise Http404("no such complaint") from None
+# What a complaint is shown with, read in the same query.
+COMPLAINT_RELATED = ("registration", "event", "service", "organisation", "operator")
 
 
 def timeline(complaint: Complaint) -> QuerySet[ComplaintMessage]:
@@ -95,7 +77,7 @@ def page_for(user, cursor: str | None = None, *, state: str | None = None, size:
     Open-first order is (closed, id) ascending, its cursor "closed.id"; otherwise id descending.
     """
     size = size or PAGE_SIZE
-    qs = complaints_for(user)
+    qs = Complaint.objects.visible_to(user).select_related(*COMPLAINT_RELATED)
     if state:
         qs = qs.filter(state=state)
     if open_first(user):
@@ -481,5 +463,5 @@ def complaint_reopen(*, actor, complaint: Complaint, reason: str) -> Complaint:
 
 def _visible(actor, complaint: Complaint) -> None:
     """Services are called with objects the views fetched for the actor; check again all the same."""
-    if not complaints_for(actor).filter(pk=complaint.pk).exists():
+    if not Complaint.objects.visible_to(actor).filter(pk=complaint.pk).exists():
         raise Http404("no such complaint")

@@ -7,11 +7,13 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vpnregistry.accounts.models import District, Operator, Organisation, Province
 from vpnregistry.bilingual import BilingualName, urdu_name_field
 from vpnregistry.registrations.models import Registration
+from vpnregistry.roles import Role
 
 
 class Service(BilingualName, models.Model):
@@ -71,6 +73,14 @@ class RestrictionEvent(models.Model):
         return district_id in districts or province_id in provinces
 
 
+class ExemptionStatementQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ExemptionStatementQuerySet:
+        """The statements the user's organisation holds (an applicant's); none for anyone else."""
+        if getattr(user, "role", None) != Role.APPLICANT:
+            return self.none()
+        return self.filter(organisation_id=user.organisation_id)
+
+
 class ExemptionStatement(models.Model):
     """A signed statement the registry issued to an organisation about one event: kept so anyone can
     check by its id that the registry issued it. The document itself stays with the organisation."""
@@ -84,12 +94,30 @@ class ExemptionStatement(models.Model):
     # The exact bytes signed, so that the JSON and its signature can be downloaded again by id.
     content = models.TextField()
 
+    objects = ExemptionStatementQuerySet.as_manager()
+
     class Meta:
         ordering = ["-issued_at"]
         indexes = [models.Index(fields=["organisation", "event", "issued_at"], name="statement_org_event")]
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+class ComplaintQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ComplaintQuerySet:
+        """The complaints the user may see: its organisation's, its operator's, or all for officers
+        and auditors; none for anyone else, or anyone not signed in."""
+        role = getattr(user, "role", None)
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if role == Role.APPLICANT:
+            return self.filter(organisation_id=user.organisation_id)
+        if role == Role.OPERATOR:
+            return self.filter(operator_id=user.operator_id)
+        if role in {Role.OFFICER, Role.AUDITOR}:
+            return self
+        return self.none()
 
 
 class Complaint(models.Model):
@@ -123,6 +151,8 @@ class Complaint(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+
+    objects = ComplaintQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
@@ -178,6 +208,12 @@ class ComplaintMessage(models.Model):
         return f"{self.kind} on {self.complaint_id}"
 
 
+class ExemptionJobQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ExemptionJobQuerySet:
+        """The user's own jobs, not expired; nobody else's, whatever their role."""
+        return self.filter(owner_id=getattr(user, "pk", None), expires_at__gt=timezone.now())
+
+
 class ExemptionJob(models.Model):
     """A bulk exemption check answered later: the body kept in a file, answered by a task.
 
@@ -202,6 +238,8 @@ class ExemptionJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # The job and its files are removed after this (EXEMPTION_JOB_SECONDS after it was made).
     expires_at = models.DateTimeField(db_index=True)
+
+    objects = ExemptionJobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]

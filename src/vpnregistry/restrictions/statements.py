@@ -168,18 +168,6 @@ def statement_issue(*, actor, event: RestrictionEvent) -> ExemptionStatement:
     return statement
 
 
-def statement_for(user, pk) -> ExemptionStatement:
-    """A statement the user's organisation holds, or 404."""
-    if getattr(user, "role", None) != Role.APPLICANT:
-        raise Http404("no such statement")
-    try:
-        return ExemptionStatement.objects.select_related("event").get(
-            pk=pk, organisation_id=user.organisation_id
-        )
-    except (ExemptionStatement.DoesNotExist, ValidationError, ValueError, TypeError):
-        raise Http404("no such statement") from None
-
-
 def latest_statement(*, user, event: RestrictionEvent) -> ExemptionStatement | None:
     return (
         ExemptionStatement.objects.filter(organisation_id=user.organisation_id, event=event)

@@ -27,7 +27,7 @@ from vpnregistry.api.permissions import PublicLookup, role_permission
 from vpnregistry.api.schema import ERROR, QUEUE_ERROR, QUEUE_VALIDATION_ERROR, THROTTLED, VALIDATION_ERROR
 from vpnregistry.applications import bulk, queues, selectors, services
 from vpnregistry.applications.api import serializers as s
-from vpnregistry.applications.models import RejectionReason, Resource
+from vpnregistry.applications.models import Application, RejectionReason, Resource
 from vpnregistry.applications.status import public_status
 from vpnregistry.errors import InvalidInput
 from vpnregistry.identifiers import identifiers_for
@@ -87,7 +87,9 @@ class ApplicationViewSet(
     filterset_fields = ["state"]
 
     def get_queryset(self):
-        return selectors.with_resources(selectors.applications_for(self.request.user))
+        return selectors.with_resources(
+            Application.objects.visible_to(self.request.user).select_related(*selectors.APPLICATION_RELATED)
+        )
 
     def get_serializer_class(self):
         if self.action == "retrieve" or self.action in DETAIL_ACTIONS:

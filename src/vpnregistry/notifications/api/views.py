@@ -13,6 +13,7 @@ from vpnregistry.api.schema import QUEUE_ERROR
 from vpnregistry.errors import InvalidInput
 from vpnregistry.notifications import services as notifications
 from vpnregistry.notifications.api import serializers as s
+from vpnregistry.notifications.models import Notification
 
 FLAGS = {"1": True, "true": True, "0": False, "false": False}
 
@@ -37,7 +38,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        qs = notifications.notifications_for(self.request.user)
+        qs = Notification.objects.visible_to(self.request.user)
         if self.action == "list" and _flag(self.request.query_params, "unread"):
             qs = qs.filter(read_at__isnull=True)
         return qs

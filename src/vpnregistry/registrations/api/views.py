@@ -19,11 +19,13 @@ from vpnregistry.accounts.models import AddressSpaceChange, Role
 from vpnregistry.api.pagination import IdCursorPagination
 from vpnregistry.api.permissions import PublicLookup, role_permission
 from vpnregistry.api.schema import ERROR, THROTTLED, VALIDATION_ERROR
+from vpnregistry.db import visible_or_404
 from vpnregistry.errors import InvalidInput
 from vpnregistry.registrations import certificates, space
 from vpnregistry.registrations import selectors as registration_selectors
 from vpnregistry.registrations import services as registration_services
 from vpnregistry.registrations.api import serializers as s
+from vpnregistry.registrations.models import Registration
 from vpnregistry.registrations.responses import pdf_response
 from vpnregistry.timeutil import parse_time
 
@@ -44,7 +46,9 @@ class RegistrationViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["state", "kind"]
 
     def get_queryset(self):
-        return registration_selectors.registrations_for(self.request.user).select_related("district")
+        return Registration.objects.visible_to(self.request.user).select_related(
+            *registration_selectors.REGISTRATION_RELATED, "district"
+        )
 
     def _step(self, request, step):
         body = s.ReasonSerializer(data=request.data)
@@ -164,10 +168,13 @@ class SpaceChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return AddressSpaceChange.objects.none()
-        return space.changes_for(self.request.user)
+        return AddressSpaceChange.objects.visible_to(self.request.user).select_related(*space.CHANGE_RELATED)
 
     def get_object(self):
-        return space.change_for(self.request.user, self.kwargs.get("pk"))
+        return visible_or_404(
+            AddressSpaceChange.objects.visible_to(self.request.user).select_related(*space.CHANGE_RELATED),
+            self.kwargs.get("pk"),
+        )
 
     @extend_schema(
         request=s.SpaceChangeCreateSerializer, responses={201: s.SpaceChangeSerializer, **STEP_RESPONSES}

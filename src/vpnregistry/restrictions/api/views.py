@@ -24,7 +24,7 @@ from vpnregistry.accounts.models import Role
 from vpnregistry.api.pagination import IdCursorPagination
 from vpnregistry.api.permissions import role_permission
 from vpnregistry.api.schema import ERROR, VALIDATION_ERROR
-from vpnregistry.db import whole_number
+from vpnregistry.db import visible_or_404, whole_number
 from vpnregistry.errors import InvalidInput, WrongState
 from vpnregistry.messages import address_error
 from vpnregistry.netblocks import ParseError
@@ -32,7 +32,7 @@ from vpnregistry.restrictions import exemptions, jobs, statements
 from vpnregistry.restrictions import selectors as restriction_selectors
 from vpnregistry.restrictions import services as restriction_services
 from vpnregistry.restrictions.api import serializers as s
-from vpnregistry.restrictions.models import Service
+from vpnregistry.restrictions.models import ExemptionJob, ExemptionStatement, Service
 from vpnregistry.storage import Stored, stored_file_response
 from vpnregistry.timeutil import parse_time
 
@@ -252,7 +252,7 @@ class ExemptionJobView(APIView):
 
     @extend_schema(responses={200: s.ExemptionJobSerializer})
     def get(self, request, pk: int):
-        return Response(_job_document(jobs.job_for(request.user, pk)))
+        return Response(_job_document(visible_or_404(ExemptionJob.objects.visible_to(request.user), pk)))
 
 
 class ExemptionJobResultView(APIView):
@@ -262,7 +262,7 @@ class ExemptionJobResultView(APIView):
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR, 409: ERROR})
     def get(self, request, pk: int):
-        job = jobs.job_for(request.user, pk)
+        job = visible_or_404(ExemptionJob.objects.visible_to(request.user), pk)
         if job.state != "done":
             raise WrongState(_("This job is %(state)s; its answer is not ready.") % {"state": job.state})
         response = stored_file_response(
@@ -300,7 +300,9 @@ class EventStatementView(APIView):
         if self.signature:
             wanted = request.query_params.get("statement")
             if wanted:
-                statement = statements.statement_for(user, wanted)
+                statement = visible_or_404(
+                    ExemptionStatement.objects.visible_to(user).select_related("event"), wanted
+                )
                 if statement.event_id != event.pk:
                     raise Http404("no such statement for this event")
             else:

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from vpnregistry.accounts.models import Role
 from vpnregistry.api.parsers import JSONParser
 from vpnregistry.api.schema import ERROR, VALIDATION_ERROR
+from vpnregistry.db import visible_or_404
 from vpnregistry.errors import InvalidInput, NotAllowed
 from vpnregistry.restrictions import complaints
 from vpnregistry.restrictions.api import serializers as s
@@ -41,13 +42,19 @@ class ComplaintViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Complaint.objects.none()
-        return complaints.complaints_for(self.request.user)
+        return Complaint.objects.visible_to(self.request.user).select_related(*complaints.COMPLAINT_RELATED)
 
     def get_object(self):
-        return complaints.complaint_for(self.request.user, self.kwargs.get("pk"))
+        return visible_or_404(
+            Complaint.objects.visible_to(self.request.user).select_related(*complaints.COMPLAINT_RELATED),
+            self.kwargs.get("pk"),
+        )
 
     def _detail(self, complaint, status_code=status.HTTP_200_OK):
-        complaint = complaints.complaint_for(self.request.user, complaint.pk)
+        complaint = visible_or_404(
+            Complaint.objects.visible_to(self.request.user).select_related(*complaints.COMPLAINT_RELATED),
+            complaint.pk,
+        )
         complaint.ordered_messages = list(complaints.timeline(complaint))
         return Response(s.ComplaintDetailSerializer(complaint).data, status=status_code)
 
