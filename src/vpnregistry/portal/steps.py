@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from vpnregistry.applications import selectors as application_selectors
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
+from vpnregistry.portal.forms import cleaned
 
 # The fields a refusal names, as the page's own labels call them: a message on the page says which
 # box it is about in the reader's language, never by the API's field name.
@@ -166,9 +167,7 @@ def step_view(
         parts = {key: value for key, value in kwargs.items() if key != "pk"}
 
         def call():
-            if not form.is_valid():
-                raise InvalidInput({field: [str(m) for m in errors] for field, errors in form.errors.items()})
-            return service(actor=request.user, **target, **parts, **form.cleaned_data)
+            return service(actor=request.user, **target, **parts, **cleaned(form))
 
         return run_step(
             request,

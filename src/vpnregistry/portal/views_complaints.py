@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from operator import attrgetter
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,13 +13,14 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from vpnregistry import printing
 from vpnregistry.accounts.models import Role
 from vpnregistry.errors import InvalidInput, RegistryError
+from vpnregistry.portal.forms import ComplaintMessageForm, ReasonForm, StepDecisionForm
 from vpnregistry.portal.paging import keyset_page
-from vpnregistry.portal.steps import run_step
+from vpnregistry.portal.steps import Load, step_view
 from vpnregistry.registrations.certificates import certificate_language
 from vpnregistry.restrictions import complaints, statements
 from vpnregistry.restrictions.models import Complaint
@@ -183,50 +185,29 @@ def complaint_detail(request, pk: int):
     return render(request, "portal/complaint_detail.html", context)
 
 
-def _run(request, pk: int, call):
-    return run_step(request, call, then="portal:complaint-detail", pk=pk)
-
-
-@require_POST
-@login_required
-def complaint_message(request, pk: int):
-    complaint = complaints.complaint_for(request.user, pk)
-    return _run(
-        request,
-        pk,
-        lambda: complaints.complaint_message_add(
-            actor=request.user, complaint=complaint, text=request.POST.get("text", "")
-        ),
-    )
-
-
-@require_POST
-@login_required
-def complaint_resolve(request, pk: int):
-    complaint = complaints.complaint_for(request.user, pk)
-    return _run(
-        request,
-        pk,
-        lambda: complaints.complaint_decide(
-            actor=request.user,
-            complaint=complaint,
-            decision=request.POST.get("decision", ""),
-            reason=request.POST.get("reason", ""),
-        ),
-    )
-
-
-@require_POST
-@login_required
-def complaint_reopen(request, pk: int):
-    complaint = complaints.complaint_for(request.user, pk)
-    return _run(
-        request,
-        pk,
-        lambda: complaints.complaint_reopen(
-            actor=request.user, complaint=complaint, reason=request.POST.get("reason", "")
-        ),
-    )
+# The steps on a complaint, each shown on the complaint's page; one another organisation's is a 404.
+COMPLAINT = Load("complaint", complaints.complaint_for)
+complaint_message = step_view(
+    ComplaintMessageForm,
+    complaints.complaint_message_add,
+    load=COMPLAINT,
+    then="portal:complaint-detail",
+    then_pk=attrgetter("pk"),
+)
+complaint_resolve = step_view(
+    StepDecisionForm,
+    complaints.complaint_decide,
+    load=COMPLAINT,
+    then="portal:complaint-detail",
+    then_pk=attrgetter("pk"),
+)
+complaint_reopen = step_view(
+    ReasonForm,
+    complaints.complaint_reopen,
+    load=COMPLAINT,
+    then="portal:complaint-detail",
+    then_pk=attrgetter("pk"),
+)
 
 
 @login_required
