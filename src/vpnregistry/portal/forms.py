@@ -232,3 +232,35 @@ class BulkAttestForm(forms.Form):
     resource = IdListField(required=False)
     decision = _text()
     reason = _text()
+
+
+class TextList(forms.Field):
+    """Every text sent under the name, in order ([] when none)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[str]:
+        return list(value or [])
+
+
+class ComplaintForm(forms.Form):
+    registration = _text()
+    event = _text()
+    happened_at = _text()
+    service = _text()
+    service_text = _text()
+    description = _text()
+    evidence = forms.FileField(required=False, allow_empty_file=True, widget=forms.FileInput)
+
+
+class EventForm(forms.Form):
+    title = _text()
+    legal_reference = _text()
+    description = _text()
+    national = _ticked()
+    provinces = TextList(required=False)
+    districts = TextList(required=False)
+    services = TextList(required=False)
+    starts_at = _text()
+    ends_at = _text()
+    publish = _ticked()

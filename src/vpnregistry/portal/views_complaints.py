@@ -18,7 +18,13 @@ from django.views.decorators.http import require_GET
 from vpnregistry import printing
 from vpnregistry.accounts.models import Role
 from vpnregistry.errors import InvalidInput, RegistryError
-from vpnregistry.portal.forms import ComplaintMessageForm, ReasonForm, StepDecisionForm
+from vpnregistry.portal.forms import (
+    ComplaintForm,
+    ComplaintMessageForm,
+    ReasonForm,
+    StepDecisionForm,
+    cleaned,
+)
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import Load, step_view
 from vpnregistry.registrations.certificates import certificate_language
@@ -146,14 +152,7 @@ def complaint_new(request):
     if request.method == "POST":
         try:
             complaint = complaints.complaint_file(
-                actor=request.user,
-                registration=data.get("registration", ""),
-                event=data.get("event", ""),
-                happened_at=data.get("happened_at", ""),
-                service=data.get("service", ""),
-                service_text=data.get("service_text", ""),
-                description=data.get("description", ""),
-                evidence=request.FILES.get("evidence"),
+                actor=request.user, **cleaned(ComplaintForm(request.POST, request.FILES))
             )
         except InvalidInput as exc:
             errors = exc.errors
