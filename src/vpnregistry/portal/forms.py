@@ -6,6 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from vpnregistry.accounts.models import Operator
+from vpnregistry.applications import bulk
+from vpnregistry.errors import InvalidInput
 
 
 class ResourceForm(forms.Form):
@@ -57,6 +59,13 @@ class DecisionForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+def cleaned(form: forms.Form) -> dict:
+    """The form's values, or its refusals as the services word theirs (InvalidInput, keyed by field)."""
+    if not form.is_valid():
+        raise InvalidInput({field: [str(m) for m in errors] for field, errors in form.errors.items()})
+    return form.cleaned_data
 
 
 # --- the workflow's steps (portal/steps.py's step_view) -------------------------------------------
@@ -128,3 +137,130 @@ class InviteForm(forms.Form):
 
 class MemberAdminForm(forms.Form):
     admin = _ticked("1")
+
+
+class ComplaintMessageForm(forms.Form):
+    text = _text()
+
+
+# --- pages that read a form and call a service themselves -------------------------------------------
+# As the steps' forms: each text is the last one sent, unstripped, "" when absent, and nothing is
+# refused here; the service says what is wrong, beside the field it names.
+
+
+class SignupForm(forms.Form):
+    name = _text()
+    category = _text()
+    ntn = _text()
+    secp_number = _text()
+    pseb_number = _text()
+    cnic = _text()
+    email = _text()
+    username = _text()
+    password = _text()
+
+
+class EmailForm(forms.Form):
+    email = _text()
+
+
+class InvitationAcceptForm(forms.Form):
+    username = _text()
+    password = _text()
+
+
+class DocumentUploadForm(forms.Form):
+    """A document for the organisation: its type, its file (None when none was sent; an empty file is
+    the service's to refuse) and its expiry date (None when left blank; its format is the service's)."""
+
+    document_type = _text()
+    expires_on = _text()
+    file = forms.FileField(required=False, allow_empty_file=True, widget=forms.FileInput)
+
+    def clean_expires_on(self) -> str | None:
+        return self.cleaned_data["expires_on"] or None
+
+
+class SpaceChangeForm(forms.Form):
+    action = _text()
+    prefix = _text()
+    note = _text()
+
+
+class StatusForm(forms.Form):
+    """The public status lookup: the tracking number stripped and cut to 40 characters (shown again on
+    the page), the secret as typed."""
+
+    tracking_number = forms.CharField(required=False)
+    secret = _text()
+
+    def clean_tracking_number(self) -> str:
+        return self.cleaned_data["tracking_number"][:40]
+
+
+class CsvForm(forms.Form):
+    """Resources as CSV: an uploaded file (read up to one byte past the service's limit, which the
+    service refuses) or else the pasted text. `data` is the bytes to read, `text` the text as pasted."""
+
+    text = _text()
+    file = forms.FileField(required=False, allow_empty_file=True, widget=forms.FileInput)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        upload = data.get("file")
+        if upload is not None:
+            data["data"] = upload.read(bulk.MAX_BYTES + 1)
+        else:
+            data["data"] = data.get("text", "").encode()
+        return data
+
+
+class IdListField(forms.Field):
+    """Every value sent under the name, as whole numbers; a list with anything else in it is read as
+    no choice at all, which the service refuses ("Choose at least one resource."), as it always has."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        try:
+            return [int(i) for i in value or []]
+        except (TypeError, ValueError):
+            return []
+
+
+class BulkAttestForm(forms.Form):
+    resource = IdListField(required=False)
+    decision = _text()
+    reason = _text()
+
+
+class TextList(forms.Field):
+    """Every text sent under the name, in order ([] when none)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[str]:
+        return list(value or [])
+
+
+class ComplaintForm(forms.Form):
+    registration = _text()
+    event = _text()
+    happened_at = _text()
+    service = _text()
+    service_text = _text()
+    description = _text()
+    evidence = forms.FileField(required=False, allow_empty_file=True, widget=forms.FileInput)
+
+
+class EventForm(forms.Form):
+    title = _text()
+    legal_reference = _text()
+    description = _text()
+    national = _ticked()
+    provinces = TextList(required=False)
+    districts = TextList(required=False)
+    services = TextList(required=False)
+    starts_at = _text()
+    ends_at = _text()
+    publish = _ticked()

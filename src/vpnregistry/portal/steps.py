@@ -22,6 +22,7 @@ from vpnregistry.applications import selectors as application_selectors
 from vpnregistry.applications.models import Application
 from vpnregistry.db import visible_or_404
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
+from vpnregistry.portal.forms import cleaned
 
 # The fields a refusal names, as the page's own labels call them: a message on the page says which
 # box it is about in the reader's language, never by the API's field name.
@@ -178,9 +179,7 @@ def step_view(
         parts = {key: value for key, value in kwargs.items() if key != "pk"}
 
         def call():
-            if not form.is_valid():
-                raise InvalidInput({field: [str(m) for m in errors] for field, errors in form.errors.items()})
-            return service(actor=request.user, **target, **parts, **form.cleaned_data)
+            return service(actor=request.user, **target, **parts, **cleaned(form))
 
         return run_step(
             request,

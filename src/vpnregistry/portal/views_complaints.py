@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from operator import attrgetter
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,14 +13,21 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from vpnregistry import printing
 from vpnregistry.accounts.models import Role
 from vpnregistry.db import visible_or_404
 from vpnregistry.errors import InvalidInput, RegistryError
+from vpnregistry.portal.forms import (
+    ComplaintForm,
+    ComplaintMessageForm,
+    ReasonForm,
+    StepDecisionForm,
+    cleaned,
+)
 from vpnregistry.portal.paging import keyset_page
-from vpnregistry.portal.steps import run_step
+from vpnregistry.portal.steps import Load, step_view, visible
 from vpnregistry.registrations.certificates import certificate_language
 from vpnregistry.restrictions import complaints, statements
 from vpnregistry.restrictions.models import Complaint, ExemptionStatement
@@ -151,14 +159,7 @@ def complaint_new(request):
     if request.method == "POST":
         try:
             complaint = complaints.complaint_file(
-                actor=request.user,
-                registration=data.get("registration", ""),
-                event=data.get("event", ""),
-                happened_at=data.get("happened_at", ""),
-                service=data.get("service", ""),
-                service_text=data.get("service_text", ""),
-                description=data.get("description", ""),
-                evidence=request.FILES.get("evidence"),
+                actor=request.user, **cleaned(ComplaintForm(request.POST, request.FILES))
             )
         except InvalidInput as exc:
             errors = exc.errors
@@ -192,56 +193,29 @@ def complaint_detail(request, pk: int):
     return render(request, "portal/complaint_detail.html", context)
 
 
-def _run(request, pk: int, call):
-    return run_step(request, call, then="portal:complaint-detail", pk=pk)
-
-
-@require_POST
-@login_required
-def complaint_message(request, pk: int):
-    complaint = visible_or_404(
-        Complaint.objects.visible_to(request.user).select_related(*complaints.COMPLAINT_RELATED), pk
-    )
-    return _run(
-        request,
-        pk,
-        lambda: complaints.complaint_message_add(
-            actor=request.user, complaint=complaint, text=request.POST.get("text", "")
-        ),
-    )
-
-
-@require_POST
-@login_required
-def complaint_resolve(request, pk: int):
-    complaint = visible_or_404(
-        Complaint.objects.visible_to(request.user).select_related(*complaints.COMPLAINT_RELATED), pk
-    )
-    return _run(
-        request,
-        pk,
-        lambda: complaints.complaint_decide(
-            actor=request.user,
-            complaint=complaint,
-            decision=request.POST.get("decision", ""),
-            reason=request.POST.get("reason", ""),
-        ),
-    )
-
-
-@require_POST
-@login_required
-def complaint_reopen(request, pk: int):
-    complaint = visible_or_404(
-        Complaint.objects.visible_to(request.user).select_related(*complaints.COMPLAINT_RELATED), pk
-    )
-    return _run(
-        request,
-        pk,
-        lambda: complaints.complaint_reopen(
-            actor=request.user, complaint=complaint, reason=request.POST.get("reason", "")
-        ),
-    )
+# The steps on a complaint, each shown on the complaint's page; one another organisation's is a 404.
+COMPLAINT = Load("complaint", visible(Complaint, *complaints.COMPLAINT_RELATED))
+complaint_message = step_view(
+    ComplaintMessageForm,
+    complaints.complaint_message_add,
+    load=COMPLAINT,
+    then="portal:complaint-detail",
+    then_pk=attrgetter("pk"),
+)
+complaint_resolve = step_view(
+    StepDecisionForm,
+    complaints.complaint_decide,
+    load=COMPLAINT,
+    then="portal:complaint-detail",
+    then_pk=attrgetter("pk"),
+)
+complaint_reopen = step_view(
+    ReasonForm,
+    complaints.complaint_reopen,
+    load=COMPLAINT,
+    then="portal:complaint-detail",
+    then_pk=attrgetter("pk"),
+)
 
 
 @login_required

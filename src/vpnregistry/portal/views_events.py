@@ -18,6 +18,7 @@ from icalendar import Calendar, Event
 from vpnregistry.accounts.models import District, Province, Role
 from vpnregistry.bilingual import list_separator
 from vpnregistry.errors import InvalidInput
+from vpnregistry.portal.forms import EventForm, cleaned
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.restrictions import selectors, services
 from vpnregistry.restrictions.models import Service
@@ -112,19 +113,7 @@ def event_new(request):
     data = request.POST if request.method == "POST" else {}
     if request.method == "POST":
         try:
-            event = services.event_create(
-                actor=request.user,
-                title=data.get("title", ""),
-                legal_reference=data.get("legal_reference", ""),
-                description=data.get("description", ""),
-                national=data.get("national") == "on",
-                provinces=data.getlist("provinces"),
-                districts=data.getlist("districts"),
-                services=data.getlist("services"),
-                starts_at=data.get("starts_at", ""),
-                ends_at=data.get("ends_at", ""),
-                publish=data.get("publish") == "on",
-            )
+            event = services.event_create(actor=request.user, **cleaned(EventForm(request.POST)))
         except InvalidInput as exc:
             errors = exc.errors
         else:

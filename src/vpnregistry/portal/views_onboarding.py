@@ -18,7 +18,18 @@ from vpnregistry.accounts.models import AddressSpaceChange, Category, Organisati
 from vpnregistry.accounts.responses import document_response
 from vpnregistry.applications import documents as document_access
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError
-from vpnregistry.portal.forms import InviteForm, MemberAdminForm, NoInputForm, StepDecisionForm
+from vpnregistry.portal.forms import (
+    DocumentUploadForm,
+    EmailForm,
+    InvitationAcceptForm,
+    InviteForm,
+    MemberAdminForm,
+    NoInputForm,
+    SignupForm,
+    SpaceChangeForm,
+    StepDecisionForm,
+    cleaned,
+)
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import Load, step_view, visible
 from vpnregistry.registrations import space
@@ -37,9 +48,10 @@ def signup(request):
     """An organisation registers itself and its first member (its admin)."""
     data, errors = {}, {}
     if request.method == "POST":
-        data = {f: request.POST.get(f, "") for f in SIGNUP_FIELDS}
         try:
-            onboarding.organisation_register(**data, password=request.POST.get("password", ""))
+            values = cleaned(SignupForm(request.POST))
+            data = {f: values[f] for f in SIGNUP_FIELDS}  # shown again; the password is not
+            onboarding.organisation_register(**values)
         except InvalidInput as exc:
             errors = _errors(exc)
         else:
@@ -70,7 +82,7 @@ def signup_verify(request, token: str):
 
 def signup_resend(request):
     if request.method == "POST":
-        onboarding.verification_resend(email=request.POST.get("email", ""))
+        onboarding.verification_resend(**cleaned(EmailForm(request.POST)))
         messages.success(request, _("If an account is waiting for that address, a new link is on its way."))
         return redirect("portal:login")
     return render(request, "portal/signup_resend.html")
@@ -89,11 +101,10 @@ def invitation_accept(request, token: str):
         return render(request, "portal/invitation_accept.html", {"reasons": reasons}, status=400)
     data, errors = {}, {}
     if request.method == "POST":
-        data = {"username": request.POST.get("username", "")}
         try:
-            onboarding.invitation_accept(
-                token=token, username=data["username"], password=request.POST.get("password", "")
-            )
+            values = cleaned(InvitationAcceptForm(request.POST))
+            data = {"username": values["username"]}
+            onboarding.invitation_accept(token=token, **values)
         except InvalidInput as exc:
             errors = _errors(exc)
         except RegistryError as exc:
@@ -154,16 +165,14 @@ def document_list(request):
     organisation = request.user.organisation
     errors, data = {}, {}
     if request.method == "POST":
-        data = {
-            "document_type": request.POST.get("document_type", ""),
-            "expires_on": request.POST.get("expires_on", ""),
-        }
         try:
+            values = cleaned(DocumentUploadForm(request.POST, request.FILES))
+            data = {"document_type": values["document_type"], "expires_on": values["expires_on"] or ""}
             documents.document_upload(
                 actor=request.user,
-                document_type=data["document_type"],
-                upload=request.FILES.get("file"),
-                expires_on=data["expires_on"] or None,
+                document_type=values["document_type"],
+                upload=values["file"],
+                expires_on=values["expires_on"],
             )
         except InvalidInput as exc:
             errors = _errors(exc)
@@ -220,8 +229,8 @@ def space_changes(request):
         raise Http404("this page is for operators and the regulator")
     errors, data = {}, {}
     if request.method == "POST":
-        data = {k: request.POST.get(k, "") for k in ("action", "prefix", "note")}
         try:
+            data = cleaned(SpaceChangeForm(request.POST))
             space.space_change_propose(actor=user, **data)
         except NotAllowed as exc:
             raise PermissionDenied(exc.message) from None

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from vpnregistry.applications.status import public_status
 from vpnregistry.codes import normalised
+from vpnregistry.portal.forms import StatusForm, cleaned
 from vpnregistry.registrations import certificates
 from vpnregistry.registrations.models import CERTIFICATE_CODE_LENGTH
 from vpnregistry.registrations.responses import pdf_response
@@ -109,7 +110,8 @@ def status(request):
         allowed, wait = lookup_allowed(request)
         if not allowed:
             return _too_many(request, wait)
-        context["tracking_number"] = request.POST.get("tracking_number", "").strip()[:40]
-        context["status"] = public_status(context["tracking_number"], request.POST.get("secret", ""))
+        values = cleaned(StatusForm(request.POST))
+        context["tracking_number"] = values["tracking_number"]
+        context["status"] = public_status(values["tracking_number"], values["secret"])
         context["not_found"] = context["status"] is None
     return render(request, "portal/status.html", context)

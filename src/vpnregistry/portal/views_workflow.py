@@ -19,7 +19,15 @@ from vpnregistry.applications.models import Application, Resource
 from vpnregistry.bidi import sentence
 from vpnregistry.db import visible_or_404
 from vpnregistry.errors import InvalidInput, NotAllowed, RegistryError, TooMany
-from vpnregistry.portal.forms import AppealForm, PaymentForm, ReasonForm, StepDecisionForm
+from vpnregistry.portal.forms import (
+    AppealForm,
+    BulkAttestForm,
+    CsvForm,
+    PaymentForm,
+    ReasonForm,
+    StepDecisionForm,
+    cleaned,
+)
 from vpnregistry.portal.paging import keyset_page
 from vpnregistry.portal.steps import application_step_view, field_message
 from vpnregistry.registrations import selectors as registration_selectors
@@ -41,13 +49,6 @@ def _messages_of(exc: InvalidInput) -> list[str]:
     return out
 
 
-def _csv_of(request) -> bytes:
-    upload = request.FILES.get("file")
-    if upload is not None:
-        return upload.read(bulk.MAX_BYTES + 1)
-    return request.POST.get("text", "").encode()
-
-
 @login_required
 def application_csv(request):
     """A new application from a CSV file (or pasted CSV text): every row checked, all or nothing."""
@@ -56,9 +57,10 @@ def application_csv(request):
     errors: list[str] = []
     text = ""
     if request.method == "POST":
-        text = request.POST.get("text", "")
         try:
-            application = bulk.application_create_from_csv(actor=request.user, data=_csv_of(request))
+            values = cleaned(CsvForm(request.POST, request.FILES))
+            text = values["text"]
+            application = bulk.application_create_from_csv(actor=request.user, data=values["data"])
         except InvalidInput as exc:
             errors = _messages_of(exc)
         except TooMany as exc:
@@ -95,11 +97,11 @@ def application_resources(request, pk: int):
         return redirect("portal:application-detail", pk=pk)
     errors: list[str] = []
     if request.method == "POST":
-        text = request.POST.get("text", "")
+        text = ""
         try:
-            bulk.resources_replace_from_csv(
-                actor=request.user, application=application, data=_csv_of(request)
-            )
+            values = cleaned(CsvForm(request.POST, request.FILES))
+            text = values["text"]
+            bulk.resources_replace_from_csv(actor=request.user, application=application, data=values["data"])
         except InvalidInput as exc:
             errors = _messages_of(exc)
         except RegistryError as exc:
@@ -169,17 +171,13 @@ def attestation_queue(request):
     if request.user.role != Role.OPERATOR:
         raise Http404("attestations are for operators")
     if request.method == "POST":
-        ids = request.POST.getlist("resource")
         try:
-            chosen = [int(i) for i in ids]
-        except ValueError:
-            chosen = []
-        try:
+            values = cleaned(BulkAttestForm(request.POST))
             done = services.resources_attest(
                 actor=request.user,
-                resource_ids=chosen,
-                decision=request.POST.get("decision", ""),
-                reason=request.POST.get("reason", ""),
+                resource_ids=values["resource"],
+                decision=values["decision"],
+                reason=values["reason"],
             )
         except InvalidInput as exc:
             for message in _messages_of(exc):

@@ -3,8 +3,13 @@ notifications, the public status): no business logic."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from vpnregistry.accounts.models import Document
 from vpnregistry.applications.models import Application, RejectionReason, Resource
@@ -384,3 +389,95 @@ QueuePageSerializer = inline_serializer(
         "results": QueueItemSerializer(many=True),
     },
 )
+
+
+# --- bodies as the services take them ---------------------------------------------------------
+# The views read these bodies through the serializers below, which only shape them: the service
+# checks what it is given, after the caller's role, in its own words. The schema shows each body with
+# its rules through the serializers above (ApplicationCreateSerializer, ResourceListSerializer,
+# AppealSerializer, DocumentUploadSerializer).
+
+
+class AnyValue(serializers.Field):
+    """A value passed on as sent (null included), for the service to judge."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, **kwargs)
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class SentText(serializers.CharField):
+    """A text as sent, untrimmed; anything else (absent, null, a number, a list) is "", a missing text,
+    which the service refuses."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            required=False, allow_blank=True, allow_null=True, trim_whitespace=False, default="", **kwargs
+        )
+
+    def validate_empty_values(self, data):
+        if data is None:
+            return (True, "")
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data) -> str:
+        return data if isinstance(data, str) else ""
+
+
+class SentFile(serializers.Field):
+    """A file sent in a multipart body, else None (the service says that a file is needed)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_null=True, default=None, **kwargs)
+
+    def to_internal_value(self, data) -> UploadedFile | None:
+        return data if isinstance(data, UploadedFile) else None
+
+
+RESOURCES_REQUIRED = gettext_lazy("A list of resources is required.")
+
+
+class ResourceItemsField(serializers.ListField):
+    """A list, each item passed on as sent (a mapping, or anything else, which the service names in its
+    errors item by item). A form's text is not a list: none is assembled from fields named
+    resources[0], ... as DRF would."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "error_messages", dict.fromkeys(("required", "null", "not_a_list"), RESOURCES_REQUIRED)
+        )
+        super().__init__(child=AnyValue(), **kwargs)
+
+    def get_value(self, dictionary):
+        return dictionary.get(self.field_name, empty)
+
+
+class Body(serializers.Serializer):
+    """A body read as the service takes it: one that is not an object (a list, a text, null) is read as
+    an empty object, every field absent."""
+
+    def run_validation(self, data=empty):
+        return super().run_validation(data if isinstance(data, Mapping) else {})
+
+
+class ResourcesBody(Body):
+    resources = ResourceItemsField()
+
+
+class AppealBody(Body):
+    grounds = SentText()
+
+
+class DocumentUploadBody(Body):
+    document_type = SentText()
+    file = SentFile()
+    expires_on = AnyValue(required=False, default=None)  # a date's format is the service's to judge
+
+
+class CsvUploadBody(Body):
+    file = SentFile()

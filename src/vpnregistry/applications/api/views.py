@@ -54,7 +54,9 @@ def _csv_body(request) -> bytes:
     """The CSV of a text/csv body, or of the `file` field of a multipart form."""
     if isinstance(request.data, bytes):
         return request.data
-    upload = request.data.get("file") if hasattr(request.data, "get") else None
+    body = s.CsvUploadBody(data=request.data)
+    body.is_valid(raise_exception=True)
+    upload = body.validated_data["file"]
     if upload is None:
         raise InvalidInput(
             {"csv": [_("Send the CSV file as the body (text/csv) or as the form's file field.")]}
@@ -125,9 +127,11 @@ class ApplicationViewSet(
         ],
     )
     def create(self, request, *args, **kwargs):
-        resources = request.data.get("resources") if isinstance(request.data, dict) else None
-        if not isinstance(resources, list):
+        body = s.ResourcesBody(data=request.data)
+        if not body.is_valid():
+            # This one refusal has always been worded in English alone, whatever the reader's language.
             return Response({"resources": ["A list of resources is required."]}, status=400)
+        resources = body.validated_data["resources"]
         application = services.application_create(actor=request.user, resources=resources)
         return self._detail(application, status.HTTP_201_CREATED)
 
@@ -191,9 +195,10 @@ class ApplicationViewSet(
     def appeal(self, request, pk=None):
         """The applicant appeals a rejection within the appeal window (30 days by default)."""
         application = self.get_object()
-        grounds = request.data.get("grounds", "") if hasattr(request.data, "get") else ""
+        body = s.AppealBody(data=request.data)  # the grounds as sent; the service says what they lack
+        body.is_valid(raise_exception=True)
         application = services.application_appeal(
-            actor=request.user, application=application, grounds=grounds if isinstance(grounds, str) else ""
+            actor=request.user, application=application, grounds=body.validated_data["grounds"]
         )
         return self._detail(application)
 
@@ -225,12 +230,12 @@ class ApplicationViewSet(
                 actor=request.user, application=application, data=_csv_body(request)
             )
         else:
-            items = request.data.get("resources") if isinstance(request.data, dict) else None
-            if not isinstance(items, list):
-                services.require_role(request.user, Role.APPLICANT)
-                raise InvalidInput({"resources": [_("A list of resources is required.")]})
+            body = s.ResourcesBody(data=request.data)
+            if not body.is_valid():
+                services.require_role(request.user, Role.APPLICANT)  # the role first, then the input
+                raise InvalidInput({field: [str(m) for m in errors] for field, errors in body.errors.items()})
             application = services.resources_replace(
-                actor=request.user, application=application, resources=items
+                actor=request.user, application=application, resources=body.validated_data["resources"]
             )
         return self._detail(application)
 

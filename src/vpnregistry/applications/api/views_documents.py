@@ -81,11 +81,13 @@ class DocumentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         responses={201: s.DocumentSerializer, **STEP_RESPONSES},
     )
     def create(self, request):
+        body = s.DocumentUploadBody(data=request.data)
+        body.is_valid(raise_exception=True)
         document = documents.document_upload(
             actor=request.user,
-            document_type=request.data.get("document_type", ""),
-            upload=request.FILES.get("file"),
-            expires_on=request.data.get("expires_on") or None,
+            document_type=body.validated_data["document_type"],
+            upload=body.validated_data["file"],
+            expires_on=body.validated_data["expires_on"] or None,
         )
         return Response(s.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
