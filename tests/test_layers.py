@@ -4,7 +4,7 @@ Read with the standard library's `ast`, nothing imported: every `import` and `fr
 the project's own modules under src/vpnregistry (migrations aside, which Django loads by name), at
 module level or inside a function. A module may import its own app and any app of a lower layer;
 two apps of one layer never import each other; an import inside a function is allowed only where it
-says why on its own line (a comment naming the load-order problem it breaks).
+says why, on its line or in the comment just above: a load-order problem it breaks, or start-up time.
 """
 
 from __future__ import annotations
