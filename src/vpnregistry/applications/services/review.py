@@ -21,7 +21,6 @@ from vpnregistry.applications.services.common import (
     LIVE,
     State,
     clean_decision,
-    locked,
     not_the_rejecter,
     reject,
     rejection_reason,
@@ -154,9 +153,7 @@ def resource_attest(*, actor, resource: Resource, decision: str, reason: str = "
     """The operator's yes or no on one resource in its space; a no drops that resource alone."""
     require_role(actor, Role.OPERATOR)
     decision, reason = clean_decision(decision, reason, allowed=("approve", "reject"))
-    now = timezone.now()
-    with transaction.atomic():
-        application = locked(resource.application)
+    with stepping(resource.application) as (application, now):
         resource = Resource.objects.select_for_update(of=("self",)).get(pk=resource.pk)
         _attest(
             actor=actor, application=application, resource=resource, decision=decision, reason=reason, at=now
