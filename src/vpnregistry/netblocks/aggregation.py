@@ -3,34 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
-from .parse import Network, ParseError
+from .parse import LineError, Network, ParsedText, ParseError
 
 __all__ = ["LineError", "ParsedText", "aggregate", "aggregate_text", "parse_text"]
-
-
-@dataclass(frozen=True)
-class LineError:
-    """A line that is not a valid address or prefix: its 1-based number, its text and why.
-
-    `reason` is the English sentence; `code` and `params` are those of the `ParseError` behind it,
-    for a caller that words the reason in another language.
-    """
-
-    line: int
-    text: str
-    reason: str
-    code: str = "invalid"
-    params: dict = field(default_factory=dict, compare=False, hash=False)
-
-
-@dataclass
-class ParsedText:
-    """Prefixes read from text, as arrays, with the bad lines."""
-
-    prefixes: object  # PrefixArrays
-    errors: list[LineError] = field(default_factory=list)
 
 
 def parse_text(data: bytes) -> ParsedText:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass, field
 
 __all__ = [
     "Address",
@@ -318,3 +319,28 @@ def _network(version: int, value: int, length: int) -> Network:
     if length >= 96 and value >> 32 == _MAPPED_INT >> 32:
         return ipaddress.IPv4Network((value & 0xFFFFFFFF, length - 96))
     return ipaddress.IPv6Network((value, length))
+
+
+# What reading a whole text gives (aggregation.parse_text): here, beside the parse errors, so that
+# the NumPy-free aggregation module and the NumPy reader (textparse) both take them from below.
+@dataclass(frozen=True)
+class LineError:
+    """A line that is not a valid address or prefix: its 1-based number, its text and why.
+
+    `reason` is the English sentence; `code` and `params` are those of the `ParseError` behind it,
+    for a caller that words the reason in another language.
+    """
+
+    line: int
+    text: str
+    reason: str
+    code: str = "invalid"
+    params: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass
+class ParsedText:
+    """Prefixes read from text, as arrays, with the bad lines."""
+
+    prefixes: object  # PrefixArrays
+    errors: list[LineError] = field(default_factory=list)

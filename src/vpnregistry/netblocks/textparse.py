@@ -13,9 +13,8 @@ from collections.abc import Callable
 import numpy as np
 
 from . import _u128
-from .aggregation import LineError, ParsedText
 from .intervals import PrefixArrays
-from .parse import ParseError, parse_prefix
+from .parse import LineError, ParsedText, ParseError, parse_prefix
 from .textio import Scan, scan_ipv4, scan_ipv6, split_lines
 
 __all__ = ["read_text"]
