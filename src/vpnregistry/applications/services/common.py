@@ -43,6 +43,8 @@ def transition(
     at: datetime,
     data: dict | None = None,
 ) -> None:
+    """The application moved to `to_state`: saved, audited, its time in the step it left recorded,
+    and the people concerned told once the transaction commits."""
     from_state = application.state
     entered_at = application.state_changed_at
     application.state = to_state
@@ -93,6 +95,7 @@ def locked(application: Application) -> Application:
 
 
 def require_role(actor, role: str) -> None:
+    """The first check of every step: the actor holds `role` (403 otherwise)."""
     if getattr(actor, "role", None) != role:
         raise NotAllowed(_("Only a user with the %(role)s role can do this.") % {"role": role})
 
