@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from operator import attrgetter
 
 from django.contrib import messages
@@ -194,28 +195,15 @@ def complaint_detail(request, pk: int):
 
 
 # The steps on a complaint, each shown on the complaint's page; one another organisation's is a 404.
-COMPLAINT = Load("complaint", visible(Complaint, *complaints.COMPLAINT_RELATED))
-complaint_message = step_view(
-    ComplaintMessageForm,
-    complaints.complaint_message_add,
-    load=COMPLAINT,
+complaint_step_view = partial(
+    step_view,
+    load=Load("complaint", visible(Complaint, *complaints.COMPLAINT_RELATED)),
     then="portal:complaint-detail",
     then_pk=attrgetter("pk"),
 )
-complaint_resolve = step_view(
-    StepDecisionForm,
-    complaints.complaint_decide,
-    load=COMPLAINT,
-    then="portal:complaint-detail",
-    then_pk=attrgetter("pk"),
-)
-complaint_reopen = step_view(
-    ReasonForm,
-    complaints.complaint_reopen,
-    load=COMPLAINT,
-    then="portal:complaint-detail",
-    then_pk=attrgetter("pk"),
-)
+complaint_message = complaint_step_view(ComplaintMessageForm, complaints.complaint_message_add)
+complaint_resolve = complaint_step_view(StepDecisionForm, complaints.complaint_decide)
+complaint_reopen = complaint_step_view(ReasonForm, complaints.complaint_reopen)
 
 
 @login_required

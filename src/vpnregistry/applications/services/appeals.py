@@ -17,6 +17,7 @@ from vpnregistry.applications.models import (
 from vpnregistry.applications.services.common import (
     APPEAL_DECISIONS,
     State,
+    add_review,
     clean_decision,
     require_own,
     require_role,
@@ -76,14 +77,7 @@ def appeal_decide(*, actor, application: Application, decision: str, reason: str
             raise NotAllowed(
                 _("You rejected or verified this application; another officer decides its appeal.")
             )
-        Review.objects.create(
-            application=application,
-            stage=Review.Stage.APPEAL,
-            decision=decision,
-            reason=reason,
-            reviewer=actor,
-            at=now,
-        )
+        add_review(actor, application, Review.Stage.APPEAL, decision=decision, reason=reason, at=now)
         application.appeal_decided_at = now
         application.appeal_decided_by = actor
         if decision == "dismiss":

@@ -85,6 +85,13 @@ def stepping(application: Application, *, serialised: bool = False) -> Iterator[
         yield locked(application), now
 
 
+def add_review(actor, application: Application, stage: str, *, decision: str, reason: str, at) -> Review:
+    """The reviewer's decision at `stage` (the agency's, the regulator's, the appeal's), with its reason."""
+    return Review.objects.create(
+        application=application, stage=stage, decision=decision, reason=reason, reviewer=actor, at=at
+    )
+
+
 def locked(application: Application) -> Application:
     """Re-read the application under a row lock, so that two steps on it cannot interleave."""
     return (

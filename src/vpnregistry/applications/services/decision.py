@@ -17,6 +17,7 @@ from vpnregistry.applications.models import (
 )
 from vpnregistry.applications.services.common import (
     State,
+    add_review,
     clean_decision,
     not_the_rejecter,
     reject,
@@ -75,14 +76,7 @@ def application_decide(
         if application.verified_by_id == actor.pk:
             raise NotAllowed(_("You verified this application; another officer must decide it."))
         not_the_rejecter(actor, application, Review.Stage.DECISION)
-        Review.objects.create(
-            application=application,
-            stage=Review.Stage.DECISION,
-            decision=decision,
-            reason=reason,
-            reviewer=actor,
-            at=now,
-        )
+        add_review(actor, application, Review.Stage.DECISION, decision=decision, reason=reason, at=now)
         if decision == "return":
             return_to_applicant(actor=actor, application=application, reason=reason, stage="decision", at=now)
         elif decision == "approve":

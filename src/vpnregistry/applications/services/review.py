@@ -20,6 +20,7 @@ from vpnregistry.applications.models import (
 from vpnregistry.applications.services.common import (
     LIVE,
     State,
+    add_review,
     clean_decision,
     not_the_rejecter,
     reject,
@@ -89,14 +90,7 @@ def application_verify(
         if application.state not in {State.SUBMITTED, State.IN_REVIEW} or application.verified_at:
             raise WrongState(_("This application is not waiting for verification."))
         not_the_rejecter(actor, application, Review.Stage.AGENCY)
-        Review.objects.create(
-            application=application,
-            stage=Review.Stage.AGENCY,
-            decision=decision,
-            reason=reason,
-            reviewer=actor,
-            at=now,
-        )
+        add_review(actor, application, Review.Stage.AGENCY, decision=decision, reason=reason, at=now)
         if decision == "reject":
             reject(actor=actor, application=application, reason=reason, code=code, stage="agency", at=now)
         elif decision == "return":
