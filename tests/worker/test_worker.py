@@ -9,6 +9,7 @@ PostgreSQL (SQLite's test database lives in the test process's memory), once per
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.management import call_command
 from django.db import connection
 
 from tests.conftest import require_broker
@@ -264,3 +266,25 @@ def test_a_change_whose_publisher_never_came_is_published_by_the_next_worker(wor
     assert serials() == [*before, latest]
     active = sorted(Registration.objects.filter(state="active", family=4).values_list("value", flat=True))
     assert ipv4_of(latest) == active == ["14.1.105.0/24", "14.1.106.0/24"]
+
+
+def test_a_legacy_import_leaves_its_publication_to_a_worker(world, broker, tmp_path):
+    approved(world, "14.1.105.0/24")  # published in-process, before the broker is in use
+    before = serials()
+    register = tmp_path / "legacy.csv"
+    register.write_text(
+        "organisation,category,value,operator,subscriber_id,district,valid_from,valid_until\n"
+        "Legacy Software (Pvt) Ltd,company,14.1.107.0/24,indus,L-1,pb-lahore,2025-06-01,2030-06-01\n"
+    )
+    out, err = io.StringIO(), io.StringIO()
+    with broker.sending():
+        # No worker runs yet: the command cannot have waited for a publication.
+        call_command("import-legacy", str(register), stdout=out, stderr=err)
+        assert out.getvalue().startswith("1 imported, 0 already there, 0 skipped as bad; publication asked")
+        assert "publication asked of the worker" in err.getvalue()
+        assert serials() == before and backlog().pending == 1  # the batch's wish, not yet consumed
+
+        broker.start_worker()
+        serial = wait_for(lambda: serials()[-1] if serials() != before else None, broker, "a new serial")
+    assert ipv4_of(serial) == ["14.1.105.0/24", "14.1.107.0/24"]
+    assert backlog().pending == 0

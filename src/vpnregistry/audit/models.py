@@ -46,7 +46,10 @@ class AuditEvent(AppendOnly):
     reason = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # Not unique in the database: `seq` is, and each hash covers its seq, so two records cannot share
+    # one; nothing seeks a record by its hash. The index a unique hash needs took a random page
+    # write for every record (170 MB at a million records), the most costly of a bulk import's.
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["seq"]

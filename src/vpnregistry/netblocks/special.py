@@ -6,6 +6,7 @@ an entry of the special-purpose registries (reachable or not), and for IPv6 insi
 
 from __future__ import annotations
 
+import bisect
 import csv
 import functools
 import ipaddress
@@ -82,7 +83,8 @@ OUTSIDE_GLOBAL_UNICAST_V6: tuple[SpecialBlock, ...] = tuple(
 
 
 def _bounds(net: Network) -> tuple[int, int]:
-    return int(net.network_address), int(net.broadcast_address)
+    first = int(net.network_address)
+    return first, first | ((1 << (net.max_prefixlen - net.prefixlen)) - 1)
 
 
 @functools.cache
@@ -96,6 +98,27 @@ def _block_bounds(version: int) -> tuple[tuple[int, int, SpecialBlock], ...]:
     """Each block of a family with its first and last address as integers, worked out once: an import
     of a million rows asks about every one of them."""
     return tuple((*_bounds(entry.prefix), entry) for entry in _blocks(version))
+
+
+@functools.cache
+def _union(version: int) -> tuple[list[int], list[int]]:
+    """The family's blocks together, as sorted runs that neither overlap nor touch: their first and
+    last addresses. A prefix clear of them all (nearly every one asked about) is known by one bisect."""
+    runs: list[list[int]] = []
+    for lo, hi, _entry in sorted(_block_bounds(version), key=lambda bound: bound[:2]):
+        if runs and lo <= runs[-1][1] + 1:
+            runs[-1][1] = max(runs[-1][1], hi)
+        else:
+            runs.append([lo, hi])
+    return [lo for lo, _hi in runs], [hi for _lo, hi in runs]
+
+
+def _clear(version: int, lo: int, hi: int) -> bool:
+    """Whether [lo, hi] overlaps no block of the family: only the last run starting at or before
+    `hi` can reach it, the runs being sorted and apart."""
+    firsts, lasts = _union(version)
+    at = bisect.bisect_right(firsts, hi) - 1
+    return at < 0 or lasts[at] < lo
 
 
 def special_purpose(net: Network | str) -> SpecialBlock | None:
@@ -112,6 +135,8 @@ def special_purpose(net: Network | str) -> SpecialBlock | None:
     if net.prefixlen == 0:
         return SpecialBlock(prefix=net, name="default-route")
     lo, hi = _bounds(net)
+    if _clear(net.version, lo, hi):
+        return None
     refused = [entry for elo, ehi, entry in _block_bounds(net.version) if elo <= hi and lo <= ehi]
     if not refused:
         return None

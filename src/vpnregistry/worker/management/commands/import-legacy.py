@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from vpnregistry.allowlist.publication import publish_pending
 from vpnregistry.applications import legacy
+from vpnregistry.celery import broker_url
+from vpnregistry.registrations.outbox import start_publisher
 
 PROGRESS_EVERY = 10.0  # seconds between progress lines when stderr is not a terminal
 
@@ -71,15 +73,23 @@ class Command(BaseCommand):
         for line, reason in result.refused:
             self.stderr.write(f"{file}:{line}: {reason}")
         self.stderr.write(f"wrote {result.created:,} rows in {time.monotonic() - started:.1f} s")
-        # Each batch recorded its wish to publish; publishing now also covers a run cut short before.
-        started = time.monotonic()
-        snapshot = publish_pending().snapshot
-        if snapshot is not None:
-            self.stderr.write(f"published serial {snapshot.serial} in {time.monotonic() - started:.1f} s")
+        # Each batch recorded its wish to publish. With a worker, it publishes them as it does an
+        # approval's (at a million rows, tens of seconds this command need not wait for); without
+        # one, publishing here also covers a run cut short before.
+        snapshot = None
+        if broker_url():
+            start_publisher()
+            self.stderr.write("publication asked of the worker")
+        else:
+            started = time.monotonic()
+            snapshot = publish_pending().snapshot
+            if snapshot is not None:
+                self.stderr.write(f"published serial {snapshot.serial} in {time.monotonic() - started:.1f} s")
         bad = len(checked.errors) + len(result.refused)
         self.stdout.write(
             f"{result.created} imported, {result.already} already there, {bad} skipped as bad"
             + (f"; published serial {snapshot.serial}" if snapshot else "")
+            + ("; publication asked of the worker" if broker_url() else "")
         )
         if result.refused and not skip_invalid:
             raise CommandError(
