@@ -497,7 +497,8 @@ def main() -> int:
             stop(server)
             for helper in helpers:
                 stop(helper)
-    take("legacy", measure.legacy_import, home, url, Path(data["legacy_csv"]), args.legacy_rows)
+    # With the deployment's environment: with a broker, the import asks the worker to publish.
+    take("legacy", measure.legacy_import, home, url, Path(data["legacy_csv"]), args.legacy_rows, broker)
     take("verify-log", measure.verify_log_nightly, home, url)
 
     import platform

@@ -491,8 +491,10 @@ def _serial(client: Client) -> int:
     return json.loads(body)["serial"]
 
 
-def legacy_import(home: Path, database_url: str, csv_path: Path, rows: int) -> Figure:
-    run = timed_command(home, database_url, "import-legacy", str(csv_path), "--skip-invalid")
+def legacy_import(home: Path, database_url: str, csv_path: Path, rows: int, extra_env: dict) -> Figure:
+    run = timed_command(
+        home, database_url, "import-legacy", str(csv_path), "--skip-invalid", extra_env=extra_env
+    )
     tail = run["output"].strip().splitlines()[-1:] or [""]
     # The targets: 31,000 rows (the old regime's register) in 30 s, a million in 5 minutes.
     target = 30.0 if rows <= 31_000 else max(30.0, 300.0 * rows / 1_000_000)
