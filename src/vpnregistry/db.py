@@ -7,7 +7,7 @@ import ipaddress
 from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import InterfaceError, OperationalError, connection, models
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -168,14 +168,29 @@ def fetch_prepared(sql: str, params: Sequence) -> tuple | None:
     Behind a pooler that moves connections between sessions (PgBouncer in transaction mode),
     give it prepared-statement support (PgBouncer 1.21's max_prepared_statements).
     """
-    import psycopg
-
-    # Django's cursor first: it runs the health check a kept connection gets (one that died with a
-    # database restart is replaced here) and opens the connection; the statement runs beside it.
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()
+    # No health check first: Django's, on a kept connection's first query of a request, is a round
+    # trip of its own (a sixth of a single check's time in-process). These reads are safe to run
+    # again, so a connection that died with a database restart is found by the read failing, then
+    # replaced and the read run once more; a read that fails on a live connection fails as it is.
+    connection.health_check_done = True
+    try:
+        return _run_prepared(sql, params)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block or connection.is_usable():
+            raise
+        connection.close()
+    return _run_prepared(sql, params)
+
+
+def _run_prepared(sql: str, params: Sequence) -> tuple | None:
+    import psycopg
+
+    # Django's cursor opens the connection (if need be); the statement runs on psycopg's beside it.
+    with connection.cursor() as cursor:
         conn = cursor.cursor.connection
     # Django turns psycopg's prepared statements off (threshold None) for the queries it sends; a
     # threshold never reached lets this one be prepared, on request, and nothing else.

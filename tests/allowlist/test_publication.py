@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import random
@@ -22,7 +23,7 @@ from vpnregistry.allowlist.models import OperatorSync, SignedIndex, Snapshot
 from vpnregistry.allowlist.services import file_path, publish_snapshot
 from vpnregistry.registrations.models import Registration
 from vpnregistry.signing import keys
-from vpnregistry.signing.minisign import PublicKey, verify
+from vpnregistry.signing.minisign import PublicKey, SigningKey, prehash, verify
 
 
 def index_of(world, user=None):
@@ -272,3 +273,16 @@ def test_regulator_sees_who_runs_behind(world):
     assert world.client(world.auditor).get("/api/v1/allowlist/operators/").status_code == 200
     for user in (world.operator, world.applicant, world.agency):
         assert world.client(user).get("/api/v1/allowlist/operators/").status_code == 403
+
+
+def test_a_signature_from_the_prehash_is_the_signature_of_the_data():
+    """Publication takes the BLAKE2b beside other work and signs the digest: the same signature
+    (Ed25519 is deterministic), and a digest of any other length is refused."""
+    key = SigningKey.generate()
+    data = b"14.1.104.0/24\n" * 1000
+    comment = "vpnregistry session=s serial=1 file=txt sha256=x"
+    signed = key.sign_prehashed(prehash(data), trusted_comment=comment)
+    assert signed == key.sign(data, trusted_comment=comment)
+    assert verify(data, signed, [key.public]) == (key.public, comment)
+    with pytest.raises(ValueError, match="64 bytes"):
+        key.sign_prehashed(hashlib.sha256(data).digest(), trusted_comment=comment)

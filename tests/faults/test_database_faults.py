@@ -386,3 +386,11 @@ def test_server_answers_again_after_the_database_restarts(registry):
         registry.cluster.start()
         status, body = server.request("GET", index, user="demo-operator")
         assert status == 200, body[:300]
+        # And again before a single exemption check, whose reads skip the health check: the dead
+        # connection is found by the read, replaced, and the read run again.
+        registry.cluster.stop("immediate")
+        registry.cluster.start()
+        status, body = server.request(
+            "GET", "/api/v1/exemptions/check?address=14.1.104.9", user="demo-operator"
+        )
+        assert status == 200, body[:300]
