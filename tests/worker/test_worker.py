@@ -274,7 +274,7 @@ def test_a_legacy_import_leaves_its_publication_to_a_worker(world, broker, tmp_p
     register = tmp_path / "legacy.csv"
     register.write_text(
         "organisation,category,value,operator,subscriber_id,district,valid_from,valid_until\n"
-        "Legacy Software (Pvt) Ltd,company,14.1.107.0/24,indus,L-1,pb-lahore,2025-06-01,2030-06-01\n"
+        "Legacy Software (Pvt) Ltd,company,14.1.107.0/24,indus,L-1,,2025-06-01,2030-06-01\n"
     )
     out, err = io.StringIO(), io.StringIO()
     with broker.sending():
