@@ -475,11 +475,12 @@ def main() -> int:
             if {"exemptions", "pages"} & set(args.only):
                 waited = measure.settle(url)
                 print(f"[scale] the worker's catch-up done after {waited:.0f} s", file=sys.stderr, flush=True)
+            operators = [a["token"] for name, a in sorted(accounts.items()) if name.startswith("scale-isp-")]
             take(
                 "exemptions",
                 measure.exemption_checks,
                 port,
-                accounts["scale-isp-00"]["token"],
+                operators,
                 data["addresses"],
             )
             take("pages", measure.pages, port, visits(accounts, data["sessions"], data["ids"]))
