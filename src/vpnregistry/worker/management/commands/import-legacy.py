@@ -77,7 +77,8 @@ class Command(BaseCommand):
         # approval's (at a million rows, tens of seconds this command need not wait for); without
         # one, publishing here also covers a run cut short before.
         snapshot = None
-        if broker_url():
+        to_worker = bool(broker_url())
+        if to_worker:
             start_publisher()
             self.stderr.write("publication asked of the worker")
         else:
@@ -89,7 +90,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{result.created} imported, {result.already} already there, {bad} skipped as bad"
             + (f"; published serial {snapshot.serial}" if snapshot else "")
-            + ("; publication asked of the worker" if broker_url() else "")
+            + ("; publication asked of the worker" if to_worker else "")
         )
         if result.refused and not skip_invalid:
             raise CommandError(
