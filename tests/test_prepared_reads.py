@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 
-from vpnregistry.db import fetch_prepared
+from vpnregistry.db import fetch_prepared, fetch_prepared_together
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +35,24 @@ def test_on_postgresql_the_statement_is_prepared_once(world):
 def test_an_error_has_djangos_class(world):
     with pytest.raises(DatabaseError):
         fetch_prepared("SELECT no_such_column FROM accounts_user WHERE id = %s", [1])
+
+
+def test_reads_together_answer_as_each_alone(world):
+    by_name = "SELECT id, username FROM accounts_user WHERE username = %s"
+    by_id = "SELECT username FROM accounts_user WHERE id = %s"
+    reads = [(by_name, [world.officer.username]), (by_id, [-1]), (by_id, [world.officer.pk])]
+    assert fetch_prepared_together(reads) == [fetch_prepared(sql, params) for sql, params in reads]
+    assert fetch_prepared_together(reads)[1] is None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            assert cursor.fetchone() == (2,)  # each statement prepared once, sent together or alone
+        assert connection.connection.prepare_threshold is None
+
+
+def test_an_error_in_either_read_has_djangos_class_and_the_connection_goes_on(world):
+    good = ("SELECT id FROM accounts_user WHERE id = %s", [world.officer.pk])
+    # In a savepoint: the test runs in a transaction, which an error would leave aborted.
+    with pytest.raises(DatabaseError), transaction.atomic():
+        fetch_prepared_together([good, ("SELECT no_such_column FROM accounts_user WHERE id = %s", [1])])
+    assert fetch_prepared_together([good, good]) == [(world.officer.pk,)] * 2

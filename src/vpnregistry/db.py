@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import ipaddress
 from collections.abc import Sequence
@@ -168,37 +169,61 @@ def fetch_prepared(sql: str, params: Sequence) -> tuple | None:
     Behind a pooler that moves connections between sessions (PgBouncer in transaction mode),
     give it prepared-statement support (PgBouncer 1.21's max_prepared_statements).
     """
+    return fetch_prepared_together([(sql, params)])[0]
+
+
+def fetch_prepared_together(reads: Sequence[tuple[str, Sequence]]) -> list[tuple | None]:
+    """`fetch_prepared` of each read, all sent in one round trip to PostgreSQL (psycopg's pipeline
+    mode), which runs them in turn; the first row of each, in order.
+
+    A single check's two reads (the caller's token, the address's holder) depend on nothing but the
+    request, so they go together: one wait for the database instead of two. The caller decides what
+    a row may be used for (the holder's is dropped unless the token's allows it).
+    """
     if connection.vendor != "postgresql":
+        rows = []
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
+            for sql, params in reads:
+                cursor.execute(sql, params)
+                rows.append(cursor.fetchone())
+        return rows
     # No health check first: Django's, on a kept connection's first query of a request, is a round
     # trip of its own (a sixth of a single check's time in-process). These reads are safe to run
     # again, so a connection that died with a database restart is found by the read failing, then
-    # replaced and the read run once more; a read that fails on a live connection fails as it is.
+    # replaced and the reads run once more; a read that fails on a live connection fails as it is.
     connection.health_check_done = True
     try:
-        return _run_prepared(sql, params)
+        return _run_prepared(reads)
     except (OperationalError, InterfaceError):
         if connection.in_atomic_block or connection.is_usable():
             raise
         connection.close()
-    return _run_prepared(sql, params)
+    return _run_prepared(reads)
 
 
-def _run_prepared(sql: str, params: Sequence) -> tuple | None:
+def _run_prepared(reads: Sequence[tuple[str, Sequence]]) -> list[tuple | None]:
     import psycopg
 
-    # Django's cursor opens the connection (if need be); the statement runs on psycopg's beside it.
+    # Django's cursor opens the connection (if need be); the statements run on psycopg's beside it.
     with connection.cursor() as cursor:
         conn = cursor.cursor.connection
     # Django turns psycopg's prepared statements off (threshold None) for the queries it sends; a
-    # threshold never reached lets this one be prepared, on request, and nothing else.
+    # threshold never reached lets these be prepared, on request, and nothing else.
     threshold, conn.prepare_threshold = conn.prepare_threshold, 1 << 30
     try:
-        with connection.wrap_database_errors, psycopg.Cursor(conn) as cursor:
-            cursor.execute(sql, params, prepare=True)
-            return cursor.fetchone()
+        with connection.wrap_database_errors:
+            cursors = [psycopg.Cursor(conn) for _read in reads]
+            try:
+                # Pipeline mode needs libpq 14 or later (psycopg's binary package brings its own);
+                # with an older one, the reads go one after another.
+                together = len(reads) > 1 and psycopg.Pipeline.is_supported()
+                with conn.pipeline() if together else contextlib.nullcontext():
+                    for cursor, (sql, params) in zip(cursors, reads, strict=True):
+                        cursor.execute(sql, params, prepare=True)
+                return [cursor.fetchone() for cursor in cursors]
+            finally:
+                for cursor in cursors:
+                    cursor.close()
     finally:
         conn.prepare_threshold = threshold
 

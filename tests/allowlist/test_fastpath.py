@@ -163,3 +163,32 @@ def test_other_methods_and_sessions_take_the_full_stack(polls):
     login(session, polls.auditor)  # password and second factor, as in the portal
     assert session.get("/api/v1/allowlist/index.json").status_code == 200
     assert polls.answered == [False]  # no token: declined
+
+
+def test_a_single_check_reads_the_token_and_the_holder_in_one_round_trip(polls, monkeypatch):
+    """The holder's read goes with the token's (one wait for the database), and its row is used only
+    once the token is accepted: a bad token, or a role that may not check, learns nothing of it."""
+    from vpnregistry.accounts import authentication
+    from vpnregistry.restrictions import exemptions
+
+    calls = []
+    together = authentication.fetch_prepared_together
+
+    def counting(reads):
+        calls.append(len(reads))
+        return together(reads)
+
+    monkeypatch.setattr(authentication, "fetch_prepared_together", counting)
+    monkeypatch.setattr(exemptions, "fetch_prepared", lambda *a: pytest.fail("a second round trip"))
+    path = "/api/v1/exemptions/check?address=14.1.105.7"
+    answer = polls.client(polls.operator).get(path)
+    assert answer.status_code == 200 and answer.json()["exempt"] is True
+    assert calls == [2] and polls.answered == [True]
+
+    monkeypatch.undo()
+    for who, status in (("not-a-token", 401), (polls.applicant, 403)):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {who if isinstance(who, str) else api_key(who)}")
+        refused = client.get(path)
+        assert refused.status_code == status
+        assert b"14.1.105" not in refused.content and b"registration" not in refused.content

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -15,7 +17,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
 from vpnregistry.accounts.models import ApiToken, User
-from vpnregistry.db import fetch_prepared, reader
+from vpnregistry.db import fetch_prepared_together, reader
 
 TOKEN_MARK = "vr_"
 PREFIX_LENGTH = 8
@@ -64,15 +66,19 @@ def _token_sql() -> str:
     )
 
 
-def _token_with_user(key: str) -> ApiToken | None:
-    """The token and its user, in one query of plain SQL, found by the key's digest."""
-    row = fetch_prepared(_token_sql(), [token_digest(key)])
+def _token_with_user(key: str, alongside: tuple[str, Sequence] | None = None) -> tuple[ApiToken | None, Any]:
+    """The token and its user, in one query of plain SQL, found by the key's digest; and the first
+    row of the `alongside` read, sent in the same round trip (None when there is none)."""
+    reads = [(_token_sql(), [token_digest(key)])]
+    if alongside is not None:
+        reads.append(alongside)
+    row, *others = fetch_prepared_together(reads)
     if row is None:
-        return None
+        return None, None
     tokens = reader(ApiToken)
     token = tokens.instance(row)
     token.user = reader(User).instance(row, start=tokens.width)
-    return token
+    return token, (others[0] if others else None)
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):
@@ -85,8 +91,14 @@ class ExpiringTokenAuthentication(TokenAuthentication):
     time of last use is written at most once a minute, not on every request.
     """
 
+    # A read the caller needs next, to go to the database with the token's (the fast path's single
+    # check sends its holder's); its row is kept in `alongside_row` once the token is accepted, and
+    # dropped otherwise.
+    alongside: tuple[str, Sequence] | None = None
+    alongside_row: tuple | None = None
+
     def authenticate_credentials(self, key):
-        token = _token_with_user(key)
+        token, row = _token_with_user(key, self.alongside)
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if not token.user.is_active:
@@ -98,4 +110,5 @@ class ExpiringTokenAuthentication(TokenAuthentication):
         if token.last_used_at is None or token.last_used_at <= now - precision:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
             token.last_used_at = now
+        self.alongside_row = row
         return token.user, token

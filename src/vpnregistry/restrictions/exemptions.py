@@ -110,24 +110,45 @@ def _registration_sql(firsts: int) -> str:
     )
 
 
-def check_one(address: str, at: datetime) -> Answer:
-    """One address at one time, by index seeks (the longest covering prefix wins)."""
+@dataclass(frozen=True)
+class SingleCheck:
+    """One address at one time, split in two: the read to make (`sql`, `params`), then the answer
+    from its row. The fast path sends the read in one round trip with its caller's token."""
+
+    address: str  # as parsed
+    at: datetime
+    sql: str
+    params: list
+
+    def run(self) -> Answer:
+        return self.answer(fetch_prepared(self.sql, self.params))
+
+    def answer(self, row: tuple | None) -> Answer:
+        if row is None:
+            return Answer(address=self.address, exempt=False, registration=None, events=[])
+        found = Found(*row[:3])
+        events, scopes = published_in_force(self.at, latest=tuple(row[3:]) if row[4] is not None else None)
+        return Answer(
+            address=self.address,
+            exempt=True,
+            registration=found.reference,
+            events=_events_for(found, events, scopes),
+        )
+
+
+def single_check(address: str, at: datetime) -> SingleCheck:
+    """The read that answers for one address at one time (ParseError for a bad address)."""
     parsed = parse_address(address)
     net = ipaddress.ip_network(parsed)
     family, _first, last = network_keys(net)
     firsts = ancestor_firsts(net)
     when = connection.ops.adapt_datetimefield_value(at)
-    row = fetch_prepared(_registration_sql(len(firsts)), [family, *firsts, last, when, when])
-    if row is None:
-        return Answer(address=str(parsed), exempt=False, registration=None, events=[])
-    found = Found(*row[:3])
-    events, scopes = published_in_force(at, latest=tuple(row[3:]) if row[4] is not None else None)
-    return Answer(
-        address=str(parsed),
-        exempt=True,
-        registration=found.reference,
-        events=_events_for(found, events, scopes),
-    )
+    return SingleCheck(str(parsed), at, _registration_sql(len(firsts)), [family, *firsts, last, when, when])
+
+
+def check_one(address: str, at: datetime) -> Answer:
+    """One address at one time, by index seeks (the longest covering prefix wins)."""
+    return single_check(address, at).run()
 
 
 # Published events never change (a correction is a new event), so each process keeps those not yet
