@@ -56,3 +56,14 @@ def test_an_error_in_either_read_has_djangos_class_and_the_connection_goes_on(wo
     with pytest.raises(DatabaseError), transaction.atomic():
         fetch_prepared_together([good, ("SELECT no_such_column FROM accounts_user WHERE id = %s", [1])])
     assert fetch_prepared_together([good, good]) == [(world.officer.pk,)] * 2
+
+
+def test_without_pipeline_mode_the_reads_go_one_after_another(world, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("pipeline mode is PostgreSQL's")
+    import psycopg
+
+    reads = [("SELECT id FROM accounts_user WHERE username = %s", [world.officer.username])] * 2
+    together = fetch_prepared_together(reads)
+    monkeypatch.setattr(psycopg.Pipeline, "is_supported", classmethod(lambda cls: False))  # libpq < 14
+    assert fetch_prepared_together(reads) == together == [(world.officer.pk,)] * 2
