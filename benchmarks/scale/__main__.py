@@ -478,10 +478,12 @@ def main() -> int:
             operators = [a["token"] for name, a in sorted(accounts.items()) if name.startswith("scale-isp-")]
             take(
                 "exemptions",
-                measure.exemption_checks,
-                port,
-                operators,
-                data["addresses"],
+                lambda: (
+                    measure.exemption_checks(port, operators, data["addresses"]),
+                    measure.exemption_checks_beside_refresh(
+                        home, url, port, operators, data["addresses"], broker
+                    ),
+                ),
             )
             take("pages", measure.pages, port, visits(accounts, data["sessions"], data["ids"]))
             if "approvals" in args.only:
