@@ -165,9 +165,17 @@ def test_other_methods_and_sessions_take_the_full_stack(polls):
     assert polls.answered == [False]  # no token: declined
 
 
+CHECK = "/api/v1/exemptions/check?address=14.1.105.7"
+
+
+def _holder_reference(world) -> str:
+    from vpnregistry.registrations.models import Registration
+
+    return Registration.objects.get(value="14.1.105.0/24").reference
+
+
 def test_a_single_check_reads_the_token_and_the_holder_in_one_round_trip(polls, monkeypatch):
-    """The holder's read goes with the token's (one wait for the database), and its row is used only
-    once the token is accepted: a bad token, or a role that may not check, learns nothing of it."""
+    """The holder's read goes with the token's (one wait for the database)."""
     from vpnregistry.accounts import authentication
     from vpnregistry.restrictions import exemptions
 
@@ -180,15 +188,60 @@ def test_a_single_check_reads_the_token_and_the_holder_in_one_round_trip(polls, 
 
     monkeypatch.setattr(authentication, "fetch_prepared_together", counting)
     monkeypatch.setattr(exemptions, "fetch_prepared", lambda *a: pytest.fail("a second round trip"))
-    path = "/api/v1/exemptions/check?address=14.1.105.7"
-    answer = polls.client(polls.operator).get(path)
-    assert answer.status_code == 200 and answer.json()["exempt"] is True
+    answer = polls.client(polls.operator).get(CHECK)
+    assert answer.status_code == 200 and answer.json()["registration"] == _holder_reference(polls)
     assert calls == [2] and polls.answered == [True]
 
-    monkeypatch.undo()
-    for who, status in (("not-a-token", 401), (polls.applicant, 403)):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {who if isinstance(who, str) else api_key(who)}")
-        refused = client.get(path)
-        assert refused.status_code == status
-        assert b"14.1.105" not in refused.content and b"registration" not in refused.content
+
+def _expire(world, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from vpnregistry.accounts.models import ApiToken
+
+    old = timezone.now() - timedelta(days=settings.API_TOKEN_DAYS + 1)
+    ApiToken.objects.filter(user=world.operator).update(created=old)
+
+
+def _deactivate(world, settings):
+    world.operator.is_active = False
+    world.operator.save(update_fields=["is_active"])
+
+
+def _throttle(world, settings):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "user": "1/min"}
+    cache.clear()
+    assert world.client(world.operator).get(CHECK).status_code == 200  # the one the rate allows
+
+
+@pytest.mark.parametrize(
+    ("who", "prepare", "status"),
+    [
+        ("not-a-token", None, 401),
+        ("operator", _expire, 401),
+        ("operator", _deactivate, 401),
+        ("applicant", None, 403),  # a role that may not check
+        ("operator", _throttle, 429),
+    ],
+)
+def test_a_refused_check_never_uses_the_holder_it_read(polls, settings, monkeypatch, who, prepare, status):
+    """The holder's row came with the token's, but a refused caller's answer is the full stack's
+    refusal: the fast path never shapes an answer from the row, and the body names nothing of it."""
+    from vpnregistry.restrictions.api.views import ExemptionCheckView
+
+    if prepare is not None:
+        prepare(polls, settings)
+    shaped = []
+    monkeypatch.setattr(ExemptionCheckView, "respond_read", lambda self, request, row: shaped.append(row))
+    polls.answered.clear()
+    refused = (polls.client(getattr(polls, who)) if who != "not-a-token" else _client_with(who)).get(CHECK)
+    assert refused.status_code == status
+    assert shaped == [] and polls.answered == [False]
+    assert _holder_reference(polls).encode() not in refused.content and b"14.1.105" not in refused.content
+
+
+def _client_with(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client

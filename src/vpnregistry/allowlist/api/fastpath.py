@@ -16,9 +16,11 @@ A single exemption check (`GET /api/v1/exemptions/check?address=`) is the other 
 tens of times a second; at a million registrations the stack around its one index seek was most of
 its time, and it takes the same path. Its one read (the address's holder) goes to the database in
 the same round trip as the token's (the view's `read_ahead`), and its row is used only once the
-token, the role and the rate have allowed the request. Its answer names a registration, so it
-carries `no-store` as the full stack's NoStoreMiddleware would add; the allowlist's files set their
-own Cache-Control.
+token, the role and the rate have allowed the request. The read is sent before the token is
+judged, so a request with a bad token costs the database that index seek as well as the token's
+reads (the fast path's and the full stack's, which words the 401); the API's rates, which come
+after authentication, never counted such requests. Its answer names a registration, so it carries `no-store`
+as the full stack's NoStoreMiddleware would add; the allowlist's files set their own Cache-Control.
 
 The views it answers for are imported with the module: Django loads middleware once the apps are
 ready, as the token check's models need too.
